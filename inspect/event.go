@@ -1,0 +1,157 @@
+package inspect
+
+import (
+	"strings"
+	"time"
+)
+
+// Kind says what an Event is.
+type Kind uint8
+
+// Event kinds, spelled in recordings as their String.
+const (
+	KindOpen Kind = iota + 1
+	KindFrame
+	KindMsg
+	KindEnd
+	KindError
+	KindGap
+	KindMark
+	KindNote
+)
+
+var kindNames = [...]string{"", "open", "frame", "msg", "end", "error", "gap", "mark", "note"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Event is the one thing everything in wscope passes around: the wire
+// produces events, the recorder writes them, inspect reads them back, the
+// views draw them and replay compares them. Exactly one of the pointer
+// fields is set, matching Kind (none for error, mark and note, which use
+// Text).
+type Event struct {
+	T    time.Duration // since the session started (monotonic)
+	Kind Kind
+	Conn int // connection id, from 1
+	Open *Open
+	Frame *Frame
+	Msg   *Message
+	End   *End
+	Text  string // error, mark and note
+}
+
+// Role is the part wscope played in a connection.
+type Role string
+
+// The roles a connection can be seen from.
+const (
+	RoleClient Role = "client"
+	RoleServer Role = "server"
+	RoleProxy  Role = "proxy"
+)
+
+// HeaderField is one HTTP header line. Headers are kept as ordered pairs so
+// duplicates and order survive.
+type HeaderField struct {
+	Name, Value string
+}
+
+// Request is the handshake request line and headers.
+type Request struct {
+	Method, Target, Proto string
+	Headers               []HeaderField
+}
+
+// Response is the handshake response status line and headers.
+type Response struct {
+	Proto   string
+	Status  int
+	Reason  string
+	Headers []HeaderField
+}
+
+// Extension is one negotiated extension with its parameters, in order.
+// A parameter without a value has Value "".
+type Extension struct {
+	Name   string
+	Params []HeaderField
+}
+
+// TLSInfo describes the TLS session under a wss connection.
+type TLSInfo struct {
+	Version, Cipher, SNI, PeerSubject string
+}
+
+// Open describes an established connection: the handshake both ways and
+// what it negotiated.
+type Open struct {
+	URL         string
+	Role        Role
+	Request     Request
+	Response    Response
+	Subprotocol string
+	Extensions  []Extension
+	Local       string
+	Remote      string
+	TLS         *TLSInfo
+	Start       time.Time // wall clock, to rebuild HAR times
+}
+
+// End describes how a connection ended.
+type End struct {
+	// Clean is true when both close frames crossed and the code was
+	// 1000 or 1001.
+	Clean bool
+	// Code is the close code; 1005 when a close frame had none, 1006 when
+	// no close frame arrived.
+	Code   CloseCode
+	Reason string
+	// Closer is who sent the first close frame: "client", "server" or ""
+	// when neither did.
+	Closer string
+	// TCP says how the transport ended: "fin", "reset", "timeout",
+	// "local" (we closed it), or "" when unknown.
+	TCP string
+	// Err is the error that ended the connection, if any.
+	Err string
+}
+
+// CredentialHeaders are the headers redacted from recordings unless the
+// user asks for secrets.
+var CredentialHeaders = []string{"Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization"}
+
+// Redacted is the value that replaces a credential.
+const Redacted = "[redacted]"
+
+// RedactHeaders returns hs with the values of credential headers replaced,
+// and the names it redacted. hs itself is not modified.
+func RedactHeaders(hs []HeaderField) (out []HeaderField, names []string) {
+	for i, h := range hs {
+		if !isCredential(h.Name) {
+			continue
+		}
+		if out == nil {
+			out = append([]HeaderField(nil), hs...)
+		}
+		out[i].Value = Redacted
+		names = append(names, h.Name)
+	}
+	if out == nil {
+		return hs, nil
+	}
+	return out, names
+}
+
+func isCredential(name string) bool {
+	for _, c := range CredentialHeaders {
+		if strings.EqualFold(name, c) {
+			return true
+		}
+	}
+	return false
+}
