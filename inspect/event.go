@@ -35,10 +35,10 @@ func (k Kind) String() string {
 // fields is set, matching Kind (none for error, mark and note, which use
 // Text).
 type Event struct {
-	T    time.Duration // since the session started (monotonic)
-	Kind Kind
-	Conn int // connection id, from 1
-	Open *Open
+	T     time.Duration // since the session started (monotonic)
+	Kind  Kind
+	Conn  int // connection id, from 1
+	Open  *Open
 	Frame *Frame
 	Msg   *Message
 	End   *End
