@@ -112,7 +112,7 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 // h.LenEnc, or in the minimal form when LenEnc is zero; nothing else is
 // checked, so a crafted header goes out exactly as asked.
 func AppendHeader(dst []byte, h Header) []byte {
-	b0 := h.Rsv<<4 | byte(h.Op&0xF)
+	b0 := (h.Rsv&7)<<4 | byte(h.Op&0xF) // only three RSV bits: more would set FIN
 	if h.Fin {
 		b0 |= 0x80
 	}
