@@ -48,6 +48,9 @@ func (a *Assembler) InMessage() bool { return a.open }
 // data message f completes, if any. The message and its payload are valid
 // until the next call to Add. f.Dir must be set. A message over
 // MaxMessageSize is dropped and reported as a *TooLargeError.
+//
+// The Assembler does not inflate: a message with Deflated set still holds
+// the compressed payload, and is not checked against the UTF-8 rule.
 func (a *Assembler) Add(f *Frame) (*Message, error) {
 	checkReservedOpcode(f)
 	checkControl(f)
@@ -107,6 +110,10 @@ func (a *Assembler) finish(op OpCode, deflated bool, p []byte) (*Message, error)
 	if max := a.MaxMessageSize; max > 0 && uint64(len(p)) > max {
 		return nil, &TooLargeError{What: "message", Size: uint64(len(p)), Limit: max}
 	}
-	checkTextUTF8(m)
+	if !deflated {
+		// A deflated payload is still compressed here: the UTF-8 rule
+		// applies to the inflated text, so it is left to the inflater.
+		checkTextUTF8(m)
+	}
 	return m, nil
 }
