@@ -1,0 +1,347 @@
+// Command run is the side-by-side benchmark of wscope against its peers:
+// wscat 6 (npm) and a bare pipelined gobwas/ws client (bench/bareclient, the
+// ceiling of the engine), all talking to the same local echo server
+// (bench/echoserver) in one run. See docs/benchmarks.md.
+//
+// From the repository root:
+//
+//	go run ./bench/run            # full run, refreshes docs/benchmarks.md
+//	go run ./bench/run --quick    # smaller counts, one run, docs untouched
+//	bench/run.sh [flags]          # the same, from anywhere
+//
+// It builds the echo server, the bare client and wscope (go build -o
+// bench/.bin/wscope .) into bench/.bin, installs wscat under
+// bench/node_modules (npm ci, pinned by bench/package-lock.json) when it is
+// not there, generates the inputs deterministically into bench/.work, and for
+// each workload and tool runs `tool URL < input > output` under a timeout,
+// measuring wall time (process start to exit) and peak RSS (ru_maxrss, the
+// number GNU time -f %M prints), and checking every echoed line against the
+// input. A tool that cannot be built or installed is reported as such and
+// the others still run.
+//
+// Linux only: peak RSS comes from the kernel's rusage of each child process
+// and the machine description from /proc.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	root       string
+	quick      bool
+	smallN     int
+	smallSize  int
+	largeN     int
+	largeSize  int
+	runs       int
+	timeout    time.Duration
+	tools      []string
+	wscopeBin  string
+	wscopeArgs []string
+	updateDocs bool
+	docsPath   string
+	keep       bool
+}
+
+func main() {
+	var (
+		c          config
+		tools      string
+		wscopeArgs string
+	)
+	flag.BoolVar(&c.quick, "quick", false, "smaller counts (10,000 x 32 B and 10 x 1 MiB), one run; docs/benchmarks.md is not rewritten unless -update-docs is given")
+	flag.IntVar(&c.smallN, "small", 100000, "number of small messages")
+	flag.IntVar(&c.smallSize, "small-size", 32, "size of a small message, bytes")
+	flag.IntVar(&c.largeN, "large", 100, "number of large messages")
+	flag.IntVar(&c.largeSize, "large-size", 1<<20, "size of a large message, bytes")
+	flag.IntVar(&c.runs, "runs", 5, "runs per tool and workload; the median wall time is reported")
+	flag.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit of one tool run")
+	flag.StringVar(&tools, "tools", "wscope,bare,wscat", "comma-separated tools to run: wscope, bare, wscat")
+	flag.StringVar(&c.wscopeBin, "wscope", "", "use this wscope binary instead of building it from the repository")
+	flag.StringVar(&wscopeArgs, "wscope-args", "", "extra arguments for `wscope connect`, space-separated")
+	flag.BoolVar(&c.updateDocs, "update-docs", true, "write the results section of docs/benchmarks.md")
+	flag.StringVar(&c.docsPath, "docs", "docs/benchmarks.md", "documentation file whose results section is rewritten (relative to the repository root)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the tools' output files in bench/.work")
+	flag.Parse()
+
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.quick {
+		if !set["small"] {
+			c.smallN = 10000
+		}
+		if !set["large"] {
+			c.largeN = 10
+		}
+		if !set["runs"] {
+			c.runs = 1
+		}
+		if !set["update-docs"] {
+			c.updateDocs = false
+		}
+	}
+	if c.runs < 1 {
+		c.runs = 1
+	}
+	for _, t := range strings.Split(tools, ",") {
+		t = strings.TrimSpace(t)
+		switch t {
+		case "":
+		case "wscope", "bare", "wscat":
+			c.tools = append(c.tools, t)
+		default:
+			fatalf("unknown tool %q in -tools (want wscope, bare, wscat)", t)
+		}
+	}
+	c.wscopeArgs = strings.Fields(wscopeArgs)
+
+	root, err := findRoot()
+	if err != nil {
+		fatalf("%v", err)
+	}
+	c.root = root
+	if !filepath.IsAbs(c.docsPath) {
+		c.docsPath = filepath.Join(root, c.docsPath)
+	}
+
+	err = run(&c)
+	if err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// findRoot returns the directory of the wscope module's go.mod, looking up
+// from the working directory.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && bytes.Contains(data, []byte("module github.com/wscope/wscope")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run this from inside the wscope repository (no go.mod of github.com/wscope/wscope found above the working directory)")
+		}
+		dir = parent
+	}
+}
+
+func run(c *config) error {
+	benchDir := filepath.Join(c.root, "bench")
+	binDir := filepath.Join(benchDir, ".bin")
+	workDir := filepath.Join(benchDir, ".work")
+	for _, d := range []string{binDir, workDir} {
+		err := os.MkdirAll(d, 0o755)
+		if err != nil {
+			return err
+		}
+	}
+
+	// Build the harness; without it nothing can run.
+	echoBin := filepath.Join(binDir, "echoserver")
+	out, err := goBuild(c.root, echoBin, "./bench/echoserver")
+	if err != nil {
+		return fmt.Errorf("building the echo server: %v\n%s", err, out)
+	}
+
+	var tools []*tool
+	for _, name := range c.tools {
+		switch name {
+		case "wscope":
+			tools = append(tools, prepareWscope(c, binDir))
+		case "bare":
+			tools = append(tools, prepareBare(c, binDir))
+		case "wscat":
+			tools = append(tools, prepareWscat(c, benchDir))
+		}
+	}
+
+	workloads := []*workload{
+		{name: "small", count: c.smallN, size: c.smallSize},
+		{name: "large", count: c.largeN, size: c.largeSize},
+	}
+	for _, w := range workloads {
+		w.input = filepath.Join(workDir, fmt.Sprintf("input-%dx%d.txt", w.count, w.size))
+		err := generate(w)
+		if err != nil {
+			return fmt.Errorf("generating %s: %w", w.input, err)
+		}
+	}
+
+	srv, err := startEchoServer(echoBin, filepath.Join(workDir, "echoserver.log"))
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	logf("echo server at %s", srv.url)
+
+	res := &report{
+		machine:   describeMachine(c, benchDir),
+		config:    c,
+		workloads: workloads,
+		tools:     tools,
+		results:   map[string]map[string]*result{},
+	}
+	for _, w := range workloads {
+		res.results[w.name] = map[string]*result{}
+		for _, t := range tools {
+			res.results[w.name][t.name] = &result{}
+		}
+	}
+
+	// Interleave the tools within each round so that noise on the machine
+	// spreads over all of them.
+	for round := 1; round <= c.runs; round++ {
+		for _, w := range workloads {
+			for _, t := range tools {
+				r := res.results[w.name][t.name]
+				if !t.available {
+					continue
+				}
+				out := filepath.Join(workDir, fmt.Sprintf("output-%s-%s.txt", t.name, w.name))
+				settle()
+				m := t.run(c, srv.url, w, out)
+				if !c.keep {
+					os.Remove(out)
+				}
+				r.add(m)
+				logf("run %d/%d %-6s %-5s %s", round, c.runs, t.name, w.name, m.summary(w))
+			}
+		}
+	}
+
+	md := res.markdown()
+	fmt.Print(md)
+
+	resultsDir := filepath.Join(benchDir, "results")
+	err = os.MkdirAll(resultsDir, 0o755)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(resultsDir, "latest.md"), []byte(md), 0o644)
+	}
+	if err == nil {
+		err = res.writeJSON(filepath.Join(resultsDir, "latest.json"))
+	}
+	if err != nil {
+		logf("writing bench/results: %v", err)
+	}
+
+	if c.updateDocs {
+		err = updateDocs(c.docsPath, md)
+		if err != nil {
+			return fmt.Errorf("updating %s: %w", c.docsPath, err)
+		}
+		logf("results written to %s", c.docsPath)
+	} else if c.quick {
+		logf("%s not rewritten (quick run; pass -update-docs to force)", c.docsPath)
+	} else {
+		logf("%s not rewritten (-update-docs=false)", c.docsPath)
+	}
+	return nil
+}
+
+// settle lets the machine calm down between runs: dirty pages of earlier
+// output files are written back now rather than during the next measurement.
+func settle() {
+	syscall.Sync()
+	time.Sleep(100 * time.Millisecond)
+}
+
+// goBuild runs go build -o out pkg in the repository root.
+func goBuild(root, out, pkg string) ([]byte, error) {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	return cmd.CombinedOutput()
+}
+
+// echoServer is the running bench/echoserver process.
+type echoServer struct {
+	cmd *exec.Cmd
+	url string
+	log *os.File
+}
+
+func startEchoServer(bin, logPath string) (*echoServer, error) {
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	cmd.Stderr = logFile
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	err = cmd.Start()
+	if err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("starting the echo server: %w", err)
+	}
+	line := make(chan string, 1)
+	go func() {
+		var buf [256]byte
+		var got []byte
+		for !bytes.Contains(got, []byte("\n")) {
+			n, err := stdout.Read(buf[:])
+			got = append(got, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		line <- strings.TrimSpace(string(got))
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case url := <-line:
+		if !strings.HasPrefix(url, "ws://") {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, fmt.Errorf("echo server did not print its URL (see %s)", logPath)
+		}
+		return &echoServer{cmd: cmd, url: url, log: logFile}, nil
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, errors.New("echo server did not start within 10s")
+	}
+}
+
+func (s *echoServer) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() {
+		s.cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+	}
+	s.log.Close()
+}

@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// result is every run of one tool on one workload.
+type result struct {
+	runs []*measurement
+}
+
+func (r *result) add(m *measurement) { r.runs = append(r.runs, m) }
+
+// median is the run with the median wall time (the lower middle one for an
+// even number of runs).
+func (r *result) median() *measurement {
+	if len(r.runs) == 0 {
+		return nil
+	}
+	s := slices.Clone(r.runs)
+	slices.SortFunc(s, func(a, b *measurement) int { return int(a.wall - b.wall) })
+	return s[(len(s)-1)/2]
+}
+
+func (r *result) wallRange() (lo, hi time.Duration) {
+	for i, m := range r.runs {
+		if i == 0 || m.wall < lo {
+			lo = m.wall
+		}
+		if m.wall > hi {
+			hi = m.wall
+		}
+	}
+	return lo, hi
+}
+
+func (r *result) maxRSS() int64 {
+	var max int64
+	for _, m := range r.runs {
+		if m.rssKiB > max {
+			max = m.rssKiB
+		}
+	}
+	return max
+}
+
+// ok reports whether every run echoed every message intact and exited 0.
+func (r *result) ok(w *workload) bool {
+	if len(r.runs) == 0 {
+		return false
+	}
+	for _, m := range r.runs {
+		if !m.ok(w) {
+			return false
+		}
+	}
+	return true
+}
+
+type machine struct {
+	CPU    string    `json:"cpu"`
+	NProc  int       `json:"nproc"`
+	Kernel string    `json:"kernel"`
+	Go     string    `json:"go"`
+	Node   string    `json:"node"`
+	Wscat  string    `json:"wscat"`
+	WsLib  string    `json:"ws"`
+	Commit string    `json:"commit"`
+	Date   time.Time `json:"date"`
+}
+
+func describeMachine(c *config, benchDir string) machine {
+	m := machine{
+		CPU:    "unknown CPU",
+		NProc:  runtime.NumCPU(),
+		Kernel: "unknown",
+		Go:     runtime.Version(),
+		Node:   "not found",
+		Date:   time.Now().UTC(),
+	}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(data))
+	}
+	if out, err := command(c.root, "go", "env", "GOVERSION"); err == nil {
+		m.Go = out
+	}
+	if out, err := command(c.root, "node", "--version"); err == nil {
+		m.Node = out
+	}
+	m.Wscat = packageVersion(filepath.Join(benchDir, "node_modules", "wscat", "package.json"))
+	m.WsLib = packageVersion(filepath.Join(benchDir, "node_modules", "ws", "package.json"))
+	if out, err := command(c.root, "git", "rev-parse", "--short", "HEAD"); err == nil {
+		m.Commit = out
+		if st, err := command(c.root, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
+			m.Commit += " + uncommitted changes"
+		}
+	}
+	return m
+}
+
+func command(dir, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+type report struct {
+	machine   machine
+	config    *config
+	workloads []*workload
+	tools     []*tool
+	results   map[string]map[string]*result // workload → tool → result
+}
+
+func (r *report) tool(name string) *tool {
+	for _, t := range r.tools {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// markdown renders the results section.
+func (r *report) markdown() string {
+	var b strings.Builder
+	m := r.machine
+	fmt.Fprintf(&b, "Measured %s on %s (%d cores as seen by the Go runtime), Linux %s; %s, Node %s",
+		m.Date.Format("2006-01-02 15:04 MST"), m.CPU, m.NProc, m.Kernel, m.Go, m.Node)
+	if m.Wscat != "" {
+		fmt.Fprintf(&b, ", wscat %s (ws %s)", m.Wscat, m.WsLib)
+	}
+	if m.Commit != "" {
+		fmt.Fprintf(&b, "; wscope at commit %s", m.Commit)
+	}
+	b.WriteString(".\n")
+	runs := "1 run per cell"
+	if r.config.runs > 1 {
+		runs = fmt.Sprintf("%d runs per cell, median wall time (min–max in parentheses), peak RSS the largest of the runs", r.config.runs)
+	}
+	fmt.Fprintf(&b, "%s. Wall time is from process start to exit: it includes starting the process, connecting and the close handshake. MB = 10⁶ bytes of payload echoed.", runs)
+	if r.config.quick {
+		b.WriteString(" **Quick run (`--quick`): reduced counts, not the reference numbers.**")
+	}
+	b.WriteString("\n\n")
+
+	var notes []string
+	for _, w := range r.workloads {
+		fmt.Fprintf(&b, "### %s\n\n", w.title())
+		b.WriteString("| tool | echoed intact | wall time | messages/s | MB/s | peak RSS |\n")
+		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, t := range r.tools {
+			res := r.results[w.name][t.name]
+			if !t.available {
+				fmt.Fprintf(&b, "| %s | %s | – | – | – | – |\n", t.label, t.why)
+				continue
+			}
+			med := res.median()
+			mark := "✓"
+			if !res.ok(w) {
+				mark = "✗"
+				for i, mm := range res.runs {
+					if !mm.ok(w) {
+						notes = append(notes, fmt.Sprintf("%s, %s, run %d: %s", t.label, w.title(), i+1, failure(mm, w)))
+					}
+				}
+			}
+			wall := fmtDur(med.wall)
+			if len(res.runs) > 1 {
+				lo, hi := res.wallRange()
+				wall += fmt.Sprintf(" (%s–%s)", fmtDur(lo), fmtDur(hi))
+			}
+			fmt.Fprintf(&b, "| %s | %s / %s %s | %s | %s | %.1f | %.1f MiB |\n",
+				t.label, groupDigits(med.received), groupDigits(w.count), mark, wall,
+				groupDigits(int(rate(med.received, med.wall))),
+				mbps(int64(med.received)*int64(w.size), med.wall),
+				float64(res.maxRSS())/1024)
+		}
+		b.WriteString("\n")
+	}
+
+	// Ratios of messages/s (equivalently MB/s, or the inverse ratio of wall
+	// times), only between runs that echoed everything.
+	b.WriteString("### Ratios (same run, messages/s)\n\n")
+	b.WriteString("| workload | wscope ÷ wscat | wscope ÷ bare client | bare client ÷ wscat |\n")
+	b.WriteString("| --- | ---: | ---: | ---: |\n")
+	for _, w := range r.workloads {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", w.title(),
+			r.ratio(w, "wscope", "wscat"), r.ratio(w, "wscope", "bare"), r.ratio(w, "bare", "wscat"))
+	}
+	b.WriteString("\n")
+
+	b.WriteString("### Targets\n\n")
+	b.WriteString("| target | measured | met |\n| --- | --- | --- |\n")
+	if len(r.workloads) == 2 {
+		small, large := r.workloads[0], r.workloads[1]
+		x, ok := r.ratioValue(small, "wscope", "wscat")
+		b.WriteString(targetRow(fmt.Sprintf("%s: wscope ≥ 10× wscat", small.title()), x, ok, func(v float64) string { return fmt.Sprintf("%.1f×", v) }, func(v float64) bool { return v >= 10 }))
+		x, ok = r.ratioValue(small, "wscope", "bare")
+		b.WriteString(targetRow(fmt.Sprintf("%s: wscope ≥ 0.5× bare client", small.title()), x, ok, func(v float64) string { return fmt.Sprintf("%.2f×", v) }, func(v float64) bool { return v >= 0.5 }))
+		x, ok = r.value(large, "wscope", func(res *result, m *measurement) float64 {
+			return mbps(large.payloadBytes(), m.wall)
+		})
+		b.WriteString(targetRow(fmt.Sprintf("%s: wscope ≥ 500 MB/s", large.title()), x, ok, func(v float64) string { return fmt.Sprintf("%.0f MB/s", v) }, func(v float64) bool { return v >= 500 }))
+		x, ok = r.value(large, "wscope", func(res *result, m *measurement) float64 {
+			return float64(res.maxRSS()) / 1024
+		})
+		b.WriteString(targetRow(fmt.Sprintf("%s: wscope peak RSS < 50 MiB", large.title()), x, ok, func(v float64) string { return fmt.Sprintf("%.1f MiB", v) }, func(v float64) bool { return v < 50 }))
+	}
+	b.WriteString("\n")
+
+	if len(notes) > 0 {
+		b.WriteString("Failures:\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func failure(m *measurement, w *workload) string {
+	var parts []string
+	if m.timedOut {
+		parts = append(parts, "timed out")
+	}
+	if m.exit != 0 {
+		parts = append(parts, fmt.Sprintf("exit status %d", m.exit))
+	}
+	if m.received != w.count {
+		parts = append(parts, fmt.Sprintf("%d of %d messages echoed intact", m.received, w.count))
+	}
+	if m.mismatch != "" {
+		parts = append(parts, "first difference: "+m.mismatch)
+	}
+	if m.err != "" {
+		parts = append(parts, "`"+strings.ReplaceAll(oneLine(m.err), "`", "'")+"`")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func targetRow(name string, v float64, ok bool, format func(float64) string, met func(float64) bool) string {
+	if !ok {
+		return fmt.Sprintf("| %s | n/a | n/a |\n", name)
+	}
+	yes := "**no**"
+	if met(v) {
+		yes = "yes"
+	}
+	return fmt.Sprintf("| %s | %s | %s |\n", name, format(v), yes)
+}
+
+// value computes f on the median run of tool on w, if every run was intact.
+func (r *report) value(w *workload, tool string, f func(*result, *measurement) float64) (float64, bool) {
+	t := r.tool(tool)
+	if t == nil || !t.available {
+		return 0, false
+	}
+	res := r.results[w.name][tool]
+	if !res.ok(w) {
+		return 0, false
+	}
+	return f(res, res.median()), true
+}
+
+func (r *report) ratioValue(w *workload, a, b string) (float64, bool) {
+	wa, ok := r.value(w, a, func(_ *result, m *measurement) float64 { return m.wall.Seconds() })
+	if !ok {
+		return 0, false
+	}
+	wb, ok := r.value(w, b, func(_ *result, m *measurement) float64 { return m.wall.Seconds() })
+	if !ok || wa <= 0 {
+		return 0, false
+	}
+	return wb / wa, true
+}
+
+func (r *report) ratio(w *workload, a, b string) string {
+	v, ok := r.ratioValue(w, a, b)
+	if !ok {
+		return "n/a"
+	}
+	if v >= 10 {
+		return fmt.Sprintf("%.0f×", v)
+	}
+	return fmt.Sprintf("%.2f×", v)
+}
+
+func fmtDur(d time.Duration) string {
+	s := d.Seconds()
+	switch {
+	case s >= 10:
+		return fmt.Sprintf("%.1f s", s)
+	case s >= 1:
+		return fmt.Sprintf("%.2f s", s)
+	default:
+		return fmt.Sprintf("%.3f s", s)
+	}
+}
+
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// writeJSON writes every run, for whoever wants more than the table.
+func (r *report) writeJSON(path string) error {
+	type run struct {
+		WallSeconds float64 `json:"wall_seconds"`
+		PeakRSSKiB  int64   `json:"peak_rss_kib"`
+		Exit        int     `json:"exit"`
+		TimedOut    bool    `json:"timed_out,omitempty"`
+		Received    int     `json:"received"`
+		Mismatch    string  `json:"mismatch,omitempty"`
+		Error       string  `json:"error,omitempty"`
+	}
+	type toolResult struct {
+		Tool      string `json:"tool"`
+		Label     string `json:"label"`
+		Available bool   `json:"available"`
+		Why       string `json:"why,omitempty"`
+		Runs      []run  `json:"runs"`
+	}
+	type workloadResult struct {
+		Name  string       `json:"name"`
+		Count int          `json:"count"`
+		Size  int          `json:"size"`
+		Tools []toolResult `json:"tools"`
+	}
+	out := struct {
+		Machine   machine          `json:"machine"`
+		Quick     bool             `json:"quick"`
+		Workloads []workloadResult `json:"workloads"`
+	}{Machine: r.machine, Quick: r.config.quick}
+	for _, w := range r.workloads {
+		wr := workloadResult{Name: w.name, Count: w.count, Size: w.size}
+		for _, t := range r.tools {
+			tr := toolResult{Tool: t.name, Label: t.label, Available: t.available, Why: t.why, Runs: []run{}}
+			for _, m := range r.results[w.name][t.name].runs {
+				tr.Runs = append(tr.Runs, run{m.wall.Seconds(), m.rssKiB, m.exit, m.timedOut, m.received, m.mismatch, m.err})
+			}
+			wr.Tools = append(wr.Tools, tr)
+		}
+		out.Workloads = append(out.Workloads, wr)
+	}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+const (
+	beginMarker = "<!-- BEGIN RESULTS: written by `go run ./bench/run`; edits between these markers are overwritten -->"
+	endMarker   = "<!-- END RESULTS -->"
+)
+
+// updateDocs replaces the text between the result markers of the docs file
+// with md; a file without the markers gets them appended.
+func updateDocs(path, md string) error {
+	data, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	section := beginMarker + "\n\n" + md + endMarker
+	i := bytes.Index(data, []byte(beginMarker))
+	j := bytes.Index(data, []byte(endMarker))
+	var out []byte
+	if i >= 0 && j > i {
+		out = append(out, data[:i]...)
+		out = append(out, section...)
+		out = append(out, data[j+len(endMarker):]...)
+	} else {
+		out = append(out, data...)
+		if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n\n")) {
+			out = append(out, '\n')
+		}
+		out = append(out, "## Results\n\n"+section+"\n"...)
+	}
+	return os.WriteFile(path, out, 0o644)
+}
