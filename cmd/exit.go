@@ -1,0 +1,60 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit statuses, documented in the README and tested against the binary.
+const (
+	ExitOK          = 0
+	ExitRuntime     = 1 // runtime error not covered below
+	ExitUsage       = 2 // bad flag, bad URL, unreadable file
+	ExitConnect     = 3 // DNS, TCP, TLS, proxy, or handshake refused
+	ExitAbnormal    = 4 // 1006, protocol error, or close code other than 1000/1001
+	ExitMismatch    = 5 // replay mismatch or inspect --check violations
+	ExitInterrupted = 130
+)
+
+// ExitError carries the status a command ends with. When Silent, the
+// message was already printed.
+type ExitError struct {
+	Code   int
+	Err    error
+	Silent bool
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+func exitf(code int, format string, args ...any) error {
+	return &ExitError{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+func usageErr(format string, args ...any) error { return exitf(ExitUsage, format, args...) }
+
+// silent ends with code after the command printed its own explanation.
+func silent(code int) error {
+	if code == ExitOK {
+		return nil
+	}
+	return &ExitError{Code: code, Silent: true}
+}
+
+// exitCode maps an error to the status main exits with.
+func exitCode(err error) int {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	if err != nil {
+		return ExitRuntime
+	}
+	return ExitOK
+}

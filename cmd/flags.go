@@ -1,0 +1,191 @@
+package cmd
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
+)
+
+// sessionOptions are the flags every command that holds connections
+// shares, spelled the same everywhere.
+type sessionOptions struct {
+	Output         string
+	BinaryAs       string
+	ShowControl    bool
+	Verbose        bool
+	Binary         bool
+	Stdin          string
+	Echo           bool
+	Fragment       int
+	MaxMessageSize byteSize
+	NoAutoPong     bool
+	Strict         bool
+	CloseTimeout   time.Duration
+	RecordSecrets  bool
+	NoTUI          bool
+}
+
+func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
+	o.MaxMessageSize = wire.DefaultMaxMessageSize
+	fs.StringVarP(&o.Output, "output", "o", formatText, "output `format`: text (received payloads), frames (one line per frame), json (NDJSON recording)")
+	fs.StringVar(&o.BinaryAs, "binary-as", "base64", "how text output shows binary messages: base64, hex or raw")
+	fs.BoolVar(&o.ShowControl, "show-control", false, "print ping, pong and close frames in text output")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print the handshake request and response on stderr")
+	fs.BoolVar(&o.Binary, "binary", false, "send each stdin line as a binary message")
+	fs.StringVar(&o.Stdin, "stdin", stdinLines, "stdin `mode`: lines (one message per line), raw (the stream as binary chunks), json (one object per line)")
+	fs.BoolVar(&o.Echo, "echo", false, "send every received data message straight back with the same opcode")
+	fs.IntVar(&o.Fragment, "fragment", 0, "split sent messages into frames of at most `N` bytes")
+	fs.Var(&o.MaxMessageSize, "max-message-size", "largest frame or message accepted; more closes with 1009 (e.g. 1MiB)")
+	fs.BoolVar(&o.NoAutoPong, "no-auto-pong", false, "do not answer pings automatically")
+	fs.BoolVar(&o.Strict, "strict", false, "close with 1002 on the peer's first RFC 6455 violation instead of only reporting it")
+	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long to wait for the peer's side of the close handshake")
+	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie and Set-Cookie values in json output")
+	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
+}
+
+func (o *sessionOptions) validate() error {
+	if err := validFormat(o.Output); err != nil {
+		return err
+	}
+	if err := validBinaryAs(o.BinaryAs); err != nil {
+		return err
+	}
+	switch o.Stdin {
+	case stdinLines, stdinRaw, stdinJSON:
+	default:
+		return usageErr("unknown --stdin mode %q (want lines, raw or json)", o.Stdin)
+	}
+	if o.Fragment < 0 {
+		return usageErr("--fragment must be positive")
+	}
+	if o.CloseTimeout <= 0 {
+		return usageErr("--close-timeout must be positive")
+	}
+	return nil
+}
+
+func (o *sessionOptions) config(id int, start time.Time) wire.Config {
+	max := int64(o.MaxMessageSize)
+	if max == 0 {
+		max = -1 // 0 on the command line means no limit
+	}
+	return wire.Config{
+		ID:             id,
+		Start:          start,
+		MaxMessageSize: max,
+		NoAutoPong:     o.NoAutoPong,
+		Strict:         o.Strict,
+		CloseTimeout:   o.CloseTimeout,
+		FragmentSize:   o.Fragment,
+	}
+}
+
+func (o *sessionOptions) sink(ios *IOStreams, recv inspect.Direction, showConn bool) *sink {
+	s := newSink(ios.Out, ios.ErrOut, o.Output, recv)
+	s.binaryAs, s.showControl, s.secrets, s.showConn = o.BinaryAs, o.ShowControl, o.RecordSecrets, showConn
+	return s
+}
+
+// byteSize is a flag value like "64MiB", "1M", "4096".
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *byteSize) Type() string   { return "size" }
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseByteSize(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+func parseByteSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B"), "I")
+	shift := 0
+	if n := len(t); n > 0 {
+		shift = map[byte]int{'K': 10, 'M': 20, 'G': 30}[t[n-1]]
+		if shift > 0 {
+			t = t[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("invalid size %q (want bytes, or a number with K, M or G)", s)
+	}
+	return n << shift, nil
+}
+
+// parseHeaders reads -H "Name: value" flags.
+func parseHeaders(hs []string) ([]inspect.HeaderField, error) {
+	var out []inspect.HeaderField
+	for _, h := range hs {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
+			return nil, usageErr("invalid header %q (want \"Name: value\")", h)
+		}
+		out = append(out, inspect.HeaderField{Name: name, Value: strings.TrimSpace(value)})
+	}
+	return out, nil
+}
+
+func basicAuth(userpass string) inspect.HeaderField {
+	return inspect.HeaderField{Name: "Authorization", Value: "Basic " + base64.StdEncoding.EncodeToString([]byte(userpass))}
+}
+
+// tlsOptions are the client TLS flags.
+type tlsOptions struct {
+	Insecure bool
+	CAFile   string
+	CertFile string
+	KeyFile  string
+}
+
+func (o *tlsOptions) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVarP(&o.Insecure, "insecure", "k", false, "do not verify the server's TLS certificate (loudly)")
+	fs.StringVar(&o.CAFile, "ca", "", "PEM `file` of CA certificates to trust instead of the system's")
+	fs.StringVar(&o.CertFile, "cert", "", "PEM client certificate `file` (with --key)")
+	fs.StringVar(&o.KeyFile, "key", "", "PEM private key `file` for --cert")
+}
+
+// config builds the client TLS configuration; nil means the defaults.
+func (o *tlsOptions) config() (*tls.Config, error) {
+	if !o.Insecure && o.CAFile == "" && o.CertFile == "" && o.KeyFile == "" {
+		return nil, nil
+	}
+	c := &tls.Config{InsecureSkipVerify: o.Insecure}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, usageErr("--ca: %v", err)
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, usageErr("--ca: no PEM certificate in %s", o.CAFile)
+		}
+	}
+	if (o.CertFile == "") != (o.KeyFile == "") {
+		return nil, usageErr("--cert and --key go together")
+	}
+	if o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return nil, usageErr("--cert/--key: %v", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}

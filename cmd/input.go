@@ -1,0 +1,478 @@
+package cmd
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
+)
+
+// Stdin modes (--stdin).
+const (
+	stdinLines = "lines"
+	stdinRaw   = "raw"
+	stdinJSON  = "json"
+)
+
+// inputError is a line of input that could not be understood; the line
+// is skipped and reading goes on.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+
+// actionKind says what one line of input asks for.
+type actionKind uint8
+
+const (
+	actMessage actionKind = iota // a data message, fragmented when fragment > 0
+	actControl                   // ping or pong
+	actClose
+	actFrame // a crafted frame, sent as is
+	actSleep
+	actHelp
+)
+
+// action is one thing to send, parsed from a line of input.
+type action struct {
+	kind     actionKind
+	op       inspect.OpCode
+	payload  []byte
+	fragment int
+	code     inspect.CloseCode
+	reason   string
+	frame    wire.FrameSpec
+	sleep    time.Duration
+}
+
+// apply buffers a on c; the caller flushes.
+func (a *action) apply(c *wire.Conn) error {
+	switch a.kind {
+	case actMessage:
+		if a.fragment > 0 {
+			return c.WriteFragmented(a.op, a.payload, a.fragment)
+		}
+		return c.WriteMessage(a.op, a.payload)
+	case actControl:
+		if a.op == inspect.OpPing {
+			return c.Ping(a.payload)
+		}
+		return c.Pong(a.payload)
+	case actClose:
+		return c.Close(a.code, a.reason)
+	case actFrame:
+		return c.WriteFrame(a.frame)
+	case actSleep:
+		time.Sleep(a.sleep)
+	}
+	return nil
+}
+
+// inputReader turns stdin into actions according to the mode.
+type inputReader struct {
+	r       *bufio.Reader
+	mode    string
+	binary  bool // lines are binary messages
+	slash   bool // lines starting with / are commands (line mode)
+	sendDir inspect.Direction
+	maxLine int
+	long    []byte
+	a       action
+}
+
+func newInputReader(in io.Reader, mode string, binary, slash bool, sendDir inspect.Direction, maxLine int) *inputReader {
+	return &inputReader{r: bufio.NewReaderSize(in, 64<<10), mode: mode, binary: binary, slash: slash, sendDir: sendDir, maxLine: maxLine}
+}
+
+// drained reports that no input is buffered: the moment to flush.
+func (in *inputReader) drained() bool { return in.r.Buffered() == 0 }
+
+// next returns the next action, valid until the following call. It
+// returns io.EOF at the end of the input; errors in a line are returned
+// with the line skipped, so the caller may report and go on.
+func (in *inputReader) next() (*action, error) {
+	if in.mode == stdinRaw {
+		return in.nextChunk()
+	}
+	line, err := in.line()
+	if err != nil {
+		return nil, err
+	}
+	in.a = action{kind: actMessage, op: inspect.OpText, payload: line}
+	if in.binary {
+		in.a.op = inspect.OpBinary
+	}
+	switch {
+	case in.mode == stdinJSON:
+		if len(bytes.TrimSpace(line)) == 0 {
+			return in.next()
+		}
+		skip, err := parseJSONAction(&in.a, line, in.sendDir)
+		if err != nil {
+			return nil, &inputError{err}
+		}
+		if skip {
+			return in.next()
+		}
+	case in.slash && len(line) > 0 && line[0] == '/':
+		if len(line) > 1 && line[1] == '/' {
+			in.a.payload = line[1:] // "//text" sends "/text"
+			break
+		}
+		if err := parseSlash(&in.a, string(line)); err != nil {
+			return nil, &inputError{err}
+		}
+	}
+	return &in.a, nil
+}
+
+func (in *inputReader) nextChunk() (*action, error) {
+	if in.long == nil {
+		in.long = make([]byte, 64<<10)
+	}
+	n, err := in.r.Read(in.long)
+	if n == 0 {
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return nil, err
+	}
+	in.a = action{kind: actMessage, op: inspect.OpBinary, payload: in.long[:n]}
+	return &in.a, nil
+}
+
+// line reads one line without its "\n" or "\r\n". Lines longer than the
+// buffer are assembled, up to maxLine bytes.
+func (in *inputReader) line() ([]byte, error) {
+	b, err := in.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		in.long = append(in.long[:0], b...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if in.maxLine > 0 && len(in.long) > in.maxLine {
+				in.r.ReadString('\n') // skip the rest of the line
+				return nil, &inputError{fmt.Errorf("input line longer than --max-message-size (%d bytes): skipped", in.maxLine)}
+			}
+			b, err = in.r.ReadSlice('\n')
+			in.long = append(in.long, b...)
+		}
+		b = in.long
+	}
+	if err != nil && (err != io.EOF || len(b) == 0) {
+		return nil, err
+	}
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	return bytes.TrimSuffix(b, []byte{'\r'}), nil
+}
+
+// slashHelp lists the line mode's commands.
+const slashHelp = `commands:
+  /ping [data]              send a ping
+  /pong [data]              send an unsolicited pong
+  /close [code [reason]]    start the close handshake (default 1000)
+  /binary <hex>             send a binary message, e.g. /binary 48 65 6c 6c 6f
+  /fragment <n> <text>      send text split into frames of n bytes
+  /frame [key=value...] [payload]
+                            craft one frame, valid or not; keys:
+                              fin=0|1 (1)   op=text|binary|close|ping|pong|cont|0x3..0xF (text)
+                              rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
+                              len=<n> (announced length, may lie)   lenenc=7|16|64
+                              hex=<payload as hex>
+  //text                    send "/text"
+  /help                     this list`
+
+// parseSlash fills a from a line-mode command.
+func parseSlash(a *action, line string) error {
+	name, rest, _ := strings.Cut(line[1:], " ")
+	rest = strings.TrimLeft(rest, " ")
+	switch name {
+	case "help", "?":
+		a.kind = actHelp
+	case "ping", "pong":
+		a.kind, a.op, a.payload = actControl, inspect.OpPing, []byte(rest)
+		if name == "pong" {
+			a.op = inspect.OpPong
+		}
+		if len(a.payload) > 125 {
+			return fmt.Errorf("/%s: payload is %d bytes, control frames carry at most 125", name, len(a.payload))
+		}
+	case "close":
+		a.kind, a.code = actClose, inspect.CloseNormal
+		if rest != "" {
+			codeStr, reason, _ := strings.Cut(rest, " ")
+			code, err := parseCloseCode(codeStr)
+			if err != nil {
+				return fmt.Errorf("/close: %v", err)
+			}
+			a.code, a.reason = code, reason
+		}
+	case "binary":
+		p, err := parseHex(rest)
+		if err != nil {
+			return fmt.Errorf("/binary: %v", err)
+		}
+		a.kind, a.op, a.payload = actMessage, inspect.OpBinary, p
+	case "fragment":
+		nStr, text, _ := strings.Cut(rest, " ")
+		n, err := strconv.Atoi(nStr)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("/fragment: want a positive frame size, got %q", nStr)
+		}
+		a.kind, a.op, a.payload, a.fragment = actMessage, inspect.OpText, []byte(text), n
+	case "frame":
+		return parseFrameSpec(a, rest)
+	default:
+		return fmt.Errorf("unknown command /%s (/help lists them; //%s sends it as text)", name, name)
+	}
+	return nil
+}
+
+// parseFrameSpec reads "/frame" arguments: key=value tokens, then the
+// payload text.
+func parseFrameSpec(a *action, args string) error {
+	a.kind = actFrame
+	spec := wire.FrameSpec{Fin: true, Op: inspect.OpText, Mask: wire.MaskAuto}
+	rest := args
+	for rest != "" {
+		tok, after, _ := strings.Cut(rest, " ")
+		key, val, ok := strings.Cut(tok, "=")
+		if !ok || !isFrameKey(key) {
+			break
+		}
+		rest = strings.TrimLeft(after, " ")
+		if err := setFrameField(&spec, key, val); err != nil {
+			return fmt.Errorf("/frame: %v", err)
+		}
+	}
+	if spec.Payload == nil {
+		spec.Payload = []byte(rest)
+	}
+	a.frame = spec
+	return nil
+}
+
+func isFrameKey(k string) bool {
+	switch k {
+	case "fin", "op", "rsv", "rsv1", "rsv2", "rsv3", "mask", "len", "lenenc", "hex":
+		return true
+	}
+	return false
+}
+
+func setFrameField(spec *wire.FrameSpec, key, val string) error {
+	switch key {
+	case "fin":
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return fmt.Errorf("fin=%s: want 0 or 1", val)
+		}
+		spec.Fin = b
+	case "op":
+		op, err := inspect.ParseOpCode(val)
+		if err != nil {
+			return err
+		}
+		spec.Op = op
+	case "rsv":
+		for _, r := range strings.Split(val, ",") {
+			switch strings.TrimPrefix(r, "rsv") {
+			case "1":
+				spec.Rsv |= inspect.Rsv1
+			case "2":
+				spec.Rsv |= inspect.Rsv2
+			case "3":
+				spec.Rsv |= inspect.Rsv3
+			case "0", "":
+			default:
+				return fmt.Errorf("rsv=%s: want a list of 1, 2, 3", val)
+			}
+		}
+	case "rsv1", "rsv2", "rsv3":
+		b, err := strconv.ParseBool(val)
+		if err != nil {
+			return fmt.Errorf("%s=%s: want 0 or 1", key, val)
+		}
+		if b {
+			spec.Rsv |= inspect.Rsv1 >> (key[3] - '1')
+		}
+	case "mask":
+		switch val {
+		case "auto":
+			spec.Mask = wire.MaskAuto
+		case "none", "0", "false":
+			spec.Mask = wire.MaskNone
+		default:
+			k, err := hex.DecodeString(val)
+			if err != nil || len(k) != 4 {
+				return fmt.Errorf("mask=%s: want auto, none or 8 hex digits", val)
+			}
+			spec.Mask = wire.MaskWith
+			copy(spec.Key[:], k)
+		}
+	case "len":
+		n, err := strconv.ParseUint(val, 0, 64)
+		if err != nil {
+			return fmt.Errorf("len=%s: want a number", val)
+		}
+		spec.Length = &n
+	case "lenenc":
+		switch val {
+		case "7":
+			spec.LenEnc = inspect.Len7
+		case "16":
+			spec.LenEnc = inspect.Len16
+		case "64":
+			spec.LenEnc = inspect.Len64
+		default:
+			return fmt.Errorf("lenenc=%s: want 7, 16 or 64", val)
+		}
+	case "hex":
+		p, err := parseHex(val)
+		if err != nil {
+			return fmt.Errorf("hex=: %v", err)
+		}
+		spec.Payload = p
+	}
+	return nil
+}
+
+func parseHex(s string) ([]byte, error) {
+	s = strings.NewReplacer(" ", "", ":", "", "0x", "").Replace(s)
+	p, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid hex %q", s)
+	}
+	return p, nil
+}
+
+func parseCloseCode(s string) (inspect.CloseCode, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil {
+		return 0, fmt.Errorf("close code %q is not a number from 0 to 65535", s)
+	}
+	return inspect.CloseCode(n), nil
+}
+
+// jsonAction is one line of --stdin json. It reads the recording's own
+// msg and frame lines too, so a recording can be piped back in.
+type jsonAction struct {
+	Ev       string          `json:"ev"`
+	Dir      string          `json:"dir"`
+	Op       string          `json:"op"`
+	Text     *string         `json:"text"`
+	B64      *string         `json:"b64"`
+	Hex      *string         `json:"hex"`
+	Fragment int             `json:"fragment"`
+	Fin      *bool           `json:"fin"`
+	Rsv1     bool            `json:"rsv1"`
+	Rsv2     bool            `json:"rsv2"`
+	Rsv3     bool            `json:"rsv3"`
+	Mask     json.RawMessage `json:"mask"`
+	Masked   *bool           `json:"masked"`
+	Len      *uint64         `json:"len"`
+	LenEnc   int             `json:"len_enc"`
+	Code     *int            `json:"code"`
+	Reason   string          `json:"reason"`
+	Close    *struct {
+		Code   int    `json:"code"`
+		Reason string `json:"reason"`
+	} `json:"close"`
+	Sleep float64 `json:"sleep"`
+}
+
+// parseJSONAction fills a from one --stdin json line. skip is true for
+// lines that are not ours to send (other events, the peer's direction).
+func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bool, err error) {
+	var j jsonAction
+	if err := json.Unmarshal(line, &j); err != nil {
+		return false, fmt.Errorf("--stdin json: %v in line %.60q", err, line)
+	}
+	if j.Ev != "" && j.Ev != "msg" && j.Ev != "frame" {
+		return true, nil
+	}
+	if j.Dir != "" && j.Dir != sendDir.String() {
+		return true, nil
+	}
+	if j.Sleep > 0 {
+		a.kind, a.sleep = actSleep, time.Duration(j.Sleep*float64(time.Second))
+		return false, nil
+	}
+	*a = action{kind: actMessage, op: inspect.OpText}
+	if j.Op != "" {
+		if a.op, err = inspect.ParseOpCode(j.Op); err != nil {
+			return false, fmt.Errorf("--stdin json: %v", err)
+		}
+	} else if j.B64 != nil || j.Hex != nil {
+		a.op = inspect.OpBinary
+	}
+	switch {
+	case j.Text != nil:
+		a.payload = []byte(*j.Text)
+	case j.B64 != nil:
+		if a.payload, err = base64.StdEncoding.DecodeString(*j.B64); err != nil {
+			return false, fmt.Errorf("--stdin json: b64: %v", err)
+		}
+	case j.Hex != nil:
+		if a.payload, err = parseHex(*j.Hex); err != nil {
+			return false, fmt.Errorf("--stdin json: %v", err)
+		}
+	}
+	code, reason := j.Code, j.Reason
+	if j.Close != nil {
+		code, reason = &j.Close.Code, j.Close.Reason
+	}
+	// A frame event, or any header field set, means a crafted frame.
+	if j.Ev == "frame" || j.Fin != nil || j.Rsv1 || j.Rsv2 || j.Rsv3 || j.Mask != nil || j.Masked != nil || j.LenEnc != 0 || (j.Len != nil && j.Ev != "msg") {
+		spec := wire.FrameSpec{Fin: j.Fin == nil || *j.Fin, Op: a.op, Payload: a.payload, Mask: wire.MaskAuto, LenEnc: inspect.LengthEncoding(j.LenEnc)}
+		if j.Rsv1 {
+			spec.Rsv |= inspect.Rsv1
+		}
+		if j.Rsv2 {
+			spec.Rsv |= inspect.Rsv2
+		}
+		if j.Rsv3 {
+			spec.Rsv |= inspect.Rsv3
+		}
+		if j.Masked != nil && !*j.Masked {
+			spec.Mask = wire.MaskNone
+		}
+		if len(j.Mask) > 0 {
+			var m string
+			if json.Unmarshal(j.Mask, &m) != nil {
+				return false, fmt.Errorf("--stdin json: mask must be a string")
+			}
+			if err := setFrameField(&spec, "mask", m); err != nil {
+				return false, fmt.Errorf("--stdin json: %v", err)
+			}
+		}
+		if j.Len != nil && *j.Len != uint64(len(a.payload)) {
+			spec.Length = j.Len
+		}
+		if spec.Payload == nil && code != nil {
+			spec.Payload = inspect.AppendClose(nil, inspect.CloseCode(*code), reason)
+		}
+		a.kind, a.frame = actFrame, spec
+		return false, nil
+	}
+	switch {
+	case a.op == inspect.OpClose:
+		a.kind, a.code, a.reason = actClose, inspect.CloseNormal, reason
+		if code != nil {
+			a.code = inspect.CloseCode(*code)
+		}
+	case a.op == inspect.OpPing || a.op == inspect.OpPong:
+		a.kind = actControl
+	case !a.op.IsData():
+		return false, fmt.Errorf("--stdin json: op %q needs a crafted frame: add \"fin\":true", j.Op)
+	}
+	a.fragment = j.Fragment
+	return false, nil
+}

@@ -1,0 +1,34 @@
+package cmd
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are a command's standard streams, replaceable in tests.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// InTTY and OutTTY say whether stdin and stdout are terminals; the
+	// mode (TUI, line, pipe) is chosen from them.
+	InTTY, OutTTY bool
+	// Interrupt delivers Ctrl-C; nil in tests that do not send one.
+	Interrupt <-chan os.Signal
+}
+
+// SystemIO returns the process's streams.
+func SystemIO() *IOStreams {
+	return &IOStreams{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		ErrOut: os.Stderr,
+		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+	}
+}
+
+// Interactive reports whether a person sits at both ends.
+func (s *IOStreams) Interactive() bool { return s.InTTY && s.OutTTY }

@@ -1,0 +1,292 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
+)
+
+// DefaultListenAddr is loopback: a debugging server is not for the network
+// unless the user says so.
+const DefaultListenAddr = "127.0.0.1:8080"
+
+// ListenOptions are the flags of `wscope listen`.
+type ListenOptions struct {
+	IO   *IOStreams
+	Addr string
+
+	Subprotocols []string
+	Path         string
+	Origins      []string
+	MaxConns     int
+	Broadcast    bool
+	Once         bool
+	sessionOptions
+
+	// ready, when set, is told the bound address (tests listen on :0).
+	ready func(net.Addr)
+}
+
+// NewCmdListen builds `wscope listen`.
+func NewCmdListen(ios *IOStreams, runF func(context.Context, *ListenOptions) error) *cobra.Command {
+	opts := &ListenOptions{IO: ios}
+	c := &cobra.Command{
+		Use:   "listen [ADDR]",
+		Short: "Be a WebSocket server and show what clients send",
+		Long: `Accept WebSocket clients on ADDR (default 127.0.0.1:8080; a bare port means
+127.0.0.1:PORT, ":PORT" means every interface) and show what they send, in
+the same formats as connect, with the connection id on each line.
+
+Each stdin line is sent to every connected client. --echo sends each
+message back to its sender with the same opcode; --broadcast sends it to
+every other client. Ctrl-C closes every client with 1001 Going Away.`,
+		Example: `  # an echo server on 127.0.0.1:8080, printing what clients send
+  wscope listen --echo
+
+  # a chat-like relay on port 9000 of every interface, frames shown
+  wscope listen :9000 --broadcast -o frames
+
+  # accept only /ws from one origin, speaking one subprotocol
+  wscope listen 9000 --path /ws --origin https://app.example.com -s graphql-ws`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Addr = DefaultListenAddr
+			if len(args) == 1 {
+				opts.Addr = args[0]
+			}
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return listenRun(c.Context(), opts)
+		},
+	}
+	fs := c.Flags()
+	fs.StringSliceVarP(&opts.Subprotocols, "subprotocol", "s", nil, "accept this subprotocol when a client offers it (repeatable, in order of preference)")
+	fs.StringVar(&opts.Path, "path", "", "upgrade only requests for this path; others get 404")
+	fs.StringSliceVar(&opts.Origins, "origin", nil, "allow only these Origin values (repeatable); others get 403")
+	fs.IntVar(&opts.MaxConns, "max-conns", 0, "refuse clients beyond this many at once with 503 (0: no limit)")
+	fs.BoolVar(&opts.Broadcast, "broadcast", false, "send every message to every other client")
+	fs.BoolVar(&opts.Once, "once", false, "exit after the first client disconnects, with its status")
+	opts.sessionOptions.addFlags(fs)
+	return c
+}
+
+// listenAddr turns "8080" into "127.0.0.1:8080"; anything with a colon is
+// taken as given.
+func listenAddr(s string) string {
+	if !strings.Contains(s, ":") {
+		return "127.0.0.1:" + s
+	}
+	return s
+}
+
+// server is a running `wscope listen`: its clients and what they share.
+type server struct {
+	opts  *ListenOptions
+	snk   *sink
+	start time.Time
+	url   string
+
+	mu     sync.Mutex
+	conns  map[int]*wire.Conn
+	nextID int
+	wg     sync.WaitGroup
+	ended  chan inspect.End // first connection's end, for --once
+}
+
+func listenRun(ctx context.Context, opts *ListenOptions) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	if opts.MaxConns < 0 {
+		return usageErr("--max-conns must not be negative")
+	}
+	ios := opts.IO
+	ln, err := net.Listen("tcp", listenAddr(opts.Addr))
+	if err != nil {
+		return exitf(ExitRuntime, "could not listen on %s: %v", opts.Addr, err)
+	}
+	defer ln.Close()
+	s := &server{
+		opts:  opts,
+		snk:   opts.sink(ios, inspect.ClientToServer, true),
+		start: time.Now(),
+		url:   "ws://" + ln.Addr().String(),
+		conns: map[int]*wire.Conn{},
+		ended: make(chan inspect.End, 1),
+	}
+	if ios.Interactive() && opts.Output == formatText {
+		s.snk.linePrefix = "< "
+	}
+	s.snk.header(versionString())
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		s.snk.note("wscope: WARNING: listening on every interface (%s): anyone who can reach this machine can connect", ln.Addr())
+	}
+	s.snk.note("listening on %s%s (Ctrl-C to stop)", s.url, opts.Path)
+	if opts.ready != nil {
+		opts.ready(ln.Addr())
+	}
+	go s.acceptLoop(ln)
+
+	sendDone := make(chan error, 1)
+	go func() {
+		in := newInputReader(ios.In, opts.Stdin, opts.Binary, ios.Interactive(), inspect.ServerToClient, int(opts.MaxMessageSize))
+		sendDone <- pump(in, s.toAll, s.flushAll, s.snk)
+	}()
+
+	for {
+		select {
+		case err := <-sendDone:
+			// stdin ended: keep serving until Ctrl-C.
+			if err != nil {
+				s.snk.note("wscope: stdin: %v", err)
+			}
+			sendDone = nil
+		case end := <-s.ended:
+			ln.Close()
+			s.closeAll(inspect.CloseGoingAway)
+			return finish(end, s.snk, false)
+		case <-ios.Interrupt:
+			ln.Close()
+			s.closeAll(inspect.CloseGoingAway)
+			return silent(ExitInterrupted)
+		case <-ctx.Done():
+			ln.Close()
+			s.closeAll(inspect.CloseGoingAway)
+			return nil
+		}
+	}
+}
+
+func (s *server) acceptLoop(ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		full := s.opts.MaxConns > 0 && len(s.conns) >= s.opts.MaxConns
+		s.nextID++
+		id := s.nextID
+		s.mu.Unlock()
+		if full {
+			go wire.Refuse(nc, 503, "Service Unavailable", fmt.Sprintf("this server takes at most %d clients at once\n", s.opts.MaxConns))
+			s.snk.note("[%d] refused %s: --max-conns %d reached", id, nc.RemoteAddr(), s.opts.MaxConns)
+			continue
+		}
+		go s.serve(nc, id)
+	}
+}
+
+func (s *server) serve(nc net.Conn, id int) {
+	cfg := s.opts.config(id, s.start)
+	var conn *wire.Conn
+	cfg.OnEvent = func(e *inspect.Event) {
+		s.snk.event(e)
+		if e.Kind != inspect.KindMsg || e.Msg.Dir != inspect.ClientToServer {
+			return
+		}
+		if s.opts.Echo {
+			conn.WriteMessage(e.Msg.Op, e.Msg.Payload)
+		}
+		if s.opts.Broadcast {
+			s.each(func(c *wire.Conn) {
+				if c != conn {
+					c.Send(e.Msg.Op, e.Msg.Payload)
+				}
+			})
+		}
+	}
+	cfg.OnIdle = s.snk.flush
+	conn, open, err := wire.Accept(nc, wire.AcceptOptions{
+		Subprotocols: s.opts.Subprotocols,
+		Path:         s.opts.Path,
+		Origins:      s.opts.Origins,
+		Timeout:      10 * time.Second,
+		URL:          s.url,
+	}, cfg)
+	if err != nil {
+		s.snk.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
+		nc.Close()
+		return
+	}
+	s.mu.Lock()
+	s.conns[id] = conn
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+	if s.opts.Verbose {
+		s.snk.mu.Lock()
+		s.snk.w.Flush()
+		printHandshake(s.snk.err, open)
+		s.snk.mu.Unlock()
+	}
+	s.snk.event(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open})
+	s.snk.note("[%d] connected from %s %s", id, open.Remote, open.Request.Target)
+	end := conn.Run()
+	s.mu.Lock()
+	delete(s.conns, id)
+	s.mu.Unlock()
+	s.snk.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
+	if s.opts.Once {
+		select {
+		case s.ended <- end:
+		default:
+		}
+	}
+}
+
+// each calls f on every open connection, in id order.
+func (s *server) each(f func(*wire.Conn)) {
+	s.mu.Lock()
+	ids := make([]int, 0, len(s.conns))
+	for id := range s.conns {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	conns := make([]*wire.Conn, len(ids))
+	for i, id := range ids {
+		conns[i] = s.conns[id]
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		f(c)
+	}
+}
+
+func (s *server) toAll(a *action) error {
+	s.each(func(c *wire.Conn) {
+		if err := a.apply(c); err != nil && err != wire.ErrClosing {
+			s.snk.note("wscope: [%d] %v", c.ID(), err)
+		}
+	})
+	return nil
+}
+
+func (s *server) flushAll() error {
+	s.each(func(c *wire.Conn) { c.Flush() })
+	return nil
+}
+
+// closeAll starts the close handshake with every client and waits for
+// them, bounded by the close timeout.
+func (s *server) closeAll(code inspect.CloseCode) {
+	s.each(func(c *wire.Conn) { c.Close(code, "") })
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.opts.CloseTimeout + time.Second):
+		s.each(func(c *wire.Conn) { c.Abort() })
+	}
+	s.snk.flush()
+}

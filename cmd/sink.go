@@ -1,0 +1,236 @@
+package cmd
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// Output formats (-o).
+const (
+	formatText   = "text"
+	formatFrames = "frames"
+	formatJSON   = "json"
+)
+
+// sink writes events to stdout in the chosen format. It is called from
+// every connection's goroutines; it buffers and flushes when the input is
+// drained, not per message.
+type sink struct {
+	mu  sync.Mutex
+	w   *bufio.Writer
+	err io.Writer // diagnostics
+
+	format      string
+	recvDir     inspect.Direction // the peer's direction: what text mode prints
+	showConn    bool
+	binaryAs    string
+	showControl bool
+	linePrefix  string // "< " in the interactive line mode
+	prompt      string // "> " redrawn after each line in the line mode
+	secrets     bool   // keep credentials in json output
+	buf         []byte
+}
+
+func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink {
+	return &sink{
+		w:       bufio.NewWriterSize(out, 64<<10),
+		err:     errOut,
+		format:  format,
+		recvDir: recv,
+	}
+}
+
+func validFormat(f string) error {
+	switch f {
+	case formatText, formatFrames, formatJSON:
+		return nil
+	}
+	return usageErr("unknown output format %q (want text, frames or json)", f)
+}
+
+func validBinaryAs(s string) error {
+	switch s {
+	case "base64", "hex", "raw":
+		return nil
+	}
+	return usageErr("unknown --binary-as %q (want base64, hex or raw)", s)
+}
+
+// header writes the recording header line in json mode.
+func (s *sink) header(version string) {
+	if s.format != formatJSON {
+		return
+	}
+	h := inspect.RecordingHeader{Created: time.Now(), Tool: "wscope", Version: version, Source: "live"}
+	if !s.secrets {
+		h.Redacted = inspect.CredentialHeaders
+	}
+	s.mu.Lock()
+	s.buf = append(h.AppendJSON(s.buf[:0]), '\n')
+	s.w.Write(s.buf)
+	s.mu.Unlock()
+}
+
+// event handles one event; safe for concurrent use.
+func (s *sink) event(e *inspect.Event) {
+	switch s.format {
+	case formatJSON:
+		if e.Kind == inspect.KindOpen && !s.secrets {
+			e = redacted(e)
+		}
+		s.mu.Lock()
+		s.buf = append(e.AppendJSON(s.buf[:0]), '\n')
+		s.w.Write(s.buf)
+		s.mu.Unlock()
+	case formatFrames:
+		if e.Kind == inspect.KindMsg {
+			return // frames mode is about frames; json has both
+		}
+		s.mu.Lock()
+		s.buf = append(inspect.AppendLine(s.buf[:0], e, inspect.LineOptions{ShowConn: s.showConn}), '\n')
+		s.w.Write(s.buf)
+		s.mu.Unlock()
+	default:
+		s.text(e)
+	}
+}
+
+// text writes what text mode shows: received data messages, and control
+// frames when asked. Peer violations are warned about on stderr.
+func (s *sink) text(e *inspect.Event) {
+	switch e.Kind {
+	case inspect.KindMsg:
+		if e.Msg.Dir != s.recvDir {
+			return
+		}
+		s.mu.Lock()
+		b := s.prefix(s.buf[:0], e.Conn)
+		b = s.appendPayload(b, e.Msg.Op, e.Msg.Payload)
+		s.buf = append(b, '\n')
+		s.endLine()
+		s.mu.Unlock()
+		if len(e.Msg.Violations) > 0 {
+			s.warn(e.Conn, e.Msg.Violations, "message")
+		}
+	case inspect.KindFrame:
+		f := e.Frame
+		if f.Dir != s.recvDir {
+			return
+		}
+		if len(f.Violations) > 0 {
+			s.warn(e.Conn, f.Violations, "frame "+strconv.FormatUint(f.Seq, 10))
+		}
+		if !s.showControl || !f.Op.IsControl() {
+			return
+		}
+		s.mu.Lock()
+		b := s.prefix(s.buf[:0], e.Conn)
+		b = append(b, '[')
+		b = append(b, f.Op.String()...)
+		b = append(b, ']')
+		switch {
+		case f.Close != nil:
+			b = append(b, ' ')
+			b = append(b, f.Close.Code.String()...)
+			if f.Close.Reason != "" {
+				b = append(b, ": "...)
+				b = append(b, f.Close.Reason...)
+			}
+		case len(f.Payload) > 0:
+			b = append(b, ' ')
+			b = append(b, inspect.TextView(f.Payload)...)
+		}
+		s.buf = append(b, '\n')
+		s.endLine()
+		s.mu.Unlock()
+	}
+}
+
+// endLine writes s.buf, and in the line mode redraws the prompt at once.
+func (s *sink) endLine() {
+	s.w.Write(s.buf)
+	if s.prompt != "" {
+		s.w.WriteString(s.prompt)
+		s.w.Flush()
+	}
+}
+
+func (s *sink) prefix(b []byte, conn int) []byte {
+	if s.prompt != "" {
+		b = append(b, "\r\x1b[K"...) // over the prompt
+	}
+	b = append(b, s.linePrefix...)
+	if s.showConn {
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(conn), 10)
+		b = append(b, "] "...)
+	}
+	return b
+}
+
+func (s *sink) appendPayload(b []byte, op inspect.OpCode, p []byte) []byte {
+	if op == inspect.OpText {
+		return append(b, p...)
+	}
+	switch s.binaryAs {
+	case "hex":
+		return hex.AppendEncode(b, p)
+	case "raw":
+		return append(b, p...)
+	}
+	return base64.StdEncoding.AppendEncode(b, p)
+}
+
+func (s *sink) warn(conn int, vs []inspect.Violation, where string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range vs {
+		if s.showConn {
+			fmt.Fprintf(s.err, "wscope: [%d] %s: %s\n", conn, where, v)
+		} else {
+			fmt.Fprintf(s.err, "wscope: %s: %s\n", where, v)
+		}
+	}
+}
+
+// note writes a diagnostic line on stderr, after flushing stdout so the
+// two stay in order at a terminal.
+func (s *sink) note(format string, args ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w.Flush()
+	fmt.Fprintf(s.err, format+"\n", args...)
+}
+
+// flush writes out what is buffered.
+func (s *sink) flush() {
+	s.mu.Lock()
+	s.w.Flush()
+	s.mu.Unlock()
+}
+
+// raw writes pre-formatted bytes (the line mode's prompt) at once.
+func (s *sink) raw(p string) {
+	s.mu.Lock()
+	s.w.WriteString(p)
+	s.w.Flush()
+	s.mu.Unlock()
+}
+
+// redacted returns a copy of an open event with credentials replaced.
+func redacted(e *inspect.Event) *inspect.Event {
+	o := *e.Open
+	o.Request.Headers, _ = inspect.RedactHeaders(o.Request.Headers)
+	o.Response.Headers, _ = inspect.RedactHeaders(o.Response.Headers)
+	c := *e
+	c.Open = &o
+	return &c
+}

@@ -1,0 +1,131 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// AcceptOptions says which upgrades a server takes.
+type AcceptOptions struct {
+	// Subprotocols the server speaks; the first one the client offers
+	// that is in this list is selected.
+	Subprotocols []string
+	// Path, when set, is the only request path upgraded; others get 404.
+	Path string
+	// Origins, when set, is the allow-list for the Origin header; others
+	// get 403.
+	Origins []string
+	// Timeout bounds reading the request and writing the response.
+	Timeout time.Duration
+	// URL is recorded in the open event (e.g. ws://127.0.0.1:8080).
+	URL string
+}
+
+// RejectError is an upgrade request the server refused, with the status
+// it answered.
+type RejectError struct {
+	Status int
+	Reason string
+}
+
+func (e *RejectError) Error() string { return fmt.Sprintf("refused upgrade: %d %s", e.Status, e.Reason) }
+
+// Accept reads an upgrade request from nc and answers it. It keeps the
+// reader that holds any frame the client sent right behind its request,
+// which gobwas' Upgrader would drop.
+func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, error) {
+	start := time.Now()
+	if opts.Timeout > 0 {
+		nc.SetDeadline(start.Add(opts.Timeout))
+		defer nc.SetDeadline(time.Time{})
+	}
+	br := bufio.NewReaderSize(nc, bufSize)
+	head, err := readHead(br)
+	if err != nil {
+		if len(head) > 0 {
+			Refuse(nc, 400, "Bad Request", err.Error())
+		}
+		return nil, nil, err
+	}
+	req := parseRequest(head)
+	path, _, _ := strings.Cut(req.Target, "?")
+	if opts.Path != "" && path != opts.Path {
+		return nil, nil, Refuse(nc, 404, "Not Found", fmt.Sprintf("no WebSocket endpoint at %s (try %s)\n", path, opts.Path))
+	}
+	if len(opts.Origins) > 0 {
+		origin, _ := headerValue(req.Headers, "Origin")
+		if !slices.ContainsFunc(opts.Origins, func(o string) bool { return strings.EqualFold(o, origin) }) {
+			return nil, nil, Refuse(nc, 403, "Forbidden", fmt.Sprintf("origin %q is not allowed\n", origin))
+		}
+	}
+	var resp bytes.Buffer
+	u := ws.Upgrader{
+		Protocol: func(p []byte) bool { return slices.Contains(opts.Subprotocols, string(p)) },
+	}
+	// The upgrader reads only the head we give it, and writes the response
+	// through a tee so the open event shows it as sent.
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{bytes.NewReader(head), io.MultiWriter(nc, &resp)}
+	hs, err := u.Upgrade(rw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("upgrade from %s failed: %w", nc.RemoteAddr(), err)
+	}
+	open := &inspect.Open{
+		URL:         opts.URL + req.Target,
+		Role:        inspect.RoleServer,
+		Request:     req,
+		Response:    parseResponse(resp.Bytes()),
+		Subprotocol: hs.Protocol,
+		Extensions:  extensions(hs.Extensions),
+		Local:       nc.LocalAddr().String(),
+		Remote:      nc.RemoteAddr().String(),
+		Start:       start,
+	}
+	return newConn(nc, br, inspect.RoleServer, cfg), open, nil
+}
+
+// readHead reads an HTTP request head up to and including its blank line.
+func readHead(br *bufio.Reader) ([]byte, error) {
+	var head []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		head = append(head, line...)
+		if len(head) > maxHandshake {
+			return head, fmt.Errorf("request head larger than %d bytes", maxHandshake)
+		}
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				continue
+			}
+			if len(head) == 0 {
+				return nil, err
+			}
+			return head, fmt.Errorf("incomplete request head: %w", err)
+		}
+		if len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
+			return head, nil
+		}
+	}
+}
+
+// Refuse answers a request with a plain-text error response and closes
+// the connection. It returns the matching *RejectError.
+func Refuse(nc net.Conn, status int, reason, body string) error {
+	fmt.Fprintf(nc, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status, reason, len(body), body)
+	nc.Close()
+	return &RejectError{Status: status, Reason: reason}
+}

@@ -1,0 +1,401 @@
+package wire
+
+import (
+	"bufio"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// DefaultMaxMessageSize is the default bound on frames and messages.
+const DefaultMaxMessageSize = 64 << 20
+
+// DefaultCloseTimeout bounds the wait for the peer's side of the close
+// handshake.
+const DefaultCloseTimeout = 5 * time.Second
+
+const bufSize = 64 << 10
+
+// Config is what a Conn does with what it sees. The zero value is usable.
+type Config struct {
+	// ID is the connection id carried by every event.
+	ID int
+	// Start is the session clock's origin; event times are offsets from it.
+	// Zero means the moment the connection opened.
+	Start time.Time
+	// MaxMessageSize bounds each frame and each reassembled message; a peer
+	// that announces more is closed with 1009 before anything is allocated.
+	// Zero means DefaultMaxMessageSize; negative means no limit.
+	MaxMessageSize int64
+	// NoAutoPong stops the automatic answer to pings.
+	NoAutoPong bool
+	// Strict closes the connection with 1002 on the first violation of
+	// RFC 6455 by the peer instead of only reporting it.
+	Strict bool
+	// CloseTimeout bounds the wait for the peer's close frame and TCP
+	// close; zero means DefaultCloseTimeout.
+	CloseTimeout time.Duration
+	// FragmentSize splits outgoing data messages into frames of at most
+	// this many bytes; zero sends each message as one frame.
+	FragmentSize int
+	// OnEvent receives every event: frames and messages both ways, and the
+	// end. It is called from the reading goroutine and from writers, so it
+	// must be safe for concurrent use. The event and everything it points
+	// to are valid only during the call. It may write to the connection
+	// when handling an event of the receiving direction, never one of the
+	// sending direction.
+	OnEvent func(*inspect.Event)
+	// OnIdle is called by the reading goroutine when it has decoded every
+	// byte received so far: the moment to flush buffered output.
+	OnIdle func()
+}
+
+// Errors returned by the send API.
+var (
+	ErrClosing      = errors.New("connection is closing: the close frame was already sent")
+	ErrControlSize  = errors.New("control frame payload is longer than 125 bytes")
+	ErrNotDataOp    = errors.New("opcode is not text or binary")
+	ErrInvalidClose = errors.New("close code must not be sent on the wire")
+)
+
+// Conn is one live WebSocket connection seen from one side.
+type Conn struct {
+	cfg   Config
+	nc    net.Conn
+	role  inspect.Role
+	start time.Time
+	rdir  inspect.Direction // what we receive
+	wdir  inspect.Direction // what we send
+	seq   atomic.Uint64
+
+	// Read side, owned by Run.
+	dec    *inspect.Decoder
+	rasm   inspect.Assembler
+	rframe inspect.Frame
+	revent inspect.Event
+
+	// Write side, guarded by wmu: gobwas has no write locking, and the
+	// automatic pong must not interleave with the user's frames.
+	wmu     sync.Mutex
+	bw      *bufio.Writer
+	wasm    inspect.Assembler
+	wframe  inspect.Frame
+	wevent  inspect.Event
+	hdr     []byte
+	scratch []byte
+	rng     *rand.ChaCha8
+
+	closeSent atomic.Bool
+	mu        sync.Mutex // guards the close state below
+	closer    inspect.Direction
+	closeCode inspect.CloseCode
+	closeWhy  string
+	closeRecv bool
+	done      chan struct{}
+	end       inspect.End
+}
+
+func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn {
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Now()
+	}
+	if cfg.CloseTimeout == 0 {
+		cfg.CloseTimeout = DefaultCloseTimeout
+	}
+	if cfg.MaxMessageSize == 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	c := &Conn{
+		cfg:   cfg,
+		nc:    nc,
+		role:  role,
+		start: cfg.Start,
+		done:  make(chan struct{}),
+	}
+	if role == inspect.RoleClient {
+		c.rdir, c.wdir = inspect.ServerToClient, inspect.ClientToServer
+		var seed [32]byte
+		crand.Read(seed[:])
+		// Mask keys must be unpredictable (section 5.3); ChaCha8 is a CSPRNG
+		// and costs nanoseconds per frame.
+		c.rng = rand.NewChaCha8(seed)
+	} else {
+		c.rdir, c.wdir = inspect.ClientToServer, inspect.ServerToClient
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(nc, bufSize)
+	}
+	c.dec = inspect.NewDecoder(br, c.rdir)
+	c.rasm.Dir, c.wasm.Dir = c.rdir, c.wdir
+	if cfg.MaxMessageSize > 0 {
+		c.dec.MaxFrameSize = uint64(cfg.MaxMessageSize)
+		c.rasm.MaxMessageSize = uint64(cfg.MaxMessageSize)
+	}
+	c.bw = bufio.NewWriterSize(nc, bufSize)
+	c.revent.Conn, c.wevent.Conn = cfg.ID, cfg.ID
+	return c
+}
+
+// ID returns the connection id.
+func (c *Conn) ID() int { return c.cfg.ID }
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Done is closed when Run has returned.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// End returns how the connection ended; valid after Done is closed.
+func (c *Conn) End() inspect.End { return c.end }
+
+func (c *Conn) since() time.Duration { return time.Since(c.start) }
+
+func (c *Conn) emit(e *inspect.Event) {
+	if c.cfg.OnEvent != nil {
+		e.T = c.since()
+		c.cfg.OnEvent(e)
+	}
+}
+
+// Run reads frames until the connection ends, then closes it, emits the
+// end event and returns how it ended. Call it once.
+func (c *Conn) Run() inspect.End {
+	defer close(c.done)
+	tcp, err := c.readLoop()
+	c.nc.Close()
+	c.end = c.ending(tcp, err)
+	c.emit(&inspect.Event{Kind: inspect.KindEnd, Conn: c.cfg.ID, End: &c.end})
+	return c.end
+}
+
+func (c *Conn) readLoop() (tcp string, err error) {
+	f := &c.rframe
+	for {
+		if c.dec.Buffered() == 0 {
+			c.idle()
+		}
+		if err := c.dec.Next(f); err != nil {
+			return c.readFailed(f, err)
+		}
+		f.Seq = c.seq.Add(1)
+		msg, aerr := c.rasm.Add(f)
+		c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
+		c.emit(&c.revent)
+		if aerr != nil {
+			c.fail(inspect.CloseMessageTooBig, aerr.Error())
+			continue
+		}
+		if c.cfg.Strict && len(f.Violations) > 0 {
+			c.fail(inspect.CloseProtocolError, f.Violations[0].Message)
+			continue
+		}
+		if msg != nil {
+			c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindMsg, nil, msg
+			c.emit(&c.revent)
+			if len(msg.Violations) > 0 {
+				// Section 8.1: invalid UTF-8 in a text message fails the
+				// connection with 1007.
+				c.fail(inspect.CloseInvalidPayload, msg.Violations[0].Message)
+			}
+			continue
+		}
+		switch f.Op {
+		case inspect.OpPing:
+			if !c.cfg.NoAutoPong && !c.closeSent.Load() {
+				c.writeControl(inspect.OpPong, f.Payload, false)
+			}
+		case inspect.OpClose:
+			if done := c.receivedClose(f); done {
+				return "local", nil
+			}
+		}
+	}
+}
+
+// idle flushes what was written while handling received frames (echoes,
+// pongs) and tells the owner the input is drained.
+func (c *Conn) idle() {
+	c.wmu.Lock()
+	if c.bw.Buffered() > 0 {
+		c.bw.Flush()
+	}
+	c.wmu.Unlock()
+	if c.cfg.OnIdle != nil {
+		c.cfg.OnIdle()
+	}
+}
+
+// receivedClose handles the peer's close frame (section 5.5.1): answer it
+// if we have not sent ours, then let the server drop TCP first. It reports
+// whether the read loop should stop now.
+func (c *Conn) receivedClose(f *inspect.Frame) bool {
+	code, reason := inspect.CloseNoStatus, ""
+	if f.Close != nil {
+		code, reason = f.Close.Code, f.Close.Reason
+	}
+	c.mu.Lock()
+	c.closeRecv = true
+	first := c.closer == 0
+	if first {
+		c.closer, c.closeCode, c.closeWhy = c.rdir, code, reason
+	}
+	c.mu.Unlock()
+	if first {
+		// Echo the status code (section 5.5.1); a code that may not be sent
+		// is answered with 1002.
+		reply := code
+		switch {
+		case code == inspect.CloseNoStatus:
+			reply = 0
+		case !code.ValidOnWire():
+			reply = inspect.CloseProtocolError
+		}
+		c.sendClose(reply, "")
+	}
+	if c.role == inspect.RoleServer {
+		return true
+	}
+	// The client waits for the server to close TCP (section 7.1.1), bounded.
+	c.nc.SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	return false
+}
+
+// fail closes the connection from our side because of what the peer sent.
+func (c *Conn) fail(code inspect.CloseCode, why string) {
+	if len(why) > 123 {
+		why = why[:120] + "..."
+	}
+	c.Close(code, why)
+}
+
+func (c *Conn) readFailed(f *inspect.Frame, err error) (string, error) {
+	var tl *inspect.TooLargeError
+	if errors.As(err, &tl) {
+		// Report the header we refused, then close: its payload was never
+		// read, so nothing after it can be trusted.
+		f.Seq = c.seq.Add(1)
+		c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
+		c.emit(&c.revent)
+		c.fail(inspect.CloseMessageTooBig, tl.Error())
+		return "local", err
+	}
+	tcp, err := classify(err)
+	c.mu.Lock()
+	recv, sent := c.closeRecv, c.closeSent.Load()
+	c.mu.Unlock()
+	switch {
+	case recv && sent:
+		// Both close frames crossed: how TCP went down no longer matters.
+		return tcp, nil
+	case tcp == "timeout" && sent:
+		return tcp, fmt.Errorf("no close frame from the peer within %s", c.cfg.CloseTimeout)
+	}
+	return tcp, err
+}
+
+// classify names how the transport ended and rewrites the error so it
+// reads well on its own.
+func classify(err error) (tcp string, _ error) {
+	var te *inspect.TruncatedError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "fin", errors.New("connection closed without a close frame")
+	case errors.As(err, &te):
+		return "fin", fmt.Errorf("connection closed mid-frame: %w", err)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "timeout", err
+	case errors.Is(err, syscall.ECONNRESET):
+		return "reset", errors.New("connection reset by peer")
+	case errors.Is(err, net.ErrClosed):
+		return "local", errors.New("connection closed locally")
+	}
+	return "", err
+}
+
+func (c *Conn) ending(tcp string, err error) inspect.End {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := inspect.End{TCP: tcp, Code: inspect.CloseAbnormal}
+	if err != nil {
+		e.Err = err.Error()
+	}
+	if c.closer != 0 {
+		// The first close frame names the code; when it was ours and no
+		// answer came, the code still says why we closed.
+		e.Closer = peerName(c.closer)
+		e.Code, e.Reason = c.closeCode, c.closeWhy
+	}
+	e.Clean = c.closeRecv && c.closeSent.Load() && err == nil && e.Code.Clean()
+	return e
+}
+
+func peerName(d inspect.Direction) string {
+	if d == inspect.ClientToServer {
+		return "client"
+	}
+	return "server"
+}
+
+// Close starts the close handshake with code and reason (code 0 sends an
+// empty close frame) and returns at once; Run finishes when the peer
+// answers or CloseTimeout passes. Calling it again does nothing.
+func (c *Conn) Close(code inspect.CloseCode, reason string) error {
+	c.mu.Lock()
+	if c.closer == 0 {
+		c.closer, c.closeCode, c.closeWhy = c.wdir, code, reason
+		if code == 0 {
+			c.closeCode = inspect.CloseNoStatus
+		}
+	}
+	c.mu.Unlock()
+	err := c.sendClose(code, reason)
+	c.nc.SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	return err
+}
+
+func (c *Conn) sendClose(code inspect.CloseCode, reason string) error {
+	if c.closeSent.Swap(true) {
+		return nil
+	}
+	var body []byte
+	if code != 0 {
+		body = inspect.AppendClose(make([]byte, 0, 2+len(reason)), code, reason)
+	}
+	err := c.writeControl(inspect.OpClose, body, true)
+	if c.role == inspect.RoleServer {
+		c.mu.Lock()
+		recv := c.closeRecv
+		c.mu.Unlock()
+		if recv {
+			// Both frames crossed: the server drops TCP first (section 7.1.1).
+			c.nc.Close()
+		}
+	}
+	return err
+}
+
+// Abort drops the connection without a close handshake.
+func (c *Conn) Abort() { c.nc.Close() }
+
+// Wait blocks until Run has returned or d passes.
+func (c *Conn) Wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+

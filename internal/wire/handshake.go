@@ -1,0 +1,154 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/gobwas/httphead"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// maxHandshake bounds the bytes of a handshake request or response head.
+const maxHandshake = 64 << 10
+
+// maxErrorBody bounds the body kept from a refused handshake: servers say
+// why in it, but not in megabytes.
+const maxErrorBody = 4 << 10
+
+// HandshakeError is a handshake that did not end in a valid upgrade: a
+// status other than 101, or a 101 that breaks section 4.1.
+type HandshakeError struct {
+	Status   int
+	Reason   string // the status line's reason phrase
+	Headers  []inspect.HeaderField
+	Body     []byte // at most 4 KiB
+	Problem  string // what was wrong with a 101; empty for other statuses
+	Response *inspect.Response
+}
+
+func (e *HandshakeError) Error() string {
+	if e.Problem != "" {
+		return "invalid upgrade response: " + e.Problem
+	}
+	return fmt.Sprintf("handshake refused: HTTP %d %s", e.Status, e.Reason)
+}
+
+// ConnectError is a failure before any HTTP was exchanged: DNS, TCP, TLS.
+type ConnectError struct {
+	Stage string // "dns", "tcp", "tls", "timeout"
+	Err   error
+}
+
+func (e *ConnectError) Error() string { return e.Err.Error() }
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// headerList writes ordered request headers; gobwas takes any io.WriterTo.
+type headerList []inspect.HeaderField
+
+func (hs headerList) WriteTo(w io.Writer) (int64, error) {
+	var b bytes.Buffer
+	for _, h := range hs {
+		b.WriteString(h.Name)
+		b.WriteString(": ")
+		b.WriteString(h.Value)
+		b.WriteString("\r\n")
+	}
+	return b.WriteTo(w)
+}
+
+// teeConn records the bytes of the handshake both ways, up to a bound, so
+// the open event shows the request and response exactly as sent.
+type teeConn struct {
+	net.Conn
+	on         bool
+	sent, recv bytes.Buffer
+}
+
+func (t *teeConn) Read(p []byte) (int, error) {
+	n, err := t.Conn.Read(p)
+	if t.on && t.recv.Len() < maxHandshake {
+		t.recv.Write(p[:n])
+	}
+	return n, err
+}
+
+func (t *teeConn) Write(p []byte) (int, error) {
+	if t.on && t.sent.Len() < maxHandshake {
+		t.sent.Write(p)
+	}
+	return t.Conn.Write(p)
+}
+
+// parseHead splits an HTTP head into its start line's three parts and the
+// ordered headers. It stops at the blank line; what follows is ignored.
+func parseHead(raw []byte) (first [3]string, hs []inspect.HeaderField, complete bool) {
+	r := bufio.NewReader(bytes.NewReader(raw))
+	line, err := r.ReadString('\n')
+	if err != nil && line == "" {
+		return first, nil, false
+	}
+	parts := strings.SplitN(strings.TrimRight(line, "\r\n"), " ", 3)
+	copy(first[:], parts)
+	for {
+		line, err := r.ReadString('\n')
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			return first, hs, err == nil
+		}
+		name, value, _ := strings.Cut(line, ":")
+		hs = append(hs, inspect.HeaderField{Name: name, Value: strings.TrimSpace(value)})
+		if err != nil {
+			return first, hs, false
+		}
+	}
+}
+
+func parseRequest(raw []byte) inspect.Request {
+	first, hs, _ := parseHead(raw)
+	return inspect.Request{Method: first[0], Target: first[1], Proto: first[2], Headers: hs}
+}
+
+func parseResponse(raw []byte) inspect.Response {
+	first, hs, _ := parseHead(raw)
+	status, _ := strconv.Atoi(first[1])
+	return inspect.Response{Proto: first[0], Status: status, Reason: first[2], Headers: hs}
+}
+
+// headerValue returns the first value of the named header.
+func headerValue(hs []inspect.HeaderField, name string) (string, bool) {
+	for _, h := range hs {
+		if strings.EqualFold(h.Name, name) {
+			return h.Value, true
+		}
+	}
+	return "", false
+}
+
+// extensions converts negotiated options to the event form.
+func extensions(opts []httphead.Option) []inspect.Extension {
+	var xs []inspect.Extension
+	for _, o := range opts {
+		x := inspect.Extension{Name: string(o.Name)}
+		o.Parameters.ForEach(func(k, v []byte) bool {
+			x.Params = append(x.Params, inspect.HeaderField{Name: string(k), Value: string(v)})
+			return true
+		})
+		xs = append(xs, x)
+	}
+	return xs
+}
+
+// parseExtensions reads a Sec-WebSocket-Extensions value.
+func parseExtensions(v string) []inspect.Extension {
+	opts, ok := httphead.ParseOptions([]byte(v), nil)
+	if !ok {
+		return nil
+	}
+	return extensions(opts)
+}

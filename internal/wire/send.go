@@ -1,0 +1,197 @@
+package wire
+
+import (
+	"github.com/gobwas/ws"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// Mask modes for FrameSpec.
+const (
+	MaskAuto = iota // mask when we are the client, as section 5.3 requires
+	MaskNone        // never mask
+	MaskWith        // mask with FrameSpec.Mask
+)
+
+// FrameSpec describes one frame to send exactly as given, valid or not:
+// for testing how a peer copes with what it should reject.
+type FrameSpec struct {
+	Fin     bool
+	Rsv     uint8 // RSV1..RSV3 as inspect.Rsv1 | Rsv2 | Rsv3
+	Op      inspect.OpCode
+	Mask    int // MaskAuto, MaskNone or MaskWith
+	Key     [4]byte
+	Payload []byte
+	// LenEnc forces the length form (7, 16 or 64 bits); zero is minimal.
+	LenEnc inspect.LengthEncoding
+	// Length, when non-nil, is announced instead of len(Payload): a lie.
+	Length *uint64
+}
+
+// WriteMessage buffers a data message (text or binary), split into frames
+// of Config.FragmentSize bytes when set. Call Flush to send.
+func (c *Conn) WriteMessage(op inspect.OpCode, p []byte) error {
+	return c.WriteFragmented(op, p, c.cfg.FragmentSize)
+}
+
+// WriteFragmented buffers a data message split into frames of at most n
+// bytes (n <= 0: one frame); the first frame carries op, the others are
+// continuations, the last has FIN (section 5.4).
+func (c *Conn) WriteFragmented(op inspect.OpCode, p []byte, n int) error {
+	if !op.IsData() {
+		return ErrNotDataOp
+	}
+	if c.closeSent.Load() {
+		return ErrClosing
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if n <= 0 || len(p) <= n {
+		return c.writeFrame(inspect.Header{Fin: true, Op: op, Length: uint64(len(p))}, p, MaskAuto)
+	}
+	for first := true; ; first = false {
+		chunk := p[:min(n, len(p))]
+		p = p[len(chunk):]
+		h := inspect.Header{Fin: len(p) == 0, Op: inspect.OpContinuation, Length: uint64(len(chunk))}
+		if first {
+			h.Op = op
+		}
+		if err := c.writeFrame(h, chunk, MaskAuto); err != nil {
+			return err
+		}
+		if len(p) == 0 {
+			return nil
+		}
+	}
+}
+
+// Flush sends everything buffered.
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.bw.Flush()
+}
+
+// Send writes a data message and flushes.
+func (c *Conn) Send(op inspect.OpCode, p []byte) error {
+	if err := c.WriteMessage(op, p); err != nil {
+		return err
+	}
+	return c.Flush()
+}
+
+// Ping sends a ping with payload p (at most 125 bytes).
+func (c *Conn) Ping(p []byte) error { return c.writeControl(inspect.OpPing, p, true) }
+
+// Pong sends an unsolicited pong (section 5.5.3 allows it as a heartbeat).
+func (c *Conn) Pong(p []byte) error { return c.writeControl(inspect.OpPong, p, true) }
+
+func (c *Conn) writeControl(op inspect.OpCode, p []byte, flush bool) error {
+	if len(p) > 125 {
+		return ErrControlSize
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writeFrame(inspect.Header{Fin: true, Op: op, Length: uint64(len(p))}, p, MaskAuto); err != nil {
+		return err
+	}
+	if flush {
+		return c.bw.Flush()
+	}
+	return nil
+}
+
+// WriteFrame sends one crafted frame exactly as spec says, and flushes.
+// Nothing is checked: the frame shows up in the event stream with the
+// violations it commits. A close opcode marks the connection as closing.
+func (c *Conn) WriteFrame(spec FrameSpec) error {
+	h := inspect.Header{Fin: spec.Fin, Rsv: spec.Rsv & 7, Op: spec.Op & 0xF}
+	h.Mask = spec.Key
+	h.LenEnc = spec.LenEnc
+	if spec.Op == inspect.OpClose {
+		c.closeSent.Store(true)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	h.Length = uint64(len(spec.Payload))
+	if spec.Length != nil {
+		h.Length = *spec.Length
+	}
+	if err := c.writeFrame(h, spec.Payload, spec.Mask); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// writeFrame buffers one frame and reports it. c.wmu must be held. The
+// header's Length is written as given, even when it is not len(p).
+func (c *Conn) writeFrame(h inspect.Header, p []byte, mask int) error {
+	switch mask {
+	case MaskAuto:
+		h.Masked = c.role == inspect.RoleClient
+		if h.Masked {
+			k := c.rng.Uint64()
+			h.Mask = [4]byte{byte(k), byte(k >> 8), byte(k >> 16), byte(k >> 24)}
+		}
+	case MaskWith:
+		h.Masked = true
+	default:
+		h.Masked = false
+	}
+	c.hdr = inspect.AppendHeader(c.hdr[:0], h)
+	if _, err := c.bw.Write(c.hdr); err != nil {
+		return err
+	}
+	if err := c.writePayload(p, h); err != nil {
+		return err
+	}
+	if c.cfg.OnEvent != nil {
+		c.reportSent(h, p)
+	}
+	return nil
+}
+
+// writePayload writes p, masked through a scratch buffer when the header
+// says so: the caller's bytes are never modified.
+func (c *Conn) writePayload(p []byte, h inspect.Header) error {
+	if !h.Masked {
+		_, err := c.bw.Write(p)
+		return err
+	}
+	for off := 0; off < len(p); {
+		buf := c.bw.AvailableBuffer()
+		if cap(buf) < 512 {
+			if len(c.scratch) == 0 {
+				c.scratch = make([]byte, bufSize)
+			}
+			buf = c.scratch
+		}
+		n := copy(buf[:cap(buf)], p[off:])
+		ws.Cipher(buf[:n], h.Mask, off)
+		if _, err := c.bw.Write(buf[:n]); err != nil {
+			return err
+		}
+		off += n
+	}
+	return nil
+}
+
+func (c *Conn) reportSent(h inspect.Header, p []byte) {
+	f := &c.wframe
+	f.Seq = c.seq.Add(1)
+	f.Dir = c.wdir
+	f.Header = h
+	if h.LenEnc == 0 {
+		f.LenEnc = inspect.MinimalLengthEncoding(h.Length)
+	}
+	f.Raw = c.hdr
+	f.Payload = p
+	f.Violations = f.Violations[:0]
+	msg, _ := c.wasm.Add(f)
+	c.wevent.Kind, c.wevent.Frame, c.wevent.Msg = inspect.KindFrame, f, nil
+	c.emit(&c.wevent)
+	if msg != nil {
+		c.wevent.Kind, c.wevent.Frame, c.wevent.Msg = inspect.KindMsg, nil, msg
+		c.emit(&c.wevent)
+	}
+}
