@@ -39,7 +39,9 @@ type RejectError struct {
 	Reason string
 }
 
-func (e *RejectError) Error() string { return fmt.Sprintf("refused upgrade: %d %s", e.Status, e.Reason) }
+func (e *RejectError) Error() string {
+	return fmt.Sprintf("refused upgrade: %d %s", e.Status, e.Reason)
+}
 
 // Accept reads an upgrade request from nc and answers it. It keeps the
 // reader that holds any frame the client sent right behind its request,

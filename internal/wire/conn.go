@@ -398,4 +398,3 @@ func (c *Conn) Wait(d time.Duration) bool {
 		return false
 	}
 }
-
