@@ -1,9 +1,6 @@
 package cmd
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // Exit statuses, documented in the README and tested against the binary.
 const (
@@ -45,16 +42,4 @@ func silent(code int) error {
 		return nil
 	}
 	return &ExitError{Code: code, Silent: true}
-}
-
-// exitCode maps an error to the status main exits with.
-func exitCode(err error) int {
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	if err != nil {
-		return ExitRuntime
-	}
-	return ExitOK
 }

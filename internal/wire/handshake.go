@@ -143,12 +143,3 @@ func extensions(opts []httphead.Option) []inspect.Extension {
 	}
 	return xs
 }
-
-// parseExtensions reads a Sec-WebSocket-Extensions value.
-func parseExtensions(v string) []inspect.Extension {
-	opts, ok := httphead.ParseOptions([]byte(v), nil)
-	if !ok {
-		return nil
-	}
-	return extensions(opts)
-}
