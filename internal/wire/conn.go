@@ -253,12 +253,14 @@ func (c *Conn) receivedClose(f *inspect.Frame) bool {
 	if first {
 		// Echo the status code (section 5.5.1); a code that may not be sent
 		// is answered with 1002.
+		// A body too short for a code, or a code that may not be sent, is
+		// a protocol error.
 		reply := code
 		switch {
-		case code == inspect.CloseNoStatus:
-			reply = 0
-		case !code.ValidOnWire():
+		case len(f.Payload) == 1, f.Close != nil && !code.ValidOnWire():
 			reply = inspect.CloseProtocolError
+		case f.Close == nil:
+			reply = 0
 		}
 		c.sendClose(reply, "")
 	}
