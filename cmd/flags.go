@@ -88,6 +88,8 @@ func (o *sessionOptions) config(id int, start time.Time) wire.Config {
 		Strict:         o.Strict,
 		CloseTimeout:   o.CloseTimeout,
 		FragmentSize:   o.Fragment,
+		// Text output shows only what the peer sends.
+		OmitSent: o.Output == formatText,
 	}
 }
 

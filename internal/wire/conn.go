@@ -55,6 +55,9 @@ type Config struct {
 	// when handling an event of the receiving direction, never one of the
 	// sending direction.
 	OnEvent func(*inspect.Event)
+	// OmitSent stops events for what we send: for outputs that show only
+	// what the peer sent, it saves the cost of checking our own frames.
+	OmitSent bool
 	// OnIdle is called by the reading goroutine when it has decoded every
 	// byte received so far: the moment to flush buffered output.
 	OnIdle func()
@@ -160,9 +163,9 @@ func (c *Conn) End() inspect.End { return c.end }
 
 func (c *Conn) since() time.Duration { return time.Since(c.start) }
 
+// emit reports e with e.T already set.
 func (c *Conn) emit(e *inspect.Event) {
 	if c.cfg.OnEvent != nil {
-		e.T = c.since()
 		c.cfg.OnEvent(e)
 	}
 }
@@ -174,17 +177,24 @@ func (c *Conn) Run() inspect.End {
 	tcp, err := c.readLoop()
 	c.nc.Close()
 	c.end = c.ending(tcp, err)
-	c.emit(&inspect.Event{Kind: inspect.KindEnd, Conn: c.cfg.ID, End: &c.end})
+	c.emit(&inspect.Event{T: c.since(), Kind: inspect.KindEnd, Conn: c.cfg.ID, End: &c.end})
 	return c.end
 }
 
 func (c *Conn) readLoop() (tcp string, err error) {
 	f := &c.rframe
 	for {
-		if c.dec.Buffered() == 0 {
+		fresh := c.dec.Buffered() == 0
+		if fresh {
 			c.idle()
 		}
-		if err := c.dec.Next(f); err != nil {
+		err := c.dec.Next(f)
+		if fresh {
+			// Frames that came in one read arrived together: one clock
+			// reading per read, not per frame, keeps the hot path cheap.
+			c.revent.T = c.since()
+		}
+		if err != nil {
 			return c.readFailed(f, err)
 		}
 		f.Seq = c.seq.Add(1)

@@ -145,7 +145,7 @@ func (c *Conn) writeFrame(h inspect.Header, p []byte, mask int) error {
 	if err := c.writePayload(p, h); err != nil {
 		return err
 	}
-	if c.cfg.OnEvent != nil {
+	if c.cfg.OnEvent != nil && !c.cfg.OmitSent {
 		c.reportSent(h, p)
 	}
 	return nil
@@ -188,6 +188,7 @@ func (c *Conn) reportSent(h inspect.Header, p []byte) {
 	f.Payload = p
 	f.Violations = f.Violations[:0]
 	msg, _ := c.wasm.Add(f)
+	c.wevent.T = c.since()
 	c.wevent.Kind, c.wevent.Frame, c.wevent.Msg = inspect.KindFrame, f, nil
 	c.emit(&c.wevent)
 	if msg != nil {

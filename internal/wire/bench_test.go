@@ -1,0 +1,98 @@
+package wire
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// discardConn is a net.Conn that swallows writes: the cost of building,
+// masking and reporting frames alone.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (discardConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (discardConn) Close() error                     { return nil }
+func (discardConn) SetReadDeadline(time.Time) error  { return nil }
+func (discardConn) SetWriteDeadline(time.Time) error { return nil }
+
+func benchmarkWrite(b *testing.B, size int, role inspect.Role) {
+	c := newConn(discardConn{}, bufio.NewReader(discardConn{}), role, Config{OnEvent: func(*inspect.Event) {}})
+	p := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.WriteMessage(inspect.OpText, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.Flush()
+}
+
+func BenchmarkFrameWriteClient32(b *testing.B) { benchmarkWrite(b, 32, inspect.RoleClient) }
+func BenchmarkFrameWriteClient1M(b *testing.B) { benchmarkWrite(b, 1<<20, inspect.RoleClient) }
+func BenchmarkFrameWriteServer32(b *testing.B) { benchmarkWrite(b, 32, inspect.RoleServer) }
+
+// BenchmarkRoundTrip is pipe mode in miniature: a client Conn writes
+// messages through its buffer and flushes when its batch is written, a
+// server Conn echoes them, and the client counts the echoes, over
+// loopback TCP.
+func BenchmarkRoundTrip32(b *testing.B)  { benchmarkRoundTrip(b, 32, 256) }
+func BenchmarkRoundTrip64K(b *testing.B) { benchmarkRoundTrip(b, 64<<10, 4) }
+
+func benchmarkRoundTrip(b *testing.B, size, batch int) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		var srv *Conn
+		srv, _, err = Accept(nc, AcceptOptions{}, Config{OnEvent: func(e *inspect.Event) {
+			if e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ClientToServer {
+				srv.WriteMessage(e.Msg.Op, e.Msg.Payload)
+			}
+		}})
+		if err == nil {
+			srv.Run()
+		}
+	}()
+	u, _ := ParseURL("ws://" + ln.Addr().String())
+	echoes := make(chan struct{}, 1<<16)
+	c, _, err := Dial(b.Context(), DialOptions{URL: u}, Config{OnEvent: func(e *inspect.Event) {
+		if e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ServerToClient {
+			echoes <- struct{}{}
+		}
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go c.Run()
+	p := make([]byte, size)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ResetTimer()
+	sent := 0
+	for sent < b.N {
+		n := min(batch, b.N-sent)
+		for range n {
+			c.WriteMessage(inspect.OpBinary, p)
+		}
+		c.Flush()
+		for range n {
+			<-echoes
+		}
+		sent += n
+	}
+	b.StopTimer()
+	c.Close(inspect.CloseNormal, "")
+	c.Wait(time.Second)
+}
