@@ -25,12 +25,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -38,6 +40,7 @@ import (
 )
 
 type config struct {
+	ctx        context.Context // canceled by Ctrl-C
 	root       string
 	quick      bool
 	smallN     int
@@ -115,7 +118,14 @@ func main() {
 		c.docsPath = filepath.Join(root, c.docsPath)
 	}
 
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	c.ctx = ctx
 	err = run(&c)
+	stop()
+	if ctx.Err() != nil {
+		logf("interrupted")
+		os.Exit(130)
+	}
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -222,6 +232,9 @@ func run(c *config) error {
 				if !t.available {
 					continue
 				}
+				if c.ctx.Err() != nil {
+					return nil
+				}
 				out := filepath.Join(workDir, fmt.Sprintf("output-%s-%s.txt", t.name, w.name))
 				settle()
 				m := t.run(c, srv.url, w, out)
@@ -234,6 +247,7 @@ func run(c *config) error {
 		}
 	}
 
+	res.machine.LoadEnd = loadAverage()
 	md := res.markdown()
 	fmt.Print(md)
 

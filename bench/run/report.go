@@ -77,6 +77,23 @@ type machine struct {
 	WsLib  string    `json:"ws"`
 	Commit string    `json:"commit"`
 	Date   time.Time `json:"date"`
+	// Load averages (1 min) when the run started and ended: the numbers
+	// are only comparable between runs on an otherwise idle machine.
+	LoadStart string `json:"load_start"`
+	LoadEnd   string `json:"load_end"`
+}
+
+// loadAverage is the 1-minute load average from /proc/loadavg.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 func describeMachine(c *config, benchDir string) machine {
@@ -87,6 +104,8 @@ func describeMachine(c *config, benchDir string) machine {
 		Go:     runtime.Version(),
 		Node:   "not found",
 		Date:   time.Now().UTC(),
+
+		LoadStart: loadAverage(),
 	}
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
@@ -154,6 +173,11 @@ func (r *report) markdown() string {
 		fmt.Fprintf(&b, "; wscope at commit %s", m.Commit)
 	}
 	b.WriteString(".\n")
+	fmt.Fprintf(&b, "Load average (1 min) %s at the start, %s at the end", m.LoadStart, m.LoadEnd)
+	if l, err := strconv.ParseFloat(m.LoadStart, 64); err == nil && l > 0.5*float64(m.NProc) {
+		b.WriteString(" — **the machine was busy with other work; expect noise**")
+	}
+	b.WriteString(".\n")
 	runs := "1 run per cell"
 	if r.config.runs > 1 {
 		runs = fmt.Sprintf("%d runs per cell, median wall time (min–max in parentheses), peak RSS the largest of the runs", r.config.runs)
@@ -211,6 +235,9 @@ func (r *report) markdown() string {
 	b.WriteString("\n")
 
 	b.WriteString("### Targets\n\n")
+	if r.config.quick {
+		b.WriteString("The targets are set for the full counts; with `--quick` the fixed costs (process start, connect) weigh more.\n\n")
+	}
 	b.WriteString("| target | measured | met |\n| --- | --- | --- |\n")
 	if len(r.workloads) == 2 {
 		small, large := r.workloads[0], r.workloads[1]

@@ -202,14 +202,14 @@ func runFiles(c *config, bin string, args []string, w *workload, out string) *me
 	}
 	defer of.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
 	stderr := &tailBuffer{max: 4096}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin = in
 	cmd.Stdout = of
 	cmd.Stderr = stderr
-	cmd.WaitDelay = 2 * time.Second
+	ownGroup(cmd)
 
 	start := time.Now()
 	err = cmd.Start()
@@ -251,6 +251,17 @@ func runFiles(c *config, bin string, args []string, w *workload, out string) *me
 	return m
 }
 
+// ownGroup runs cmd in a process group of its own, and makes the timeout
+// kill that whole group: a tool started through a wrapper script leaves
+// nothing running behind it.
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 2 * time.Second
+}
+
 // finish records exit status, RSS and errors of a finished command.
 func finish(m *measurement, cmd *exec.Cmd, waitErr error, ctx context.Context, stderr *tailBuffer) {
 	if ps := cmd.ProcessState; ps != nil {
@@ -259,7 +270,7 @@ func finish(m *measurement, cmd *exec.Cmd, waitErr error, ctx context.Context, s
 			m.rssKiB = ru.Maxrss // KiB on Linux, as GNU time -f %M
 		}
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() == context.DeadlineExceeded {
 		m.timedOut = true
 	}
 	if waitErr != nil || m.exit != 0 {
@@ -350,12 +361,12 @@ func runWscat(c *config, bin, url string, w *workload, out string) *measurement 
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
 	stderr := &tailBuffer{max: 4096}
 	cmd := exec.CommandContext(ctx, bin, "--no-color", "-c", url)
 	cmd.Stderr = stderr
-	cmd.WaitDelay = 2 * time.Second
+	ownGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		m.err = err.Error()
