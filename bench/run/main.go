@@ -121,8 +121,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	c.ctx = ctx
 	err = run(&c)
+	interrupted := ctx.Err() != nil // before stop(), which cancels ctx too
 	stop()
-	if ctx.Err() != nil {
+	if interrupted {
 		logf("interrupted")
 		os.Exit(130)
 	}
