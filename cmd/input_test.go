@@ -1,0 +1,664 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// sameAction compares what apply would do with a and b: the fields each
+// kind uses, with nil and empty payloads alike.
+func sameAction(a, b action) bool {
+	if a.kind != b.kind {
+		return false
+	}
+	switch a.kind {
+	case actMessage:
+		return a.op == b.op && bytes.Equal(a.payload, b.payload) && a.fragment == b.fragment
+	case actControl:
+		return a.op == b.op && bytes.Equal(a.payload, b.payload)
+	case actClose:
+		return a.code == b.code && a.reason == b.reason
+	case actFrame:
+		fa, fb := a.frame, b.frame
+		if !bytes.Equal(fa.Payload, fb.Payload) {
+			return false
+		}
+		fa.Payload, fb.Payload = nil, nil
+		return reflect.DeepEqual(fa, fb)
+	case actSleep:
+		return a.sleep == b.sleep
+	}
+	return true
+}
+
+// short quotes p, cut to 40 bytes so failures stay readable.
+func short(p []byte) string {
+	if len(p) > 40 {
+		return fmt.Sprintf("%q...(%d bytes)", p[:40], len(p))
+	}
+	return fmt.Sprintf("%q", p)
+}
+
+func (a action) String() string {
+	names := [...]string{"message", "control", "close", "frame", "sleep", "help"}
+	s := "?"
+	if int(a.kind) < len(names) {
+		s = names[a.kind]
+	}
+	switch a.kind {
+	case actMessage:
+		return fmt.Sprintf("%s %s %s fragment=%d", s, a.op, short(a.payload), a.fragment)
+	case actControl:
+		return fmt.Sprintf("%s %s %s", s, a.op, short(a.payload))
+	case actClose:
+		return fmt.Sprintf("%s %d %q", s, a.code, a.reason)
+	case actFrame:
+		f := a.frame
+		l := "nil"
+		if f.Length != nil {
+			l = fmt.Sprint(*f.Length)
+		}
+		return fmt.Sprintf("%s fin=%v rsv=%03b op=%s mask=%d key=%x len=%s lenenc=%d payload=%s", s, f.Fin, f.Rsv, f.Op, f.Mask, f.Key, l, f.LenEnc, short(f.Payload))
+	case actSleep:
+		return fmt.Sprintf("%s %v", s, a.sleep)
+	}
+	return s
+}
+
+// step is one result of inputReader.next: an action, or an error.
+type step struct {
+	a   action
+	err string // "input: ..." for an *inputError, otherwise the error text
+}
+
+func (s step) String() string {
+	if s.err != "" {
+		return "error " + s.err
+	}
+	return s.a.String()
+}
+
+func msgStep(op inspect.OpCode, p string) step {
+	return step{a: action{kind: actMessage, op: op, payload: []byte(p)}}
+}
+
+func textStep(p string) step { return msgStep(inspect.OpText, p) }
+
+// readSteps calls next until io.EOF (at most limit times) and returns
+// what it gave, payloads copied.
+func readSteps(t *testing.T, in *inputReader) []step {
+	t.Helper()
+	var out []step
+	for range 10000 {
+		a, err := in.next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			var ie *inputError
+			if errors.As(err, &ie) {
+				out = append(out, step{err: "input: " + err.Error()})
+				continue
+			}
+			return append(out, step{err: err.Error()})
+		}
+		c := *a
+		c.payload = append([]byte(nil), a.payload...)
+		out = append(out, step{a: c})
+	}
+	t.Fatal("next never returned io.EOF")
+	return nil
+}
+
+// checkSteps compares got with want; an error step in want matches a got
+// error step that contains its text.
+func checkSteps(t *testing.T, got, want []step) {
+	t.Helper()
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(got); i++ {
+		if want[i].err != "" {
+			ok = strings.Contains(got[i].err, want[i].err)
+		} else {
+			ok = got[i].err == "" && sameAction(got[i].a, want[i].a)
+		}
+	}
+	if !ok {
+		t.Errorf("steps\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestParseSlash(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("p", 126)
+	tests := []struct {
+		line string
+		want action
+		err  string
+	}{
+		{line: "/ping", want: action{kind: actControl, op: inspect.OpPing}},
+		{line: "/ping data", want: action{kind: actControl, op: inspect.OpPing, payload: []byte("data")}},
+		{line: "/ping   two words", want: action{kind: actControl, op: inspect.OpPing, payload: []byte("two words")}},
+		{line: "/ping " + long[:125], want: action{kind: actControl, op: inspect.OpPing, payload: []byte(long[:125])}},
+		{line: "/ping " + long, err: "/ping: payload is 126 bytes"},
+		{line: "/pong", want: action{kind: actControl, op: inspect.OpPong}},
+		{line: "/pong hi", want: action{kind: actControl, op: inspect.OpPong, payload: []byte("hi")}},
+		{line: "/pong " + long, err: "/pong: payload is 126 bytes"},
+		{line: "/close", want: action{kind: actClose, code: inspect.CloseNormal}},
+		{line: "/close 4001", want: action{kind: actClose, code: 4001}},
+		{line: "/close 4001 bye bye", want: action{kind: actClose, code: 4001, reason: "bye bye"}},
+		{line: "/close  1001 away", want: action{kind: actClose, code: 1001, reason: "away"}},
+		{line: "/close 0", want: action{kind: actClose, code: 0}},
+		{line: "/close abc", err: `/close: close code "abc"`},
+		{line: "/close 65536", err: "/close: close code"},
+		{line: "/close -1", err: "/close: close code"},
+		{line: "/binary 48 65 6c", want: action{kind: actMessage, op: inspect.OpBinary, payload: []byte("Hel")}},
+		{line: "/binary 48656c6c6f", want: action{kind: actMessage, op: inspect.OpBinary, payload: []byte("Hello")}},
+		{line: "/binary 0x48:0x65", want: action{kind: actMessage, op: inspect.OpBinary, payload: []byte("He")}},
+		{line: "/binary 00 FF", want: action{kind: actMessage, op: inspect.OpBinary, payload: []byte{0, 0xff}}},
+		{line: "/binary", want: action{kind: actMessage, op: inspect.OpBinary}},
+		{line: "/binary zz", err: "/binary: invalid hex"},
+		{line: "/binary 486", err: "/binary: invalid hex"},
+		{line: "/fragment 3 hello", want: action{kind: actMessage, op: inspect.OpText, payload: []byte("hello"), fragment: 3}},
+		{line: "/fragment 1 two words", want: action{kind: actMessage, op: inspect.OpText, payload: []byte("two words"), fragment: 1}},
+		{line: "/fragment 0 x", err: `/fragment: want a positive frame size, got "0"`},
+		{line: "/fragment -2 x", err: "/fragment: want a positive frame size"},
+		{line: "/fragment x y", err: `got "x"`},
+		{line: "/fragment", err: `got ""`},
+		{line: "/help", want: action{kind: actHelp}},
+		{line: "/?", want: action{kind: actHelp}},
+		{line: "/frame", want: action{kind: actFrame, frame: wire.FrameSpec{Fin: true, Op: inspect.OpText, Mask: wire.MaskAuto}}},
+		{line: "/frame fin=0 hi", want: action{kind: actFrame, frame: wire.FrameSpec{Op: inspect.OpText, Mask: wire.MaskAuto, Payload: []byte("hi")}}},
+		{line: "/frame op=0x3 rsv=1", want: action{kind: actFrame, frame: wire.FrameSpec{Fin: true, Op: 3, Rsv: inspect.Rsv1, Mask: wire.MaskAuto}}},
+		{line: "/frame fin=2", err: "/frame: fin=2: want 0 or 1"},
+		{line: "/foo", err: "unknown command /foo"},
+		{line: "/foo bar", err: "//foo sends it as text"},
+		{line: "/PING", err: "unknown command /PING"},
+		{line: "/", err: "unknown command /"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			t.Parallel()
+			var a action
+			err := parseSlash(&a, tt.line)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("parseSlash(%q) = %v (%v), want an error with %q", tt.line, err, a, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseSlash(%q): %v", tt.line, err)
+			}
+			if !sameAction(a, tt.want) {
+				t.Errorf("parseSlash(%q)\n got %v\nwant %v", tt.line, a, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseSlashUnknownMentionsEscape(t *testing.T) {
+	t.Parallel()
+	var a action
+	err := parseSlash(&a, "/foo")
+	if err == nil || !strings.Contains(err.Error(), "//foo") || !strings.Contains(err.Error(), "/help") {
+		t.Errorf("parseSlash(/foo) = %v, want a hint at /help and //foo", err)
+	}
+}
+
+func TestParseFrameSpec(t *testing.T) {
+	t.Parallel()
+	def := func(change func(*wire.FrameSpec)) wire.FrameSpec {
+		s := wire.FrameSpec{Fin: true, Op: inspect.OpText, Mask: wire.MaskAuto}
+		change(&s)
+		return s
+	}
+	tests := []struct {
+		args string
+		want wire.FrameSpec
+		err  string
+	}{
+		{"", def(func(*wire.FrameSpec) {}), ""},
+		{"hello world", def(func(s *wire.FrameSpec) { s.Payload = []byte("hello world") }), ""},
+		{
+			"fin=0 op=0x3 rsv=1,3 mask=none len=9 lenenc=64 hex=0001",
+			wire.FrameSpec{Op: 3, Rsv: inspect.Rsv1 | inspect.Rsv3, Mask: wire.MaskNone, Length: ptr[uint64](9), LenEnc: inspect.Len64, Payload: []byte{0, 1}},
+			"",
+		},
+		{"fin=0 op=cont  two  spaces ", def(func(s *wire.FrameSpec) {
+			s.Fin, s.Op, s.Payload = false, inspect.OpContinuation, []byte("two  spaces ")
+		}), ""},
+		{"fin=1 fin=false x", def(func(s *wire.FrameSpec) { s.Fin, s.Payload = false, []byte("x") }), ""},
+		{"fin=true x", def(func(s *wire.FrameSpec) { s.Payload = []byte("x") }), ""},
+		{"op=binary op=ping", def(func(s *wire.FrameSpec) { s.Op = inspect.OpPing }), ""},
+		{"op=close hex=03e8", def(func(s *wire.FrameSpec) { s.Op, s.Payload = inspect.OpClose, []byte{0x03, 0xe8} }), ""},
+		{"op=15", def(func(s *wire.FrameSpec) { s.Op = 0xF }), ""},
+		{"rsv=2", def(func(s *wire.FrameSpec) { s.Rsv = inspect.Rsv2 }), ""},
+		{"rsv=rsv1,rsv2,rsv3", def(func(s *wire.FrameSpec) { s.Rsv = inspect.Rsv1 | inspect.Rsv2 | inspect.Rsv3 }), ""},
+		{"rsv=0", def(func(*wire.FrameSpec) {}), ""},
+		{"rsv1=1 rsv2=true rsv3=0", def(func(s *wire.FrameSpec) { s.Rsv = inspect.Rsv1 | inspect.Rsv2 }), ""},
+		{"rsv3=1", def(func(s *wire.FrameSpec) { s.Rsv = inspect.Rsv3 }), ""},
+		{"mask=01020304 x", def(func(s *wire.FrameSpec) {
+			s.Mask, s.Key, s.Payload = wire.MaskWith, [4]byte{1, 2, 3, 4}, []byte("x")
+		}), ""},
+		{"mask=none", def(func(s *wire.FrameSpec) { s.Mask = wire.MaskNone }), ""},
+		{"mask=0", def(func(s *wire.FrameSpec) { s.Mask = wire.MaskNone }), ""},
+		{"mask=none mask=auto", def(func(*wire.FrameSpec) {}), ""},
+		{"len=0x10", def(func(s *wire.FrameSpec) { s.Length = ptr[uint64](16) }), ""},
+		{"len=18446744073709551615", def(func(s *wire.FrameSpec) { s.Length = ptr[uint64](1<<64 - 1) }), ""},
+		{"lenenc=7", def(func(s *wire.FrameSpec) { s.LenEnc = inspect.Len7 }), ""},
+		{"lenenc=16 x", def(func(s *wire.FrameSpec) { s.LenEnc, s.Payload = inspect.Len16, []byte("x") }), ""},
+		// The first token that is not key=value starts the payload.
+		{"notakey=1 fin=0", def(func(s *wire.FrameSpec) { s.Payload = []byte("notakey=1 fin=0") }), ""},
+		{"fin=0 text fin=1", def(func(s *wire.FrameSpec) { s.Fin, s.Payload = false, []byte("text fin=1") }), ""},
+		{"fin=2", wire.FrameSpec{}, "fin=2: want 0 or 1"},
+		{"op=0x10", wire.FrameSpec{}, "unknown opcode"},
+		{"op=nope", wire.FrameSpec{}, "unknown opcode"},
+		{"rsv=4", wire.FrameSpec{}, "rsv=4: want a list of 1, 2, 3"},
+		{"rsv2=maybe", wire.FrameSpec{}, "rsv2=maybe: want 0 or 1"},
+		{"mask=0102", wire.FrameSpec{}, "mask=0102: want auto, none or 8 hex digits"},
+		{"mask=zzzzzzzz", wire.FrameSpec{}, "mask=zzzzzzzz"},
+		{"len=abc", wire.FrameSpec{}, "len=abc: want a number"},
+		{"len=-1", wire.FrameSpec{}, "len=-1"},
+		{"lenenc=32", wire.FrameSpec{}, "lenenc=32: want 7, 16 or 64"},
+		{"hex=zz", wire.FrameSpec{}, "hex=: invalid hex"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			t.Parallel()
+			var a action
+			err := parseFrameSpec(&a, tt.args)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !strings.HasPrefix(err.Error(), "/frame: ") {
+					t.Fatalf("parseFrameSpec(%q) = %v, want an error with %q", tt.args, err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parseFrameSpec(%q): %v", tt.args, err)
+			}
+			want := action{kind: actFrame, frame: tt.want}
+			if !sameAction(a, want) {
+				t.Errorf("parseFrameSpec(%q)\n got %v\nwant %v", tt.args, a, want)
+			}
+		})
+	}
+}
+
+func TestInputLines(t *testing.T) {
+	t.Parallel()
+	ping := step{a: action{kind: actControl, op: inspect.OpPing, payload: []byte("x")}}
+	tests := []struct {
+		name   string
+		in     string
+		binary bool
+		slash  bool
+		want   []step
+	}{
+		{name: "empty", in: "", want: nil},
+		{name: "lines", in: "a\nbc\n", want: []step{textStep("a"), textStep("bc")}},
+		{name: "CRLF stripped", in: "a\r\nb\r\n", want: []step{textStep("a"), textStep("b")}},
+		{name: "lone CR kept inside", in: "a\rb\n", want: []step{textStep("a\rb")}},
+		{name: "last line without newline", in: "a\nlast", want: []step{textStep("a"), textStep("last")}},
+		{name: "empty lines are empty messages", in: "\n\na\n\n", want: []step{textStep(""), textStep(""), textStep("a"), textStep("")}},
+		{name: "spaces kept", in: "  padded  \n", want: []step{textStep("  padded  ")}},
+		{name: "binary", in: "a\n\x00\xff\n", binary: true, want: []step{msgStep(inspect.OpBinary, "a"), msgStep(inspect.OpBinary, "\x00\xff")}},
+		{name: "invalid UTF-8 text kept as is", in: "\xff\xfe\n", want: []step{textStep("\xff\xfe")}},
+		{name: "slash off: commands are text", in: "/ping x\n//x\n/foo\n", want: []step{textStep("/ping x"), textStep("//x"), textStep("/foo")}},
+		{name: "slash on: commands", in: "/ping x\n", slash: true, want: []step{ping}},
+		{name: "slash on: // escapes", in: "//x\n//\n", slash: true, want: []step{textStep("/x"), textStep("/")}},
+		{name: "slash on: // escapes binary", in: "//x\n", slash: true, binary: true, want: []step{msgStep(inspect.OpBinary, "/x")}},
+		{name: "slash on: not at the start", in: " /ping\nx/ping\n", slash: true, want: []step{textStep(" /ping"), textStep("x/ping")}},
+		{
+			name: "slash on: a bad command is skipped", in: "/foo\n/close abc\nafter\n", slash: true,
+			want: []step{{err: "input: unknown command /foo"}, {err: "input: /close"}, textStep("after")},
+		},
+		{
+			name: "slash on: close and help", in: "/help\n/close 4000 done\n", slash: true,
+			want: []step{{a: action{kind: actHelp}}, {a: action{kind: actClose, code: 4000, reason: "done"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := newInputReader(strings.NewReader(tt.in), stdinLines, tt.binary, tt.slash, inspect.ClientToServer, 1<<20)
+			checkSteps(t, readSteps(t, in), tt.want)
+		})
+	}
+}
+
+func TestInputLinesOneByteReader(t *testing.T) {
+	t.Parallel()
+	in := newInputReader(iotest.OneByteReader(strings.NewReader("one\r\ntwo\nthree")), stdinLines, false, false, inspect.ClientToServer, 0)
+	checkSteps(t, readSteps(t, in), []step{textStep("one"), textStep("two"), textStep("three")})
+}
+
+func TestInputLinesReadError(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	r := io.MultiReader(strings.NewReader("a\npartial"), iotest.ErrReader(boom))
+	in := newInputReader(r, stdinLines, false, false, inspect.ClientToServer, 0)
+	a, err := in.next()
+	if err != nil || string(a.payload) != "a" {
+		t.Fatalf("first next() = %v, %v", a, err)
+	}
+	_, err = in.next()
+	if !errors.Is(err, boom) {
+		t.Errorf("next() after a read error = %v, want %v", err, boom)
+	}
+	var ie *inputError
+	if errors.As(err, &ie) {
+		t.Error("a read error is reported as a bad input line")
+	}
+}
+
+func TestInputLongLines(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("0123456789", 20000) // 200,000 bytes: three buffers' worth
+	t.Run("assembled", func(t *testing.T) {
+		t.Parallel()
+		in := newInputReader(strings.NewReader("a\n"+long+"\r\nb\n"+long), stdinLines, false, false, inspect.ClientToServer, 1<<20)
+		checkSteps(t, readSteps(t, in), []step{textStep("a"), textStep(long), textStep("b"), textStep(long)})
+	})
+	t.Run("no limit", func(t *testing.T) {
+		t.Parallel()
+		in := newInputReader(strings.NewReader(long+"\n"), stdinLines, false, false, inspect.ClientToServer, 0)
+		checkSteps(t, readSteps(t, in), []step{textStep(long)})
+	})
+	t.Run("exactly the buffer", func(t *testing.T) {
+		t.Parallel()
+		line := long[:64<<10]
+		in := newInputReader(strings.NewReader(line+"\n"+line), stdinLines, false, false, inspect.ClientToServer, 1<<20)
+		checkSteps(t, readSteps(t, in), []step{textStep(line), textStep(line)})
+	})
+	t.Run("over the limit is skipped", func(t *testing.T) {
+		t.Parallel()
+		in := newInputReader(strings.NewReader("first\n"+long+"\nafter\n"+long+"\nlast"), stdinLines, false, false, inspect.ClientToServer, 70000)
+		checkSteps(t, readSteps(t, in), []step{
+			textStep("first"),
+			{err: "input: input line longer than --max-message-size (70000 bytes): skipped"},
+			textStep("after"),
+			{err: "input: input line longer"},
+			textStep("last"),
+		})
+	})
+	t.Run("over the limit at EOF", func(t *testing.T) {
+		t.Parallel()
+		in := newInputReader(strings.NewReader("first\n"+long), stdinLines, false, false, inspect.ClientToServer, 70000)
+		checkSteps(t, readSteps(t, in), []step{textStep("first"), {err: "input: input line longer"}})
+	})
+	t.Run("over the limit in json mode", func(t *testing.T) {
+		t.Parallel()
+		in := newInputReader(strings.NewReader(`{"text":"`+long+`"}`+"\n"+`{"text":"ok"}`), stdinJSON, false, false, inspect.ClientToServer, 70000)
+		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("ok")})
+	})
+}
+
+func TestInputLineOverLimitShorterThanBuffer(t *testing.T) {
+	t.Parallel()
+	t.Skip("bug: inputReader.line checks maxLine only while a line overflows the 64 KiB buffer: lines shorter than the buffer, and the last chunk of a long one, are never checked (cmd/input.go:163-175)")
+	for _, n := range []int{200, 100000} {
+		// 200 bytes fits the buffer; 100,000 bytes is over the 70,000 limit
+		// but under limit+buffer, so the loop ends before checking again.
+		limit := 100
+		if n > 64<<10 {
+			limit = 70000
+		}
+		in := newInputReader(strings.NewReader(strings.Repeat("x", n)+"\nnext\n"), stdinLines, false, false, inspect.ClientToServer, limit)
+		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("next")})
+	}
+}
+
+func TestInputDrained(t *testing.T) {
+	t.Parallel()
+	in := newInputReader(strings.NewReader("a\nb\n"), stdinLines, false, false, inspect.ClientToServer, 0)
+	if !in.drained() {
+		t.Error("drained before reading: nothing is buffered yet")
+	}
+	if _, err := in.next(); err != nil {
+		t.Fatal(err)
+	}
+	if in.drained() {
+		t.Error("drained with a line still buffered")
+	}
+	if _, err := in.next(); err != nil {
+		t.Fatal(err)
+	}
+	if !in.drained() {
+		t.Error("not drained after the last line")
+	}
+}
+
+func TestInputRaw(t *testing.T) {
+	t.Parallel()
+	data := make([]byte, 150000)
+	rand.New(rand.NewSource(1)).Read(data)
+	copy(data, "/ping\n//x\r\n") // raw mode knows no lines and no commands
+	for _, tt := range []struct {
+		name string
+		r    io.Reader
+	}{
+		{"reader", bytes.NewReader(data)},
+		{"one byte reads", iotest.OneByteReader(bytes.NewReader(data[:300]))},
+		{"half reads", iotest.HalfReader(bytes.NewReader(data))},
+		{"data with EOF", iotest.DataErrReader(bytes.NewReader(data))},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := newInputReader(tt.r, stdinRaw, false, true, inspect.ClientToServer, 100)
+			var got []byte
+			for {
+				a, err := in.next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.kind != actMessage || a.op != inspect.OpBinary || a.fragment != 0 {
+					t.Fatalf("raw chunk %v, want a binary message", *a)
+				}
+				if len(a.payload) == 0 || len(a.payload) > 64<<10 {
+					t.Fatalf("raw chunk of %d bytes", len(a.payload))
+				}
+				got = append(got, a.payload...)
+			}
+			want := data
+			if tt.name == "one byte reads" {
+				want = data[:300]
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("raw chunks join to %d bytes, want the %d bytes of input", len(got), len(want))
+			}
+		})
+	}
+	t.Run("empty", func(t *testing.T) {
+		t.Parallel()
+		in := newInputReader(strings.NewReader(""), stdinRaw, false, false, inspect.ClientToServer, 0)
+		if a, err := in.next(); err != io.EOF {
+			t.Errorf("next() on empty raw input = %v, %v; want io.EOF", a, err)
+		}
+	})
+	t.Run("read error", func(t *testing.T) {
+		t.Parallel()
+		boom := errors.New("boom")
+		in := newInputReader(iotest.ErrReader(boom), stdinRaw, false, false, inspect.ClientToServer, 0)
+		if _, err := in.next(); !errors.Is(err, boom) {
+			t.Errorf("next() = %v, want %v", err, boom)
+		}
+	})
+}
+
+func TestInputJSON(t *testing.T) {
+	t.Parallel()
+	frame := func(change func(*wire.FrameSpec)) step {
+		s := wire.FrameSpec{Fin: true, Op: inspect.OpText, Mask: wire.MaskAuto}
+		change(&s)
+		return step{a: action{kind: actFrame, frame: s}}
+	}
+	skip := []step(nil)
+	tests := []struct {
+		line string
+		dir  inspect.Direction // sendDir; zero means c2s
+		want []step
+	}{
+		{line: `{"text":"hi"}`, want: []step{textStep("hi")}},
+		{line: `  {"text":""}  `, want: []step{textStep("")}},
+		{line: `{"text":"h\u00e9 \n"}`, want: []step{textStep("hé \n")}},
+		{line: `{"b64":"AAE="}`, want: []step{msgStep(inspect.OpBinary, "\x00\x01")}},
+		{line: `{"hex":"00 01"}`, want: []step{msgStep(inspect.OpBinary, "\x00\x01")}},
+		{line: `{"hex":"0xff:00"}`, want: []step{msgStep(inspect.OpBinary, "\xff\x00")}},
+		{line: `{"op":"binary","text":"x"}`, want: []step{msgStep(inspect.OpBinary, "x")}},
+		{line: `{"op":"text","b64":"aGk="}`, want: []step{textStep("hi")}},
+		{line: `{"op":"ping","text":"x"}`, want: []step{{a: action{kind: actControl, op: inspect.OpPing, payload: []byte("x")}}}},
+		{line: `{"op":"pong"}`, want: []step{{a: action{kind: actControl, op: inspect.OpPong}}}},
+		{line: `{"op":"close","code":4000,"reason":"bye"}`, want: []step{{a: action{kind: actClose, code: 4000, reason: "bye"}}}},
+		{line: `{"op":"close"}`, want: []step{{a: action{kind: actClose, code: inspect.CloseNormal}}}},
+		{line: `{"op":"close","close":{"code":1001,"reason":"away"}}`, want: []step{{a: action{kind: actClose, code: 1001, reason: "away"}}}},
+		{line: `{"text":"abcdef","fragment":2}`, want: []step{{a: action{kind: actMessage, op: inspect.OpText, payload: []byte("abcdef"), fragment: 2}}}},
+		{line: `{"sleep":0.01}`, want: []step{{a: action{kind: actSleep, sleep: 10 * time.Millisecond}}}},
+		{line: `{"sleep":1.5}`, want: []step{{a: action{kind: actSleep, sleep: 1500 * time.Millisecond}}}},
+		{line: `{"text":"x","unknown":[1,{"a":2}]}`, want: []step{textStep("x")}},
+
+		// Crafted frames: any header field.
+		{line: `{"text":"x","fin":false}`, want: []step{frame(func(s *wire.FrameSpec) { s.Fin, s.Payload = false, []byte("x") })}},
+		{line: `{"op":"cont","text":"y","fin":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Op, s.Payload = inspect.OpContinuation, []byte("y") })}},
+		{line: `{"text":"x","rsv1":true,"rsv3":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Rsv, s.Payload = inspect.Rsv1|inspect.Rsv3, []byte("x") })}},
+		{line: `{"b64":"AA==","rsv2":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Op, s.Rsv, s.Payload = inspect.OpBinary, inspect.Rsv2, []byte{0} })}},
+		{line: `{"text":"x","mask":"none"}`, want: []step{frame(func(s *wire.FrameSpec) { s.Mask, s.Payload = wire.MaskNone, []byte("x") })}},
+		{line: `{"text":"x","mask":"01020304"}`, want: []step{frame(func(s *wire.FrameSpec) {
+			s.Mask, s.Key, s.Payload = wire.MaskWith, [4]byte{1, 2, 3, 4}, []byte("x")
+		})}},
+		{line: `{"text":"x","masked":false}`, want: []step{frame(func(s *wire.FrameSpec) { s.Mask, s.Payload = wire.MaskNone, []byte("x") })}},
+		{line: `{"text":"x","masked":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Payload = []byte("x") })}},
+		{line: `{"text":"x","len":9}`, want: []step{frame(func(s *wire.FrameSpec) { s.Length, s.Payload = ptr[uint64](9), []byte("x") })}},
+		{line: `{"text":"x","len":1}`, want: []step{frame(func(s *wire.FrameSpec) { s.Payload = []byte("x") })}},
+		{line: `{"text":"x","len_enc":64}`, want: []step{frame(func(s *wire.FrameSpec) { s.LenEnc, s.Payload = inspect.Len64, []byte("x") })}},
+		{line: `{"text":"x","len_enc":16,"len":1}`, want: []step{frame(func(s *wire.FrameSpec) { s.LenEnc, s.Payload = inspect.Len16, []byte("x") })}},
+		{line: `{"op":"0x3","fin":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Op = 3 })}},
+		{line: `{"op":"ping","text":"p","fin":false}`, want: []step{frame(func(s *wire.FrameSpec) { s.Op, s.Fin, s.Payload = inspect.OpPing, false, []byte("p") })}},
+		{line: `{"op":"close","code":1002,"reason":"r","fin":true}`, want: []step{frame(func(s *wire.FrameSpec) {
+			s.Op, s.Payload = inspect.OpClose, inspect.AppendClose(nil, 1002, "r")
+		})}},
+		{line: `{"op":"close","b64":"A+g=","fin":true,"code":4000}`, want: []step{frame(func(s *wire.FrameSpec) {
+			s.Op, s.Payload = inspect.OpClose, []byte{0x03, 0xe8} // the payload wins over code
+		})}},
+
+		// Lines of a recording.
+		{line: `{"t":0.5,"ev":"msg","conn":1,"dir":"c2s","op":"text","frames":[3],"deflated":false,"text":"x"}`, want: []step{textStep("x")}},
+		{line: `{"t":0.5,"ev":"msg","conn":1,"dir":"c2s","op":"binary","frames":[3,4],"deflated":false,"b64":"AAE="}`, want: []step{msgStep(inspect.OpBinary, "\x00\x01")}},
+		{line: `{"t":0.5,"ev":"msg","conn":1,"dir":"s2c","op":"text","frames":[3],"deflated":false,"text":"x"}`, want: skip},
+		{line: `{"ev":"msg","dir":"s2c","text":"to clients"}`, dir: inspect.ServerToClient, want: []step{textStep("to clients")}},
+		{line: `{"ev":"msg","dir":"c2s","text":"from a client"}`, dir: inspect.ServerToClient, want: skip},
+		{line: `{"dir":"sideways","text":"x"}`, want: skip},
+		{line: `{"t":0,"ev":"open","conn":1,"url":"ws://h/","role":"client","request":{"method":"GET","target":"/","proto":"HTTP/1.1","headers":[["Host","h"]]},"response":{"proto":"HTTP/1.1","status":101,"reason":"Switching Protocols","headers":[]},"subprotocol":"","extensions":[],"local":"a","remote":"b","start":"2024-01-01T00:00:00Z"}`, want: skip},
+		{line: `{"t":1,"ev":"end","conn":1,"clean":true,"code":1000}`, want: skip},
+		{line: `{"t":1,"ev":"error","conn":1,"text":"boom"}`, want: skip},
+		{line: `{"t":1,"ev":"note","conn":1,"text":"look here"}`, want: skip},
+		{line: `{"t":1,"ev":"mark","conn":1}`, want: skip},
+		{line: "", want: skip},
+		{line: "   \t", want: skip},
+
+		// Errors: the line is skipped.
+		{line: `not json`, want: []step{{err: "input: --stdin json: "}}},
+		{line: `{"text":"unterminated`, want: []step{{err: "input: --stdin json: "}}},
+		{line: `[1,2]`, want: []step{{err: "input: --stdin json: "}}},
+		{line: `{"text":1}`, want: []step{{err: "input: --stdin json: "}}},
+		{line: `{"op":"nope"}`, want: []step{{err: `unknown opcode "nope"`}}},
+		{line: `{"op":"0x3"}`, want: []step{{err: `op "0x3" needs a crafted frame`}}},
+		{line: `{"op":"cont","text":"x"}`, want: []step{{err: `op "cont" needs a crafted frame`}}},
+		{line: `{"b64":"!!"}`, want: []step{{err: "input: --stdin json: b64: "}}},
+		{line: `{"hex":"zz"}`, want: []step{{err: "input: --stdin json: invalid hex"}}},
+		{line: `{"text":"x","mask":"xyz"}`, want: []step{{err: "mask=xyz: want auto, none or 8 hex digits"}}},
+		{line: `{"text":"x","mask":5}`, want: []step{{err: "mask must be a string"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			t.Parallel()
+			dir := tt.dir
+			if dir == 0 {
+				dir = inspect.ClientToServer
+			}
+			// --binary and slash mode do not apply to json lines.
+			in := newInputReader(strings.NewReader(tt.line+"\n"), stdinJSON, true, true, dir, 1<<20)
+			checkSteps(t, readSteps(t, in), tt.want)
+		})
+	}
+}
+
+func TestInputJSONGoesOnAfterErrors(t *testing.T) {
+	t.Parallel()
+	lines := strings.Join([]string{
+		`{"ev":"open","conn":1}`,
+		`not json`,
+		``,
+		`{"text":"a"}`,
+		`{"ev":"msg","dir":"s2c","text":"theirs"}`,
+		`{"op":"nope"}`,
+		`{"ev":"msg","dir":"c2s","op":"text","text":"b"}`,
+		`{"sleep":0.25}`,
+		`{"op":"close","code":4000}`,
+	}, "\r\n")
+	in := newInputReader(strings.NewReader(lines), stdinJSON, false, false, inspect.ClientToServer, 0)
+	checkSteps(t, readSteps(t, in), []step{
+		{err: "input: --stdin json"},
+		textStep("a"),
+		{err: "unknown opcode"},
+		textStep("b"),
+		{a: action{kind: actSleep, sleep: 250 * time.Millisecond}},
+		{a: action{kind: actClose, code: 4000}},
+	})
+}
+
+func TestInputJSONManySkippedLines(t *testing.T) {
+	t.Parallel()
+	// A long recording of the peer's side before the line to send.
+	var b strings.Builder
+	for range 20000 {
+		b.WriteString(`{"ev":"msg","dir":"s2c","text":"theirs"}` + "\n\n")
+	}
+	b.WriteString(`{"text":"mine"}` + "\n")
+	in := newInputReader(strings.NewReader(b.String()), stdinJSON, false, false, inspect.ClientToServer, 0)
+	checkSteps(t, readSteps(t, in), []step{textStep("mine")})
+}
+
+func TestInputJSONRecordingHeaderSkipped(t *testing.T) {
+	t.Parallel()
+	t.Skip(`bug: the recording header line {"wsrec":1,...} has no "ev", so parseJSONAction sends it as an empty text message (cmd/input.go:404-414)`)
+	line := `{"wsrec":1,"created":"2024-01-01T00:00:00Z","tool":{"name":"wscope","version":"v0"},"source":"live","lossy":false,"redacted":["Authorization"]}`
+	in := newInputReader(strings.NewReader(line+"\n"), stdinJSON, false, false, inspect.ClientToServer, 0)
+	checkSteps(t, readSteps(t, in), nil)
+}
+
+func TestInputJSONRecordingSendsEachMessageOnce(t *testing.T) {
+	t.Parallel()
+	t.Skip(`bug: a recording holds a frame event and a msg event for every message; --stdin json sends both (a crafted frame, then the message), so every recorded message goes out twice (cmd/input.go:404-407, 435)`)
+	// What `wscope connect URL -o json` writes for one message each way.
+	rec := strings.Join([]string{
+		`{"t":0.000000,"ev":"frame","conn":1,"seq":1,"dir":"c2s","fin":true,"rsv1":false,"rsv2":false,"rsv3":false,"op":"text","masked":true,"mask":"0a0b0c0d","len":5,"text":"hello"}`,
+		`{"t":0.000000,"ev":"msg","conn":1,"dir":"c2s","op":"text","frames":[1],"deflated":false,"text":"hello"}`,
+		`{"t":0.001000,"ev":"frame","conn":1,"seq":2,"dir":"s2c","fin":true,"rsv1":false,"rsv2":false,"rsv3":false,"op":"text","masked":false,"len":5,"text":"hello"}`,
+		`{"t":0.001000,"ev":"msg","conn":1,"dir":"s2c","op":"text","frames":[2],"deflated":false,"text":"hello"}`,
+	}, "\n")
+	in := newInputReader(strings.NewReader(rec), stdinJSON, false, false, inspect.ClientToServer, 0)
+	checkSteps(t, readSteps(t, in), []step{textStep("hello")})
+}
+
+func TestInputJSONLenEncValidated(t *testing.T) {
+	t.Parallel()
+	t.Skip(`bug: --stdin json takes any "len_enc" (e.g. 32) and passes it to the frame writer, which silently writes a 7-bit length (len&0x7f); /frame lenenc= accepts only 7, 16, 64 (cmd/input.go:437)`)
+	in := newInputReader(strings.NewReader(`{"text":"x","len_enc":32}`+"\n"), stdinJSON, false, false, inspect.ClientToServer, 0)
+	checkSteps(t, readSteps(t, in), []step{{err: "len_enc"}})
+}
