@@ -656,3 +656,41 @@ func TestConnectFramesOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectPipelineAgainstSynchronousPeer feeds many large messages to a
+// server that reads and writes in one goroutine, so it stops reading while
+// its writes wait for us: wscope must keep reading while its own writes
+// wait, or both sides block forever.
+func TestConnectPipelineAgainstSynchronousPeer(t *testing.T) {
+	t.Parallel()
+	const n, size, copies = 12, 1 << 20, 6
+	srv := acceptThen(t, func(rc *tp.RawConn) {
+		for {
+			f, err := rc.ReadFrame(step)
+			if err != nil {
+				return
+			}
+			switch f.Op {
+			case inspect.OpClose:
+				rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+				return
+			case inspect.OpText:
+				// Answers larger than socket buffers, each behind a ping
+				// whose pong must not wait behind our writes either.
+				echo := tp.ServerFrame(inspect.OpText, f.Payload)
+				rc.WriteFrames(tp.ServerFrame(inspect.OpPing, []byte("hb")), echo, echo, echo, echo, echo, echo)
+			}
+		}
+	})
+	line := bytes.Repeat([]byte("z"), size)
+	var in bytes.Buffer
+	for range n {
+		in.Write(line)
+		in.WriteByte('\n')
+	}
+	r := runWith(t, &in, 60*time.Second, "connect", srv.URL())
+	r.expectCode(t, 0)
+	if len(r.Stdout) != copies*n*(size+1) {
+		t.Fatalf("got %d bytes back, want %d", len(r.Stdout), copies*n*(size+1))
+	}
+}

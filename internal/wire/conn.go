@@ -89,7 +89,14 @@ type Conn struct {
 
 	// Write side, guarded by wmu: gobwas has no write locking, and the
 	// automatic pong must not interleave with the user's frames.
-	wmu     sync.Mutex
+	wmu sync.Mutex
+	// The reading goroutine never waits for wmu: a writer blocked on a
+	// peer that stops reading while it writes to us would wait for our
+	// reader forever. Its pong waits here for whoever holds wmu next.
+	pmu         sync.Mutex
+	pongPending bool
+	pong        []byte
+
 	bw      *bufio.Writer
 	wasm    inspect.Assembler
 	wframe  inspect.Frame
@@ -222,7 +229,7 @@ func (c *Conn) readLoop() (tcp string, err error) {
 		switch f.Op {
 		case inspect.OpPing:
 			if !c.cfg.NoAutoPong && !c.closeSent.Load() {
-				c.writeControl(inspect.OpPong, f.Payload, false)
+				c.queuePong(f.Payload)
 			}
 		case inspect.OpClose:
 			if done := c.receivedClose(f); done {
@@ -233,16 +240,42 @@ func (c *Conn) readLoop() (tcp string, err error) {
 }
 
 // idle flushes what was written while handling received frames (echoes,
-// pongs) and tells the owner the input is drained.
+// pongs) and tells the owner the input is drained. When a writer holds the
+// lock, that writer flushes instead.
 func (c *Conn) idle() {
-	c.wmu.Lock()
-	if c.bw.Buffered() > 0 {
-		c.bw.Flush()
+	if c.wmu.TryLock() {
+		if c.bw.Buffered() > 0 {
+			c.bw.Flush()
+		}
+		c.unlock()
 	}
-	c.wmu.Unlock()
 	if c.cfg.OnIdle != nil {
 		c.cfg.OnIdle()
 	}
+}
+
+// queuePong answers a ping (section 5.5.2). Only the latest ping needs an
+// answer (section 5.5.3), so a pong still waiting is replaced.
+func (c *Conn) queuePong(p []byte) {
+	c.pmu.Lock()
+	c.pong = append(c.pong[:0], p...)
+	c.pongPending = true
+	c.pmu.Unlock()
+	if c.wmu.TryLock() {
+		c.unlock()
+	}
+}
+
+// unlock releases the write lock, sending a waiting pong first.
+func (c *Conn) unlock() {
+	c.pmu.Lock()
+	if c.pongPending && !c.closeSent.Load() {
+		c.pongPending = false
+		c.writeFrame(inspect.Header{Fin: true, Op: inspect.OpPong, Length: uint64(len(c.pong))}, c.pong, MaskAuto)
+		c.bw.Flush()
+	}
+	c.pmu.Unlock()
+	c.wmu.Unlock()
 }
 
 // receivedClose handles the peer's close frame (section 5.5.1): answer it
@@ -370,9 +403,10 @@ func (c *Conn) Close(code inspect.CloseCode, reason string) error {
 		}
 	}
 	c.mu.Unlock()
-	err := c.sendClose(code, reason)
-	c.nc.SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
-	return err
+	// The deadline also frees a writer stuck on a peer that stopped
+	// reading, so the close frame gets its turn.
+	c.nc.SetDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	return c.sendClose(code, reason)
 }
 
 func (c *Conn) sendClose(code inspect.CloseCode, reason string) error {
@@ -383,7 +417,7 @@ func (c *Conn) sendClose(code inspect.CloseCode, reason string) error {
 	if code != 0 {
 		body = inspect.AppendClose(make([]byte, 0, 2+len(reason)), code, reason)
 	}
-	err := c.writeControl(inspect.OpClose, body, true)
+	err := c.writeControl(inspect.OpClose, body)
 	if c.role == inspect.RoleServer {
 		c.mu.Lock()
 		recv := c.closeRecv

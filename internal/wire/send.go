@@ -45,7 +45,7 @@ func (c *Conn) WriteFragmented(op inspect.OpCode, p []byte, n int) error {
 		return ErrClosing
 	}
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlock()
 	if n <= 0 || len(p) <= n {
 		return c.writeFrame(inspect.Header{Fin: true, Op: op, Length: uint64(len(p))}, p, MaskAuto)
 	}
@@ -68,7 +68,7 @@ func (c *Conn) WriteFragmented(op inspect.OpCode, p []byte, n int) error {
 // Flush sends everything buffered.
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlock()
 	return c.bw.Flush()
 }
 
@@ -81,24 +81,21 @@ func (c *Conn) Send(op inspect.OpCode, p []byte) error {
 }
 
 // Ping sends a ping with payload p (at most 125 bytes).
-func (c *Conn) Ping(p []byte) error { return c.writeControl(inspect.OpPing, p, true) }
+func (c *Conn) Ping(p []byte) error { return c.writeControl(inspect.OpPing, p) }
 
 // Pong sends an unsolicited pong (section 5.5.3 allows it as a heartbeat).
-func (c *Conn) Pong(p []byte) error { return c.writeControl(inspect.OpPong, p, true) }
+func (c *Conn) Pong(p []byte) error { return c.writeControl(inspect.OpPong, p) }
 
-func (c *Conn) writeControl(op inspect.OpCode, p []byte, flush bool) error {
+func (c *Conn) writeControl(op inspect.OpCode, p []byte) error {
 	if len(p) > 125 {
 		return ErrControlSize
 	}
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlock()
 	if err := c.writeFrame(inspect.Header{Fin: true, Op: op, Length: uint64(len(p))}, p, MaskAuto); err != nil {
 		return err
 	}
-	if flush {
-		return c.bw.Flush()
-	}
-	return nil
+	return c.bw.Flush()
 }
 
 // WriteFrame sends one crafted frame exactly as spec says, and flushes.
@@ -112,7 +109,7 @@ func (c *Conn) WriteFrame(spec FrameSpec) error {
 		c.closeSent.Store(true)
 	}
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlock()
 	h.Length = uint64(len(spec.Payload))
 	if spec.Length != nil {
 		h.Length = *spec.Length
