@@ -69,4 +69,3 @@ func (w *countWriter) Write(p []byte) (int, error) {
 
 func BenchmarkPipeRoundTrip32(b *testing.B) { benchmarkPipe(b, 32) }
 func BenchmarkPipeRoundTrip1M(b *testing.B) { benchmarkPipe(b, 1<<20) }
-
