@@ -57,7 +57,8 @@ crafted frames.
 {"op":"ping","text":"x"}, {"op":"close","code":4000,"reason":"bye"},
 {"text":"abcdef","fragment":2}, {"sleep":0.5}; any of fin, rsv1-3, mask
 ("none", or 8 hex digits), len (a lie), len_enc makes it a raw frame. Lines
-of a wscope recording work too: msg events in the sending direction are sent.`,
+of a wscope recording work too: its msg events in the sending direction are
+sent, everything else (header, frame events, the other direction) is skipped.`,
 		Example: `  # one message, print the reply, exit 0 after the close handshake
   echo hello | wscope connect ws://127.0.0.1:8080/echo
 

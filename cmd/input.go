@@ -151,15 +151,18 @@ func (in *inputReader) nextChunk() (*action, error) {
 }
 
 // line reads one line without its "\n" or "\r\n". Lines longer than the
-// buffer are assembled, up to maxLine bytes.
+// buffer are assembled, up to maxLine bytes; a longer one is skipped
+// without being held in memory.
 func (in *inputReader) line() ([]byte, error) {
 	b, err := in.r.ReadSlice('\n')
 	if errors.Is(err, bufio.ErrBufferFull) {
 		in.long = append(in.long[:0], b...)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			if in.maxLine > 0 && len(in.long) > in.maxLine {
-				in.r.ReadString('\n') // skip the rest of the line
-				return nil, &inputError{fmt.Errorf("input line longer than --max-message-size (%d bytes): skipped", in.maxLine)}
+			if in.tooLong(len(in.long)) {
+				for errors.Is(err, bufio.ErrBufferFull) {
+					_, err = in.r.ReadSlice('\n')
+				}
+				return nil, in.tooLongError()
 			}
 			b, err = in.r.ReadSlice('\n')
 			in.long = append(in.long, b...)
@@ -170,7 +173,17 @@ func (in *inputReader) line() ([]byte, error) {
 		return nil, err
 	}
 	b = bytes.TrimSuffix(b, []byte{'\n'})
-	return bytes.TrimSuffix(b, []byte{'\r'}), nil
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	if in.tooLong(len(b)) {
+		return nil, in.tooLongError()
+	}
+	return b, nil
+}
+
+func (in *inputReader) tooLong(n int) bool { return in.maxLine > 0 && n > in.maxLine }
+
+func (in *inputReader) tooLongError() error {
+	return &inputError{fmt.Errorf("input line longer than --max-message-size (%d bytes): skipped", in.maxLine)}
 }
 
 // slashHelp lists the line mode's commands.
@@ -364,6 +377,7 @@ func parseCloseCode(s string) (inspect.CloseCode, error) {
 // jsonAction is one line of --stdin json. It reads the recording's own
 // msg and frame lines too, so a recording can be piped back in.
 type jsonAction struct {
+	Wsrec    any             `json:"wsrec"`
 	Ev       string          `json:"ev"`
 	Dir      string          `json:"dir"`
 	Op       string          `json:"op"`
@@ -395,7 +409,9 @@ func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bo
 	if err := json.Unmarshal(line, &j); err != nil {
 		return false, fmt.Errorf("--stdin json: %v in line %.60q", err, line)
 	}
-	if j.Ev != "" && j.Ev != "msg" && j.Ev != "frame" {
+	// From a recording only msg events are sent: its frame events
+	// describe the same messages again.
+	if j.Wsrec != nil || j.Ev != "" && j.Ev != "msg" {
 		return true, nil
 	}
 	if j.Dir != "" && j.Dir != sendDir.String() {
@@ -430,8 +446,14 @@ func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bo
 		code, reason = &j.Close.Code, j.Close.Reason
 	}
 	// A frame event, or any header field set, means a crafted frame.
-	if j.Ev == "frame" || j.Fin != nil || j.Rsv1 || j.Rsv2 || j.Rsv3 || j.Mask != nil || j.Masked != nil || j.LenEnc != 0 || (j.Len != nil && j.Ev != "msg") {
-		spec := wire.FrameSpec{Fin: j.Fin == nil || *j.Fin, Op: a.op, Payload: a.payload, Mask: wire.MaskAuto, LenEnc: inspect.LengthEncoding(j.LenEnc)}
+	if j.Fin != nil || j.Rsv1 || j.Rsv2 || j.Rsv3 || j.Mask != nil || j.Masked != nil || j.LenEnc != 0 || (j.Len != nil && j.Ev != "msg") {
+		spec := wire.FrameSpec{Fin: j.Fin == nil || *j.Fin, Op: a.op, Payload: a.payload, Mask: wire.MaskAuto}
+		switch enc := inspect.LengthEncoding(j.LenEnc); enc {
+		case 0, inspect.Len7, inspect.Len16, inspect.Len64:
+			spec.LenEnc = enc
+		default:
+			return false, fmt.Errorf("--stdin json: len_enc %d: want 7, 16 or 64", j.LenEnc)
+		}
 		if j.Rsv1 {
 			spec.Rsv |= inspect.Rsv1
 		}

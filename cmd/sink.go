@@ -142,7 +142,7 @@ func (s *sink) text(e *inspect.Event) {
 			b = append(b, f.Close.Code.String()...)
 			if f.Close.Reason != "" {
 				b = append(b, ": "...)
-				b = append(b, f.Close.Reason...)
+				b = append(b, inspect.TextView([]byte(f.Close.Reason))...)
 			}
 		case len(f.Payload) > 0:
 			b = append(b, ' ')
