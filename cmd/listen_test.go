@@ -1,0 +1,90 @@
+package cmd
+
+import (
+	"context"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func parseListen(t *testing.T, args ...string) (*ListenOptions, error) {
+	t.Helper()
+	ios, _, _ := testIO("")
+	var got *ListenOptions
+	c := NewCmdListen(ios, func(_ context.Context, o *ListenOptions) error { got = o; return nil })
+	c.SetArgs(args)
+	c.SilenceErrors, c.SilenceUsage = true, true
+	err := c.Execute()
+	return got, err
+}
+
+func TestNewCmdListen(t *testing.T) {
+	t.Parallel()
+	o, err := parseListen(t)
+	if err != nil || o.Addr != DefaultListenAddr || o.Output != formatText || o.MaxConns != 0 {
+		t.Fatalf("defaults: %+v %v", o, err)
+	}
+	o, err = parseListen(t, "9000", "--path", "/ws", "--origin", "https://a,https://b", "--origin", "https://c",
+		"--max-conns", "3", "--broadcast", "--once", "-s", "x,y", "--echo", "-o", "frames", "--fragment", "10",
+		"--max-message-size", "1KiB", "--strict", "--no-auto-pong", "--close-timeout", "2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Addr != "9000" || o.Path != "/ws" || !slices.Equal(o.Origins, []string{"https://a", "https://b", "https://c"}) ||
+		o.MaxConns != 3 || !o.Broadcast || !o.Once || !slices.Equal(o.Subprotocols, []string{"x", "y"}) || !o.Echo ||
+		o.Output != formatFrames || o.Fragment != 10 || o.MaxMessageSize != 1024 || !o.Strict || !o.NoAutoPong || o.CloseTimeout != 2*time.Second {
+		t.Errorf("options %+v", o)
+	}
+	if _, err := parseListen(t, "a", "b"); err == nil {
+		t.Error("two addresses accepted")
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"8080": "127.0.0.1:8080", ":9000": ":9000", "0.0.0.0:1": "0.0.0.0:1", "[::1]:80": "[::1]:80"} {
+		if got := listenAddr(in); got != want {
+			t.Errorf("listenAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestListenRunEchoInProcess drives listenRun with fake streams and a
+// gorilla client, then stops it through its context.
+func TestListenRunEchoInProcess(t *testing.T) {
+	t.Parallel()
+	ios, out, _ := testIO("")
+	addrc := make(chan net.Addr, 1)
+	opts := &ListenOptions{IO: ios, Addr: "127.0.0.1:0", ready: func(a net.Addr) { addrc <- a }}
+	opts.sessionOptions = defaultSession()
+	opts.Echo = true
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- listenRun(ctx, opts) }()
+	addr := <-addrc
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr.String()+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	typ, p, err := c.ReadMessage()
+	if err != nil || typ != websocket.BinaryMessage || string(p) != "\x01\x02\x03" {
+		t.Fatalf("echo: %d %q %v", typ, p, err)
+	}
+	cancel()
+	// Cancelling closes clients with 1001; gorilla answers the close.
+	_, _, err = c.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("client saw %v, want 1001", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "[1] AQID\n" {
+		t.Errorf("stdout %q", got)
+	}
+}
