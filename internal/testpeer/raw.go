@@ -311,7 +311,8 @@ type RawServer struct {
 // each connection whose request head was read (within DefaultTimeout);
 // the connection is closed when it returns, and at cleanup at the latest.
 // handler must not call t.Fatal; it can use t.Error or report through a
-// channel.
+// buffered channel (an unbuffered send the test never receives would keep
+// the handler alive past cleanup, which is reported as an error).
 func NewRawServer(t testing.TB, handler func(rc *RawConn)) *RawServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -67,7 +67,8 @@ type ServerOptions struct {
 	// ReadLimit caps a received message (coder closes with 1009 above it);
 	// default 16 MiB.
 	ReadLimit int64
-	// MaxLifetime bounds each connection; default 10s.
+	// MaxLifetime bounds each connection; default 10s. When it runs out
+	// the server drops the TCP connection without a close frame.
 	MaxLifetime time.Duration
 }
 
@@ -328,13 +329,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "testpeer: connection not tapped", http.StatusInternalServerError)
 		return
 	}
-	sc.mu.Lock()
-	sc.heads++
-	sc.mu.Unlock()
-
 	rq := r.Clone(context.Background())
 	rq.Body = http.NoBody
 	s.mu.Lock()
+	sc.heads++
 	s.requests = append(s.requests, rq)
 	s.changedLocked()
 	s.mu.Unlock()

@@ -3,6 +3,7 @@ package testpeer
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,7 +15,9 @@ import (
 	"github.com/wscope/wscope/inspect"
 )
 
-const wait = 2 * time.Second
+// wait bounds each step; the happy path takes milliseconds, the margin is
+// for loaded CI machines running -race.
+const wait = 5 * time.Second
 
 func TestBits(t *testing.T) {
 	t.Parallel()
@@ -354,18 +357,18 @@ func TestRawServerWithClient(t *testing.T) {
 				return err
 			}
 			if f, err := rc.ReadFrame(wait); err != nil || f.Op != inspect.OpPong || f.Text() != "p" || !f.Masked {
-				return errors.New("want the pong first, got " + f.String())
+				return fmt.Errorf("want the pong first, got %v, %v", f, err)
 			}
 			m, frames, err := rc.ReadMessage(wait)
 			if err != nil || m.String() != `text:"yo"` || !frames[0].Masked {
-				return errors.New("want masked text yo")
+				return fmt.Errorf("want masked text yo, got %v %v %v", m, frames, err)
 			}
 			if err := rc.WriteFrame(ServerFrame(inspect.OpClose, ClosePayload(1000, "done"))); err != nil {
 				return err
 			}
 			f, err := rc.ReadFrame(wait)
 			if ci, ok := f.Close(); err != nil || !ok || ci.Code != 1000 {
-				return errors.New("want close 1000 back, got " + f.String())
+				return fmt.Errorf("want close 1000 back, got %v, %v", f, err)
 			}
 			return nil
 		}()
@@ -382,11 +385,16 @@ func TestRawServerWithClient(t *testing.T) {
 	if err := c.Send(TextMsg("yo")); err != nil {
 		t.Fatal(err)
 	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("raw server: %v", err)
+		}
+	case <-time.After(2 * wait):
+		t.Fatal("raw server handler did not finish")
+	}
 	if ci, ok := c.WaitClosed(wait); !ok || ci != (CloseInfo{1000, "done"}) {
 		t.Errorf("client got close %v %v", ci, ok)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
 	}
 	if rs.Accepted() != 1 {
 		t.Errorf("accepted %d", rs.Accepted())
