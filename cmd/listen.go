@@ -70,7 +70,7 @@ every other client. Ctrl-C closes every client with 1001 Going Away.`,
 		},
 	}
 	fs := c.Flags()
-	fs.StringSliceVarP(&opts.Subprotocols, "subprotocol", "s", nil, "accept this subprotocol when a client offers it (repeatable, in order of preference)")
+	fs.StringSliceVarP(&opts.Subprotocols, "subprotocol", "s", nil, "accept this subprotocol when a client offers it (repeatable or comma-separated; the first one the client offers that is listed here is chosen)")
 	fs.StringVar(&opts.Path, "path", "", "upgrade only requests for this path; others get 404")
 	fs.StringSliceVar(&opts.Origins, "origin", nil, "allow only these Origin values (repeatable); others get 403")
 	fs.IntVar(&opts.MaxConns, "max-conns", 0, "refuse clients beyond this many at once with 503 (0: no limit)")
@@ -98,6 +98,7 @@ type server struct {
 
 	mu     sync.Mutex
 	conns  map[int]*wire.Conn
+	active int // clients accepted and not gone, handshakes included: what --max-conns counts
 	nextID int
 	wg     sync.WaitGroup
 	ended  chan inspect.End // first connection's end, for --once
@@ -174,7 +175,10 @@ func (s *server) acceptLoop(ln net.Listener) {
 			return
 		}
 		s.mu.Lock()
-		full := s.opts.MaxConns > 0 && len(s.conns) >= s.opts.MaxConns
+		full := s.opts.MaxConns > 0 && s.active >= s.opts.MaxConns
+		if !full {
+			s.active++
+		}
 		s.nextID++
 		id := s.nextID
 		s.mu.Unlock()
@@ -215,6 +219,9 @@ func (s *server) serve(nc net.Conn, id int) {
 		URL:          s.url,
 	}, cfg)
 	if err != nil {
+		s.mu.Lock()
+		s.active--
+		s.mu.Unlock()
 		s.snk.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
 		nc.Close()
 		return
@@ -235,6 +242,7 @@ func (s *server) serve(nc net.Conn, id int) {
 	end := conn.Run()
 	s.mu.Lock()
 	delete(s.conns, id)
+	s.active--
 	s.mu.Unlock()
 	s.snk.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
 	if s.opts.Once {
