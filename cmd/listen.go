@@ -99,9 +99,12 @@ type server struct {
 	mu     sync.Mutex
 	conns  map[int]*wire.Conn
 	active int // clients accepted and not gone, handshakes included: what --max-conns counts
-	nextID int
-	wg     sync.WaitGroup
-	ended  chan inspect.End // first connection's end, for --once
+	// closing is set by closeAll: clients whose handshake ends later are
+	// closed at once.
+	closing bool
+	nextID  int
+	wg      sync.WaitGroup
+	ended   chan inspect.End // first connection's end, for --once
 }
 
 func listenRun(ctx context.Context, opts *ListenOptions) error {
@@ -178,6 +181,7 @@ func (s *server) acceptLoop(ln net.Listener) {
 		full := s.opts.MaxConns > 0 && s.active >= s.opts.MaxConns
 		if !full {
 			s.active++
+			s.wg.Add(1) // from here: closeAll waits for this client too
 		}
 		s.nextID++
 		id := s.nextID
@@ -192,6 +196,7 @@ func (s *server) acceptLoop(ln net.Listener) {
 }
 
 func (s *server) serve(nc net.Conn, id int) {
+	defer s.wg.Done()
 	cfg := s.opts.config(id, s.start)
 	var conn *wire.Conn
 	cfg.OnEvent = func(e *inspect.Event) {
@@ -228,9 +233,12 @@ func (s *server) serve(nc net.Conn, id int) {
 	}
 	s.mu.Lock()
 	s.conns[id] = conn
-	s.wg.Add(1)
+	closing := s.closing
 	s.mu.Unlock()
-	defer s.wg.Done()
+	if closing {
+		// Its handshake finished while closeAll was closing the others.
+		conn.Close(inspect.CloseGoingAway, "")
+	}
 	if s.opts.Verbose {
 		s.snk.mu.Lock()
 		s.snk.w.Flush()
@@ -288,6 +296,9 @@ func (s *server) flushAll() error {
 // closeAll starts the close handshake with every client and waits for
 // them, bounded by the close timeout.
 func (s *server) closeAll(code inspect.CloseCode) {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.each(func(c *wire.Conn) { c.Close(code, "") })
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()

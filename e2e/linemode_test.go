@@ -19,6 +19,7 @@ func TestConnectLineModeAtATerminal(t *testing.T) {
 	t.Parallel()
 	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
 	c := exec.Command(bin, "connect", srv.URL(), "--show-control")
+	c.Env = testEnv
 	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
 		t.Fatal(err)

@@ -616,7 +616,7 @@ func TestListenViolations(t *testing.T) {
 			t.Errorf("%s: wscope closed with %v, want %d unmasked", c.rule, f, want)
 		}
 		for _, b := range before {
-			if b.Masked || (b.Op.IsControl() && b.Length > 125 && !oversizedPong(c.rule, b)) {
+			if b.Masked || (b.Op.IsControl() && b.Length > 125) {
 				t.Errorf("%s: wscope answered with an invalid frame %v", c.rule, b)
 			}
 		}
@@ -659,18 +659,10 @@ func TestListenViolations(t *testing.T) {
 	}
 }
 
-// oversizedPong is the known bug TestListenOversizedPingGetsNoOversizedPong
-// skips on: tolerated in TestListenViolations so the other rules stay
-// checked.
-func oversizedPong(r inspect.Rule, f tp.Frame) bool {
-	return r == inspect.RuleControlTooLong && f.Op == inspect.OpPong
-}
-
 // TestListenOversizedPingGetsNoOversizedPong: a ping of 126 bytes breaks
 // section 5.5; answering it with a pong of the same 126 bytes makes wscope
 // break it too.
 func TestListenOversizedPingGetsNoOversizedPong(t *testing.T) {
-	t.Skip("bug: internal/wire/conn.go readLoop (case inspect.OpPing) auto-answers a ping of more than 125 bytes with an equally long, invalid pong")
 	t.Parallel()
 	_, url := listen(t)
 	rc := tp.DialRaw(t, url, tp.RawDialOptions{})

@@ -228,7 +228,9 @@ func (c *Conn) readLoop() (tcp string, err error) {
 		}
 		switch f.Op {
 		case inspect.OpPing:
-			if !c.cfg.NoAutoPong && !c.closeSent.Load() {
+			// A ping too long to be valid gets no pong that would be
+			// invalid too (section 5.5).
+			if !c.cfg.NoAutoPong && !c.closeSent.Load() && len(f.Payload) <= 125 {
 				c.queuePong(f.Payload)
 			}
 		case inspect.OpClose:
