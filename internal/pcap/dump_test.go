@@ -1,0 +1,20 @@
+package pcap
+
+import (
+	"os"
+	"testing"
+)
+
+func TestDump(t *testing.T) {
+	f := os.Getenv("PCAP_DUMP")
+	if f == "" {
+		t.Skip()
+	}
+	for _, r := range collectFile(t, f) {
+		s := r.json
+		if len(s) > 300 {
+			s = s[:300] + "..."
+		}
+		t.Log(s)
+	}
+}

@@ -1,0 +1,133 @@
+package pcap
+
+import (
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// windowSize is the DEFLATE window: the most a back-reference can reach,
+// so the most of earlier messages a compressor that keeps its context can
+// refer to.
+const windowSize = 32 << 10
+
+// deflateTail ends a permessage-deflate message (RFC 7692 section 7.2.2):
+// the 00 00 ff ff the sender removed, then an empty final stored block, so
+// that a whole message reads to a clean io.EOF and a cut one does not.
+var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+// inflater decompresses the messages of one direction.
+type inflater struct {
+	// takeover: the sender keeps its compression context between
+	// messages, so the last 32 KiB of earlier output are the dictionary.
+	takeover bool
+	dict     []byte
+	fr       io.ReadCloser
+	src      twoSlices
+	out      []byte
+	// broken says why the context was lost: with takeover, every later
+	// message depends on it.
+	broken string
+}
+
+// inflate returns the decompressed message p, valid until the next call.
+// It fails past limit bytes of output.
+func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
+	if in.broken != "" {
+		return nil, errors.New(in.broken)
+	}
+	in.src = twoSlices{p, deflateTail}
+	var dict []byte
+	if in.takeover {
+		dict = in.dict
+	}
+	if in.fr == nil {
+		in.fr = flate.NewReaderDict(&in.src, dict)
+	} else if err := in.fr.(flate.Resetter).Reset(&in.src, dict); err != nil {
+		return nil, err
+	}
+	if cap(in.out) > 4<<20 {
+		in.out = nil // do not keep a huge message's buffer
+	}
+	out := in.out[:0]
+	for {
+		if len(out) == cap(out) {
+			if int64(len(out)) > limit {
+				return nil, in.fail(fmt.Errorf("it inflates to more than the limit of %d bytes", limit))
+			}
+			n := min(max(2*cap(out), 4096), int(min(limit, 1<<62))+1)
+			grown := make([]byte, len(out), n)
+			copy(grown, out)
+			out = grown
+		}
+		n, err := in.fr.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if int64(len(out)) > limit {
+			return nil, in.fail(fmt.Errorf("it inflates to more than the limit of %d bytes", limit))
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = errors.New("the compressed data ends inside a block")
+			}
+			return nil, in.fail(err)
+		}
+	}
+	in.out = out
+	if in.takeover {
+		in.remember(out)
+	}
+	return out, nil
+}
+
+// fail records that the context is lost (when there is one) and returns
+// err.
+func (in *inflater) fail(err error) error {
+	if in.takeover {
+		in.broken = fmt.Sprintf("an earlier message could not be decompressed (%v), and the sender keeps its compression context", err)
+	}
+	return err
+}
+
+// remember keeps the last 32 KiB of everything inflated so far.
+func (in *inflater) remember(out []byte) {
+	if len(out) >= windowSize {
+		in.dict = append(in.dict[:0], out[len(out)-windowSize:]...)
+		return
+	}
+	if keep := windowSize - len(out); len(in.dict) > keep {
+		in.dict = in.dict[:copy(in.dict, in.dict[len(in.dict)-keep:])]
+	}
+	in.dict = append(in.dict, out...)
+}
+
+// twoSlices reads a, then b. It is an io.ByteReader, so flate reads it
+// without a bufio layer of its own.
+type twoSlices struct{ a, b []byte }
+
+func (t *twoSlices) Read(p []byte) (int, error) {
+	if len(t.a) == 0 {
+		t.a, t.b = t.b, nil
+		if len(t.a) == 0 {
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, t.a)
+	t.a = t.a[n:]
+	return n, nil
+}
+
+func (t *twoSlices) ReadByte() (byte, error) {
+	if len(t.a) == 0 {
+		t.a, t.b = t.b, nil
+		if len(t.a) == 0 {
+			return 0, io.EOF
+		}
+	}
+	c := t.a[0]
+	t.a = t.a[1:]
+	return c, nil
+}
