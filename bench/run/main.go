@@ -69,7 +69,7 @@ func main() {
 	flag.IntVar(&c.largeN, "large", 100, "number of large messages")
 	flag.IntVar(&c.largeSize, "large-size", 1<<20, "size of a large message, bytes")
 	flag.IntVar(&c.runs, "runs", 5, "runs per tool and workload; the median wall time is reported")
-	flag.DurationVar(&c.timeout, "timeout", 2*time.Minute, "time limit of one tool run")
+	flag.DurationVar(&c.timeout, "timeout", time.Minute, "time limit of one tool run; a tool that hits it is not run again on that workload")
 	flag.StringVar(&tools, "tools", "wscope,bare,wscat", "comma-separated tools to run: wscope, bare, wscat")
 	flag.StringVar(&c.wscopeBin, "wscope", "", "use this wscope binary instead of building it from the repository")
 	flag.StringVar(&wscopeArgs, "wscope-args", "", "extra arguments for `wscope connect`, space-separated")
@@ -230,7 +230,9 @@ func run(c *config) error {
 		for _, w := range workloads {
 			for _, t := range tools {
 				r := res.results[w.name][t.name]
-				if !t.available {
+				if !t.available || r.timedOut() {
+					// A tool that hung once would only eat the time budget
+					// again.
 					continue
 				}
 				if c.ctx.Err() != nil {

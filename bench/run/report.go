@@ -21,6 +21,15 @@ type result struct {
 
 func (r *result) add(m *measurement) { r.runs = append(r.runs, m) }
 
+func (r *result) timedOut() bool {
+	for _, m := range r.runs {
+		if m.timedOut {
+			return true
+		}
+	}
+	return false
+}
+
 // median is the run with the median wall time (the lower middle one for an
 // even number of runs).
 func (r *result) median() *measurement {
