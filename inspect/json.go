@@ -263,7 +263,11 @@ func (h *RecordingHeader) AppendJSON(b []byte) []byte {
 }
 
 // AppendJSONString appends s as a JSON string.
-func AppendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
+// appendJSONString escapes s for JSON; it is generic so a []byte payload
+// is escaped in place, without a conversion to string (which allocates).
+func appendJSONString[T string | []byte](b []byte, s T) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -279,7 +283,7 @@ func AppendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := decodeRune(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
@@ -302,11 +306,17 @@ func AppendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// decodeRune is utf8.DecodeRune for a string or a []byte.
+func decodeRune[T string | []byte](s T) (rune, int) {
+	var buf [utf8.UTFMax]byte
+	return utf8.DecodeRune(buf[:copy(buf[:], s)])
+}
+
 func appendJSONBytes(b, p []byte) []byte {
 	// Fast path: nothing to escape.
 	for _, c := range p {
 		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return AppendJSONString(b, string(p))
+			return appendJSONString(b, p)
 		}
 	}
 	b = append(b, '"')

@@ -403,3 +403,21 @@ func TestKindString(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendJSONAllocs: frame and message events, the hot ones, are
+// written without allocating, whatever the payload needs escaped.
+func TestAppendJSONAllocs(t *testing.T) {
+	for _, p := range []string{"plain", `{"quoted":"json\n"}`, "héllo 世界 \u2028 \xff", "\x00\x01"} {
+		f := frameOf(t, 1, ClientToServer, client(true, OpText, p))
+		events := []*Event{
+			{Kind: KindFrame, Conn: 1, Frame: f},
+			{Kind: KindMsg, Conn: 1, Msg: &Message{Dir: ClientToServer, Op: OpText, Frames: []uint64{1, 2}, Payload: []byte(p)}},
+		}
+		for _, ev := range events {
+			buf := ev.AppendJSON(nil)
+			if n := testing.AllocsPerRun(100, func() { buf = ev.AppendJSON(buf[:0]) }); n != 0 {
+				t.Errorf("%s event with payload %q: %v allocations", ev.Kind, p, n)
+			}
+		}
+	}
+}
