@@ -91,13 +91,12 @@ func (d *Decoder) Next(f *Frame) error {
 	if length > 1<<62 {
 		return &TooLargeError{What: "frame", Size: length, Limit: 1 << 62}
 	}
-	if f.Payload, err = d.readPayload(int(length)); err != nil {
-		return err
-	}
+	// On a truncation, Payload holds what arrived: unmask that too.
+	f.Payload, err = d.readPayload(int(length))
 	if f.Masked {
 		ws.Cipher(f.Payload, f.Mask, 0)
 	}
-	return nil
+	return err
 }
 
 func (d *Decoder) readPayload(n int) ([]byte, error) {
@@ -108,7 +107,9 @@ func (d *Decoder) readPayload(n int) ([]byte, error) {
 		// Unmask in place inside the reader's buffer: no copy.
 		p, err := d.r.Peek(n)
 		if err != nil {
-			return p, d.truncated(err, false, uint64(len(p)), uint64(n))
+			// p is still unread in the reader: copy it before unmasking.
+			d.buf = append(d.buf[:0], p...)
+			return d.buf, d.truncated(err, false, uint64(len(p)), uint64(n))
 		}
 		d.r.Discard(n)
 		return p, nil

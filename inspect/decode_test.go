@@ -322,3 +322,24 @@ func TestDecodeAllocationBound(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderTruncatedPayloadUnmasked: what arrived of a cut frame is in
+// Payload, unmasked like a whole one (the recording marks it truncated).
+func TestDecoderTruncatedPayloadUnmasked(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789"), 10<<10) // 100 KiB: the chunked path
+	for _, p := range [][]byte{[]byte("hello world"), big} {
+		fr := wire(Header{Fin: true, Op: OpBinary, Masked: true, Mask: testKey}, p)
+		hsize := HeaderSize(fr[1])
+		for _, got := range []int{1, 5, len(p) - 1} {
+			var f Frame
+			err := NewDecoder(bytes.NewReader(fr[:hsize+got]), ClientToServer).Next(&f)
+			var te *TruncatedError
+			if !errors.As(err, &te) {
+				t.Fatalf("%v", err)
+			}
+			if !bytes.Equal(f.Payload, p[:got]) {
+				t.Errorf("%d of %d bytes: payload %.20q…, want %.20q…", got, len(p), f.Payload, p[:got])
+			}
+		}
+	}
+}

@@ -65,6 +65,12 @@ func FuzzDecode(f *testing.F) {
 					if !errors.Is(err, io.ErrUnexpectedEOF) {
 						t.Fatalf("%v does not wrap io.ErrUnexpectedEOF", err)
 					}
+					if !te.InHeader {
+						rest := data[consumed+len(fr.Raw):]
+						if uint64(len(rest)) != te.Got || !bytes.Equal(fr.MaskedPayload(), rest) {
+							t.Fatalf("truncated payload %d bytes (%+v), %d arrived", len(fr.Payload), te, len(rest))
+						}
+					}
 				case errors.As(err, &tl):
 					if tl.Size <= tl.Limit || fr.Length != tl.Size {
 						t.Fatalf("%+v for a header of length %d", tl, fr.Length)
