@@ -90,7 +90,7 @@ func Sniff(b []byte) bool {
 // openSource reads the start of a capture and returns the reader for its
 // format.
 func openSource(r io.Reader) (source, error) {
-	br := bufio.NewReaderSize(r, 256<<10)
+	br := bufio.NewReaderSize(r, 64<<10)
 	magic, err := br.Peek(4)
 	if len(magic) < 4 {
 		if err == nil || errors.Is(err, io.EOF) {
