@@ -66,9 +66,9 @@ func (f *flow) syn() {
 }
 
 func (f *flow) send(fromClient bool, b []byte) *tcpPkt { return f.add(fromClient, flagACK, b) }
-func (f *flow) ackOnly(fromClient bool) *tcpPkt       { return f.add(fromClient, flagACK, nil) }
-func (f *flow) fin(fromClient bool) *tcpPkt           { return f.add(fromClient, flagFIN|flagACK, nil) }
-func (f *flow) rst(fromClient bool) *tcpPkt           { return f.add(fromClient, flagRST|flagACK, nil) }
+func (f *flow) ackOnly(fromClient bool) *tcpPkt        { return f.add(fromClient, flagACK, nil) }
+func (f *flow) fin(fromClient bool) *tcpPkt            { return f.add(fromClient, flagFIN|flagACK, nil) }
+func (f *flow) rst(fromClient bool) *tcpPkt            { return f.add(fromClient, flagRST|flagACK, nil) }
 
 const upgradeRequest = "GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, superchat\r\n" +

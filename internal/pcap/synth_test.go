@@ -256,9 +256,9 @@ func TestPcapng(t *testing.T) {
 		sll2 := packets(linkSLL2, f.pkts...)
 		w := &ngWriter{}
 		w.section(binary.LittleEndian)
-		w.block(0x00000004, []byte{0, 0, 0, 0})               // name resolution
-		w.block(0x40000BAD, []byte("custom block contents"))  // custom, copyable
-		w.block(0x12345678, make([]byte, 100))                // unknown
+		w.block(0x00000004, []byte{0, 0, 0, 0})              // name resolution
+		w.block(0x40000BAD, []byte("custom block contents")) // custom, copyable
+		w.block(0x12345678, make([]byte, 100))               // unknown
 		w.iface(linkEthernet, 0, 0)
 		for i := 0; i < 5; i++ {
 			w.epb(0, micros(eth[i].t), eth[i])
@@ -267,7 +267,7 @@ func TestPcapng(t *testing.T) {
 		w.section(binary.BigEndian)
 		w.iface(linkRaw, 0, 0)
 		w.iface(linkSLL2, 0, 0)
-		w.spb(raw[5])              // SPB: interface 0, no timestamp
+		w.spb(raw[5]) // SPB: interface 0, no timestamp
 		w.opb(1, micros(sll2[6].t), sll2[6])
 		for i := 7; i < len(raw); i++ {
 			if i%2 == 0 {
