@@ -129,7 +129,11 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	}
 
 	lineMode := ios.Interactive() && len(opts.Execute) == 0
-	snk := opts.sink(ios, inspect.ServerToClient, false)
+	snk, err := opts.sink(ios, inspect.ServerToClient, false)
+	if err != nil {
+		return err
+	}
+	defer snk.close()
 	if lineMode && opts.Output == formatText {
 		snk.linePrefix, snk.prompt = "< ", "> "
 	}
@@ -159,12 +163,12 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		if interrupted {
 			return silent(ExitInterrupted)
 		}
+		snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: 1, Text: err.Error()})
 		return reportDialError(ios.ErrOut, err, opts.Verbose)
 	}
 	if opts.Verbose {
 		printHandshake(ios.ErrOut, open)
 	}
-	snk.header(versionString())
 	snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: 1, Open: open})
 	if lineMode {
 		snk.note("connected to %s (Ctrl-C or /close to quit, /help for commands)", u)

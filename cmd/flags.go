@@ -32,6 +32,7 @@ type sessionOptions struct {
 	NoAutoPong     bool
 	Strict         bool
 	CloseTimeout   time.Duration
+	Record         string
 	RecordSecrets  bool
 	NoTUI          bool
 }
@@ -50,7 +51,8 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoAutoPong, "no-auto-pong", false, "do not answer pings automatically")
 	fs.BoolVar(&o.Strict, "strict", false, "close with 1002 on the peer's first RFC 6455 violation instead of only reporting it")
 	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long to wait for the peer's side of the close handshake")
-	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie and Set-Cookie values in json output")
+	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens")
+	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie, Set-Cookie and Proxy-Authorization values in recordings")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
 }
 
@@ -88,15 +90,20 @@ func (o *sessionOptions) config(id int, start time.Time) wire.Config {
 		Strict:         o.Strict,
 		CloseTimeout:   o.CloseTimeout,
 		FragmentSize:   o.Fragment,
-		// Text output shows only what the peer sends.
-		OmitSent: o.Output == formatText,
+		// Text output shows only what the peer sends; a recording keeps all.
+		OmitSent: o.Output == formatText && o.Record == "",
 	}
 }
 
-func (o *sessionOptions) sink(ios *IOStreams, recv inspect.Direction, showConn bool) *sink {
+// sink returns the output for a session, with the recording started on
+// stdout (-o json) and in the --record file.
+func (o *sessionOptions) sink(ios *IOStreams, recv inspect.Direction, showConn bool) (*sink, error) {
 	s := newSink(ios.Out, ios.ErrOut, o.Output, recv)
-	s.binaryAs, s.showControl, s.secrets, s.showConn = o.BinaryAs, o.ShowControl, o.RecordSecrets, showConn
-	return s
+	s.binaryAs, s.showControl, s.showConn = o.BinaryAs, o.ShowControl, showConn
+	if err := s.startRecording(o.Record, o.RecordSecrets); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // byteSize is a flag value like "64MiB", "1M", "4096".

@@ -122,7 +122,6 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 	defer ln.Close()
 	s := &server{
 		opts:  opts,
-		snk:   opts.sink(ios, inspect.ClientToServer, true),
 		start: time.Now(),
 		url:   "ws://" + ln.Addr().String(),
 		conns: map[int]*wire.Conn{},
@@ -131,7 +130,10 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 	if ios.Interactive() && opts.Output == formatText {
 		s.snk.linePrefix = "< "
 	}
-	s.snk.header(versionString())
+	if s.snk, err = opts.sink(ios, inspect.ClientToServer, true); err != nil {
+		return err
+	}
+	defer s.snk.close()
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
 		s.snk.note("wscope: WARNING: listening on every interface (%s): anyone who can reach this machine can connect", ln.Addr())
 	}

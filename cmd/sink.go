@@ -8,9 +8,9 @@ import (
 	"io"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
 )
 
 // Output formats (-o).
@@ -35,8 +35,10 @@ type sink struct {
 	showControl bool
 	linePrefix  string // "< " in the interactive line mode
 	prompt      string // "> " redrawn after each line in the line mode
-	secrets     bool   // keep credentials in json output
 	buf         []byte
+
+	json *record.Writer // -o json: the recording on stdout, batched through w
+	file *record.Writer // --record FILE: each event written as it happens
 }
 
 func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink {
@@ -64,31 +66,52 @@ func validBinaryAs(s string) error {
 	return usageErr("unknown --binary-as %q (want base64, hex or raw)", s)
 }
 
-// header writes the recording header line in json mode.
-func (s *sink) header(version string) {
-	if s.format != formatJSON {
+// startRecording writes the recording header: on stdout in json mode,
+// and to the --record file. Credentials are redacted unless secrets.
+func (s *sink) startRecording(path string, secrets bool) error {
+	h := inspect.RecordingHeader{Version: versionString()}
+	opts := record.WriterOptions{Secrets: secrets}
+	if path != "" {
+		f, err := record.Create(path, h, opts)
+		if err != nil {
+			return usageErr("--record: %v", err)
+		}
+		s.file = f
+	}
+	if s.format == formatJSON {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		w, err := record.NewWriter(s.w, h, opts)
+		if err != nil {
+			return exitf(ExitRuntime, "writing the recording header: %v", err)
+		}
+		s.json = w
+	}
+	return nil
+}
+
+// close finishes the --record file.
+func (s *sink) close() {
+	s.flush()
+	if s.file == nil {
 		return
 	}
-	h := inspect.RecordingHeader{Created: time.Now(), Tool: "wscope", Version: version, Source: "live"}
-	if !s.secrets {
-		h.Redacted = inspect.CredentialHeaders
+	if err := s.file.Close(); err != nil {
+		fmt.Fprintf(s.err, "wscope: --record: %v\n", err)
 	}
-	s.mu.Lock()
-	s.buf = append(h.AppendJSON(s.buf[:0]), '\n')
-	s.w.Write(s.buf)
-	s.mu.Unlock()
 }
 
 // event handles one event; safe for concurrent use.
 func (s *sink) event(e *inspect.Event) {
+	if s.file != nil {
+		if err := s.file.Write(e); err != nil && e.Kind == inspect.KindOpen {
+			s.note("wscope: --record: %v", err) // once per connection at most
+		}
+	}
 	switch s.format {
 	case formatJSON:
-		if e.Kind == inspect.KindOpen && !s.secrets {
-			e = redacted(e)
-		}
 		s.mu.Lock()
-		s.buf = append(e.AppendJSON(s.buf[:0]), '\n')
-		s.w.Write(s.buf)
+		s.json.Write(e)
 		s.mu.Unlock()
 	case formatFrames:
 		if e.Kind == inspect.KindMsg {
@@ -223,14 +246,4 @@ func (s *sink) raw(p string) {
 	s.w.WriteString(p)
 	s.w.Flush()
 	s.mu.Unlock()
-}
-
-// redacted returns a copy of an open event with credentials replaced.
-func redacted(e *inspect.Event) *inspect.Event {
-	o := *e.Open
-	o.Request.Headers, _ = inspect.RedactHeaders(o.Request.Headers)
-	o.Response.Headers, _ = inspect.RedactHeaders(o.Response.Headers)
-	c := *e
-	c.Open = &o
-	return &c
 }

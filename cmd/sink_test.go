@@ -86,6 +86,10 @@ func testSink(format string, recv inspect.Direction, change func(*sink)) (*sink,
 	if change != nil {
 		change(s)
 	}
+	if format == formatJSON {
+		s.startRecording("", false)
+		s.w.Reset(&out) // drop the header line: tests of it start again
+	}
 	return s, &out, &errOut
 }
 
@@ -164,7 +168,7 @@ func TestSinkText(t *testing.T) {
 				recv = s2c
 			}
 			s, out, errOut := testSink(formatText, recv, tt.change)
-			s.header("v1") // nothing outside json
+			s.startRecording("", false) // nothing outside json
 			for _, e := range tt.events {
 				s.event(e)
 			}
@@ -254,7 +258,7 @@ func TestSinkFrames(t *testing.T) {
 				closeFrame(2, s2c, 1000, "bye"),
 				{T: time.Second, Kind: inspect.KindEnd, Conn: 2, End: &inspect.End{Clean: true, Code: 1000, Closer: "server"}},
 			}
-			s.header("v1") // nothing outside json
+			s.startRecording("", false) // nothing outside json
 			var want []byte
 			for _, e := range events {
 				s.event(e)
@@ -284,9 +288,9 @@ func TestSinkJSONHeader(t *testing.T) {
 	for _, secrets := range []bool{false, true} {
 		t.Run(fmt.Sprint("secrets=", secrets), func(t *testing.T) {
 			t.Parallel()
-			s, out, _ := testSink(formatJSON, s2c, func(s *sink) { s.secrets = secrets })
+			s, out, _ := testSink(formatJSON, s2c, nil)
 			before := time.Now()
-			s.header("v1.2.3")
+			s.startRecording("", secrets)
 			s.flush()
 			line := out.String()
 			if !strings.HasPrefix(line, `{"wsrec":1,`) || strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "}\n") {
@@ -305,7 +309,7 @@ func TestSinkJSONHeader(t *testing.T) {
 			if err := json.Unmarshal([]byte(line), &h); err != nil {
 				t.Fatal(err)
 			}
-			if h.Wsrec != inspect.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != "v1.2.3" || h.Source != "live" || h.Lossy {
+			if h.Wsrec != inspect.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != versionString() || h.Source != "live" || h.Lossy {
 				t.Errorf("header %+v", h)
 			}
 			if h.Created.Before(before.Add(-time.Second)) || h.Created.After(time.Now().Add(time.Second)) {
@@ -328,7 +332,9 @@ func TestSinkJSONRedactsOpen(t *testing.T) {
 	for _, secrets := range []bool{false, true} {
 		t.Run(fmt.Sprint("secrets=", secrets), func(t *testing.T) {
 			t.Parallel()
-			s, out, _ := testSink(formatJSON, c2s, func(s *sink) { s.secrets = secrets })
+			s, out, _ := testSink(formatJSON, c2s, nil)
+			s.startRecording("", secrets)
+			s.w.Reset(out) // drop the header line
 			e := openEvent(1)
 			orig := *e.Open
 			origReq := append([]inspect.HeaderField(nil), e.Open.Request.Headers...)
@@ -463,8 +469,11 @@ func TestSessionOptionsSink(t *testing.T) {
 	var out, errOut bytes.Buffer
 	o := validSession()
 	o.Output, o.BinaryAs, o.ShowControl, o.RecordSecrets = formatJSON, "hex", true, true
-	s := o.sink(&IOStreams{Out: &out, ErrOut: &errOut}, c2s, true)
-	if s.format != formatJSON || s.recvDir != c2s || s.binaryAs != "hex" || !s.showControl || !s.secrets || !s.showConn {
+	s, err := o.sink(&IOStreams{Out: &out, ErrOut: &errOut}, c2s, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.format != formatJSON || s.recvDir != c2s || s.binaryAs != "hex" || !s.showControl || s.json == nil || !s.showConn {
 		t.Errorf("sink %+v does not follow the options", s)
 	}
 	if s.prompt != "" || s.linePrefix != "" {
