@@ -27,6 +27,7 @@ type Assembler struct {
 	MaxMessageSize uint64
 
 	open     bool // a fragmented message is in progress
+	dropping bool // continuations of a message over MaxMessageSize follow
 	op       OpCode
 	deflated bool
 	frames   []uint64
@@ -64,12 +65,19 @@ func (a *Assembler) Add(f *Frame) (*Message, error) {
 		return nil, nil
 	case f.Op == OpContinuation:
 		checkRsv(f, a.Deflate, false)
+		if a.dropping {
+			// The rest of a message dropped for its size: not the peer's
+			// mistake, so no violation.
+			a.dropping = !f.Fin
+			return nil, nil
+		}
 		if !a.open {
 			f.Violations = append(f.Violations, violation(RuleOrphanContinuation, "continuation frame with no fragmented message open"))
 			return nil, nil
 		}
 	default: // text or binary starts a message
 		checkRsv(f, a.Deflate, true)
+		a.dropping = false
 		if a.open {
 			f.Violations = append(f.Violations, violation(RuleDataInsideFragmented, "%s frame while a fragmented %s message is still open: the open message is dropped", f.Op, a.op))
 			a.Reset()
@@ -85,6 +93,7 @@ func (a *Assembler) Add(f *Frame) (*Message, error) {
 	if max := a.MaxMessageSize; max > 0 && uint64(len(a.buf))+uint64(len(f.Payload)) > max {
 		size := uint64(len(a.buf)) + uint64(len(f.Payload))
 		a.Reset()
+		a.dropping = !f.Fin
 		return nil, &TooLargeError{What: "message", Size: size, Limit: max}
 	}
 	a.buf = append(a.buf, f.Payload...)

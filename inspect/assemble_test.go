@@ -193,3 +193,31 @@ func TestTooLargeErrorMessage(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 }
+
+func TestAssemblerDropsTheRestOfAnOversizedMessageQuietly(t *testing.T) {
+	t.Parallel()
+	a := Assembler{Dir: ServerToClient, MaxMessageSize: 4}
+	frames := []*Frame{
+		{Dir: ServerToClient, Header: Header{Op: OpText, LenEnc: Len7, Length: 3}, Payload: []byte("abc")},
+		{Dir: ServerToClient, Header: Header{Op: OpContinuation, LenEnc: Len7, Length: 3}, Payload: []byte("def")},
+		{Dir: ServerToClient, Header: Header{Op: OpContinuation, LenEnc: Len7, Length: 3}, Payload: []byte("ghi")},
+		{Dir: ServerToClient, Header: Header{Fin: true, Op: OpContinuation, LenEnc: Len7, Length: 3}, Payload: []byte("jkl")},
+		{Dir: ServerToClient, Header: Header{Fin: true, Op: OpText, LenEnc: Len7, Length: 2}, Payload: []byte("ok")},
+	}
+	var tooLarge int
+	for i, f := range frames {
+		m, err := a.Add(f)
+		if err != nil {
+			tooLarge++
+		}
+		if len(f.Violations) > 0 {
+			t.Errorf("frame %d: %v", i, f.Violations)
+		}
+		if i == len(frames)-1 && (m == nil || string(m.Payload) != "ok") {
+			t.Errorf("the next message was not assembled: %+v", m)
+		}
+	}
+	if tooLarge != 1 {
+		t.Errorf("%d too-large errors, want 1", tooLarge)
+	}
+}

@@ -64,7 +64,7 @@ func appendFrame(b []byte, f *Frame) []byte {
 	}
 	b = append(b, `,"len":`...)
 	b = strconv.AppendUint(b, f.Length, 10)
-	if f.LenEnc != MinimalLengthEncoding(f.Length) {
+	if f.LenEnc != 0 && f.LenEnc != MinimalLengthEncoding(f.Length) {
 		b = append(b, `,"len_enc":`...)
 		b = append(b, f.LenEnc.String()...)
 	}

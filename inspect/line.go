@@ -88,7 +88,7 @@ func appendFrameLine(b []byte, f *Frame, o LineOptions) []byte {
 	n := len(b)
 	b = append(b, " len="...)
 	b = strconv.AppendUint(b, f.Length, 10)
-	if f.LenEnc != MinimalLengthEncoding(f.Length) {
+	if f.LenEnc != 0 && f.LenEnc != MinimalLengthEncoding(f.Length) {
 		b = append(b, '/')
 		b = append(b, f.LenEnc.String()...)
 		b = append(b, "bit"...)
