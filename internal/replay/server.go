@@ -1,0 +1,184 @@
+package replay
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
+)
+
+// ServeOptions say how to play the server side of a script.
+type ServeOptions struct {
+	// MaxConns bounds the clients served at once; more are refused with
+	// 503. Zero means no bound.
+	MaxConns int
+	// MaxMessageSize bounds received frames and messages (see
+	// wire.Config.MaxMessageSize).
+	MaxMessageSize int64
+
+	// Timeout bounds the handshake, the wait for each expected client
+	// message and for the close; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Realtime, Speed, Unordered, StrictFrames, Pings, JSON, Ignore and
+	// Captures work as in ClientOptions, with the sides swapped: the
+	// server's messages are sent, the client's expected.
+	Realtime     bool
+	Speed        float64
+	Unordered    bool
+	StrictFrames bool
+	Pings        bool
+	JSON         bool
+	Ignore       []string
+	Captures     []Capture
+
+	// OnEvent, when set, receives every event of every connection, both
+	// ways, each connection's open event first (Event.Conn tells them
+	// apart). It is called from many goroutines.
+	OnEvent func(*inspect.Event)
+	// OnMismatch is called for each mismatch as it is found.
+	OnMismatch func(conn int, m Mismatch)
+	// OnDone is called when a client's replay is over, with its result
+	// (nil when the handshake failed) and the error that stopped it.
+	OnDone func(conn int, r *Result, err error)
+}
+
+func (o ServeOptions) shared() shared {
+	return shared{
+		Timeout: o.Timeout, Realtime: o.Realtime, Speed: o.Speed,
+		Unordered: o.Unordered, StrictFrames: o.StrictFrames, Pings: o.Pings,
+		JSON: o.JSON, Ignore: o.Ignore, Captures: o.Captures,
+		MaxMsg: o.MaxMessageSize, OnEvent: o.OnEvent,
+	}
+}
+
+// Serve is a mock server that answers like the recorded one: each client
+// accepted on ln gets the whole script from the start, on its own. The
+// server sends the recorded server messages that came before the next
+// client message, waits for that message and compares it (reporting a
+// mismatch through OnMismatch and going on), and so on; then it closes the
+// way the recording closed, by the same side, with the same code and
+// reason. The recorded subprotocol is accepted when the client offers it.
+//
+// Serve returns nil when ctx ends (after closing every client with 1001
+// and waiting for them), or the error that stopped accepting. It closes ln.
+func Serve(ctx context.Context, ln net.Listener, sc *Script, o ServeOptions) error {
+	set, err := o.shared().settings()
+	if err != nil {
+		return err
+	}
+	if o.MaxConns < 0 {
+		return fmt.Errorf("--max-conns must not be negative")
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		active int
+		id     int
+	)
+	defer wg.Wait()
+	base := "ws://" + ln.Addr().String()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			cancel()
+			return err
+		}
+		mu.Lock()
+		id++
+		n := id
+		busy := o.MaxConns > 0 && active >= o.MaxConns
+		if !busy {
+			active++
+		}
+		mu.Unlock()
+		wg.Add(1)
+		if busy {
+			go func() {
+				defer wg.Done()
+				refuseBusy(nc, o.MaxConns, set.timeout)
+			}()
+			continue
+		}
+		go func() {
+			defer wg.Done()
+			defer func() {
+				mu.Lock()
+				active--
+				mu.Unlock()
+			}()
+			r, err := serveConn(ctx, nc, n, base, sc, set, o)
+			if o.OnDone != nil {
+				o.OnDone(n, r, err)
+			}
+		}()
+	}
+}
+
+func serveConn(ctx context.Context, nc net.Conn, id int, base string, sc *Script, set settings, o ServeOptions) (*Result, error) {
+	s := newSession(sc, set, inspect.ServerToClient)
+	s.res.URL = base
+	if o.OnMismatch != nil {
+		s.onMismatch = func(m Mismatch) { o.OnMismatch(id, m) }
+	}
+	var subs []string
+	if sc.Subprotocol != "" {
+		subs = []string{sc.Subprotocol}
+	}
+	// A handshake stuck past the end of ctx is cut.
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Now()) })
+	conn, open, err := wire.Accept(nc, wire.AcceptOptions{Subprotocols: subs, Timeout: set.timeout, URL: base}, wire.Config{
+		ID:             id,
+		Start:          s.start,
+		MaxMessageSize: o.MaxMessageSize,
+		CloseTimeout:   set.timeout,
+		OnEvent:        s.onEvent,
+		OmitSent:       o.OnEvent == nil,
+	})
+	stop()
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	if o.OnEvent != nil {
+		o.OnEvent(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open})
+	}
+	return s.run(ctx, conn, open)
+}
+
+// refuseBusy reads the request head (so the refusal is not lost to a
+// reset) and answers 503.
+func refuseBusy(nc net.Conn, max int, timeout time.Duration) {
+	nc.SetDeadline(time.Now().Add(timeout))
+	br := bufio.NewReaderSize(nc, 4096)
+	for n := 0; n < 64<<10; {
+		line, err := br.ReadSlice('\n')
+		n += len(line)
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			break
+		}
+		if strings.TrimRight(string(line), "\r\n") == "" {
+			break
+		}
+	}
+	wire.Refuse(nc, 503, "Service Unavailable", fmt.Sprintf("wscope replay: already serving %d clients (--max-conns)\n", max))
+}
