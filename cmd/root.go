@@ -45,6 +45,7 @@ received message (-o text), per frame (-o frames) or per event as NDJSON
 	root.AddCommand(
 		NewCmdConnect(ios, nil),
 		NewCmdListen(ios, nil),
+		NewCmdInspect(ios, nil),
 		NewCmdVersion(ios),
 	)
 	return root

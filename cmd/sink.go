@@ -29,7 +29,7 @@ type sink struct {
 	err io.Writer // diagnostics
 
 	format      string
-	recvDir     inspect.Direction // the peer's direction: what text mode prints
+	recvDir     inspect.Direction // the peer's direction: what text mode prints (0: both)
 	showConn    bool
 	binaryAs    string
 	showControl bool
@@ -69,7 +69,18 @@ func validBinaryAs(s string) error {
 // startRecording writes the recording header: on stdout in json mode,
 // and to the --record file. Credentials are redacted unless secrets.
 func (s *sink) startRecording(path string, secrets bool) error {
-	h := inspect.RecordingHeader{Version: versionString()}
+	return s.startRecordingAs(inspect.RecordingHeader{Version: versionString()}, path, secrets)
+}
+
+// startRecordingWith starts json output with the header of a session read
+// back (its source and lossiness kept), for inspect. Redaction already
+// happened when it was recorded, or not, as the user chose then.
+func (s *sink) startRecordingWith(h inspect.RecordingHeader) {
+	h.Tool, h.Version = "wscope", versionString()
+	s.startRecordingAs(h, "", true)
+}
+
+func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, secrets bool) error {
 	opts := record.WriterOptions{Secrets: secrets}
 	if path != "" {
 		f, err := record.Create(path, h, opts)
@@ -114,8 +125,8 @@ func (s *sink) event(e *inspect.Event) {
 		s.json.Write(e)
 		s.mu.Unlock()
 	case formatFrames:
-		if e.Kind == inspect.KindMsg {
-			return // frames mode is about frames; json has both
+		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 {
+			return // its frames were shown; a message without (HAR) is shown itself
 		}
 		s.mu.Lock()
 		s.buf = append(inspect.AppendLine(s.buf[:0], e, inspect.LineOptions{ShowConn: s.showConn}), '\n')
@@ -131,7 +142,7 @@ func (s *sink) event(e *inspect.Event) {
 func (s *sink) text(e *inspect.Event) {
 	switch e.Kind {
 	case inspect.KindMsg:
-		if e.Msg.Dir != s.recvDir {
+		if s.recvDir != 0 && e.Msg.Dir != s.recvDir {
 			return
 		}
 		s.mu.Lock()
@@ -145,7 +156,7 @@ func (s *sink) text(e *inspect.Event) {
 		}
 	case inspect.KindFrame:
 		f := e.Frame
-		if f.Dir != s.recvDir {
+		if s.recvDir != 0 && f.Dir != s.recvDir {
 			return
 		}
 		if len(f.Violations) > 0 {
