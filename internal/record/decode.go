@@ -634,7 +634,8 @@ func (r *Reader) decodeMsg(name string) error {
 	if m.Payload == nil {
 		m.Payload = r.payload[:0]
 	}
-	if has&hasWireLen == 0 {
+	if has&hasWireLen == 0 || !m.Deflated {
+		// Only a compressed message has a wire size of its own.
 		m.WireLen = len(m.Payload)
 	}
 	r.ev.Msg = m

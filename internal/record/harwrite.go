@@ -34,7 +34,9 @@ func Events(evs []*inspect.Event) iter.Seq2[*inspect.Event, error] {
 // control frame (opcodes 8, 9, 10, base64) and every error event (type
 // error, opcode -1). Message times are the connection's wall-clock start
 // (Open.Start) plus the time since its open event; without an open event
-// the recording's Created time stands in.
+// the recording's Created time stands in. startedDateTime is written to
+// the microsecond (Chrome writes milliseconds), so that message times
+// survive an export and import exactly.
 //
 // HAR nests messages inside their connection, so WriteHAR keeps every
 // message in memory until the events end. It stops at the first error the
@@ -96,10 +98,10 @@ func WriteHAR(w io.Writer, h inspect.RecordingHeader, events iter.Seq2[*inspect.
 	if creator == "" {
 		creator = "wscope"
 	}
-	head, _ := json.Marshal(struct {
+	head, _ := json.MarshalIndent(struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
-	}{creator, h.Version})
+	}{creator, h.Version}, "    ", "  ")
 	bw.WriteString("{\n  \"log\": {\n    \"version\": \"1.2\",\n    \"creator\": ")
 	bw.Write(head)
 	bw.WriteString(",\n    \"pages\": [],\n    \"entries\": [")
@@ -189,7 +191,7 @@ func (c *harOut) entry(created time.Time) harOutEntry {
 		start = created.Add(c.openT)
 	}
 	e := harOutEntry{
-		StartedDateTime: start.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		StartedDateTime: start.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
 		Connection:      strconv.Itoa(c.id),
 		ResourceType:    "websocket",
 		Timings:         map[string]int{"blocked": -1, "dns": -1, "connect": -1, "ssl": -1, "send": 0, "wait": 0, "receive": 0},

@@ -556,3 +556,36 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+// Recordings made by the wscope binary (testdata/README.md) read back,
+// and writing what was read reproduces every event line byte for byte.
+func TestLiveRecordings(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		events int
+	}{
+		{"connect-echo.wsrec.jsonl", 12},
+		{"connect-crafted.wsrec.jsonl", 24},
+		{"listen-echo.wsrec.jsonl", 20},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", tc.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, evs := readAll(t, data)
+		if len(evs) != tc.events || len(r.Warnings()) != 0 || r.Skipped() != 0 {
+			t.Errorf("%s: %d events, warnings %q, skipped %d", tc.name, len(evs), r.Warnings(), r.Skipped())
+		}
+		if h := r.Header(); h.Tool != "wscope" || h.Source != "live" || len(h.Redacted) != 4 {
+			t.Errorf("%s: header %+v", tc.name, h)
+		}
+		_, body, _ := bytes.Cut(data, []byte("\n"))
+		var again []byte
+		for _, e := range evs {
+			again = append(e.AppendJSON(again), '\n')
+		}
+		if !bytes.Equal(bytes.TrimSuffix(body, []byte("\n")), bytes.TrimSuffix(again, []byte("\n"))) {
+			t.Errorf("%s: rewriting changed it:\n%s", tc.name, again)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -168,6 +169,11 @@ func (s *scanner) null() bool {
 	return false
 }
 
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
 // plain marks the bytes that may stand for themselves in a JSON string
 // without a second look: printable ASCII except '"' and '\'.
 var plain = func() (t [256]bool) {
@@ -186,9 +192,17 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 	start := s.i
 	i := s.i
 	for {
-		// The common case, a run of plain bytes, eight at a time.
-		for i+8 <= len(b) && plain[b[i]] && plain[b[i+1]] && plain[b[i+2]] && plain[b[i+3]] &&
-			plain[b[i+4]] && plain[b[i+5]] && plain[b[i+6]] && plain[b[i+7]] {
+		// The common case, a run of plain bytes, eight at a time: a word
+		// has none of the others when no byte is below 0x20, equal to '"'
+		// or '\\', or has its top bit set. (A borrow only ever spreads
+		// from a byte that is itself one of them.)
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (lsb * '"')
+			e := x ^ (lsb * '\\')
+			if ((x-lsb*0x20)|(q-lsb)|(e-lsb)|x)&msb != 0 {
+				break
+			}
 			i += 8
 		}
 		if i >= len(b) {
