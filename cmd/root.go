@@ -46,6 +46,7 @@ received message (-o text), per frame (-o frames) or per event as NDJSON
 		NewCmdConnect(ios, nil),
 		NewCmdListen(ios, nil),
 		NewCmdInspect(ios, nil),
+		NewCmdReplay(ios, nil),
 		NewCmdVersion(ios),
 	)
 	return root

@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+	tp "github.com/wscope/wscope/internal/testpeer"
+)
+
+// apiServer answers each text message with a JSON object holding the
+// message (changed by transform), a counter and a timestamp that differs
+// from run to run, then closes when the client does.
+func apiServer(t *testing.T, transform func(string) string) *tp.RawServer {
+	return acceptThen(t, func(rc *tp.RawConn) {
+		rc.WriteFrame(tp.ServerFrame(inspect.OpText, []byte(`{"hello":"v1","session":"s-`+fmt.Sprint(time.Now().UnixNano())+`"}`)))
+		for n := 1; ; n++ {
+			f, err := rc.ReadFrame(step)
+			if err != nil {
+				return
+			}
+			if f.Op == inspect.OpClose {
+				rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+				return
+			}
+			reply, _ := json.Marshal(map[string]any{"echo": transform(string(f.Payload)), "n": n, "ts": time.Now().UnixNano()})
+			rc.WriteFrame(tp.ServerFrame(inspect.OpText, reply))
+		}
+	})
+}
+
+// TestReplayInCI is the CI story: record a session, replay it against the
+// server (pass), change the server (exit 5 with a diff and a JUnit
+// failure), restore it (pass again).
+func TestReplayInCI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "api.wsrec.jsonl")
+	same := apiServer(t, func(s string) string { return s })
+	r := run(t, "login\nlist\n", "connect", same.URL(), "--record", rec, "-w", "300ms")
+	r.expectCode(t, 0)
+
+	args := func(url string, extra ...string) []string {
+		return append([]string{"replay", rec, "--url", url, "--json", "--ignore", "$.ts", "--ignore", "$.session"}, extra...)
+	}
+	r = run(t, "", args(same.URL())...)
+	r.expectCode(t, 0)
+	if !strings.Contains(r.Stdout, "0 mismatches") && !strings.Contains(r.Stdout, "no mismatch") {
+		t.Logf("summary: %s", r.Stdout)
+	}
+
+	changed := apiServer(t, strings.ToUpper)
+	report := filepath.Join(dir, "junit.xml")
+	r = run(t, "", args(changed.URL(), "--report", report)...)
+	r.expectCode(t, 5)
+	for _, want := range []string{"server message 2", `$.echo: expected "login", got "LOGIN"`, "server message 3"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("diff lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	x, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suites struct {
+		Suites []struct {
+			Tests    int `xml:"tests,attr"`
+			Failures int `xml:"failures,attr"`
+			Cases    []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(x, &suites); err != nil || len(suites.Suites) != 1 {
+		t.Fatalf("JUnit report: %v\n%s", err, x)
+	}
+	if s := suites.Suites[0]; s.Failures != 2 || s.Tests < 4 {
+		t.Errorf("JUnit: %d tests, %d failures\n%s", s.Tests, s.Failures, x)
+	}
+
+	// Without --ignore the timestamps differ: exact comparison fails.
+	r = run(t, "", "replay", rec, "--url", same.URL())
+	r.expectCode(t, 5)
+
+	r = run(t, "", args(same.URL())...)
+	r.expectCode(t, 0)
+}
+
+func TestReplayCaptureCarriesASessionToken(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "tok.wsrec.jsonl")
+	got := make(chan string, 4)
+	srv := acceptThen(t, func(rc *tp.RawConn) {
+		rc.WriteFrame(tp.ServerFrame(inspect.OpText, []byte(fmt.Sprintf(`{"token":"t%d"}`, time.Now().UnixNano()))))
+		for {
+			f, err := rc.ReadFrame(step)
+			if err != nil || f.Op == inspect.OpClose {
+				if err == nil {
+					rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+				}
+				return
+			}
+			got <- string(f.Payload)
+			rc.WriteFrame(tp.ServerFrame(inspect.OpText, []byte(`{"ok":true}`)))
+		}
+	})
+	// Record, then edit the recording the way a user would: the sent
+	// token becomes {{tok}}.
+	r := run(t, "", "connect", srv.URL(), "-x", `{"auth":"RECORDED"}`, "-w", "300ms", "--record", rec)
+	r.expectCode(t, 0)
+	<-got
+	b, _ := os.ReadFile(rec)
+	edited := strings.ReplaceAll(string(b), `RECORDED`, `{{tok}}`)
+	edited = regexp.MustCompile(`\\"t\d+\\"`).ReplaceAllString(edited, `\"#string\"`)
+	os.WriteFile(rec, []byte(edited), 0o644)
+
+	r = run(t, "", "replay", rec, "--url", srv.URL(), "--capture", "$.token=tok")
+	r.expectCode(t, 0)
+	sent := <-got
+	if !regexp.MustCompile(`^\{"auth":"t\d+"\}$`).MatchString(sent) {
+		t.Errorf("the replay sent %q, want the captured token", sent)
+	}
+}
+
+func TestReplayServeMock(t *testing.T) {
+	t.Parallel()
+	rec := "../testdata/connect-echo.wsrec.jsonl"
+	p := start(t, "replay", rec, "--serve", "127.0.0.1:0", "--once")
+	line := p.stderr.waitMatch(t, regexp.MustCompile(`serving .* as ws://`), step)
+	url := regexp.MustCompile(`ws://\S+`).FindString(line)
+	// The same client session as recorded, through wscope itself.
+	in := strings.Join([]string{
+		`{"text":"hello"}`,
+		`{"text":"{\"op\":\"subscribe\",\"channel\":\"ticker\",\"id\":1}"}`,
+		`{"hex":"00 01 02 03 fe ff"}`,
+		`{"text":"split across frames"}`,
+		`{"text":""}`,
+	}, "\n") + "\n"
+	r := run(t, in, "connect", url+"chat?room=1", "--stdin", "json", "-w", "300ms")
+	r.expectCode(t, 0)
+	if want := "hello\n{\"op\":\"subscribe\",\"channel\":\"ticker\",\"id\":1}\nAAECA/7/\nsplit across frames\n\n"; r.Stdout != want {
+		t.Errorf("mock answered %q, want %q", r.Stdout, want)
+	}
+	if code := p.wait(step); code != 0 {
+		t.Errorf("replay --serve --once exit %d\n%s\n%s", code, p.stdout, p.stderr)
+	}
+
+	// A client that says something else is reported.
+	p = start(t, "replay", rec, "--serve", "127.0.0.1:0", "--once", "--timeout", "1s")
+	line = p.stderr.waitMatch(t, regexp.MustCompile(`serving .* as ws://`), step)
+	url = regexp.MustCompile(`ws://\S+`).FindString(line)
+	run(t, "goodbye\n", "connect", url, "-w", "200ms")
+	if code := p.wait(step); code != 5 {
+		t.Errorf("exit %d, want 5\n%s", code, p.stdout)
+	}
+	if !strings.Contains(p.stdout.String(), "client message 1") {
+		t.Errorf("stdout %s", p.stdout)
+	}
+}
+
+func TestReplayUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"replay"},
+		{"replay", "/nonexistent.jsonl"},
+		{"replay", "../testdata/connect-echo.wsrec.jsonl", "--capture", "nopath"},
+		{"replay", "../testdata/connect-echo.wsrec.jsonl", "--ignore", "not a path"},
+		{"replay", "../testdata/connect-echo.wsrec.jsonl", "--conn", "7"},
+		{"replay", "../internal/pcap/testdata/plain.pcap"},
+	} {
+		r := run(t, "", args...)
+		r.expectCode(t, 2)
+	}
+}
