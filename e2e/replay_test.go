@@ -60,6 +60,7 @@ func TestReplayInCI(t *testing.T) {
 	report := filepath.Join(dir, "junit.xml")
 	r = run(t, "", args(changed.URL(), "--report", report)...)
 	r.expectCode(t, 5)
+	t.Logf("replay against a changed server:\n%s", r.Stdout)
 	for _, want := range []string{"server message 2", `$.echo: expected "login", got "LOGIN"`, "server message 3"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("diff lacks %q:\n%s", want, r.Stdout)
