@@ -5,6 +5,9 @@ import (
 	"testing"
 )
 
+// TestDump prints the events of a capture, for looking at one by hand:
+//
+//	PCAP_DUMP=/path/to/file.pcapng go test ./internal/pcap -run TestDump -v
 func TestDump(t *testing.T) {
 	f := os.Getenv("PCAP_DUMP")
 	if f == "" {

@@ -68,11 +68,3 @@ func copyEvent(e *inspect.Event) inspect.Event {
 	}
 	return c
 }
-
-func kinds(recs []record) []inspect.Kind {
-	var ks []inspect.Kind
-	for _, r := range recs {
-		ks = append(ks, r.ev.Kind)
-	}
-	return ks
-}

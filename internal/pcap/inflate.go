@@ -22,7 +22,8 @@ type inflater struct {
 	// takeover: the sender keeps its compression context between
 	// messages, so the last 32 KiB of earlier output are the dictionary.
 	takeover bool
-	dict     []byte
+	dict     []byte // the last 32 KiB of hist
+	hist     []byte
 	fr       io.ReadCloser
 	src      twoSlices
 	out      []byte
@@ -92,16 +93,19 @@ func (in *inflater) fail(err error) error {
 	return err
 }
 
-// remember keeps the last 32 KiB of everything inflated so far.
+// remember keeps the last 32 KiB of everything inflated so far. The
+// history buffer holds up to twice that, so the slide to its front happens
+// once per 32 KiB of output rather than once per message.
 func (in *inflater) remember(out []byte) {
 	if len(out) >= windowSize {
-		in.dict = append(in.dict[:0], out[len(out)-windowSize:]...)
-		return
+		in.hist = append(in.hist[:0], out[len(out)-windowSize:]...)
+	} else {
+		if len(in.hist)+len(out) > 2*windowSize {
+			in.hist = in.hist[:copy(in.hist, in.hist[len(in.hist)-windowSize:])]
+		}
+		in.hist = append(in.hist, out...)
 	}
-	if keep := windowSize - len(out); len(in.dict) > keep {
-		in.dict = in.dict[:copy(in.dict, in.dict[len(in.dict)-keep:])]
-	}
-	in.dict = append(in.dict, out...)
+	in.dict = in.hist[max(0, len(in.hist)-windowSize):]
 }
 
 // twoSlices reads a, then b. It is an io.ByteReader, so flate reads it
