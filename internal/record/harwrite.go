@@ -150,7 +150,8 @@ type harOutEntry struct {
 	Cache           struct{}       `json:"cache"`
 	Timings         map[string]int `json:"timings"`
 	ServerIPAddress string         `json:"serverIPAddress,omitempty"`
-	Connection      string         `json:"connection"`
+	Connection      string         `json:"connection,omitempty"`
+	ConnectionID    string         `json:"_connectionId"`
 	ResourceType    string         `json:"_resourceType"`
 	Messages        []harOutMsg    `json:"_webSocketMessages"`
 }
@@ -192,7 +193,7 @@ func (c *harOut) entry(created time.Time) harOutEntry {
 	}
 	e := harOutEntry{
 		StartedDateTime: start.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
-		Connection:      strconv.Itoa(c.id),
+		ConnectionID:    strconv.Itoa(c.id),
 		ResourceType:    "websocket",
 		Timings:         map[string]int{"blocked": -1, "dns": -1, "connect": -1, "ssl": -1, "send": 0, "wait": 0, "receive": 0},
 		Messages:        c.msgs,
@@ -239,8 +240,8 @@ func (c *harOut) entry(created time.Time) harOutEntry {
 		HTTPVersion: o.Response.Proto, Cookies: []harPair{}, Headers: harPairs(o.Response.Headers),
 		HeadersSize: -1}
 	e.Response.Content.MimeType = "x-unknown"
-	if host, _, err := net.SplitHostPort(o.Remote); err == nil {
-		e.ServerIPAddress = host
+	if host, port, err := net.SplitHostPort(o.Remote); err == nil {
+		e.ServerIPAddress, e.Connection = host, port // Chrome: connection is the remote port
 	}
 	return e
 }
