@@ -42,6 +42,7 @@ type reader struct {
 	conns map[flowKey]*conn
 	ids   int
 	ev    inspect.Event
+	atEnd bool // the capture has ended: flushing what is left
 
 	// Undecodable packets: the first of each kind is reported at once,
 	// the others counted and summed up at the end.
@@ -152,6 +153,7 @@ func (r *reader) warn(text string) {
 // flush ends every connection still open when the capture ends, in the
 // order of their ids, then sums up the undecodable packets.
 func (r *reader) flush() {
+	r.atEnd = true
 	var open []*conn
 	for _, c := range r.conns {
 		if !c.closed {

@@ -167,10 +167,10 @@ func TestIPHeaders(t *testing.T) {
 		same(t, got, []string{
 			"1 open ws://example.com:8080/chat?x=1 10.0.0.1:50000->10.0.0.2:8080 sub=chat ext=",
 			"0 error packet 6: IPv4 fragment skipped (fragments are not reassembled)",
-			"1 gap capture lost 11 bytes from client to server at stream offset 274 (the receiver acknowledged them): the rest of c2s is not dissected",
+			"1 gap capture lost 11 bytes from client to server at stream offset 274 (the receiver acknowledged them in packet 8): the rest of c2s is not dissected",
 			`1 frame 1 s2c text "world"`,
 			`1 msg s2c text "world" [1]`,
-			"1 end clean=false code=1006 closer= tcp= err=capture lost 11 bytes from client to server at stream offset 274 (the receiver acknowledged them): the rest of c2s is not dissected",
+			"1 end clean=false code=1006 closer= tcp= err=capture lost 11 bytes from client to server at stream offset 274 (the receiver acknowledged them in packet 8): the rest of c2s is not dissected",
 		})
 	})
 }
@@ -391,11 +391,11 @@ func TestReassembly(t *testing.T) {
 		// second one was received, and lost by the capture.
 		same(t, read(t, file(f.pkts), Options{}), []string{
 			want[0],
-			"1 gap capture lost 1000 bytes from client to server at stream offset 1274 (the receiver acknowledged them): the rest of c2s is not dissected",
+			"1 gap capture lost 1000 bytes from client to server at stream offset 1274 (the receiver acknowledged them in packet 8): the rest of c2s is not dissected",
 			`1 frame 1 s2c text "world, in two segments"`,
 			`1 msg s2c text "world, in two segments" [1]`,
 			`1 frame 2 s2c close "\x03\xe8"`,
-			"1 end clean=false code=1000 closer=server tcp=fin err=capture lost 1000 bytes from client to server at stream offset 1274 (the receiver acknowledged them): the rest of c2s is not dissected",
+			"1 end clean=false code=1000 closer=server tcp=fin err=capture lost 1000 bytes from client to server at stream offset 1274 (the receiver acknowledged them in packet 8): the rest of c2s is not dissected",
 		})
 	})
 	t.Run("gap-at-the-end", func(t *testing.T) {
@@ -410,11 +410,29 @@ func TestReassembly(t *testing.T) {
 		f.send(false, sf[10:])
 		f.ackOnly(true)
 		f.pkts = append(f.pkts[:len(f.pkts)-2], f.pkts[len(f.pkts)-1]) // the capture missed the second segment
-		text := fmt.Sprintf("capture lost 14 bytes from server to client at stream offset %d (the connection ended without them): the rest of s2c is not dissected", len(upgradeResponse(""))+10)
+		text := fmt.Sprintf("capture lost 14 bytes from server to client at stream offset %d (the capture ended without them): the rest of s2c is not dissected", len(upgradeResponse(""))+10)
 		same(t, read(t, file(f.pkts), Options{}), []string{
 			want[0],
 			"1 gap " + text,
 			"1 end clean=false code=1006 closer= tcp= err=" + text,
+		})
+	})
+	t.Run("gap-before-a-reset", func(t *testing.T) {
+		f := newFlow("10.0.0.1:50000", "10.0.0.2:8080")
+		f.syn()
+		f.send(true, []byte(upgradeRequest))
+		f.send(false, []byte(upgradeResponse("")))
+		sf := serverText("world, in two segments")
+		f.send(false, sf[:10])
+		f.send(false, sf[10:])
+		f.ackOnly(true)
+		f.rst(false)
+		f.pkts = append(f.pkts[:6], f.pkts[7:]...) // the capture missed the second segment
+		text := fmt.Sprintf("capture lost 14 bytes from server to client at stream offset %d (the connection ended without them, packet 8): the rest of s2c is not dissected", len(upgradeResponse(""))+10)
+		same(t, read(t, file(f.pkts), Options{}), []string{
+			want[0],
+			"1 gap " + text,
+			"1 end clean=false code=1006 closer= tcp=reset err=" + text,
 		})
 	})
 	t.Run("snapshot-length", func(t *testing.T) {
@@ -425,7 +443,7 @@ func TestReassembly(t *testing.T) {
 		got := read(t, file(f.pkts), Options{})
 		same(t, got[:2], []string{
 			want[0],
-			"1 gap capture lost 940 bytes from client to server at stream offset 334 (the receiver acknowledged them): the rest of c2s is not dissected",
+			"1 gap capture lost 940 bytes from client to server at stream offset 334 (the receiver acknowledged them in packet 9): the rest of c2s is not dissected",
 		})
 	})
 }

@@ -235,7 +235,7 @@ func (r *reader) buffer(c *conn, i int, seq uint32, p []byte) {
 		})
 	}
 	if h.oooBytes > maxReorderBytes || len(h.ooo) > maxReorderSegments {
-		r.lose(c, i, h.ooo[0].seq-h.next, fmt.Sprintf("more than %d bytes in %d segments arrived after the hole", h.oooBytes, len(h.ooo)))
+		r.lose(c, i, h.ooo[0].seq-h.next, fmt.Sprintf("more than %d bytes in %d segments arrived after the hole, up to packet %d", h.oooBytes, len(h.ooo), r.pk.num))
 		return
 	}
 	r.checkLost(c, i)
@@ -253,11 +253,12 @@ func (r *reader) checkLost(c *conn, i int) {
 	if h.dead || c.ignored || !h.ackValid || !seqGT(h.ack, h.next) {
 		return
 	}
+	why := fmt.Sprintf("the receiver acknowledged them in packet %d", r.pk.num)
 	switch {
 	case len(h.ooo) > 0:
-		r.lose(c, i, h.ooo[0].seq-h.next, "the receiver acknowledged them")
+		r.lose(c, i, h.ooo[0].seq-h.next, why)
 	case h.finSeen && seqGT(h.finSeq, h.next):
-		r.lose(c, i, h.finSeq-h.next, "the receiver acknowledged them")
+		r.lose(c, i, h.finSeq-h.next, why)
 	}
 }
 
@@ -297,7 +298,11 @@ func (r *reader) finish(c *conn, tcp string) {
 			n = limit - h.next
 		}
 		if n > 0 {
-			r.lose(c, i, n, "the connection ended without them")
+			why := fmt.Sprintf("the connection ended without them, packet %d", r.pk.num)
+			if r.atEnd {
+				why = "the capture ended without them"
+			}
+			r.lose(c, i, n, why)
 		}
 	}
 	r.wsEnd(c, tcp)
