@@ -162,15 +162,16 @@ func (r *Result) WriteText(w io.Writer) error {
 }
 
 // JUnit XML, in the shape GitLab, Jenkins and the GitHub test reporters
-// read (the Ant/Jenkins schema): testsuites > testsuite > testcase, a
-// failure with message and type attributes and the details as text.
+// read: testsuites > testsuite > testcase, a failure with message and type
+// attributes and the details as text. It validates against the junit-10
+// schema of Jenkins' xunit plugin (which allows no skipped count on
+// testsuites, only on testsuite).
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -204,7 +205,7 @@ type junitCase struct {
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 type junitSkipped struct {
@@ -241,7 +242,7 @@ func (r *Result) WriteJUnit(w io.Writer, suite string) error {
 		switch {
 		case st.Mismatch != nil:
 			m := st.Mismatch
-			c.Failure = &junitFailure{Message: m.String(), Type: failureType(st), Text: m.Text()}
+			c.Failure = &junitFailure{Message: m.String(), Type: failureType(st), Text: xmlSafe(m.Text())}
 			s.Failures++
 		case st.Skipped != "":
 			c.Skipped = &junitSkipped{Message: st.Skipped}
@@ -251,7 +252,7 @@ func (r *Result) WriteJUnit(w io.Writer, suite string) error {
 		s.Tests++
 	}
 	s.SystemOut = r.Summary()
-	doc := junitSuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Skipped: s.Skipped, Time: s.Time, Suites: []junitSuite{s}}
+	doc := junitSuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Time: s.Time, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -279,4 +280,16 @@ func failureType(st Step) string {
 		return "missing"
 	}
 	return "mismatch"
+}
+
+// xmlSafe replaces what XML 1.0 cannot carry, even in CDATA, with U+FFFD.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		}
+		return '\uFFFD'
+	}, s)
 }
