@@ -79,6 +79,10 @@ func Read(r io.Reader, opts Options, emit func(*inspect.Event) error) error {
 	if err != nil {
 		return err
 	}
+	return newReader(opts, emit).run(src)
+}
+
+func newReader(opts Options, emit func(*inspect.Event) error) *reader {
 	rd := &reader{
 		emit:   emit,
 		max:    cmp.Or(opts.MaxMessageSize, DefaultMaxMessageSize),
@@ -88,7 +92,7 @@ func Read(r io.Reader, opts Options, emit func(*inspect.Event) error) error {
 	if rd.max < 0 {
 		rd.max = DefaultMaxMessageSize
 	}
-	return rd.run(src)
+	return rd
 }
 
 func (r *reader) run(src source) error {

@@ -650,3 +650,38 @@ func TestConnections(t *testing.T) {
 		t.Errorf("%d clean ends, %d events:\n%s", ends, len(got), strings.Join(got, "\n"))
 	}
 }
+
+// Memory stays flat over a long capture of many connections: finished
+// ones and idle ones that are not WebSocket are forgotten.
+func TestMemoryFlat(t *testing.T) {
+	var pkts []*tcpPkt
+	const n = 12000
+	for i := range n {
+		f := newFlow(fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250+1, 40000+i%1000), "10.0.0.2:80")
+		f.clock = epoch.Add(time.Duration(i) * 100 * time.Millisecond)
+		f.syn()
+		f.send(true, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		f.send(false, []byte("HTTP/1.1 204 No Content\r\n\r\n"))
+		if i%3 != 0 { // a third are left open, idle
+			f.fin(false)
+			f.fin(true)
+		}
+		pkts = append(pkts, f.pkts...)
+	}
+	file := pcapFile(binary.LittleEndian, false, linkRaw, packets(linkRaw, pkts...))
+	src, err := openSource(strings.NewReader(string(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	rd := newReader(Options{}, func(*inspect.Event) error { events++; return nil })
+	if err := rd.run(src); err != nil {
+		t.Fatal(err)
+	}
+	// 20 minutes of capture. What is left: the idle ones of the last 10
+	// minutes (2000), the finished ones of the last 2 (800), and what
+	// came since the last sweep.
+	if len(rd.conns) > n/3 || events != 0 {
+		t.Errorf("%d connections still tracked out of %d, %d events", len(rd.conns), n, events)
+	}
+}

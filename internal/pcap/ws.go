@@ -23,8 +23,8 @@ type wsConn struct {
 	client  int // index of the client endpoint, -1 until the request is seen
 	upgrade bool
 	head    [2][]byte // bytes of each endpoint not dissected yet
-	open    inspect.Open
-	dirs    [2]wsDir // by endpoint index
+	req     inspect.Request
+	dirs    *[2]wsDir // by endpoint index, once the 101 is seen
 	seq     uint64
 
 	closeFirst  inspect.Direction // who sent the first close frame
@@ -47,11 +47,7 @@ type wsDir struct {
 
 func (w *wsConn) release() {
 	w.head = [2][]byte{}
-	for i := range w.dirs {
-		w.dirs[i].buf = nil
-		w.dirs[i].inf = inflater{}
-		w.dirs[i].asm.Reset()
-	}
+	w.dirs = nil
 }
 
 // dirOf returns the direction of the bytes endpoint i sends.
@@ -119,7 +115,7 @@ func (r *reader) handshake(c *conn) {
 				return
 			}
 			w.client, w.upgrade = i, true
-			w.open.Request = req
+			w.req = req
 			w.head[i] = w.head[i][end:]
 			break
 		}
@@ -143,19 +139,24 @@ func (r *reader) handshake(c *conn) {
 		return
 	}
 	if resp.Status != 101 {
-		r.connError(c, fmt.Sprintf("handshake refused: %s %d %s (%s %s)", resp.Proto, resp.Status, resp.Reason, w.open.Request.Method, requestURL(w.open.Request, c.ep[s].String())))
+		r.connError(c, fmt.Sprintf("handshake refused: %s %d %s (%s %s)", resp.Proto, resp.Status, resp.Reason, w.req.Method, requestURL(w.req, c.ep[s].String())))
 		r.ignore(c)
 		return
 	}
-	o := &w.open
-	o.Response = resp
-	o.URL = requestURL(o.Request, c.ep[s].String())
-	o.Role = inspect.RoleClient
-	o.Subprotocol = headerValues(resp.Headers, "Sec-WebSocket-Protocol")
-	o.Extensions = parseExtensions(headerValues(resp.Headers, "Sec-WebSocket-Extensions"))
-	o.Local, o.Remote = c.ep[w.client].String(), c.ep[s].String()
-	o.Start = c.first
+	o := &inspect.Open{
+		URL:         requestURL(w.req, c.ep[s].String()),
+		Role:        inspect.RoleClient,
+		Request:     w.req,
+		Response:    resp,
+		Subprotocol: headerValues(resp.Headers, "Sec-WebSocket-Protocol"),
+		Extensions:  parseExtensions(headerValues(resp.Headers, "Sec-WebSocket-Extensions")),
+		Local:       c.ep[w.client].String(),
+		Remote:      c.ep[s].String(),
+		Start:       c.first,
+	}
+	w.req = inspect.Request{}
 	w.phase = phaseWS
+	w.dirs = new([2]wsDir)
 
 	deflate, takeover := false, [2]bool{true, true} // by direction: c2s, s2c
 	for _, x := range o.Extensions {
