@@ -130,6 +130,23 @@ func TestDeflateProblems(t *testing.T) {
 			t.Errorf("got %q", got)
 		}
 	})
+	t.Run("empty-messages", func(t *testing.T) {
+		// An empty message compressed: 0x00 (RFC 7692 section 7.2.3.6),
+		// or no payload at all; the context goes on through both.
+		z := newDeflater(true)
+		file := deflateSession("", func(f *flow) {
+			f.send(true, wsFrame(true, 0b100, inspect.OpText, true, z.compress([]byte("one"))))
+			f.send(true, wsFrame(true, 0b100, inspect.OpText, true, []byte{0}))
+			f.send(true, wsFrame(true, 0b100, inspect.OpBinary, true, nil))
+			f.send(true, wsFrame(true, 0b100, inspect.OpText, true, z.compress([]byte("one"))))
+		})
+		same(t, msgsAndErrors(t, file, Options{}), []string{
+			`1 msg c2s text "one" [1] deflated(5)`,
+			`1 msg c2s text "" [2] deflated(1)`,
+			`1 msg c2s binary "" [3] deflated(0)`,
+			`1 msg c2s text "one" [4] deflated(5)`,
+		})
+	})
 	t.Run("invalid-utf8-after-inflating", func(t *testing.T) {
 		z := newDeflater(true)
 		file := deflateSession("", func(f *flow) {

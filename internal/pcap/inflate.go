@@ -38,6 +38,11 @@ func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
 	if in.broken != "" {
 		return nil, errors.New(in.broken)
 	}
+	if len(p) == 0 {
+		// No compressed data at all (RFC 7692 section 7.2.3.6 has
+		// senders write 0x00, but an empty payload means the same).
+		return p, nil
+	}
 	in.src = twoSlices{p, deflateTail}
 	var dict []byte
 	if in.takeover {
