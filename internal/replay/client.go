@@ -52,7 +52,8 @@ type ClientOptions struct {
 	// each message sent, those the recording had before it must have come.
 	Unordered bool
 	// StrictFrames also compares the frames each server message came in:
-	// count, opcodes, FIN, RSV bits and sizes.
+	// count, opcodes, FIN, RSV bits and sizes (not RSV1 and sizes for a
+	// message recorded compressed: permessage-deflate is not negotiated).
 	StrictFrames bool
 	// Pings sends the recorded pings and compares the server's pings and
 	// pongs too; by default they are ignored.

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,20 @@ func TestClientServerSaysMore(t *testing.T) {
 	}
 	if m.Expected != "text hello" || m.Got != "text welcome" {
 		t.Errorf("expected/got: %q %q", m.Expected, m.Got)
+	}
+	// The echo comes before the server's answer to our close.
+	if len(res.Mismatches) != 2 {
+		t.Fatalf("mismatches:\n%s", mismatchText(res))
+	}
+	u := res.Mismatches[1]
+	if u.String() != "unexpected server message (received #2)" || u.Got != "text hello" || u.Received != 2 {
+		t.Errorf("unexpected: %+v", u)
+	}
+	var b bytes.Buffer
+	res.WriteJUnit(&b, "")
+	doc := parseJUnit(t, b.Bytes())
+	if cs := doc.Suites[0].Cases; len(cs) != 4 || cs[2].Name != "unexpected server message (received #2)" || cs[2].Failure.Type != "unexpected" {
+		t.Errorf("JUnit cases: %+v", cs)
 	}
 }
 
@@ -517,5 +532,22 @@ func TestClientErrors(t *testing.T) {
 	srv := testpeer.NewServer(t, testpeer.ServerOptions{Reject: &testpeer.Reject{Status: 403, Body: "no"}})
 	if _, err := RunClient(testCtx(t), sc, ClientOptions{URL: srv.URL()}); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("refused: %v", err)
+	}
+}
+
+func TestFrameDiffDeflated(t *testing.T) {
+	rec := []FrameInfo{{Op: inspect.OpText, Rsv: inspect.Rsv1, Len: 3}, {Op: inspect.OpContinuation, Fin: true, Len: 2}}
+	live := []FrameInfo{{Op: inspect.OpText, Len: 6}, {Op: inspect.OpContinuation, Fin: true, Len: 4}}
+	if d := frameDiff(rec, live, true); d != nil {
+		t.Errorf("deflated: %q", d)
+	}
+	if d := frameDiff(rec, live, false); len(d) != 2 {
+		t.Errorf("not deflated: %q", d)
+	}
+	if d := frameDiff(rec, live[:1], true); len(d) != 2 || d[0] != "frames: expected 2, got 1" {
+		t.Errorf("count: %q", d)
+	}
+	if rec[0].Rsv != inspect.Rsv1 {
+		t.Error("frameDiff changed its input")
 	}
 }

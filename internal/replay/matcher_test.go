@@ -1,7 +1,9 @@
 package replay
 
 import (
+	"fmt"
 	"strings"
+	"unicode/utf8"
 	"testing"
 
 	"github.com/wscope/wscope/inspect"
@@ -207,5 +209,23 @@ func TestCheckMarkers(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("checkMarkers(%s) = %v", tt.p, err)
 		}
+	}
+}
+
+func TestJSONDiffLimits(t *testing.T) {
+	m, _ := NewMatcher(MatchOptions{JSON: true})
+	var w, g []string
+	for i := range 30 {
+		w = append(w, fmt.Sprintf(`"k%02d":%d`, i, i))
+		g = append(g, fmt.Sprintf(`"k%02d":%d`, i, i+1))
+	}
+	_, diff := m.Match(inspect.OpText, []byte("{"+strings.Join(w, ",")+"}"), inspect.OpText, []byte("{"+strings.Join(g, ",")+"}"))
+	if len(diff) != maxDiffLines+1 || diff[maxDiffLines] != "… and 10 more differences" {
+		t.Errorf("diff of %d lines, last %q", len(diff), diff[len(diff)-1])
+	}
+	long := strings.Repeat("é", 100)
+	_, diff = m.Match(inspect.OpText, []byte(`{"s":"`+long+`"}`), inspect.OpText, []byte(`{"s":"x"}`))
+	if len(diff) != 1 || !strings.HasPrefix(diff[0], `$.s: expected "éé`) || !strings.Contains(diff[0], `…, got "x"`) || !utf8.ValidString(diff[0]) {
+		t.Errorf("long value: %q", diff)
 	}
 }
