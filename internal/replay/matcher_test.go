@@ -3,8 +3,8 @@ package replay
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/wscope/wscope/inspect"
 )
