@@ -189,7 +189,10 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 			return interrupt(conn, snk)
 		}
 		conn.Close(inspect.CloseNormal, "")
-		if !waitOrDone(conn, opts.CloseTimeout+time.Second, ios.Interrupt) {
+		// The connection bounds the close itself (see wire.Config.CloseTimeout).
+		select {
+		case <-conn.Done():
+		case <-ios.Interrupt:
 			return interrupt(conn, snk)
 		}
 	case <-ios.Interrupt:

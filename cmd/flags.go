@@ -50,7 +50,7 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.Var(&o.MaxMessageSize, "max-message-size", "largest frame or message accepted; more closes with 1009 (e.g. 1MiB)")
 	fs.BoolVar(&o.NoAutoPong, "no-auto-pong", false, "do not answer pings automatically")
 	fs.BoolVar(&o.Strict, "strict", false, "close with 1002 on the peer's first RFC 6455 violation instead of only reporting it")
-	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long to wait for the peer's side of the close handshake")
+	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long the peer may stay silent once the close handshake started (replies still arriving extend it)")
 	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens")
 	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie, Set-Cookie and Proxy-Authorization values in recordings")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")

@@ -118,15 +118,22 @@ func TestReplayCaptureCarriesASessionToken(t *testing.T) {
 	})
 	// Record, then edit the recording the way a user would: the sent
 	// token becomes {{tok}}.
-	r := run(t, "", "connect", srv.URL(), "-x", `{"auth":"RECORDED"}`, "-w", "300ms", "--record", rec)
-	r.expectCode(t, 0)
+	// The token is recorded before the client's message: wait for it.
+	p := start(t, "connect", srv.URL(), "--record", rec)
+	p.stdout.waitMatch(t, regexp.MustCompile(`"token"`), step)
+	fmt.Fprintln(p.stdin, `{"auth":"RECORDED"}`)
 	<-got
+	p.stdout.waitMatch(t, regexp.MustCompile(`"ok"`), step)
+	p.stdin.Close()
+	if code := p.wait(step); code != 0 {
+		t.Fatalf("recording run exit %d: %s", code, p.stderr)
+	}
 	b, _ := os.ReadFile(rec)
 	edited := strings.ReplaceAll(string(b), `RECORDED`, `{{tok}}`)
 	edited = regexp.MustCompile(`\\"t\d+\\"`).ReplaceAllString(edited, `\"#string\"`)
 	os.WriteFile(rec, []byte(edited), 0o644)
 
-	r = run(t, "", "replay", rec, "--url", srv.URL(), "--capture", "$.token=tok")
+	r := run(t, "", "replay", rec, "--url", srv.URL(), "--capture", "$.token=tok")
 	r.expectCode(t, 0)
 	sent := <-got
 	if !regexp.MustCompile(`^\{"auth":"t\d+"\}$`).MatchString(sent) {

@@ -52,7 +52,8 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 		nc.SetDeadline(start.Add(opts.Timeout))
 		defer nc.SetDeadline(time.Time{})
 	}
-	br := bufio.NewReaderSize(nc, bufSize)
+	tc := &teeConn{Conn: nc}
+	br := bufio.NewReaderSize(tc, bufSize)
 	head, err := readHead(br)
 	if err != nil {
 		if len(head) > 0 {
@@ -96,7 +97,7 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 		Remote:      nc.RemoteAddr().String(),
 		Start:       start,
 	}
-	return newConn(nc, br, inspect.RoleServer, cfg), open, nil
+	return newConn(tc, br, inspect.RoleServer, cfg), open, nil
 }
 
 // readHead reads an HTTP request head up to and including its blank line.

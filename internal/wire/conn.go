@@ -42,8 +42,10 @@ type Config struct {
 	// Strict closes the connection with 1002 on the first violation of
 	// RFC 6455 by the peer instead of only reporting it.
 	Strict bool
-	// CloseTimeout bounds the wait for the peer's close frame and TCP
-	// close; zero means DefaultCloseTimeout.
+	// CloseTimeout bounds the silence from the peer once the close
+	// handshake started (waiting for its close frame and its TCP close);
+	// while replies still arrive the wait goes on, up to ten times
+	// CloseTimeout. Zero means DefaultCloseTimeout.
 	CloseTimeout time.Duration
 	// FragmentSize splits outgoing data messages into frames of at most
 	// this many bytes; zero sends each message as one frame.
@@ -106,6 +108,10 @@ type Conn struct {
 	rng     *rand.ChaCha8
 
 	closeSent atomic.Bool
+	// closeBy, once the close handshake started, is the latest moment
+	// (unix nanoseconds) the read deadline may be pushed to: the peer may
+	// take CloseTimeout of silence, and longer only while data still flows.
+	closeBy   atomic.Int64
 	mu        sync.Mutex // guards the close state below
 	closer    inspect.Direction
 	closeCode inspect.CloseCode
@@ -142,8 +148,14 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 	} else {
 		c.rdir, c.wdir = inspect.ClientToServer, inspect.ServerToClient
 	}
+	tc, ok := nc.(*teeConn)
+	if !ok {
+		tc = &teeConn{Conn: nc}
+		c.nc = tc
+	}
+	tc.onRead = c.readProgress
 	if br == nil {
-		br = bufio.NewReaderSize(nc, bufSize)
+		br = bufio.NewReaderSize(tc, bufSize)
 	}
 	c.dec = inspect.NewDecoder(br, c.rdir)
 	c.rasm.Dir, c.wasm.Dir = c.rdir, c.wdir
@@ -313,8 +325,30 @@ func (c *Conn) receivedClose(f *inspect.Frame) bool {
 		return true
 	}
 	// The client waits for the server to close TCP (section 7.1.1), bounded.
-	c.nc.SetReadDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	c.armClose()
 	return false
+}
+
+// armClose bounds what is left of the connection once the close handshake
+// has started: CloseTimeout of silence from the peer, extended while bytes
+// still arrive (replies in flight), up to ten times CloseTimeout in all.
+func (c *Conn) armClose() {
+	now := time.Now()
+	c.closeBy.CompareAndSwap(0, now.Add(10*c.cfg.CloseTimeout).UnixNano())
+	c.nc.SetReadDeadline(now.Add(c.cfg.CloseTimeout))
+}
+
+// readProgress is called after every read that returned bytes.
+func (c *Conn) readProgress() {
+	by := c.closeBy.Load()
+	if by == 0 {
+		return
+	}
+	d := time.Now().Add(c.cfg.CloseTimeout)
+	if limit := time.Unix(0, by); d.After(limit) {
+		d = limit
+	}
+	c.nc.SetReadDeadline(d)
 }
 
 // fail closes the connection from our side because of what the peer sent.
@@ -405,9 +439,10 @@ func (c *Conn) Close(code inspect.CloseCode, reason string) error {
 		}
 	}
 	c.mu.Unlock()
-	// The deadline also frees a writer stuck on a peer that stopped
+	// The write deadline frees a writer stuck on a peer that stopped
 	// reading, so the close frame gets its turn.
-	c.nc.SetDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.CloseTimeout))
+	c.armClose()
 	return c.sendClose(code, reason)
 }
 

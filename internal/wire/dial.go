@@ -129,7 +129,7 @@ func Dial(ctx context.Context, opts DialOptions, cfg Config) (*Conn, *inspect.Op
 	tee.recv.Reset()
 	// Bytes the server sent right behind the 101 are in br: they are the
 	// first frames, so keep reading through it when there is one.
-	return newConn(tee.Conn, br, inspect.RoleClient, cfg), open, nil
+	return newConn(tee, br, inspect.RoleClient, cfg), open, nil
 }
 
 func tlsInfo(st tls.ConnectionState) *inspect.TLSInfo {

@@ -62,18 +62,25 @@ func (hs headerList) WriteTo(w io.Writer) (int64, error) {
 	return b.WriteTo(w)
 }
 
-// teeConn records the bytes of the handshake both ways, up to a bound, so
-// the open event shows the request and response exactly as sent.
+// teeConn is the connection under every Conn. During the handshake it
+// records the bytes both ways, up to a bound, so the open event shows the
+// request and response exactly as sent; afterwards it reports each read
+// that brought bytes (onRead), which keeps the close handshake alive while
+// replies are still arriving.
 type teeConn struct {
 	net.Conn
 	on         bool
 	sent, recv bytes.Buffer
+	onRead     func()
 }
 
 func (t *teeConn) Read(p []byte) (int, error) {
 	n, err := t.Conn.Read(p)
 	if t.on && t.recv.Len() < maxHandshake {
 		t.recv.Write(p[:n])
+	}
+	if n > 0 && t.onRead != nil {
+		t.onRead()
 	}
 	return n, err
 }
