@@ -187,7 +187,9 @@ func (r *Reader) findKind(line []byte) (inspect.Kind, string, error) {
 		}
 		switch string(r.key(key, esc)) {
 		case "ev":
+			r.evAt = sc.i
 			name, ok, err := r.getBytes("ev")
+			r.evEnd = sc.i
 			if err != nil {
 				return 0, "", err
 			}
@@ -236,6 +238,10 @@ func (r *Reader) common(key []byte, name string) (bool, error) {
 		}
 		return true, err
 	case "ev":
+		if r.sc.i == r.evAt {
+			r.sc.i = r.evEnd // read by findKind already
+			return true, nil
+		}
 		b, ok, err := r.getBytes("ev")
 		if err == nil && ok && string(b) != name {
 			err = fieldErr(`two "ev" keys: %q and %q`, name, b)
@@ -286,20 +292,27 @@ func (r *Reader) getOp(key string) (inspect.OpCode, bool, error) {
 // payload reads "text" or "b64" into r.payload (or, for text without
 // escapes, a slice of the line itself).
 func (r *Reader) getPayload(key string, b64 bool) ([]byte, bool, error) {
-	raw, esc, ok, err := r.sc.rawString()
-	if err != nil || !ok {
-		return nil, false, wantErr(err, key, "a string")
-	}
-	if esc {
-		r.scratch = unquote(r.scratch[:0], raw)
-		raw = r.scratch
+	sc := &r.sc
+	switch sc.kind() {
+	case '"':
+	case 'n':
+		return nil, false, sc.lit("null")
+	default:
+		return nil, false, wantErr(sc.wrong(), key, "a string")
 	}
 	if !b64 {
-		if esc {
-			r.payload = append(r.payload[:0], raw...)
-			return r.payload, true, nil
+		p, copied, err := sc.strDecode(r.payload[:0])
+		if copied {
+			r.payload = p
 		}
-		return raw, true, nil
+		return p, err == nil, err
+	}
+	raw, copied, err := sc.strDecode(r.scratch[:0])
+	if err != nil {
+		return nil, false, err
+	}
+	if copied {
+		r.scratch = raw
 	}
 	n := base64.StdEncoding.DecodedLen(len(raw))
 	if cap(r.payload) < n {
@@ -514,7 +527,7 @@ func (r *Reader) decodeFrame(name string) error {
 			f.LenEnc = enc
 		}
 	}
-	if f.Close != nil && uint64(len(payload)) == f.Length {
+	if f.Close != nil && f.Op == inspect.OpClose && uint64(len(payload)) == f.Length {
 		// The payload holds the close body byte for byte, where the
 		// "close" object has the reason as JSON text (invalid UTF-8
 		// replaced): take it from there, as the dissector did.

@@ -455,7 +455,7 @@ func harTime(raw json.RawMessage) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	if f > 1e11 {
-		if f > 1e17 {
+		if f > 1e15 { // past the year 33000, even in milliseconds
 			return time.Time{}, false
 		}
 		return time.UnixMicro(int64(f*1000 + 0.5)), true

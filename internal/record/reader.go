@@ -77,6 +77,8 @@ type Reader struct {
 	viols   []inspect.Violation
 	scratch []byte
 	keybuf  []byte
+	evAt    int // where findKind read "ev"'s value, and where it ended
+	evEnd   int
 }
 
 // NewReader reads and checks the header line of a recording. It refuses a

@@ -108,6 +108,23 @@ func (s *scanner) member(n *int) (key []byte, esc, ok bool, err error) {
 	if c != '"' {
 		return nil, false, false, s.syntax("looking for beginning of object key string")
 	}
+	// Keys are short and plain: look for the closing quote directly,
+	// and leave anything else to str.
+	b := s.b
+	for j := s.i + 1; j < len(b); j++ {
+		if c := b[j]; c == '"' {
+			if j+1 < len(b) && b[j+1] == ':' {
+				key = b[s.i+1 : j]
+				s.i = j + 2
+				s.ws()
+				*n++
+				return key, false, true, nil
+			}
+			break
+		} else if !plain[c] {
+			break
+		}
+	}
 	key, esc, err = s.str()
 	if err != nil {
 		return nil, false, false, err
@@ -250,6 +267,111 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 			i += n
 		}
 	}
+}
+
+// strDecode reads the string at s.i like str, decoding it in the same
+// pass: it returns a slice of the line when the string needs no decoding,
+// and dst with the decoded contents appended (copied true) when it does.
+func (s *scanner) strDecode(dst []byte) (out []byte, copied bool, err error) {
+	s.i++ // opening quote
+	b := s.b
+	start := s.i
+	run := start // start of the bytes not yet copied to dst
+	i := s.i
+	for {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (lsb * '"')
+			e := x ^ (lsb * '\\')
+			if ((x-lsb*0x20)|(q-lsb)|(e-lsb)|x)&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			s.i = i
+			return nil, false, s.syntax("")
+		}
+		c := b[i]
+		switch {
+		case plain[c]:
+			i++
+		case c == '"':
+			s.i = i + 1
+			if !copied {
+				return b[start:i], false, nil
+			}
+			return append(dst, b[run:i]...), true, nil
+		case c == '\\':
+			dst = append(dst, b[run:i]...)
+			copied = true
+			if i+1 >= len(b) {
+				s.i = i + 1
+				return nil, false, s.syntax("")
+			}
+			switch e := b[i+1]; e {
+			case '"', '\\', '/':
+				dst = append(dst, e)
+				i += 2
+			case 'b':
+				dst = append(dst, '\b')
+				i += 2
+			case 'f':
+				dst = append(dst, '\f')
+				i += 2
+			case 'n':
+				dst = append(dst, '\n')
+				i += 2
+			case 'r':
+				dst = append(dst, '\r')
+				i += 2
+			case 't':
+				dst = append(dst, '\t')
+				i += 2
+			case 'u':
+				if !isHex4(b, i+2) {
+					s.i = i + 2
+					for s.i < len(b) && unhex(b[s.i]) >= 0 {
+						s.i++
+					}
+					return nil, false, s.syntax("in \\u hexadecimal character escape")
+				}
+				r := hex4(b[i+2 : i+6])
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2 := utf8.RuneError
+					if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' && isHex4(b, i+2) {
+						if dec := utf16.DecodeRune(r, hex4(b[i+2:i+6])); dec != utf8.RuneError {
+							r2 = dec
+							i += 6
+						}
+					}
+					r = r2
+				}
+				dst = utf8.AppendRune(dst, r)
+			default:
+				s.i = i + 1
+				return nil, false, s.syntax("in string escape code")
+			}
+			run = i
+		case c < 0x20:
+			s.i = i
+			return nil, false, s.syntax("in string literal")
+		default: // non-ASCII
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = append(dst, b[run:i]...)
+				dst = utf8.AppendRune(dst, utf8.RuneError)
+				copied = true
+				run = i + 1
+			}
+			i += n
+		}
+	}
+}
+
+func isHex4(b []byte, i int) bool {
+	return i+4 <= len(b) && unhex(b[i]) >= 0 && unhex(b[i+1]) >= 0 && unhex(b[i+2]) >= 0 && unhex(b[i+3]) >= 0
 }
 
 func unhex(c byte) int {
