@@ -128,6 +128,12 @@ func BenchmarkStdlibReader(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
+			cpu0 := cpuTime()
+			defer func() {
+				if cpu := cpuTime() - cpu0; cpu > 0 {
+					b.ReportMetric(float64(len(data))*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
+				}
+			}()
 			for b.Loop() {
 				rest := data
 				_, rest, _ = bytes.Cut(rest, []byte("\n"))
