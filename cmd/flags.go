@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type sessionOptions struct {
 	CloseTimeout   time.Duration
 	Record         string
 	RecordSecrets  bool
+	From           string
+	Op             string
+	Grep           string
 	NoTUI          bool
 }
 
@@ -54,6 +58,9 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens")
 	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie, Set-Cookie and Proxy-Authorization values in recordings")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
+	fs.StringVar(&o.From, "from", "", "show only what one side sent: client or server (recordings keep everything)")
+	fs.StringVar(&o.Op, "op", "", "show only these opcodes, e.g. text,binary or control")
+	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload matches this `regexp`")
 }
 
 func (o *sessionOptions) validate() error {
@@ -100,10 +107,40 @@ func (o *sessionOptions) config(id int, start time.Time) wire.Config {
 func (o *sessionOptions) sink(ios *IOStreams, recv inspect.Direction, showConn bool) (*sink, error) {
 	s := newSink(ios.Out, ios.ErrOut, o.Output, recv)
 	s.binaryAs, s.showControl, s.showConn = o.BinaryAs, o.ShowControl, showConn
+	var err error
+	if s.filter, err = parseFilter(o.From, o.Op, o.Grep, 0); err != nil {
+		return nil, err
+	}
 	if err := s.startRecording(o.Record, o.RecordSecrets); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// parseFilter reads the --from, --op, --grep and --conn flags.
+func parseFilter(from, ops, grep string, conn int) (inspect.Filter, error) {
+	var f inspect.Filter
+	var err error
+	if from != "" {
+		if f.From, err = inspect.ParseDirection(from); err != nil {
+			return f, usageErr("--from: want client or server, not %q", from)
+		}
+	}
+	if ops != "" {
+		if f.Ops, err = inspect.ParseOps(ops); err != nil {
+			return f, usageErr("%v", err)
+		}
+	}
+	if grep != "" {
+		if f.Grep, err = regexp.Compile(grep); err != nil {
+			return f, usageErr("--grep: %v", err)
+		}
+	}
+	if conn < 0 {
+		return f, usageErr("--conn must be positive")
+	}
+	f.Conn = conn
+	return f, nil
 }
 
 // byteSize is a flag value like "64MiB", "1M", "4096".

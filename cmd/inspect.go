@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -87,28 +86,7 @@ The filters --from, --op, --grep and --conn apply to every output.`,
 }
 
 func (o *InspectOptions) filter() (inspect.Filter, error) {
-	var f inspect.Filter
-	var err error
-	if o.From != "" {
-		if f.From, err = inspect.ParseDirection(o.From); err != nil {
-			return f, usageErr("--from: want client or server, not %q", o.From)
-		}
-	}
-	if o.Op != "" {
-		if f.Ops, err = inspect.ParseOps(o.Op); err != nil {
-			return f, usageErr("%v", err)
-		}
-	}
-	if o.Grep != "" {
-		if f.Grep, err = regexp.Compile(o.Grep); err != nil {
-			return f, usageErr("--grep: %v", err)
-		}
-	}
-	if o.Conn < 0 {
-		return f, usageErr("--conn must be positive")
-	}
-	f.Conn = o.Conn
-	return f, nil
+	return parseFilter(o.From, o.Op, o.Grep, o.Conn)
 }
 
 func inspectRun(opts *InspectOptions) error {

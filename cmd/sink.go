@@ -37,6 +37,8 @@ type sink struct {
 	prompt      string // "> " redrawn after each line in the line mode
 	buf         []byte
 
+	filter inspect.Filter // what stdout shows; recordings keep everything
+
 	json *record.Writer // -o json: the recording on stdout, batched through w
 	file *record.Writer // --record FILE: each event written as it happens
 }
@@ -118,6 +120,9 @@ func (s *sink) event(e *inspect.Event) {
 		if err := s.file.Write(e); err != nil && e.Kind == inspect.KindOpen {
 			s.note("wscope: --record: %v", err) // once per connection at most
 		}
+	}
+	if !s.filter.Match(e) && e.Kind != inspect.KindEnd {
+		return
 	}
 	switch s.format {
 	case formatJSON:

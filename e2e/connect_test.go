@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -692,5 +693,21 @@ func TestConnectPipelineAgainstSynchronousPeer(t *testing.T) {
 	r.expectCode(t, 0)
 	if len(r.Stdout) != copies*n*(size+1) {
 		t.Fatalf("got %d bytes back, want %d", len(r.Stdout), copies*n*(size+1))
+	}
+}
+
+func TestConnectFiltersShowButRecordEverything(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	path := filepath.Join(t.TempDir(), "f.wsrec.jsonl")
+	r := run(t, "apple\nbanana\ncherry\n", "connect", srv.URL(), "-o", "frames", "--grep", "an", "--from", "server", "--record", path)
+	r.expectCode(t, 0)
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "s2c text") || !strings.HasSuffix(lines[0], "banana") || !strings.Contains(lines[1], " end ") {
+		t.Fatalf("filtered output:\n%s", r.Stdout)
+	}
+	evs, _ := readRecording(t, path)
+	if k := kinds(evs); k["msg c2s"] != 3 || k["msg s2c"] != 3 {
+		t.Errorf("the recording was filtered too: %v", k)
 	}
 }
