@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"time"
 
@@ -130,7 +131,7 @@ func (r *Reader) Skipped() int { return r.skipped }
 
 // All returns the events as an iterator; it stops after the first error,
 // which it yields. Events are valid until the iteration continues.
-func (r *Reader) All() func(yield func(*inspect.Event, error) bool) {
+func (r *Reader) All() iter.Seq2[*inspect.Event, error] {
 	return func(yield func(*inspect.Event, error) bool) {
 		for {
 			e, err := r.Next()
