@@ -82,6 +82,7 @@ type Conn struct {
 	rdir  inspect.Direction // what we receive
 	wdir  inspect.Direction // what we send
 	seq   atomic.Uint64
+	lastT atomic.Int64 // the latest event time reported
 
 	// Read side, owned by Run.
 	dec    *inspect.Decoder
@@ -182,11 +183,24 @@ func (c *Conn) End() inspect.End { return c.end }
 
 func (c *Conn) since() time.Duration { return time.Since(c.start) }
 
-// emit reports e with e.T already set.
+// emit reports e. Its time never goes back: frames that came in one read
+// share that read's time, and what was sent while handling them was
+// stamped later, so a later one of them is reported no earlier than that.
 func (c *Conn) emit(e *inspect.Event) {
-	if c.cfg.OnEvent != nil {
-		c.cfg.OnEvent(e)
+	if c.cfg.OnEvent == nil {
+		return
 	}
+	for {
+		last := c.lastT.Load()
+		if int64(e.T) <= last {
+			e.T = time.Duration(last)
+			break
+		}
+		if c.lastT.CompareAndSwap(last, int64(e.T)) {
+			break
+		}
+	}
+	c.cfg.OnEvent(e)
 }
 
 // Run reads frames until the connection ends, then closes it, emits the
