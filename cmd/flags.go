@@ -146,7 +146,18 @@ func parseFilter(from, ops, grep string, conn int) (inspect.Filter, error) {
 // byteSize is a flag value like "64MiB", "1M", "4096".
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *byteSize) String() string {
+	n := int64(*b)
+	for _, u := range []struct {
+		shift  uint
+		suffix string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n != 0 && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
 func (b *byteSize) Type() string   { return "size" }
 
 func (b *byteSize) Set(s string) error {

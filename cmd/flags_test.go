@@ -114,8 +114,16 @@ func TestByteSizeFlagValue(t *testing.T) {
 	if err := b.Set("2KiB"); err != nil {
 		t.Fatal(err)
 	}
-	if b != 2048 || b.String() != "2048" || b.Type() != "size" {
+	if b != 2048 || b.String() != "2KiB" || b.Type() != "size" {
 		t.Errorf("after Set(2KiB): %d %q %q", b, b.String(), b.Type())
+	}
+	for n, want := range map[byteSize]string{0: "0", 1000: "1000", 64 << 20: "64MiB", 3 << 30: "3GiB", 1536: "1536"} {
+		if got := n.String(); got != want {
+			t.Errorf("String(%d) = %q, want %q", n, got, want)
+		}
+		if v, err := parseByteSize(want); err != nil || byteSize(v) != n {
+			t.Errorf("parseByteSize(%q) = %d, %v: String does not round-trip", want, v, err)
+		}
 	}
 	if err := b.Set("nope"); err == nil {
 		t.Error("Set(nope) succeeded")
