@@ -1,0 +1,160 @@
+package tui
+
+import (
+	"sort"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// connState is where a connection is in its life.
+type connState uint8
+
+const (
+	stateConnecting connState = iota
+	stateOpen
+	stateClosing // a close frame crossed
+	stateClosed  // the end event came
+)
+
+// maxPendingPings bounds the pings of one connection waiting for a pong.
+const maxPendingPings = 64
+
+// connInfo is what the status bar and the connection list know about one
+// connection, kept up to date as events arrive.
+type connInfo struct {
+	id     int
+	open   *inspect.Open
+	state  connState
+	end    *inspect.End
+	err    string   // the last error event
+	frames [3]int64 // by direction
+	bytes  [3]int64 // on the wire, headers included
+	rtt    time.Duration
+	hasRTT bool
+	pings  map[pingKey]time.Duration
+	frag   [3]bool // in a fragmented message, by direction
+	last   time.Duration
+}
+
+type pingKey struct {
+	dir     inspect.Direction
+	payload string
+}
+
+// conns tracks every connection seen.
+type conns struct {
+	byID  map[int]*connInfo
+	ids   []int // sorted
+	cache *connInfo
+}
+
+func (cs *conns) get(id int) *connInfo {
+	if c := cs.cache; c != nil && c.id == id {
+		return c
+	}
+	c := cs.byID[id]
+	if c == nil {
+		if cs.byID == nil {
+			cs.byID = map[int]*connInfo{}
+		}
+		c = &connInfo{id: id}
+		cs.byID[id] = c
+		i := sort.SearchInts(cs.ids, id)
+		cs.ids = append(cs.ids, 0)
+		copy(cs.ids[i+1:], cs.ids[i:])
+		cs.ids[i] = id
+	}
+	cs.cache = c
+	return c
+}
+
+// add updates the connection of e, and returns where a frame stands in a
+// fragmented message.
+func (c *connInfo) add(e *inspect.Event, r *row) {
+	c.last = e.T
+	switch e.Kind {
+	case inspect.KindOpen:
+		c.open = e.Open
+		if c.state < stateOpen {
+			c.state = stateOpen
+		}
+	case inspect.KindEnd:
+		c.state, c.end = stateClosed, e.End
+	case inspect.KindError:
+		c.err = e.Text
+	case inspect.KindFrame:
+		f := e.Frame
+		d := f.Dir & 3
+		c.frames[d]++
+		c.bytes[d] += int64(r.wireLen())
+		r.group = c.fragment(f)
+		switch f.Op {
+		case inspect.OpClose:
+			if c.state < stateClosing {
+				c.state = stateClosing
+			}
+		case inspect.OpPing:
+			if c.pings == nil {
+				c.pings = map[pingKey]time.Duration{}
+			}
+			if len(c.pings) < maxPendingPings {
+				c.pings[pingKey{f.Dir, string(f.Payload)}] = e.T
+			}
+		case inspect.OpPong:
+			k := pingKey{f.Dir.Reverse(), string(f.Payload)}
+			if t, ok := c.pings[k]; ok {
+				delete(c.pings, k)
+				c.rtt, c.hasRTT = e.T-t, true
+			}
+		}
+	}
+}
+
+// fragment says how f joins a fragmented message (RFC 6455 section 5.4):
+// a data frame without FIN opens one, continuations carry it on, the one
+// with FIN closes it; control frames may come in between.
+func (c *connInfo) fragment(f *inspect.Frame) groupMark {
+	d := f.Dir & 3
+	in := c.frag[d]
+	switch {
+	case f.Op.IsControl():
+		if in {
+			return groupInside
+		}
+	case f.Op == inspect.OpContinuation:
+		if !in {
+			return groupNone // a violation, marked as such
+		}
+		if f.Fin {
+			c.frag[d] = false
+			return groupLast
+		}
+		return groupMiddle
+	case f.Op.IsData():
+		if !f.Fin {
+			c.frag[d] = true
+			return groupFirst
+		}
+		c.frag[d] = false
+	}
+	return groupNone
+}
+
+// total sums the counters of every connection, for the "all" view.
+func (cs *conns) total() (frames, bytes [3]int64, open, closed int) {
+	for _, id := range cs.ids {
+		c := cs.byID[id]
+		for d := range frames {
+			frames[d] += c.frames[d]
+			bytes[d] += c.bytes[d]
+		}
+		switch c.state {
+		case stateOpen, stateClosing:
+			open++
+		case stateClosed:
+			closed++
+		}
+	}
+	return
+}

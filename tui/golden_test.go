@@ -1,0 +1,198 @@
+package tui
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+func TestMain(m *testing.M) {
+	// Golden screens are plain text: no colour, and no question to the
+	// terminal about its background.
+	lipgloss.SetColorProfile(termenv.Ascii)
+	lipgloss.SetHasDarkBackground(true)
+	os.Exit(m.Run())
+}
+
+// liveOpts is a connect session; fileOpts an inspect one.
+func liveOpts() Options {
+	return Options{
+		Title:     "ws://127.0.0.1:8080/echo",
+		Live:      true,
+		Recording: "session.wsrec.jsonl",
+		Send:      func(int, string) error { return nil },
+	}
+}
+
+func fileOpts() Options { return Options{Title: "session.wsrec.jsonl"} }
+
+// A screen is a model state reached from events and keys, run in a real
+// Bubble Tea program by teatest.
+type screen struct {
+	name   string
+	opts   Options
+	events []*inspect.Event
+	keys   []string // key names, or "type:text"
+}
+
+func screens() []screen {
+	all := demo().events
+	// The first half of the demo: still open, mid-traffic.
+	openOnly := newSession(1).open("ws://127.0.0.1:8080/echo", "chat", true)
+	openOnly.text(c2s, "hello").text(s2c, "hello")
+	openOnly.text(c2s, `{"op":"subscribe","channel":"ticker"}`)
+	openOnly.text(s2c, `{"type":"snapshot","channel":"ticker","data":{"BTC-USD":{"bid":"64123.5"}}}`)
+	openOnly.ping(c2s, "p1").pong(s2c, "p1")
+
+	// rowsTo selects the row whose index in the frame list is i.
+	rowsTo := func(i int) []string {
+		keys := []string{"g"}
+		for range i {
+			keys = append(keys, "j")
+		}
+		return keys
+	}
+	browse := func(keys ...string) []string { return append([]string{"esc"}, keys...) }
+
+	return []screen{
+		{name: "connecting", opts: liveOpts()},
+		{name: "live_list", opts: liveOpts(), events: openOnly.events},
+		{name: "detail_text", opts: fileOpts(), events: all, keys: rowsTo(3)},
+		{name: "detail_binary", opts: fileOpts(), events: all, keys: rowsTo(7)},
+		{name: "detail_fragmented", opts: fileOpts(), events: all, keys: rowsTo(8)},
+		{name: "detail_fragmented_message", opts: fileOpts(), events: all, keys: append([]string{"m"}, rowsTo(8)...)},
+		{name: "detail_compressed", opts: fileOpts(), events: all, keys: rowsTo(11)},
+		{name: "detail_compressed_hex", opts: fileOpts(), events: all, keys: append(rowsTo(11), "v", "v")},
+		{name: "detail_close", opts: fileOpts(), events: all, keys: rowsTo(12)},
+		{name: "detail_close_zoom", opts: fileOpts(), events: all, keys: append(rowsTo(12), "z")},
+		{name: "detail_text_zoom", opts: fileOpts(), events: all, keys: append(rowsTo(3), "z")},
+		{name: "detail_open", opts: fileOpts(), events: all, keys: rowsTo(0)},
+		{name: "filter_active", opts: liveOpts(), events: all, keys: browse("/", "type:ticker|hello", "enter", "d")},
+		{name: "filter_input", opts: fileOpts(), events: all, keys: []string{"o", "/", "type:sub"}},
+		{name: "help", opts: liveOpts(), events: all, keys: browse("?")},
+		{name: "help_scrolled", opts: liveOpts(), events: all, keys: browse("?", "pgdown")},
+		{name: "paused", opts: liveOpts(), events: openOnly.events, keys: browse("k", "k")},
+		{name: "listen", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients()},
+		{name: "connections", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients(), keys: browse("c", "j", "j")},
+	}
+}
+
+// twoClients is what listen sees of two clients, interleaved.
+func twoClients() []*inspect.Event {
+	a, b := newSession(1), newSession(2)
+	b.t = 700 * time.Microsecond
+	openServer := func(s *session, remote string) {
+		s.emit(&inspect.Event{T: s.tick(), Kind: inspect.KindOpen, Conn: s.conn, Open: &inspect.Open{
+			URL: "ws://127.0.0.1:8080", Role: inspect.RoleServer, Remote: remote, Local: "127.0.0.1:8080",
+			Request: inspect.Request{Method: "GET", Target: "/ws", Proto: "HTTP/1.1"},
+		}})
+	}
+	openServer(a, "127.0.0.1:50001")
+	openServer(b, "127.0.0.1:50002")
+	a.text(c2s, "from client one").text(s2c, "from client one")
+	b.text(c2s, "from client two").text(s2c, "from client two")
+	a.close(c2s, inspect.CloseGoingAway, "").close(s2c, inspect.CloseGoingAway, "").end(inspect.CloseGoingAway, "client")
+	b.text(c2s, strings.Repeat("x", 300))
+	var out []*inspect.Event
+	out = append(out, a.events...)
+	out = append(out, b.events...)
+	// Interleave by time, as the feed would deliver them.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].T < out[j-1].T; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func TestGolden(t *testing.T) {
+	for _, sc := range screens() {
+		for _, size := range [][2]int{{80, 24}, {120, 40}} {
+			t.Run(fmt.Sprintf("%s/%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				t.Parallel()
+				view := runScreen(t, sc, size[0], size[1])
+				checkScreen(t, view, size[0], size[1])
+				teatest.RequireEqualOutput(t, []byte(view))
+			})
+		}
+	}
+}
+
+// runScreen plays a screen in a Bubble Tea program and returns the last
+// view of the final model.
+func runScreen(t *testing.T, sc screen, w, h int) string {
+	t.Helper()
+	m := New(sc.opts, nil)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+	if sc.events != nil {
+		tm.Send(batchMsg{events: sc.events})
+	}
+	for _, k := range sc.keys {
+		if s, ok := strings.CutPrefix(k, "type:"); ok {
+			for _, r := range s {
+				tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+			}
+			continue
+		}
+		tm.Send(keyMsg(k))
+	}
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	return final.View()
+}
+
+// checkScreen asserts the layout holds: h lines, none wider than w.
+func checkScreen(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Errorf("%d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := lipgloss.Width(l); n != w {
+			t.Errorf("line %d is %d columns, want %d: %q", i, n, w, l)
+		}
+	}
+}
+
+// TestGoldenFromChannel runs the whole path: a Feed filled from another
+// goroutine, batches read by the model's command, a real program.
+func TestGoldenFromChannel(t *testing.T) {
+	f := NewFeed(0)
+	go func() {
+		for _, e := range demo().events {
+			f.Add(e)
+		}
+		f.Close()
+	}()
+	tm := teatest.NewTestModel(t, New(fileOpts(), f.Events()), teatest.WithInitialTermSize(80, 24))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return bytes.Contains(b, []byte("clean"))
+	}, teatest.WithDuration(5*time.Second))
+	tm.Send(keyMsg("q"))
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
+	if final.Result().Quit != QuitKey {
+		t.Errorf("quit = %v, want %v", final.Result().Quit, QuitKey)
+	}
+	if !final.srcDone {
+		t.Error("the source is not seen as done")
+	}
+	if got, want := final.store.len(), len(demo().events); got != want {
+		t.Errorf("%d rows kept, want %d", got, want)
+	}
+	view := final.View()
+	checkScreen(t, view, 80, 24)
+	teatest.RequireEqualOutput(t, []byte(view))
+}
