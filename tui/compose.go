@@ -53,15 +53,19 @@ func newComposer(opts *Options, st *Styles, keys *KeyMap) (composer, error) {
 // rows is the height the send box wants.
 func (c *composer) rows() int { return min(max(c.ta.LineCount(), 1), maxSendRows) }
 
-// remember adds a sent line to the history.
-func (c *composer) remember(line string) {
-	if n := len(c.history); n == 0 || c.history[n-1] != line {
-		c.history = append(c.history, line)
-		if len(c.history) > historyLimit {
-			c.history = c.history[len(c.history)-historyLimit:]
-		}
-	}
+// remember adds a sent line to the history, and reports whether it is
+// new (a repeat of the last entry is kept once).
+func (c *composer) remember(line string) bool {
 	c.pos, c.draft = len(c.history), ""
+	if n := len(c.history); n > 0 && c.history[n-1] == line {
+		return false
+	}
+	c.history = append(c.history, line)
+	if len(c.history) > historyLimit {
+		c.history = c.history[len(c.history)-historyLimit:]
+	}
+	c.pos = len(c.history)
+	return true
 }
 
 // older shows the previous history entry.
@@ -209,11 +213,11 @@ func (m *Model) submit() tea.Cmd {
 	if strings.TrimSpace(line) == "" {
 		return nil
 	}
-	c.remember(line)
+	fresh := c.remember(line)
 	c.ta.Reset()
 	m.layoutIfSendGrew()
 	name, arg, local := localCommand(line)
-	m.sendQueue = append(m.sendQueue, sendJob{line: line, conn: m.conn, send: !local})
+	m.sendQueue = append(m.sendQueue, sendJob{line: line, conn: m.conn, send: !local, history: fresh})
 	cmd := m.nextSend()
 	if !local {
 		return cmd
@@ -237,9 +241,10 @@ func (m *Model) submit() tea.Cmd {
 // sendJob is one line of the send box on its way out: written to the
 // history file, then (unless the TUI ran it) handed to Options.Send.
 type sendJob struct {
-	line string
-	conn int
-	send bool
+	line    string
+	conn    int
+	send    bool
+	history bool
 }
 
 // nextSend starts the oldest waiting job unless one is running: lines
@@ -255,7 +260,7 @@ func (m *Model) nextSend() tea.Cmd {
 	file, send := m.compose.file, m.opts.Send
 	return func() tea.Msg {
 		var herr error
-		if file != "" {
+		if file != "" && j.history {
 			herr = appendHistory(file, j.line)
 		}
 		var err error

@@ -179,16 +179,6 @@ func demo() *session {
 	return s
 }
 
-// feed returns a closed channel holding events as one batch.
-func feed(events []*inspect.Event) <-chan []*inspect.Event {
-	ch := make(chan []*inspect.Event, 1)
-	if len(events) > 0 {
-		ch <- events
-	}
-	close(ch)
-	return ch
-}
-
 // newModel returns a model of opts at w×h that has taken in events.
 func newModel(t testing.TB, opts Options, w, h int, events []*inspect.Event) *Model {
 	t.Helper()

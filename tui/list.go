@@ -161,8 +161,9 @@ func (m *Model) columns() columns {
 	return c
 }
 
-// listHeader is the line above the rows: column titles, then counts and
-// notices as far as they fit.
+// listHeader is the line above the rows: column titles, then as many
+// notes as fit, most important first: paused, hidden by the filter,
+// dropped for the scrollback, the count of rows.
 func (m *Model) listHeader() string {
 	c := m.columns()
 	var b strings.Builder
@@ -185,50 +186,59 @@ func (m *Model) listHeader() string {
 		b.WriteString(" ")
 	}
 	b.WriteString(padLeft("len", colLen))
-	b.WriteString(" payload")
 	left := b.String()
 
-	what := "frames"
+	what := " frames"
 	if m.mode == modeMessages {
-		what = "messages"
+		what = " messages"
 	}
-	var notes []string
+	// Each note in a long and a short form.
+	var notes [][2]string
 	if !m.list.follow {
 		s := "paused"
 		if m.list.unseen > 0 {
-			s += ", " + commas(m.list.unseen) + " new"
+			s += " +" + commas(m.list.unseen)
 		}
-		notes = append(notes, s+" (G follows)")
+		notes = append(notes, [2]string{s + " (G follows)", s})
 	}
 	if hidden := m.list.inMode - len(m.list.ids); hidden > 0 {
-		notes = append(notes, commas(hidden)+" hidden")
+		notes = append(notes, [2]string{commas(hidden) + " hidden by filter", commas(hidden) + " hidden"})
 	}
 	if m.dropped > 0 {
 		s := commas(m.dropped) + " dropped"
+		long := s + " by scrollback"
 		if m.opts.Recording != "" {
-			s += " (in recording)"
+			long = s + ", in recording"
 		}
-		notes = append(notes, s)
+		notes = append(notes, [2]string{long, s})
 	}
-	count := commas(len(m.list.ids)) + " " + what
+	notes = append(notes, [2]string{commas(len(m.list.ids)) + what, commas(len(m.list.ids))})
 	room := m.width - ansi.StringWidth(left) - 2
-	right := count
-	for i := len(notes); i >= 0; i-- {
-		s := strings.Join(append(append([]string(nil), notes[:i]...), count), " · ")
-		if ansi.StringWidth(s) <= room {
-			right = s
-			break
+	var parts []string
+	used := 0
+	for _, n := range notes {
+		for _, s := range n {
+			w := ansi.StringWidth(s)
+			if len(parts) > 0 {
+				w += 3
+			}
+			if used+w <= room {
+				parts = append(parts, s)
+				used += w
+				break
+			}
 		}
 	}
-	if ansi.StringWidth(right) > room {
-		return m.st.Header.Render(truncate(left, m.width))
+	right := strings.Join(parts, " · ")
+	if m.width-ansi.StringWidth(left)-used >= len(" payload")+1 {
+		left += " payload"
 	}
-	gap := m.width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	gap := max(0, m.width-ansi.StringWidth(left)-ansi.StringWidth(right))
 	st := m.st.Header
-	if !m.list.follow || m.dropped > 0 {
-		return st.Render(left+strings.Repeat(" ", gap)) + m.st.Notice.Render(right)
+	if !m.list.follow || m.dropped > 0 || m.list.inMode > len(m.list.ids) {
+		return st.Render(fit(left+strings.Repeat(" ", gap), m.width-ansi.StringWidth(right))) + m.st.Notice.Render(right)
 	}
-	return st.Render(left + strings.Repeat(" ", gap) + right)
+	return st.Render(fit(left+strings.Repeat(" ", gap)+right, m.width))
 }
 
 // listView draws the visible rows, lay.listRows lines.

@@ -140,21 +140,25 @@ func (r *row) setFrame(f *inspect.Frame) {
 	if f.Masked {
 		r.flags |= flagMasked
 	}
-	var m rowMore
+	raw := f.Raw
+	if len(raw) > 0 && sameHeader(raw, f.Header) {
+		raw = nil
+	}
+	if len(f.Violations) > 0 {
+		r.flags |= flagViolation
+	}
+	if f.Close == nil && len(f.Violations) == 0 && raw == nil {
+		return // the common case: nothing more to keep
+	}
+	m := &rowMore{raw: raw}
 	if f.Close != nil {
 		c := *f.Close
 		m.close = &c
 	}
 	if len(f.Violations) > 0 {
-		r.flags |= flagViolation
 		m.violations = f.Violations
 	}
-	if len(f.Raw) > 0 && !sameHeader(f.Raw, f.Header) {
-		m.raw = f.Raw
-	}
-	if m.close != nil || m.violations != nil || m.raw != nil {
-		r.more = &m
-	}
+	r.more = m
 }
 
 // sameHeader reports whether raw is what AppendHeader writes for h, so

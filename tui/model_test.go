@@ -1,0 +1,880 @@
+package tui
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
+)
+
+// sender records what the send box hands to the command layer.
+type sender struct {
+	mu    sync.Mutex
+	lines []string
+	conns []int
+	err   error
+}
+
+func (s *sender) send(conn int, line string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lines = append(s.lines, line)
+	s.conns = append(s.conns, conn)
+	return s.err
+}
+
+func (s *sender) got() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.lines)
+}
+
+func liveModel(t *testing.T, s *sender, events []*inspect.Event) *Model {
+	t.Helper()
+	opts := liveOpts()
+	opts.Send = s.send
+	return newModel(t, opts, 80, 24, events)
+}
+
+// enter presses enter and runs what it starts, as the program would.
+func enter(m *Model) bool { return run(m, press(m, "enter")) }
+
+func TestSend(t *testing.T) {
+	s := &sender{}
+	m := liveModel(t, s, demo().events)
+	if m.focus != focusSend {
+		t.Fatalf("focus = %v, want the send box in a live session", m.focus)
+	}
+	typeText(m, "hello there")
+	if quit := enter(m); quit {
+		t.Fatal("enter quit")
+	}
+	typeText(m, "/ping x")
+	enter(m)
+	typeText(m, "//text")
+	enter(m)
+	if want := []string{"hello there", "/ping x", "//text"}; !slices.Equal(s.got(), want) {
+		t.Errorf("sent %q, want %q", s.got(), want)
+	}
+	if v := m.compose.ta.Value(); v != "" {
+		t.Errorf("send box holds %q after sending", v)
+	}
+	// An empty line is not sent.
+	enter(m)
+	typeText(m, "   ")
+	enter(m)
+	if len(s.got()) != 3 {
+		t.Errorf("blank lines were sent: %q", s.got())
+	}
+}
+
+func TestSendError(t *testing.T) {
+	s := &sender{err: errors.New("not connected yet")}
+	m := liveModel(t, s, nil)
+	typeText(m, "hi")
+	enter(m)
+	if !m.noticeErr || !strings.Contains(m.notice, "not connected yet") {
+		t.Errorf("notice = %q (error %v), want the send error", m.notice, m.noticeErr)
+	}
+	if !strings.Contains(m.View(), "not connected yet") {
+		t.Error("the error is not on screen")
+	}
+}
+
+// TestSendOrder: lines go out one at a time, in order, and the update loop
+// does not wait for them.
+func TestSendOrder(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var got []string
+	opts := liveOpts()
+	opts.Send = func(_ int, line string) error {
+		<-release
+		mu.Lock()
+		got = append(got, line)
+		mu.Unlock()
+		return nil
+	}
+	m := newModel(t, opts, 80, 24, nil)
+	typeText(m, "one")
+	first := press(m, "enter")
+	typeText(m, "two")
+	if cmd := press(m, "enter"); cmd != nil {
+		t.Error("a second send started while the first is in flight")
+	}
+	if len(m.sendQueue) != 1 || !m.sending {
+		t.Fatalf("queue %d, sending %v", len(m.sendQueue), m.sending)
+	}
+	close(release)
+	run(m, first) // runs "one", whose result starts "two"
+	if want := []string{"one", "two"}; !slices.Equal(got, want) {
+		t.Errorf("sent %q, want %q", got, want)
+	}
+	if m.sending || len(m.sendQueue) != 0 {
+		t.Error("queue not drained")
+	}
+}
+
+func TestSendToSelectedConnection(t *testing.T) {
+	s := &sender{}
+	m := liveModel(t, s, twoClients())
+	press(m, "esc", "]", "]", "i")
+	typeText(m, "hi two")
+	enter(m)
+	if len(s.conns) != 1 || s.conns[0] != 2 {
+		t.Errorf("sent to %v, want connection 2", s.conns)
+	}
+}
+
+func TestHistory(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state", "wscope", "history")
+	s := &sender{}
+	opts := liveOpts()
+	opts.Send, opts.HistoryFile = s.send, file
+	m := newModel(t, opts, 80, 24, nil)
+	for _, l := range []string{"first", "second", "second", "multi\nline"} {
+		m.compose.ta.SetValue(l)
+		enter(m)
+	}
+	typeText(m, "draft")
+	value := func() string { return m.compose.ta.Value() }
+	press(m, "up")
+	if value() != "multi\nline" {
+		t.Fatalf("up shows %q", value())
+	}
+	press(m, "up") // the cursor is on the last line of the entry: it moves up
+	press(m, "up")
+	if value() != "second" {
+		t.Fatalf("up up shows %q, want second (duplicates kept once)", value())
+	}
+	press(m, "up", "up")
+	if value() != "first" {
+		t.Fatalf("shows %q at the oldest entry", value())
+	}
+	press(m, "down")
+	if value() != "second" {
+		t.Fatalf("down shows %q", value())
+	}
+	press(m, "down", "down", "down")
+	if value() != "draft" {
+		t.Fatalf("down past the newest shows %q, want the draft", value())
+	}
+
+	// Kept across runs, private to the user.
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("history file mode %v, want 0600", fi.Mode().Perm())
+	}
+	m2 := newModel(t, opts, 80, 24, nil)
+	if want := []string{"first", "second", "multi\nline"}; !slices.Equal(m2.compose.history, want) {
+		t.Errorf("history read back %q, want %q", m2.compose.history, want)
+	}
+	press(m2, "up")
+	if v := m2.compose.ta.Value(); v != "multi\nline" {
+		t.Errorf("up in a new run shows %q", v)
+	}
+}
+
+func TestHistoryFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "history")
+	for _, l := range []string{"plain", `"quoted"`, "two\nlines", "cr\r"} {
+		if err := appendHistory(file, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := loadHistory(file, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"plain", `"quoted"`, "two\nlines", "cr\r"}; !slices.Equal(h, want) {
+		t.Errorf("read %q, want %q", h, want)
+	}
+	// Past twice the limit the file is cut to the newest entries.
+	for i := range 25 {
+		appendHistory(file, strings.Repeat("x", i+1))
+	}
+	h, _ = loadHistory(file, 10)
+	if len(h) != 10 || h[9] != strings.Repeat("x", 25) {
+		t.Fatalf("read %d entries ending %q", len(h), h[len(h)-1])
+	}
+	b, _ := os.ReadFile(file)
+	if n := strings.Count(string(b), "\n"); n != 10 {
+		t.Errorf("file has %d lines after the cut, want 10", n)
+	}
+	if h, err := loadHistory(filepath.Join(t.TempDir(), "none"), 10); err != nil || h != nil {
+		t.Errorf("missing file: %q, %v", h, err)
+	}
+}
+
+func TestMultiLine(t *testing.T) {
+	s := &sender{}
+	m := liveModel(t, s, nil)
+	typeText(m, "a")
+	press(m, "alt+enter")
+	typeText(m, "b")
+	press(m, "ctrl+j")
+	typeText(m, "c")
+	if v := m.compose.ta.Value(); v != "a\nb\nc" {
+		t.Fatalf("value %q", v)
+	}
+	if m.lay.sendRows != 3 {
+		t.Errorf("send box is %d rows, want 3", m.lay.sendRows)
+	}
+	checkScreen(t, m.View(), 80, 24)
+	enter(m)
+	if want := []string{"a\nb\nc"}; !slices.Equal(s.got(), want) {
+		t.Errorf("sent %q, want %q", s.got(), want)
+	}
+	if m.lay.sendRows != 1 {
+		t.Errorf("send box is %d rows after sending, want 1", m.lay.sendRows)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	m := liveModel(t, &sender{}, nil)
+	value := func() string { return m.compose.ta.Value() }
+
+	typeText(m, "/cl")
+	press(m, "tab")
+	if value() != "/close " {
+		t.Errorf("/cl completes to %q", value())
+	}
+	if !strings.Contains(m.notice, "[code [reason]]") {
+		t.Errorf("notice %q does not give the usage", m.notice)
+	}
+
+	m.compose.ta.SetValue("/p")
+	press(m, "tab")
+	if value() != "/p" || !strings.Contains(m.notice, "/ping") || !strings.Contains(m.notice, "/pong") {
+		t.Errorf("/p: value %q, notice %q", value(), m.notice)
+	}
+	m.compose.ta.SetValue("/fr")
+	press(m, "tab")
+	if value() != "/fra" || !strings.Contains(m.notice, "/fragment  /frame") {
+		t.Errorf("/fr: value %q, notice %q", value(), m.notice)
+	}
+	m.compose.ta.SetValue("/fra")
+	press(m, "tab")
+	if value() != "/fra" {
+		t.Errorf("/fra: %q", value())
+	}
+	m.compose.ta.SetValue("/sa")
+	press(m, "tab")
+	if value() != "/save " {
+		t.Errorf("local commands complete too: /sa gives %q", value())
+	}
+	m.compose.ta.SetValue("/zz")
+	press(m, "tab")
+	if !m.noticeErr {
+		t.Error("no error for an unknown command")
+	}
+	// Not a command name: tab moves on.
+	m.compose.ta.SetValue("hello")
+	press(m, "tab")
+	if m.focus != focusList {
+		t.Errorf("tab on text: focus %v, want the list", m.focus)
+	}
+}
+
+func TestLocalCommands(t *testing.T) {
+	s := &sender{}
+	m := liveModel(t, s, demo().events)
+	typeText(m, "/help")
+	enter(m)
+	if m.overlay != overlayHelp {
+		t.Error("/help does not show help")
+	}
+	press(m, "esc")
+	if m.overlay != overlayNone {
+		t.Error("esc does not close help")
+	}
+	typeText(m, "/save")
+	enter(m)
+	if !m.noticeErr || !strings.Contains(m.notice, "/save FILE") {
+		t.Errorf("/save without a file: %q", m.notice)
+	}
+	m.setFocus(focusSend)
+	typeText(m, "/quit")
+	if !enter(m) || m.quit != QuitKey {
+		t.Errorf("/quit: quit %v", m.quit)
+	}
+	if len(s.got()) != 0 {
+		t.Errorf("local commands reached the sender: %q", s.got())
+	}
+}
+
+func TestSave(t *testing.T) {
+	dir := t.TempDir()
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	press(m, "d") // c2s only
+	path := filepath.Join(dir, "out.wsrec.jsonl")
+	run(m, m.saveCmd(path))
+	if m.noticeErr {
+		t.Fatal(m.notice)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := record.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for e, err := range r.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch e.Kind {
+		case inspect.KindFrame:
+			if e.Frame.Dir != c2s {
+				t.Errorf("saved a %s frame with the c2s filter on", e.Frame.Dir)
+			}
+		case inspect.KindMsg:
+			if e.Msg.Dir != c2s {
+				t.Errorf("saved a %s message", e.Msg.Dir)
+			}
+		case inspect.KindOpen:
+			for _, h := range e.Open.Request.Headers {
+				if h.Name == "Authorization" && h.Value != inspect.Redacted {
+					t.Errorf("Authorization saved as %q", h.Value)
+				}
+			}
+		}
+		kinds = append(kinds, e.Kind.String())
+	}
+	// open, the 7 c2s frames, the 3 messages they make, end.
+	if got := strings.Join(kinds, " "); got != "open frame msg frame msg frame frame frame frame msg frame end" {
+		t.Errorf("saved %s", got)
+	}
+	if !strings.Contains(m.notice, "saved 12 events") {
+		t.Errorf("notice %q", m.notice)
+	}
+	// It never overwrites.
+	run(m, m.saveCmd(path))
+	if !m.noticeErr || !strings.Contains(m.notice, "exists") {
+		t.Errorf("saving over a file: %q", m.notice)
+	}
+	// A save function from the command layer replaces the writer.
+	var n int
+	opts := fileOpts()
+	opts.Save = func(_ string, events []*inspect.Event) error { n = len(events); return nil }
+	m2 := newModel(t, opts, 80, 24, demo().events)
+	run(m2, m2.saveCmd("x"))
+	if n != len(demo().events) {
+		t.Errorf("Save got %d events, want %d", n, len(demo().events))
+	}
+}
+
+func TestFilter(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	all := len(m.list.ids)
+	press(m, "/")
+	if !m.filterOn {
+		t.Fatal("/ does not open the filter")
+	}
+	typeText(m, "hel+o")
+	if len(m.list.ids) != all {
+		t.Error("the filter applies before enter")
+	}
+	press(m, "enter")
+	if m.filterOn {
+		t.Error("enter leaves the filter open")
+	}
+	if len(m.list.ids) != 2 || m.list.inMode-len(m.list.ids) != all-2 {
+		t.Errorf("%d rows shown, %d hidden", len(m.list.ids), m.list.inMode-len(m.list.ids))
+	}
+	if !strings.Contains(m.View(), "hidden") || !strings.Contains(m.View(), "/hel+o/") {
+		t.Error("the screen does not say rows are hidden by /hel+o/")
+	}
+	// A bad regex is reported and the input stays open.
+	press(m, "/", "backspace", "backspace", "backspace", "backspace", "backspace")
+	typeText(m, "(")
+	press(m, "enter")
+	if !m.filterOn || !m.noticeErr {
+		t.Errorf("bad regex: open %v, error %v %q", m.filterOn, m.noticeErr, m.notice)
+	}
+	press(m, "esc")
+	if m.filterOn || m.regex != "hel+o" {
+		t.Errorf("esc: open %v, regex %q (want the old one kept)", m.filterOn, m.regex)
+	}
+	press(m, "x")
+	if len(m.list.ids) != all || m.regex != "" {
+		t.Errorf("x: %d rows, regex %q", len(m.list.ids), m.regex)
+	}
+	// In the send box, / is text.
+	l := liveModel(t, &sender{}, demo().events)
+	press(l, "/")
+	if l.filterOn || l.compose.ta.Value() != "/" {
+		t.Error("/ in the send box opened the filter")
+	}
+}
+
+func TestToggles(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	dirs := func() (c, s int) {
+		for _, id := range m.list.ids {
+			switch m.store.at(id).dir {
+			case c2s:
+				c++
+			case s2c:
+				s++
+			}
+		}
+		return
+	}
+	press(m, "d")
+	if c, s := dirs(); c != 7 || s != 0 {
+		t.Errorf("d: %d c2s, %d s2c rows", c, s)
+	}
+	press(m, "d")
+	if c, s := dirs(); c != 0 || s != 6 {
+		t.Errorf("d d: %d c2s, %d s2c rows", c, s)
+	}
+	press(m, "d")
+	if c, s := dirs(); c != 7 || s != 6 {
+		t.Errorf("d d d: %d c2s, %d s2c rows", c, s)
+	}
+	ops := func() map[inspect.OpCode]int {
+		n := map[inspect.OpCode]int{}
+		for _, id := range m.list.ids {
+			n[m.store.at(id).op]++
+		}
+		return n
+	}
+	press(m, "o")
+	if n := ops(); n[inspect.OpPing] != 0 || n[inspect.OpClose] != 0 || n[inspect.OpText] == 0 || n[inspect.OpContinuation] != 2 {
+		t.Errorf("o (data): %v", n)
+	}
+	press(m, "o")
+	if n := ops(); n[inspect.OpText] != 0 || n[inspect.OpPing] != 1 || n[inspect.OpClose] != 2 {
+		t.Errorf("o o (control): %v", n)
+	}
+	press(m, "o")
+	if len(m.list.ids) != m.list.inMode {
+		t.Error("o o o does not show everything")
+	}
+
+	// m: one row per message; control frames stay.
+	press(m, "m")
+	if m.mode != modeMessages {
+		t.Fatal("m does not switch to messages")
+	}
+	var kinds []string
+	for _, id := range m.list.ids {
+		r := m.store.at(id)
+		kinds = append(kinds, r.kind.String()+":"+r.op.String())
+	}
+	want := "open:cont msg:text msg:text msg:text msg:text frame:ping frame:pong msg:binary msg:text msg:text frame:close frame:close end:cont"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("message rows:\n got %s\nwant %s", got, want)
+	}
+	press(m, "m")
+	if m.mode != modeFrames || len(m.list.ids) != 15 {
+		t.Errorf("m m: mode %v, %d rows", m.mode, len(m.list.ids))
+	}
+}
+
+func TestFollowAndPause(t *testing.T) {
+	s := newSession(1).open("ws://x", "", false)
+	for range 50 {
+		s.text(s2c, "tick")
+	}
+	m := newModel(t, fileOpts(), 80, 24, s.events)
+	last := func() int { return len(m.list.ids) - 1 }
+	if !m.list.follow || m.list.sel != last() {
+		t.Fatalf("follow %v, sel %d of %d", m.list.follow, m.list.sel, last())
+	}
+	press(m, "k")
+	if m.list.follow || m.list.sel != last()-1 {
+		t.Fatalf("k: follow %v, sel %d", m.list.follow, m.list.sel)
+	}
+	sel := m.list.selected()
+	more := newSession(1)
+	more.t, more.seq = s.t, s.seq
+	for range 5 {
+		more.text(s2c, "new")
+	}
+	m.Update(batchMsg{events: more.events})
+	if m.list.selected() != sel {
+		t.Error("the selection moved while paused")
+	}
+	if m.list.unseen != 5 || !strings.Contains(m.View(), "paused +5") {
+		t.Errorf("unseen %d; header %q", m.list.unseen, m.listHeader())
+	}
+	press(m, "G")
+	if !m.list.follow || m.list.sel != last() || m.list.unseen != 0 {
+		t.Errorf("G: follow %v, sel %d of %d", m.list.follow, m.list.sel, last())
+	}
+	press(m, "f")
+	if m.list.follow {
+		t.Error("f does not pause")
+	}
+	press(m, "f")
+	if !m.list.follow || m.list.sel != last() {
+		t.Error("f does not resume")
+	}
+	// Reaching the last row resumes following.
+	press(m, "k", "k", "j", "j")
+	if !m.list.follow {
+		t.Error("j to the last row does not resume following")
+	}
+}
+
+func TestSelection(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	n := len(m.list.ids)
+	check := func(keys string, want int) {
+		t.Helper()
+		press(m, strings.Fields(keys)...)
+		if m.list.sel != want {
+			t.Errorf("after %s: sel %d, want %d", keys, m.list.sel, want)
+		}
+		if m.list.sel < m.list.top || m.list.sel >= m.list.top+m.list.rows {
+			t.Errorf("after %s: sel %d outside the rows drawn from %d", keys, m.list.sel, m.list.top)
+		}
+		if id, _ := m.selectedRow(); m.detail.id != id {
+			t.Errorf("after %s: detail shows %d, want %d", keys, m.detail.id, id)
+		}
+	}
+	check("g", 0)
+	check("j j", 2)
+	check("down", 3)
+	check("up k", 1)
+	check("k k k", 0)
+	check("pgdown", m.list.rows-1)
+	check("pgup", 0)
+	check("end", n-1)
+	check("home", 0)
+	check("space", m.list.rows-1)
+	check("G", n-1)
+	check("j", n-1)
+}
+
+func TestPanes(t *testing.T) {
+	m := liveModel(t, &sender{}, demo().events)
+	steps := []struct {
+		key  string
+		want focus
+	}{
+		{"esc", focusList}, {"tab", focusDetail}, {"tab", focusSend}, {"tab", focusList},
+		{"i", focusSend}, {"esc", focusList}, {"tab", focusDetail}, {"esc", focusList},
+	}
+	for _, s := range steps {
+		press(m, s.key)
+		if m.focus != s.want {
+			t.Fatalf("%s: focus %v, want %v", s.key, m.focus, s.want)
+		}
+		if m.compose.ta.Focused() != (s.want == focusSend) {
+			t.Fatalf("%s: send box focused %v", s.key, m.compose.ta.Focused())
+		}
+	}
+	// Without a send box, tab cycles list and detail only.
+	f := newModel(t, fileOpts(), 80, 24, demo().events)
+	press(f, "tab", "tab")
+	if f.focus != focusList {
+		t.Errorf("inspect: tab tab gives %v", f.focus)
+	}
+	press(f, "i")
+	if f.focus != focusList {
+		t.Error("i focused a send box that does not exist")
+	}
+	// Keys scroll the pane with the focus.
+	press(f, "g", "j", "j", "j", "tab")
+	sel := f.list.sel
+	press(f, "j", "j")
+	if f.list.sel != sel || f.detail.off != 2 {
+		t.Errorf("j in the detail: list sel %d (was %d), detail off %d", f.list.sel, sel, f.detail.off)
+	}
+	press(f, "G")
+	if f.detail.off != f.detail.total()-f.detail.height {
+		t.Errorf("G in the detail: off %d of %d", f.detail.off, f.detail.total())
+	}
+	press(f, "g")
+	if f.detail.off != 0 {
+		t.Error("g in the detail")
+	}
+	press(f, "z")
+	if !f.zoom || f.lay.detailRows <= f.lay.listRows {
+		t.Errorf("z: detail %d rows, list %d", f.lay.detailRows, f.lay.listRows)
+	}
+	checkScreen(t, f.View(), 80, 24)
+}
+
+func TestPayloadView(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	press(m, "g", "j", "j", "j") // the JSON text frame
+	if m.detail.shown != viewJSON {
+		t.Fatalf("auto view of JSON is %v", m.detail.shown)
+	}
+	for _, want := range []payloadView{viewHex, viewText, viewJSON, viewHex} {
+		press(m, "v")
+		if m.detail.shown != want || m.detail.want != want {
+			t.Errorf("v: shown %v, want %v", m.detail.shown, want)
+		}
+	}
+	if _, ok := m.detail.body.(hexLines); !ok {
+		t.Errorf("hex body is %T", m.detail.body)
+	}
+	// The choice stays for the next rows; JSON falls back to text.
+	press(m, "v", "v", "j", "j")
+	if m.detail.want != viewJSON || m.detail.shown != viewText || !strings.Contains(strings.Join(m.detail.head, "\n"), "not JSON") {
+		t.Errorf("json on a non-JSON payload: want %v shown %v", m.detail.want, m.detail.shown)
+	}
+}
+
+func TestQuit(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	if !run(m, press(m, "q")) || m.Result().Quit != QuitKey || m.Result().Quit.CloseCode() != inspect.CloseNormal {
+		t.Errorf("q: %v", m.Result())
+	}
+	l := liveModel(t, &sender{}, nil)
+	if run(l, press(l, "q")) {
+		t.Error("q in the send box quits")
+	}
+	if l.compose.ta.Value() != "q" {
+		t.Error("q in the send box is not typed")
+	}
+	if !run(l, press(l, "ctrl+c")) || l.Result().Quit != QuitInterrupt || l.Result().Quit.CloseCode() != inspect.CloseGoingAway {
+		t.Errorf("ctrl+c: %v", l.Result())
+	}
+	// Overlays close with q instead of quitting.
+	h := newModel(t, fileOpts(), 80, 24, nil)
+	press(h, "?")
+	if run(h, press(h, "q")) || h.overlay != overlayNone {
+		t.Error("q in help")
+	}
+}
+
+func TestConnections(t *testing.T) {
+	m := newModel(t, Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true}, 80, 24, twoClients())
+	if !m.multi || !strings.Contains(m.listHeader(), "conn") {
+		t.Fatal("no connection column")
+	}
+	conns := func() []int32 {
+		var ids []int32
+		for _, id := range m.list.ids {
+			if c := m.store.at(id).conn; !slices.Contains(ids, c) {
+				ids = append(ids, c)
+			}
+		}
+		return ids
+	}
+	press(m, "]")
+	if m.conn != 1 || !slices.Equal(conns(), []int32{1}) {
+		t.Errorf("]: conn %d, rows of %v", m.conn, conns())
+	}
+	press(m, "]")
+	if m.conn != 2 || !slices.Equal(conns(), []int32{2}) {
+		t.Errorf("] ]: conn %d, rows of %v", m.conn, conns())
+	}
+	if !strings.Contains(m.View(), "conn #2") {
+		t.Error("status bar does not name the connection")
+	}
+	press(m, "]")
+	if m.conn != 0 || len(conns()) != 2 {
+		t.Errorf("] ] ]: back to all: conn %d", m.conn)
+	}
+	press(m, "[")
+	if m.conn != 2 {
+		t.Errorf("[: conn %d", m.conn)
+	}
+	press(m, "c")
+	if m.overlay != overlayConns || m.connSel != 2 {
+		t.Fatalf("c: overlay %v sel %d", m.overlay, m.connSel)
+	}
+	press(m, "k", "enter")
+	if m.overlay != overlayNone || m.conn != 1 {
+		t.Errorf("k enter: overlay %v conn %d", m.overlay, m.conn)
+	}
+	press(m, "c", "k", "enter")
+	if m.conn != 0 {
+		t.Errorf("choosing all: conn %d", m.conn)
+	}
+	press(m, "c", "esc")
+	if m.overlay != overlayNone {
+		t.Error("esc does not close the list")
+	}
+	// One connection, then a second: the id column appears.
+	one := newModel(t, fileOpts(), 80, 24, demo().events)
+	if one.multi {
+		t.Error("multi with one connection")
+	}
+	one.Update(batchMsg{events: newSession(2).open("ws://y", "", false).events})
+	if !one.multi {
+		t.Error("a second connection does not show ids")
+	}
+}
+
+func TestMouse(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	wheel := func(b tea.MouseButton, y int) {
+		m.Update(tea.MouseMsg{X: 10, Y: y, Button: b, Action: tea.MouseActionPress})
+	}
+	last := len(m.list.ids) - 1
+	wheel(tea.MouseButtonWheelUp, m.lay.listTop+1)
+	if m.list.follow || m.list.sel != last-3 {
+		t.Errorf("wheel up: follow %v sel %d", m.list.follow, m.list.sel)
+	}
+	wheel(tea.MouseButtonWheelDown, m.lay.listTop+1)
+	if !m.list.follow {
+		t.Error("wheel down to the end does not follow")
+	}
+	m.Update(tea.MouseMsg{X: 10, Y: m.lay.listTop + 2, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if m.list.sel != m.list.top+2 || m.list.follow {
+		t.Errorf("click: sel %d, top %d", m.list.sel, m.list.top)
+	}
+	m.Update(tea.MouseMsg{X: 10, Y: m.lay.detailTop + 1, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if m.focus != focusDetail {
+		t.Error("a click in the detail does not focus it")
+	}
+	wheel(tea.MouseButtonWheelDown, m.lay.detailTop+1)
+	if m.detail.off != 3 {
+		t.Errorf("wheel in the detail: off %d", m.detail.off)
+	}
+}
+
+func TestResize(t *testing.T) {
+	m := liveModel(t, &sender{}, demo().events)
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 15}, {40, 10}, {20, 6}, {200, 60}, {80, 24}} {
+		m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		checkScreen(t, m.View(), size[0], size[1])
+		press(m, "esc", "?")
+		checkScreen(t, m.View(), size[0], size[1])
+		press(m, "esc", "c")
+		checkScreen(t, m.View(), size[0], size[1])
+		press(m, "esc", "i")
+	}
+}
+
+func TestScrollback(t *testing.T) {
+	s := newSession(1).open("ws://x", "", false)
+	for range 600 {
+		s.text(c2s, "0123456789")
+	}
+	opts := fileOpts()
+	opts.Scrollback = 100
+	opts.Recording = "rec.wsrec.jsonl"
+	m := newModel(t, opts, 80, 24, s.events)
+	if m.store.len() != 100 || m.dropped != len(s.events)-100 {
+		t.Fatalf("kept %d, dropped %d", m.store.len(), m.dropped)
+	}
+	if !strings.Contains(m.listHeader(), "1,101 dropped") {
+		t.Errorf("header %q", m.listHeader())
+	}
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if !strings.Contains(m.listHeader(), "1,101 dropped, in recording") {
+		t.Errorf("header %q", m.listHeader())
+	}
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	if len(m.list.ids) != 50 || m.list.inMode != 50 {
+		t.Errorf("%d rows shown of %d", len(m.list.ids), m.list.inMode)
+	}
+	// The connection's counters cover every frame, kept or not.
+	if c := m.conns.byID[1]; c.frames[c2s] != 600 {
+		t.Errorf("counted %d frames", c.frames[c2s])
+	}
+	// Payload bytes are bounded too, shared payloads counted once.
+	opts.Scrollback, opts.MaxBytes = 0, 1000
+	b := newModel(t, opts, 80, 24, s.events)
+	// 100 frames of 10 bytes, their messages, and the message of the
+	// frame dropped last, whose bytes were counted with that frame.
+	if b.store.bytes != 1000 || b.store.len() != 201 {
+		t.Errorf("MaxBytes 1000: %d bytes in %d rows", b.store.bytes, b.store.len())
+	}
+	// Paused on a row that is then dropped: the selection stays in range.
+	press(m, "g")
+	m.Update(batchMsg{events: s.events[1:200]})
+	checkScreen(t, m.View(), 80, 24)
+	if m.list.sel != 0 || m.list.selected() != m.list.ids[0] {
+		t.Errorf("sel %d after its row was dropped", m.list.sel)
+	}
+}
+
+func TestSharedPayload(t *testing.T) {
+	s := newSession(1).open("ws://x", "", true)
+	s.text(c2s, "shared").deflated(s2c, "not shared").fragmented(c2s, inspect.OpText, "not shared either", 5)
+	m := newModel(t, fileOpts(), 80, 24, s.events)
+	var shared, msgs int
+	for id := m.store.first; id < m.store.next; id++ {
+		r := m.store.at(id)
+		if r.kind == inspect.KindMsg {
+			msgs++
+			if r.has(flagShared) {
+				shared++
+				if string(r.payload) != "shared" {
+					t.Errorf("shared %q", r.payload)
+				}
+			}
+		}
+	}
+	if msgs != 3 || shared != 1 {
+		t.Errorf("%d messages, %d shared", msgs, shared)
+	}
+	if want := int64(len("shared") + len(s.events[3].Frame.Payload) + len("not shared") + len("not shared either")*2); m.store.bytes != want {
+		t.Errorf("%d payload bytes kept, want %d", m.store.bytes, want)
+	}
+}
+
+func TestRowRoundTrip(t *testing.T) {
+	s := demo()
+	// Add a frame whose header is not the minimal one and a violation.
+	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpText, LenEnc: inspect.Len64, Length: 3}, []byte("odd"))
+	s.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv2, Op: 0x3}, []byte{1})
+	m := newModel(t, fileOpts(), 80, 24, s.events)
+	for i, e := range s.events {
+		got := m.store.at(i).event()
+		a, b := string(e.AppendJSON(nil)), string(got.AppendJSON(nil))
+		if a != b {
+			t.Errorf("event %d:\n got %s\nwant %s", i, b, a)
+		}
+	}
+}
+
+func TestReadBatch(t *testing.T) {
+	ch := make(chan []*inspect.Event, 4)
+	e := func() *inspect.Event { return &inspect.Event{Kind: inspect.KindNote} }
+	first := make([]*inspect.Event, 1, 8)
+	first[0] = e()
+	ch <- first
+	ch <- []*inspect.Event{e(), e()}
+	ch <- []*inspect.Event{e()}
+	b := readBatch(ch)
+	if len(b.events) != 4 || b.done {
+		t.Errorf("gathered %d events, done %v", len(b.events), b.done)
+	}
+	if &first[:2][1] == &b.events[1] {
+		t.Error("appended into the sender's array")
+	}
+	close(ch)
+	if b := readBatch(ch); !b.done || len(b.events) != 0 {
+		t.Errorf("closed: %+v", b)
+	}
+}
+
+func TestNoColor(t *testing.T) {
+	m := newModel(t, Options{NoColor: true}, 80, 24, demo().events)
+	checkScreen(t, m.View(), 80, 24)
+	st := PlainStyles()
+	all := append([]lipgloss.Style{st.Bar, st.Selected, st.Header, st.Violation, st.Prompt, st.Text, st.Dim}, st.Op[:]...)
+	for i, s := range all {
+		_, fg := s.GetForeground().(lipgloss.NoColor)
+		_, bg := s.GetBackground().(lipgloss.NoColor)
+		if !fg || !bg {
+			t.Errorf("plain style %d has a colour", i)
+		}
+	}
+}
