@@ -129,13 +129,11 @@ func (r *reader) run(src source) error {
 // packet handles the packet in r.pk.
 func (r *reader) packet() {
 	r.seg = segment{}
-	err := decode(r.pk.link, r.pk.data, &r.seg)
-	var pe packetError
-	switch {
-	case err == nil:
+	switch err := decode(r.pk.link, r.pk.data, &r.seg).(type) {
+	case nil:
 		r.segment(&r.seg)
-	case errors.As(err, &pe):
-		r.warn(string(pe))
+	case packetError:
+		r.warn(string(err))
 	}
 }
 
