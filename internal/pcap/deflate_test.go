@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/rand"
 	"strings"
 	"testing"
 
@@ -212,4 +213,74 @@ func TestSizeLimits(t *testing.T) {
 			`1 msg c2s text "next" [3]`,
 		})
 	})
+}
+
+// The dictionary is the last 32 KiB of output whatever the message sizes:
+// messages larger than the window, many small ones, and everything in
+// between, each referring back into the ones before.
+func TestDeflateHistory(t *testing.T) {
+	words := strings.Fields("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango")
+	x := uint32(7)
+	text := func(n int) string {
+		var b strings.Builder
+		for b.Len() < n {
+			x = x*1664525 + 1013904223
+			b.WriteString(words[x>>27%uint32(len(words))])
+			fmt.Fprintf(&b, "%d ", x>>29)
+		}
+		return b.String()
+	}
+	var sent []string
+	for _, n := range []int{40000, 100, 200, 5000, 70000, 30, 33000, 16000, 16000, 16000, 10} {
+		sent = append(sent, text(n))
+	}
+	// Then random letters in small messages (the history slides several
+	// times), each followed by a message that repeats what was sent
+	// exactly 32 KiB before it: a match at the far end of the window.
+	rng := rand.New(rand.NewSource(1))
+	var all []byte
+	for _, m := range sent {
+		all = append(all, m...)
+	}
+	for i := range 41 {
+		n := 2000 + i*37
+		if i == 40 {
+			n = 40000 // larger than the window
+		}
+		m := make([]byte, n)
+		for j := range m {
+			m[j] = 'a' + byte(rng.Intn(26))
+		}
+		all = append(all, m...)
+		far := string(all[len(all)-windowSize : len(all)-windowSize+300])
+		all = append(all, far...)
+		sent = append(sent, string(m), far)
+	}
+	z := newDeflater(true)
+	file := deflateSession("", func(f *flow) {
+		for _, m := range sent {
+			f.send(true, wsFrame(true, 0b100, inspect.OpText, true, z.compress([]byte(m))))
+		}
+	})
+	recs, err := collect(t, file, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		switch r.ev.Kind {
+		case inspect.KindMsg:
+			got = append(got, string(r.ev.Msg.Payload))
+		case inspect.KindError, inspect.KindGap:
+			t.Fatal(r.json)
+		}
+	}
+	if len(got) != len(sent) {
+		t.Fatalf("%d messages, sent %d", len(got), len(sent))
+	}
+	for i := range sent {
+		if got[i] != sent[i] {
+			t.Errorf("message %d (%d bytes) differs", i, len(sent[i]))
+		}
+	}
 }
