@@ -146,4 +146,3 @@ func TestFeedSheds(t *testing.T) {
 		t.Errorf("%d events delivered, %d shed: the limit is 100", len(got), dropped)
 	}
 }
-

@@ -82,9 +82,27 @@ func screens() []screen {
 		{name: "help", opts: liveOpts(), events: all, keys: browse("?")},
 		{name: "help_scrolled", opts: liveOpts(), events: all, keys: browse("?", "pgdown")},
 		{name: "paused", opts: liveOpts(), events: openOnly.events, keys: browse("k", "k")},
+		{name: "violations", opts: fileOpts(), events: violations(), keys: rowsTo(1)},
+		{name: "violations_messages", opts: fileOpts(), events: violations(), keys: []string{"m", "g", "j", "j", "j", "j", "j", "j"}},
 		{name: "listen", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients()},
 		{name: "connections", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients(), keys: browse("c", "j", "j")},
 	}
+}
+
+// violations is a server that breaks the rules, one frame at a time.
+func violations() []*inspect.Event {
+	v := newSession(1).open("ws://127.0.0.1:8080/bad", "", false)
+	text := func(p string) []byte { return []byte(p) }
+	v.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpText, Masked: true, Mask: testMask}, text("masked by the server"))
+	v.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv2, Op: inspect.OpText}, text("rsv2 without extension"))
+	v.frame(s2c, inspect.Header{Fin: true, Op: 0x3}, text("reserved opcode"))
+	v.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpText, LenEnc: inspect.Len64}, text("length in 64 bits"))
+	v.frame(s2c, inspect.Header{Fin: false, Op: inspect.OpPing}, text("fragmented ping"))
+	v.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, text("orphan continuation"))
+	v.text(s2c, "bad utf-8 \xff\xfe here")
+	v.close(s2c, 999, "bad code")
+	v.end(inspect.CloseProtocolError, "server")
+	return v.events
 }
 
 // twoClients is what listen sees of two clients, interleaved.

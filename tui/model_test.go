@@ -1,13 +1,17 @@
 package tui
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -877,4 +881,112 @@ func TestNoColor(t *testing.T) {
 			t.Errorf("plain style %d has a colour", i)
 		}
 	}
+}
+
+// TestRun drives Run itself: keys from a pipe, the screen to a buffer.
+func TestRun(t *testing.T) {
+	t.Run("q", func(t *testing.T) {
+		in, w := io.Pipe()
+		out := &lockedBuffer{}
+		f := NewFeed(0)
+		for _, e := range demo().events {
+			f.Add(e)
+		}
+		f.Close()
+		done := make(chan struct{})
+		var res Result
+		var err error
+		go func() {
+			res, err = Run(context.Background(), Options{Title: "t", NoColor: true, Input: in, Output: out}, f.Events())
+			close(done)
+		}()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "1000 Normal Closure"); {
+			if time.Now().After(deadline) {
+				t.Fatalf("the events were not drawn: %q", out.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		w.Write([]byte("q"))
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return after q")
+		}
+		if err != nil || res.Quit != QuitKey {
+			t.Errorf("Run: %v, %v", res, err)
+		}
+	})
+	t.Run("context", func(t *testing.T) {
+		in, _ := io.Pipe()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		var res Result
+		var err error
+		go func() {
+			res, err = Run(ctx, Options{Live: true, NoColor: true, Input: in, Output: io.Discard}, nil)
+			close(done)
+		}()
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return after cancel")
+		}
+		if err != nil || res.Quit != QuitContext {
+			t.Errorf("Run: %v, %v", res, err)
+		}
+	})
+}
+
+func TestStates(t *testing.T) {
+	state := func(opts Options, events []*inspect.Event) string {
+		m := newModel(t, opts, 120, 40, events)
+		s, _ := m.stateText()
+		return s
+	}
+	live := liveOpts()
+	listen := Options{Live: true, Multi: true}
+	s := newSession(1)
+	opened := slices.Clone(s.open("ws://x", "", false).events)
+	closing := slices.Clone(s.close(c2s, 4000, "").events)
+	ended := slices.Clone(s.end(inspect.CloseAbnormal, "").events)
+	cases := []struct {
+		name   string
+		opts   Options
+		events []*inspect.Event
+		want   string
+	}{
+		{"connecting", live, nil, "connecting…"},
+		{"listening", listen, nil, "listening"},
+		{"failed", live, []*inspect.Event{{Kind: inspect.KindError, Conn: 1, Text: "dial tcp: connection refused"}}, "failed: dial tcp: connection refused"},
+		{"open", live, opened, "open"},
+		{"closing", live, closing, "closing"},
+		{"closed abnormally", live, ended, "closed 1006 Abnormal Closure, not clean"},
+		{"clients", listen, twoClients(), "1 open, 1 closed"},
+		{"file", fileOpts(), twoClients(), "2 connections"},
+		{"empty file", fileOpts(), nil, "reading…"},
+	}
+	for _, c := range cases {
+		if got := state(c.opts, c.events); got != c.want {
+			t.Errorf("%s: state %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

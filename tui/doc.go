@@ -1,0 +1,56 @@
+// Package tui is wscope's terminal user interface: a Bubble Tea view of a
+// stream of inspect.Events, live or read from a file, with a send box when
+// the session is live.
+//
+// The package never touches a socket. Events come in on a channel, in
+// batches; lines typed in the send box go out through a function the
+// command layer supplies. Everything that can block (the network, the
+// history file, /save) runs outside the Bubble Tea update loop.
+//
+// # Wiring it from a command
+//
+// connect, at a terminal:
+//
+//	feed := tui.NewFeed(0)
+//	cfg.OnEvent = func(e *inspect.Event) {
+//		snk.event(e) // --record still writes every event
+//		feed.Add(e)  // copies e: it is only valid during the call
+//	}
+//	go func() {
+//		// dial; on failure feed.Add an error event (Conn 1) so the
+//		// status bar says why; on success feed.Add the open event,
+//		// then conn.Run(); the end event arrives through OnEvent.
+//		feed.Close() // when the connection is over
+//	}()
+//	res, err := tui.Run(ctx, tui.Options{
+//		Title:       u.String(),
+//		Live:        true,
+//		Recording:   opts.Record,
+//		HistoryFile: filepath.Join(xdgStateHome, "wscope", "history"), // "" for --no-history
+//		Send: func(_ int, line string) error {
+//			// the line mode's parser: parseSlash for "/...", "//x" is "/x"
+//			a, err := parseLine(line)
+//			if err != nil {
+//				return err
+//			}
+//			if err := a.apply(conn); err != nil {
+//				return err
+//			}
+//			return conn.Flush()
+//		},
+//	}, feed.Events())
+//	conn.Close(res.Quit.CloseCode(), "") // 1000 for q, 1001 for Ctrl-C
+//
+// listen and proxy pass Multi: true and route Send by its conn argument
+// (0: every client). inspect passes the events of the file (Live false,
+// Send nil) and closes the feed at the end of the file.
+//
+// # Keeping up with a fast peer
+//
+// The model keeps each event as a compact row (about 72 bytes plus the
+// payload, which a message of one frame shares with that frame), draws
+// only the rows on screen, computes previews and the detail pane only for
+// what is shown, and drops the oldest rows beyond Options.Scrollback and
+// Options.MaxBytes, saying how many. A Feed batches events while the
+// screen is drawn, so the batches grow with the load.
+package tui
