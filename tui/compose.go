@@ -165,6 +165,9 @@ func (m *Model) composeKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Leave):
 		m.setFocus(focusList)
 		return nil
+	case msg.Type == tea.KeyF1:
+		m.showHelp()
+		return nil
 	case key.Matches(msg, k.HistPrev) && c.ta.Line() == 0:
 		c.older()
 	case key.Matches(msg, k.HistNext) && c.ta.Line() == c.ta.LineCount()-1:

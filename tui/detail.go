@@ -179,14 +179,14 @@ func (m *Model) buildDetail(id int, r *row) {
 		pw = m.width - d.width - 3
 	}
 	d.body, d.shown, d.note = payloadLines(p, v, pw)
-	head := fmt.Sprintf("%s  %s bytes, %s", label, commas(len(p)), d.shown)
+	about := fmt.Sprintf("%s bytes, %s", commas(len(p)), d.shown)
 	if d.note != "" {
-		head += " (" + d.note + ")"
+		about += " (" + d.note + ")"
 	}
 	if d.split {
-		d.title += " · " + head
+		d.title += " · " + label + " " + about
 	} else {
-		d.head = append(d.head, head)
+		d.head = append(d.head, label+"  "+about)
 	}
 }
 

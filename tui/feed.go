@@ -11,7 +11,7 @@ import (
 
 // DefaultFeedLimit bounds the events a Feed holds while the screen is
 // busy.
-const DefaultFeedLimit = 1 << 20
+const DefaultFeedLimit = 1 << 18
 
 // Feed carries a live session's events to Run. Add copies each event, so
 // it fits wire.Config.OnEvent (whose events are valid only during the

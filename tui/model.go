@@ -436,7 +436,8 @@ func (m *Model) setError(format string, args ...any) {
 	m.notice, m.noticeErr = sprintf(format, args...), true
 }
 
-// connState returns the state shown for the connection in view.
+// shownConn returns the connection the status bar describes: the one
+// chosen, or the only one; nil for several.
 func (m *Model) shownConn() *connInfo {
 	if m.conn != 0 {
 		return m.conns.byID[m.conn]

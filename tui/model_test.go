@@ -990,3 +990,27 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+func TestHelpKeys(t *testing.T) {
+	m := liveModel(t, &sender{}, demo().events)
+	m.Update(tea.KeyMsg{Type: tea.KeyF1})
+	if m.overlay != overlayHelp {
+		t.Fatal("F1 in the send box does not show help")
+	}
+	press(m, "j", "j", "pgdown")
+	if m.helpOff == 0 {
+		t.Error("help does not scroll")
+	}
+	press(m, "pgup")
+	if m.helpOff != 0 {
+		t.Errorf("help offset %d after pgup", m.helpOff)
+	}
+	press(m, "?")
+	if m.overlay != overlayNone {
+		t.Error("? does not close help")
+	}
+	press(m, "esc", "?")
+	if m.overlay != overlayHelp {
+		t.Error("? in the list does not show help")
+	}
+}
