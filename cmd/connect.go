@@ -49,9 +49,11 @@ never dropped. At stdin EOF wscope sends what is queued, waits --wait, sends
 a close frame and keeps reading until the server's close frame arrives
 (bounded by --close-timeout), so no reply in flight is lost.
 
-At a terminal it runs a line mode: "> " is your prompt, "< " marks received
-messages, and slash commands (/help) send pings, closes, binary data and
-crafted frames.
+At a terminal it opens the frame inspector (a TUI: frame list, detail pane,
+send box with history and slash commands, filter; ? lists the keys). With
+--no-tui, or -o frames/json, it runs a line mode instead: "> " is your
+prompt, "< " marks received messages, and slash commands (/help) send pings,
+closes, binary data and crafted frames.
 
 --stdin json objects: {"text":"hi"}, {"b64":"AAE="}, {"hex":"00 01"},
 {"op":"ping","text":"x"}, {"op":"close","code":4000,"reason":"bye"},
@@ -128,6 +130,17 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		}
 	}
 
+	dopts := wire.DialOptions{
+		URL:          u,
+		Headers:      headers,
+		Subprotocols: subprotocols,
+		TLS:          tlsConf,
+		Timeout:      opts.ConnectTimeout,
+	}
+	if opts.useTUI(ios) && len(opts.Execute) == 0 {
+		return connectTUI(ctx, opts, dopts)
+	}
+
 	lineMode := ios.Interactive() && len(opts.Execute) == 0
 	snk, err := opts.sink(ios, inspect.ServerToClient, false)
 	if err != nil {
@@ -151,13 +164,7 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	dialCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopInterrupt := watchInterrupt(ios.Interrupt, cancel)
-	conn, open, err := wire.Dial(dialCtx, wire.DialOptions{
-		URL:          u,
-		Headers:      headers,
-		Subprotocols: subprotocols,
-		TLS:          tlsConf,
-		Timeout:      opts.ConnectTimeout,
-	}, cfg)
+	conn, open, err := wire.Dial(dialCtx, dopts, cfg)
 	interrupted := stopInterrupt()
 	if err != nil {
 		if interrupted {

@@ -39,6 +39,8 @@ type sessionOptions struct {
 	Op             string
 	Grep           string
 	NoTUI          bool
+	NoHistory      bool
+	Scrollback     int
 }
 
 func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
@@ -58,9 +60,17 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens")
 	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie, Set-Cookie and Proxy-Authorization values in recordings")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
+	fs.BoolVar(&o.NoHistory, "no-history", false, "do not keep the TUI's send history across runs")
+	fs.IntVar(&o.Scrollback, "scrollback", 0, "rows the TUI keeps (0: 100000); older rows stay in the --record file")
 	fs.StringVar(&o.From, "from", "", "show only what one side sent: client or server (recordings keep everything)")
 	fs.StringVar(&o.Op, "op", "", "show only these opcodes, e.g. text,binary or control")
 	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload matches this `regexp`")
+}
+
+// useTUI reports whether the session opens the TUI: at a terminal, with
+// the default output, unless --no-tui.
+func (o *sessionOptions) useTUI(ios *IOStreams) bool {
+	return ios.Interactive() && !o.NoTUI && o.Output == formatText
 }
 
 func (o *sessionOptions) validate() error {

@@ -123,16 +123,29 @@ func (in *inputReader) next() (*action, error) {
 		if skip {
 			return in.next()
 		}
-	case in.slash && len(line) > 0 && line[0] == '/':
-		if len(line) > 1 && line[1] == '/' {
-			in.a.payload = line[1:] // "//text" sends "/text"
-			break
-		}
-		if err := parseSlash(&in.a, string(line)); err != nil {
+	case in.slash:
+		if err := parseTyped(&in.a, line, in.binary); err != nil {
 			return nil, &inputError{err}
 		}
 	}
 	return &in.a, nil
+}
+
+// parseTyped fills a from a line a person typed (the line mode, -x, the
+// TUI's send box): a slash command, "//text" for "/text", or a message.
+func parseTyped(a *action, line []byte, binary bool) error {
+	*a = action{kind: actMessage, op: inspect.OpText, payload: line}
+	if binary {
+		a.op = inspect.OpBinary
+	}
+	if len(line) == 0 || line[0] != '/' {
+		return nil
+	}
+	if len(line) > 1 && line[1] == '/' {
+		a.payload = line[1:]
+		return nil
+	}
+	return parseSlash(a, string(line))
 }
 
 func (in *inputReader) nextChunk() (*action, error) {

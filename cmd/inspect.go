@@ -33,6 +33,9 @@ type InspectOptions struct {
 	Grep           string
 	Conn           int
 	MaxMessageSize byteSize
+	NoTUI          bool
+
+	outputSet bool // -o given: no TUI at a terminal
 }
 
 // NewCmdInspect builds `wscope inspect`.
@@ -64,6 +67,7 @@ The filters --from, --op, --grep and --conn apply to every output.`,
 			if len(args) == 1 {
 				opts.File = args[0]
 			}
+			opts.outputSet = c.Flags().Changed("output")
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}
@@ -82,6 +86,7 @@ The filters --from, --op, --grep and --conn apply to every output.`,
 	fs.StringVar(&opts.Grep, "grep", "", "only frames and messages whose payload matches this `regexp`")
 	fs.IntVar(&opts.Conn, "conn", 0, "only connection `N`")
 	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message dissected from a capture")
+	fs.BoolVar(&opts.NoTUI, "no-tui", false, "print frames at a terminal instead of opening the TUI")
 	return c
 }
 
@@ -104,6 +109,9 @@ func inspectRun(opts *InspectOptions) error {
 		return err
 	}
 	ios := opts.IO
+	if ios.Interactive() && !opts.NoTUI && !opts.outputSet && !opts.Check && !opts.Stats && opts.Hex == "" && opts.File != "-" {
+		return inspectTUI(opts, filter)
+	}
 	format := opts.Output
 	if opts.Stats || opts.Check {
 		format = formatText // no events are shown: no recording header either

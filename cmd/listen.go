@@ -13,6 +13,7 @@ import (
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/wire"
+	"github.com/wscope/wscope/tui"
 )
 
 // DefaultListenAddr is loopback: a debugging server is not for the network
@@ -98,7 +99,8 @@ type server struct {
 
 	mu     sync.Mutex
 	conns  map[int]*wire.Conn
-	active int // clients accepted and not gone, handshakes included: what --max-conns counts
+	active int       // clients accepted and not gone, handshakes included: what --max-conns counts
+	feed   *tui.Feed // the TUI's input, when there is one
 	// closing is set by closeAll: clients whose handshake ends later are
 	// closed at once.
 	closing bool
@@ -130,10 +132,19 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 	if ios.Interactive() && opts.Output == formatText {
 		s.snk.linePrefix = "< "
 	}
-	if s.snk, err = opts.sink(ios, inspect.ClientToServer, true); err != nil {
+	useTUI := opts.useTUI(ios)
+	sinkIO := ios
+	if useTUI {
+		sinkIO = quietIO(ios)
+	}
+	if s.snk, err = opts.sink(sinkIO, inspect.ClientToServer, true); err != nil {
 		return err
 	}
 	defer s.snk.close()
+	if useTUI {
+		s.feed = tui.NewFeed(0)
+		defer s.feed.Close()
+	}
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
 		s.snk.note("wscope: WARNING: listening on every interface (%s): anyone who can reach this machine can connect", ln.Addr())
 	}
@@ -142,6 +153,9 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 		opts.ready(ln.Addr())
 	}
 	go s.acceptLoop(ln)
+	if useTUI {
+		return listenTUI(ctx, s, s.feed)
+	}
 
 	sendDone := make(chan error, 1)
 	go func() {
@@ -201,8 +215,14 @@ func (s *server) serve(nc net.Conn, id int) {
 	defer s.wg.Done()
 	cfg := s.opts.config(id, s.start)
 	var conn *wire.Conn
+	if s.feed != nil {
+		cfg.OmitSent = false
+	}
 	cfg.OnEvent = func(e *inspect.Event) {
 		s.snk.event(e)
+		if s.feed != nil {
+			s.feed.Add(e)
+		}
 		if e.Kind != inspect.KindMsg || e.Msg.Dir != inspect.ClientToServer {
 			return
 		}
@@ -247,7 +267,11 @@ func (s *server) serve(nc net.Conn, id int) {
 		printHandshake(s.snk.err, open)
 		s.snk.mu.Unlock()
 	}
-	s.snk.event(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open})
+	ev := &inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open}
+	s.snk.event(ev)
+	if s.feed != nil {
+		s.feed.Add(ev)
+	}
 	s.snk.note("[%d] connected from %s %s", id, open.Remote, open.Request.Target)
 	end := conn.Run()
 	s.mu.Lock()
@@ -261,6 +285,13 @@ func (s *server) serve(nc net.Conn, id int) {
 		default:
 		}
 	}
+}
+
+// conn returns the open connection id, or nil.
+func (s *server) conn(id int) *wire.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns[id]
 }
 
 // each calls f on every open connection, in id order.

@@ -18,7 +18,7 @@ import (
 func TestConnectLineModeAtATerminal(t *testing.T) {
 	t.Parallel()
 	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
-	c := exec.Command(bin, "connect", srv.URL(), "--show-control")
+	c := exec.Command(bin, "connect", srv.URL(), "--show-control", "--no-tui")
 	c.Env = testEnv
 	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
@@ -27,6 +27,8 @@ func TestConnectLineModeAtATerminal(t *testing.T) {
 	defer tty.Close()
 	screen := newLines()
 	go io.Copy(screen, tty)
+	// Bubble Tea asks a terminal for its background colour at start-up.
+	answerTerminalQueries(t, tty, screen)
 	done := make(chan int, 1)
 	go func() {
 		c.Wait()

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"io"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	tp "github.com/wscope/wscope/internal/testpeer"
+)
+
+// ansi matches terminal control sequences, to read a TUI's output as text.
+var ansi = regexp.MustCompile(`\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Z0-9]|[=>])`)
+
+// answerTerminalQueries replies to the background colour query as a
+// terminal would, so the TUI does not wait for it.
+func answerTerminalQueries(t *testing.T, tty io.Writer, out *lines) {
+	// Polls rather than waiting on out.added, which the test's own waits
+	// consume.
+	go func() {
+		for deadline := time.Now().Add(step); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if strings.Contains(out.String(), "]11;?") {
+				io.WriteString(tty, "\x1b]11;rgb:0000/0000/0000\x1b\\\x1b[1;1R")
+				return
+			}
+		}
+	}()
+}
+
+// screenText waits until the terminal output, without control sequences,
+// satisfies ok.
+func screenText(t *testing.T, out *lines, what string, ok func(string) bool) string {
+	t.Helper()
+	deadline := time.After(step)
+	for {
+		s := ansi.ReplaceAllString(out.String(), "")
+		if ok(s) {
+			return s
+		}
+		select {
+		case <-out.added:
+		case <-deadline:
+			t.Fatalf("screen never showed %s; it shows:\n%s", what, s)
+		}
+	}
+}
+
+// TestConnectTUIInAPseudoTerminal drives the real binary's TUI: it
+// connects, shows the open connection, sends what is typed, shows the
+// echo, and q closes with 1000 and exits 0.
+func TestConnectTUIInAPseudoTerminal(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	c := exec.Command(bin, "connect", srv.URL(), "--no-history")
+	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
+	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 30, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	screen := newLines()
+	go io.Copy(screen, tty)
+	answerTerminalQueries(t, tty, screen)
+	done := make(chan int, 1)
+	go func() {
+		c.Wait()
+		done <- c.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() { c.Process.Kill() })
+
+	screenText(t, screen, "the open connection", func(s string) bool { return strings.Contains(s, "open") && strings.Contains(s, srv.URL()) })
+	io.WriteString(tty, "hello tui\r")
+	if got := srv.WaitReceived(1, step); len(got) != 1 || string(got[0].Data) != "hello tui" {
+		t.Fatalf("server received %v", got)
+	}
+	screenText(t, screen, "the message sent and its echo", func(s string) bool {
+		return strings.Contains(s, "→ text") && strings.Contains(s, "← text") && strings.Count(s, "hello tui") >= 2
+	})
+	io.WriteString(tty, "\x1b") // leave the send box
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(tty, "q")
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(step):
+		t.Fatalf("q did not quit; screen:\n%s", ansi.ReplaceAllString(screen.String(), ""))
+	}
+	if st, ok := srv.WaitClosed(step); !ok || st.Code != 1000 {
+		t.Errorf("server saw close %v %v, want 1000", st, ok)
+	}
+}
+
+func TestInspectTUIInAPseudoTerminal(t *testing.T) {
+	t.Parallel()
+	c := exec.Command(bin, "inspect", "../testdata/connect-echo.wsrec.jsonl")
+	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
+	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	screen := newLines()
+	go io.Copy(screen, tty)
+	answerTerminalQueries(t, tty, screen)
+	done := make(chan int, 1)
+	go func() {
+		c.Wait()
+		done <- c.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() { c.Process.Kill() })
+	screenText(t, screen, "the recording's frames", func(s string) bool {
+		return strings.Contains(s, "split") && strings.Contains(s, "close")
+	})
+	io.WriteString(tty, "q")
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(step):
+		t.Fatal("q did not quit")
+	}
+}
