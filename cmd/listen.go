@@ -129,9 +129,6 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 		conns: map[int]*wire.Conn{},
 		ended: make(chan inspect.End, 1),
 	}
-	if ios.Interactive() && opts.Output == formatText {
-		s.snk.linePrefix = "< "
-	}
 	useTUI := opts.useTUI(ios)
 	sinkIO := ios
 	if useTUI {
@@ -141,6 +138,9 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 		return err
 	}
 	defer s.snk.close()
+	if ios.Interactive() && opts.Output == formatText && !useTUI {
+		s.snk.linePrefix = "< "
+	}
 	if useTUI {
 		s.feed = tui.NewFeed(0)
 		defer s.feed.Close()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"io"
+	"net"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -126,5 +127,55 @@ func TestInspectTUIInAPseudoTerminal(t *testing.T) {
 		}
 	case <-time.After(step):
 		t.Fatal("q did not quit")
+	}
+}
+
+func TestListenTUIInAPseudoTerminal(t *testing.T) {
+	t.Parallel()
+	// The port is picked here: the TUI owns stderr, so the address is not
+	// announced there.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := exec.Command(bin, "listen", addr, "--echo", "--no-history")
+	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
+	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 30, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	screen := newLines()
+	go io.Copy(screen, tty)
+	answerTerminalQueries(t, tty, screen)
+	done := make(chan int, 1)
+	go func() {
+		c.Wait()
+		done <- c.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() { c.Process.Kill() })
+	screenText(t, screen, "the listening address", func(s string) bool { return strings.Contains(s, addr) })
+
+	client := tp.Dial(t, "ws://"+addr+"/", tp.ClientOptions{})
+	client.Send(tp.TextMsg("from a client"))
+	if m, err := client.Read(step); err != nil || string(m.Data) != "from a client" {
+		t.Fatalf("echo %v %v", m, err)
+	}
+	screenText(t, screen, "the client's message", func(s string) bool { return strings.Count(s, "from a client") >= 2 })
+	io.WriteString(tty, "\x1b") // leave the send box
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(tty, "q")
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+	case <-time.After(2 * step):
+		t.Fatal("q did not quit")
+	}
+	if st, ok := client.WaitClosed(step); !ok || st.Code != 1000 {
+		t.Errorf("client saw %v %v, want 1000", st, ok)
 	}
 }
