@@ -2,12 +2,8 @@ package e2e
 
 import (
 	"io"
-	"os/exec"
 	"regexp"
 	"testing"
-	"time"
-
-	"github.com/creack/pty"
 
 	tp "github.com/wscope/wscope/internal/testpeer"
 )
@@ -18,23 +14,8 @@ import (
 func TestConnectLineModeAtATerminal(t *testing.T) {
 	t.Parallel()
 	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
-	c := exec.Command(bin, "connect", srv.URL(), "--show-control", "--no-tui")
-	c.Env = testEnv
-	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	screen := newLines()
-	go io.Copy(screen, tty)
-	// Bubble Tea asks a terminal for its background colour at start-up.
-	answerTerminalQueries(t, tty, screen)
-	done := make(chan int, 1)
-	go func() {
-		c.Wait()
-		done <- c.ProcessState.ExitCode()
-	}()
-	t.Cleanup(func() { c.Process.Kill() })
+	term := startTerminal(t, 24, 80, "connect", srv.URL(), "--show-control", "--no-tui")
+	screen, tty := term.screen, term.tty
 
 	screen.waitMatch(t, regexp.MustCompile(`connected to ws://`), step)
 	io.WriteString(tty, "hello there\r")
@@ -45,13 +26,8 @@ func TestConnectLineModeAtATerminal(t *testing.T) {
 	io.WriteString(tty, "//slash\r")
 	screen.waitMatch(t, regexp.MustCompile(`< /slash`), step)
 	io.WriteString(tty, "/close 1000 done\r")
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d\n%s", code, screen)
-		}
-	case <-time.After(step):
-		t.Fatalf("still running after /close\n%s", screen)
+	if code := term.exit(t, step); code != 0 {
+		t.Fatalf("exit %d\n%s", code, screen)
 	}
 	got := srv.WaitReceived(2, step)
 	if len(got) != 2 || string(got[0].Data) != "hello there" || string(got[1].Data) != "/slash" {

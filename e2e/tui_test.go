@@ -3,6 +3,7 @@ package e2e
 import (
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -33,6 +34,53 @@ func answerTerminalQueries(t *testing.T, tty io.Writer, out *lines) {
 	}()
 }
 
+// terminal is wscope running in a pseudo-terminal.
+type terminal struct {
+	tty    *os.File
+	screen *lines
+	done   chan int
+}
+
+// startTerminal runs wscope with args in a rows x cols pseudo-terminal,
+// answering the terminal queries Bubble Tea makes at start-up. The process
+// is killed at the end of the test if still running.
+func startTerminal(t *testing.T, rows, cols uint16, args ...string) *terminal {
+	t.Helper()
+	c := exec.Command(bin, args...)
+	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
+	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: rows, Cols: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{tty: tty, screen: newLines(), done: make(chan int, 1)}
+	go io.Copy(term.screen, tty)
+	answerTerminalQueries(t, tty, term.screen)
+	go func() {
+		c.Wait()
+		term.done <- c.ProcessState.ExitCode()
+	}()
+	t.Cleanup(func() {
+		c.Process.Kill()
+		tty.Close()
+	})
+	return term
+}
+
+// typeKeys sends keys.
+func (term *terminal) typeKeys(s string) { io.WriteString(term.tty, s) }
+
+// exit waits for the process to end and returns its status.
+func (term *terminal) exit(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case code := <-term.done:
+		return code
+	case <-time.After(timeout):
+		t.Fatalf("still running; screen:\n%s", ansi.ReplaceAllString(term.screen.String(), ""))
+		return -1
+	}
+}
+
 // screenText waits until the terminal output, without control sequences,
 // satisfies ok.
 func screenText(t *testing.T, out *lines, what string, ok func(string) bool) string {
@@ -57,22 +105,8 @@ func screenText(t *testing.T, out *lines, what string, ok func(string) bool) str
 func TestConnectTUIInAPseudoTerminal(t *testing.T) {
 	t.Parallel()
 	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
-	c := exec.Command(bin, "connect", srv.URL(), "--no-history")
-	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
-	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 30, Cols: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	screen := newLines()
-	go io.Copy(screen, tty)
-	answerTerminalQueries(t, tty, screen)
-	done := make(chan int, 1)
-	go func() {
-		c.Wait()
-		done <- c.ProcessState.ExitCode()
-	}()
-	t.Cleanup(func() { c.Process.Kill() })
+	term := startTerminal(t, 30, 100, "connect", srv.URL(), "--no-history")
+	screen, tty := term.screen, term.tty
 
 	screenText(t, screen, "the open connection", func(s string) bool { return strings.Contains(s, "open") && strings.Contains(s, srv.URL()) })
 	io.WriteString(tty, "hello tui\r")
@@ -85,13 +119,8 @@ func TestConnectTUIInAPseudoTerminal(t *testing.T) {
 	io.WriteString(tty, "\x1b") // leave the send box
 	time.Sleep(100 * time.Millisecond)
 	io.WriteString(tty, "q")
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d", code)
-		}
-	case <-time.After(step):
-		t.Fatalf("q did not quit; screen:\n%s", ansi.ReplaceAllString(screen.String(), ""))
+	if code := term.exit(t, 2*step); code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 	if st, ok := srv.WaitClosed(step); !ok || st.Code != 1000 {
 		t.Errorf("server saw close %v %v, want 1000", st, ok)
@@ -100,33 +129,14 @@ func TestConnectTUIInAPseudoTerminal(t *testing.T) {
 
 func TestInspectTUIInAPseudoTerminal(t *testing.T) {
 	t.Parallel()
-	c := exec.Command(bin, "inspect", "../testdata/connect-echo.wsrec.jsonl")
-	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
-	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 24, Cols: 80})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	screen := newLines()
-	go io.Copy(screen, tty)
-	answerTerminalQueries(t, tty, screen)
-	done := make(chan int, 1)
-	go func() {
-		c.Wait()
-		done <- c.ProcessState.ExitCode()
-	}()
-	t.Cleanup(func() { c.Process.Kill() })
+	term := startTerminal(t, 24, 80, "inspect", "../testdata/connect-echo.wsrec.jsonl")
+	screen, tty := term.screen, term.tty
 	screenText(t, screen, "the recording's frames", func(s string) bool {
 		return strings.Contains(s, "split") && strings.Contains(s, "close")
 	})
 	io.WriteString(tty, "q")
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d", code)
-		}
-	case <-time.After(step):
-		t.Fatal("q did not quit")
+	if code := term.exit(t, 2*step); code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 }
 
@@ -140,22 +150,8 @@ func TestListenTUIInAPseudoTerminal(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c := exec.Command(bin, "listen", addr, "--echo", "--no-history")
-	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
-	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 30, Cols: 120})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tty.Close()
-	screen := newLines()
-	go io.Copy(screen, tty)
-	answerTerminalQueries(t, tty, screen)
-	done := make(chan int, 1)
-	go func() {
-		c.Wait()
-		done <- c.ProcessState.ExitCode()
-	}()
-	t.Cleanup(func() { c.Process.Kill() })
+	term := startTerminal(t, 30, 120, "listen", addr, "--echo", "--no-history")
+	screen, tty := term.screen, term.tty
 	screenText(t, screen, "the listening address", func(s string) bool { return strings.Contains(s, addr) })
 
 	client := tp.Dial(t, "ws://"+addr+"/", tp.ClientOptions{})
@@ -167,13 +163,8 @@ func TestListenTUIInAPseudoTerminal(t *testing.T) {
 	io.WriteString(tty, "\x1b") // leave the send box
 	time.Sleep(100 * time.Millisecond)
 	io.WriteString(tty, "q")
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit %d", code)
-		}
-	case <-time.After(2 * step):
-		t.Fatal("q did not quit")
+	if code := term.exit(t, 2*step); code != 0 {
+		t.Fatalf("exit %d", code)
 	}
 	if st, ok := client.WaitClosed(step); !ok || st.Code != 1000 {
 		t.Errorf("client saw %v %v, want 1000", st, ok)
