@@ -344,7 +344,13 @@ func (hr *HARReader) addEntry(index int, e *harEntry) {
 		Reason: e.Response.StatusText, Headers: pairs(e.Response.Headers)}
 	o.Subprotocol = headerValue(e.Response.Headers, "Sec-WebSocket-Protocol")
 	o.Extensions = parseExtensions(headerValue(e.Response.Headers, "Sec-WebSocket-Extensions"))
-	if ip := strings.Trim(e.ServerIPAddress, "[]"); ip != "" && uerr == nil {
+	if uerr == nil {
+		// Chrome leaves serverIPAddress empty on WebSocket entries: the
+		// URL's host is then the best name for the remote end.
+		host := strings.Trim(e.ServerIPAddress, "[]")
+		if host == "" {
+			host = u.Hostname()
+		}
 		port := u.Port()
 		if port == "" {
 			port = "80"
@@ -352,7 +358,9 @@ func (hr *HARReader) addEntry(index int, e *harEntry) {
 				port = "443"
 			}
 		}
-		o.Remote = net.JoinHostPort(ip, port)
+		if host != "" {
+			o.Remote = net.JoinHostPort(host, port)
+		}
 	}
 	if t, err := time.Parse(time.RFC3339Nano, e.StartedDateTime); err == nil {
 		o.Start = t

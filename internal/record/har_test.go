@@ -186,7 +186,7 @@ func TestImportHARVariants(t *testing.T) {
 	// channel may carry an https:// URL.
 	upgrade := `{"startedDateTime":"2024-01-01T00:00:00.000Z","request":{"method":"GET","url":"https://h.example/ws","httpVersion":"HTTP/1.1","headers":[{"name":"Upgrade","value":"websocket"}]},"response":{"status":101,"statusText":"Switching Protocols","httpVersion":"HTTP/1.1","headers":[]}}`
 	_, evs := importHAR(t, harOf(upgrade))
-	if len(evs) != 1 || evs[0].Open.URL != "wss://h.example/ws" || evs[0].Open.Remote != "" {
+	if len(evs) != 1 || evs[0].Open.URL != "wss://h.example/ws" || evs[0].Open.Remote != "h.example:443" {
 		t.Errorf("101 entry: %+v", evs[0].Open)
 	}
 
