@@ -217,6 +217,33 @@ func (r *Reader) findKind(line []byte) (inspect.Kind, string, error) {
 	return 0, "", errors.New(`event without "ev"`)
 }
 
+// fields walks the members of an event line: the common keys (t, ev,
+// conn) are read here, every other key is handed to f with the scanner on
+// its value, which f must consume.
+func (r *Reader) fields(name string, f func(key []byte) error) error {
+	sc := &r.sc
+	n := 0
+	for {
+		key, esc, more, err := sc.member(&n)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		key = r.key(key, esc)
+		if done, err := r.common(key, name); done {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := f(key); err != nil {
+			return err
+		}
+	}
+}
+
 // common handles the keys every event has. It reports whether key was one.
 func (r *Reader) common(key []byte, name string) (bool, error) {
 	switch string(key) {
@@ -417,22 +444,7 @@ func (r *Reader) decodeFrame(name string) error {
 		lenEnc  uint64
 		rsv     [3]bool
 	)
-	n := 0
-	for {
-		key, esc, more, err := sc.member(&n)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		key = r.key(key, esc)
-		if done, err := r.common(key, name); done {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	if err := r.fields(name, func(key []byte) (err error) {
 		var ok bool
 		switch string(key) {
 		case "seq":
@@ -489,9 +501,9 @@ func (r *Reader) decodeFrame(name string) error {
 		default: // "truncated" is derived: len says more than the payload holds
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	switch {
 	case has&hasDir == 0:
@@ -585,22 +597,7 @@ func (r *Reader) decodeMsg(name string) error {
 	m := &r.msg
 	*m = inspect.Message{}
 	var has int
-	n := 0
-	for {
-		key, esc, more, err := sc.member(&n)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		key = r.key(key, esc)
-		if done, err := r.common(key, name); done {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	if err := r.fields(name, func(key []byte) (err error) {
 		var ok bool
 		switch string(key) {
 		case "dir":
@@ -632,9 +629,9 @@ func (r *Reader) decodeMsg(name string) error {
 		default:
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	switch {
 	case has&hasDir == 0:
@@ -688,22 +685,7 @@ func (r *Reader) decodeEnd(name string) error {
 	sc := &r.sc
 	e := &r.end
 	*e = inspect.End{}
-	n := 0
-	for {
-		key, esc, more, err := sc.member(&n)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		key = r.key(key, esc)
-		if done, err := r.common(key, name); done {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	if err := r.fields(name, func(key []byte) (err error) {
 		switch string(key) {
 		case "clean":
 			e.Clean, _, err = r.getBool("clean")
@@ -722,9 +704,9 @@ func (r *Reader) decodeEnd(name string) error {
 		default: // "name" is derived from the code
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	r.ev.End = e
 	return nil
@@ -732,32 +714,14 @@ func (r *Reader) decodeEnd(name string) error {
 
 // decodeText reads error, gap, mark and note events.
 func (r *Reader) decodeText(name string) error {
-	sc := &r.sc
-	n := 0
-	for {
-		key, esc, more, err := sc.member(&n)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
-		key = r.key(key, esc)
-		if done, err := r.common(key, name); done {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	return r.fields(name, func(key []byte) (err error) {
 		if string(key) == "text" {
 			r.ev.Text, _, err = r.getString("text")
 		} else {
-			err = sc.skip()
+			err = r.sc.skip()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // decodeOpen reads an open event. Open events are rare, so this one
@@ -765,22 +729,7 @@ func (r *Reader) decodeText(name string) error {
 func (r *Reader) decodeOpen(name string) error {
 	sc := &r.sc
 	o := &inspect.Open{}
-	n := 0
-	for {
-		key, esc, more, err := sc.member(&n)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		key = r.key(key, esc)
-		if done, err := r.common(key, name); done {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	if err := r.fields(name, func(key []byte) (err error) {
 		switch string(key) {
 		case "url":
 			o.URL, _, err = r.getString("url")
@@ -813,9 +762,9 @@ func (r *Reader) decodeOpen(name string) error {
 		default:
 			err = sc.skip()
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	}); err != nil {
+		return err
 	}
 	r.ev.Open = o
 	return nil
