@@ -14,6 +14,18 @@ func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("%s of %d bytes exceeds the limit of %d bytes", e.What, e.Size, e.Limit)
 }
 
+// DecompressError is a deflated message that could not be decompressed.
+type DecompressError struct {
+	Frames []uint64
+	Err    error
+}
+
+func (e *DecompressError) Error() string {
+	return fmt.Sprintf("message of frames %v: cannot decompress it: %v", e.Frames, e.Err)
+}
+
+func (e *DecompressError) Unwrap() error { return e.Err }
+
 // Assembler follows one direction of a connection: it checks every frame
 // against the rules that need context (fragmentation, extensions) and
 // reassembles data messages, with control frames allowed between the
@@ -24,7 +36,15 @@ type Assembler struct {
 	// RSV1 a meaning (RFC 7692).
 	Deflate bool
 	// MaxMessageSize bounds a reassembled message; 0 means no limit.
+	// With Inflater, it bounds the decompressed size too.
 	MaxMessageSize uint64
+	// Inflater, when set with Deflate, decompresses deflated messages:
+	// they come out with the decompressed payload (WireLen keeps the
+	// compressed size), checked against the UTF-8 rule. A message that
+	// cannot be decompressed is reported as a *DecompressError, one that
+	// inflates past MaxMessageSize as a *DecompressError wrapping an
+	// *InflateLimitError.
+	Inflater *Inflater
 
 	open     bool // a fragmented message is in progress
 	dropping bool // continuations of a message over MaxMessageSize follow
@@ -50,8 +70,9 @@ func (a *Assembler) InMessage() bool { return a.open }
 // until the next call to Add. f.Dir must be set. A message over
 // MaxMessageSize is dropped and reported as a *TooLargeError.
 //
-// The Assembler does not inflate: a message with Deflated set still holds
-// the compressed payload, and is not checked against the UTF-8 rule.
+// Without an Inflater, the Assembler does not inflate: a message with
+// Deflated set still holds the compressed payload, and is not checked
+// against the UTF-8 rule.
 func (a *Assembler) Add(f *Frame) (*Message, error) {
 	checkReservedOpcode(f)
 	checkControl(f)
@@ -92,6 +113,9 @@ func (a *Assembler) Add(f *Frame) (*Message, error) {
 
 	if max := a.MaxMessageSize; max > 0 && uint64(len(a.buf))+uint64(len(f.Payload)) > max {
 		size := uint64(len(a.buf)) + uint64(len(f.Payload))
+		if a.deflated && a.Inflater != nil {
+			a.Inflater.Break("an earlier message was dropped for its size, and the sender keeps its compression context")
+		}
 		a.Reset()
 		a.dropping = !f.Fin
 		return nil, &TooLargeError{What: "message", Size: size, Limit: max}
@@ -117,7 +141,23 @@ func (a *Assembler) finish(op OpCode, deflated bool, p []byte) (*Message, error)
 	m.Frames = a.frames
 	a.frames = a.frames[:0]
 	if max := a.MaxMessageSize; max > 0 && uint64(len(p)) > max {
+		if deflated && a.Inflater != nil {
+			a.Inflater.Break("an earlier message was dropped for its size, and the sender keeps its compression context")
+		}
 		return nil, &TooLargeError{What: "message", Size: uint64(len(p)), Limit: max}
+	}
+	if deflated && a.Inflater != nil {
+		limit := int64(1<<63 - 1)
+		if a.MaxMessageSize > 0 && a.MaxMessageSize < 1<<62 {
+			limit = int64(a.MaxMessageSize)
+		}
+		out, err := a.Inflater.Inflate(p, limit)
+		if err != nil {
+			return nil, &DecompressError{Frames: m.Frames, Err: err}
+		}
+		m.Payload = out
+		checkTextUTF8(m)
+		return m, nil
 	}
 	if !deflated {
 		// A deflated payload is still compressed here: the UTF-8 rule

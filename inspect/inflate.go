@@ -1,6 +1,7 @@
-package pcap
+package inspect
 
 import (
+	"bytes"
 	"compress/flate"
 	"errors"
 	"fmt"
@@ -17,11 +18,21 @@ const windowSize = 32 << 10
 // that a whole message reads to a clean io.EOF and a cut one does not.
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-// inflater decompresses the messages of one direction.
-type inflater struct {
-	// takeover: the sender keeps its compression context between
-	// messages, so the last 32 KiB of earlier output are the dictionary.
-	takeover bool
+// InflateLimitError is a message that decompresses to more than the limit
+// (a zip bomb, or just too big).
+type InflateLimitError struct{ Limit int64 }
+
+func (e *InflateLimitError) Error() string {
+	return fmt.Sprintf("it inflates to more than the limit of %d bytes", e.Limit)
+}
+
+// Inflater decompresses the permessage-deflate messages (RFC 7692) of one
+// direction. The zero value decompresses each message on its own.
+type Inflater struct {
+	// Takeover: the sender keeps its compression context between
+	// messages (no *_no_context_takeover was agreed for its direction), so
+	// the last 32 KiB of earlier output are the dictionary.
+	Takeover bool
 	dict     []byte // the last 32 KiB of hist
 	hist     []byte
 	fr       io.ReadCloser
@@ -32,9 +43,10 @@ type inflater struct {
 	broken string
 }
 
-// inflate returns the decompressed message p, valid until the next call.
-// It fails past limit bytes of output.
-func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
+// Inflate returns the decompressed message p, valid until the next call.
+// It fails past limit bytes of output. With Takeover, a failure loses the
+// context: every later call fails too.
+func (in *Inflater) Inflate(p []byte, limit int64) ([]byte, error) {
 	if in.broken != "" {
 		return nil, errors.New(in.broken)
 	}
@@ -45,7 +57,7 @@ func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
 	}
 	in.src = twoSlices{p, deflateTail}
 	var dict []byte
-	if in.takeover {
+	if in.Takeover {
 		dict = in.dict
 	}
 	if in.fr == nil {
@@ -60,7 +72,7 @@ func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
 	for {
 		if len(out) == cap(out) {
 			if int64(len(out)) > limit {
-				return nil, in.fail(fmt.Errorf("it inflates to more than the limit of %d bytes", limit))
+				return nil, in.fail(&InflateLimitError{Limit: limit})
 			}
 			n := min(max(2*cap(out), 4096), int(min(limit, 1<<62))+1)
 			grown := make([]byte, len(out), n)
@@ -70,7 +82,7 @@ func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
 		n, err := in.fr.Read(out[len(out):cap(out)])
 		out = out[:len(out)+n]
 		if int64(len(out)) > limit {
-			return nil, in.fail(fmt.Errorf("it inflates to more than the limit of %d bytes", limit))
+			return nil, in.fail(&InflateLimitError{Limit: limit})
 		}
 		if err == io.EOF {
 			break
@@ -83,7 +95,7 @@ func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
 		}
 	}
 	in.out = out
-	if in.takeover {
+	if in.Takeover {
 		in.remember(out)
 	}
 	return out, nil
@@ -91,17 +103,32 @@ func (in *inflater) inflate(p []byte, limit int64) ([]byte, error) {
 
 // fail records that the context is lost (when there is one) and returns
 // err.
-func (in *inflater) fail(err error) error {
-	if in.takeover {
+func (in *Inflater) fail(err error) error {
+	if in.Takeover {
 		in.broken = fmt.Sprintf("an earlier message could not be decompressed (%v), and the sender keeps its compression context", err)
+	} else {
+		in.fr = nil // a reader in an error state is not reused
 	}
 	return err
+}
+
+// Break records that a message of this direction was lost (dropped for its
+// size, say): with Takeover, later messages cannot be decompressed.
+func (in *Inflater) Break(why string) {
+	if in.Takeover {
+		in.broken = why
+	}
+}
+
+// Reset forgets the context and any failure.
+func (in *Inflater) Reset() {
+	in.hist, in.dict, in.broken = in.hist[:0], nil, ""
 }
 
 // remember keeps the last 32 KiB of everything inflated so far. The
 // history buffer holds up to twice that, so the slide to its front happens
 // once per 32 KiB of output rather than once per message.
-func (in *inflater) remember(out []byte) {
+func (in *Inflater) remember(out []byte) {
 	if len(out) >= windowSize {
 		in.hist = append(in.hist[:0], out[len(out)-windowSize:]...)
 	} else {
@@ -139,4 +166,52 @@ func (t *twoSlices) ReadByte() (byte, error) {
 	c := t.a[0]
 	t.a = t.a[1:]
 	return c, nil
+}
+
+// Deflater compresses the permessage-deflate messages we send (RFC 7692
+// section 7.2.1). Go's flate always uses a 32 KiB window, so the peer must
+// not have asked for a smaller one for our direction.
+type Deflater struct {
+	// Takeover keeps the compression context from one message to the
+	// next: false when *_no_context_takeover was agreed for our side.
+	Takeover bool
+	// Level is the compress/flate level; 0 means flate.DefaultCompression.
+	Level int
+
+	fw  *flate.Writer
+	buf bytes.Buffer
+}
+
+// Deflate returns p compressed, without the trailing 00 00 ff ff, valid
+// until the next call.
+func (d *Deflater) Deflate(p []byte) ([]byte, error) {
+	d.buf.Reset()
+	switch {
+	case d.fw == nil:
+		level := d.Level
+		if level == 0 {
+			level = flate.DefaultCompression
+		}
+		fw, err := flate.NewWriter(&d.buf, level)
+		if err != nil {
+			return nil, err
+		}
+		d.fw = fw
+	case !d.Takeover:
+		d.fw.Reset(&d.buf)
+	}
+	if _, err := d.fw.Write(p); err != nil {
+		return nil, err
+	}
+	if err := d.fw.Flush(); err != nil {
+		return nil, err
+	}
+	out := d.buf.Bytes()
+	if bytes.HasSuffix(out, deflateTail[:4]) {
+		out = out[:len(out)-4]
+	}
+	if len(out) == 0 {
+		out = append(out, 0x00) // section 7.2.3.6
+	}
+	return out, nil
 }

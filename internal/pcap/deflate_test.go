@@ -252,7 +252,7 @@ func TestDeflateHistory(t *testing.T) {
 			m[j] = 'a' + byte(rng.Intn(26))
 		}
 		all = append(all, m...)
-		far := string(all[len(all)-windowSize : len(all)-windowSize+300])
+		far := string(all[len(all)-(32<<10) : len(all)-(32<<10)+300])
 		all = append(all, far...)
 		sent = append(sent, string(m), far)
 	}

@@ -42,7 +42,7 @@ type wsDir struct {
 	frame    inspect.Frame
 	dead     bool
 	deflated bool // the message in progress started with RSV1 under permessage-deflate
-	inf      inflater
+	inf      inspect.Inflater
 }
 
 func (w *wsConn) release() {
@@ -178,7 +178,7 @@ func (r *reader) handshake(c *conn) {
 		d := &w.dirs[i]
 		d.dir = w.dirOf(i)
 		d.asm = inspect.Assembler{Dir: d.dir, Deflate: deflate, MaxMessageSize: uint64(r.max)}
-		d.inf = inflater{takeover: takeover[d.dir-1]}
+		d.inf = inspect.Inflater{Takeover: takeover[d.dir-1]}
 	}
 	r.ev = inspect.Event{Kind: inspect.KindOpen, Open: o}
 	r.send(c)
@@ -279,8 +279,8 @@ func (r *reader) frame(c *conn, i int, f *inspect.Frame) {
 		}
 	}
 	if aerr != nil {
-		if d.deflated && d.inf.takeover {
-			d.inf.broken = fmt.Sprintf("message ending in frame %d was dropped, and the sender keeps its compression context", f.Seq)
+		if d.deflated {
+			d.inf.Break(fmt.Sprintf("message ending in frame %d was dropped, and the sender keeps its compression context", f.Seq))
 		}
 		r.ev = inspect.Event{Kind: inspect.KindError, Text: fmt.Sprintf("%s message ending in frame %d dropped: %v", d.dir, f.Seq, aerr)}
 		r.send(c)
@@ -290,7 +290,7 @@ func (r *reader) frame(c *conn, i int, f *inspect.Frame) {
 		return
 	}
 	if msg.Deflated {
-		p, err := d.inf.inflate(msg.Payload, r.max)
+		p, err := d.inf.Inflate(msg.Payload, r.max)
 		if err != nil {
 			r.ev = inspect.Event{Kind: inspect.KindError, Text: fmt.Sprintf("%s message of frames %v: cannot decompress it: %v", d.dir, msg.Frames, err)}
 			r.send(c)

@@ -1,0 +1,85 @@
+package inspect
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestDeflaterInflaterRoundTrip(t *testing.T) {
+	msg := []byte(strings.Repeat("hello, compressed world ", 20))
+	for _, takeover := range []bool{true, false} {
+		d := Deflater{Takeover: takeover}
+		in := Inflater{Takeover: takeover}
+		var sizes []int
+		for i := 0; i < 3; i++ {
+			c, err := d.Deflate(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, len(c))
+			if bytes.HasSuffix(c, []byte{0, 0, 0xff, 0xff}) {
+				t.Fatalf("tail not stripped: % x", c)
+			}
+			out, err := in.Inflate(c, 1<<20)
+			if err != nil {
+				t.Fatalf("takeover=%v message %d: %v", takeover, i, err)
+			}
+			if !bytes.Equal(out, msg) {
+				t.Fatalf("takeover=%v message %d: got %q", takeover, i, out)
+			}
+		}
+		if takeover && sizes[1] >= sizes[0] {
+			t.Errorf("with context takeover the second message should be smaller: %v", sizes)
+		}
+		if !takeover && sizes[1] != sizes[0] {
+			t.Errorf("without context takeover every message compresses alike: %v", sizes)
+		}
+	}
+}
+
+func TestDeflaterEmpty(t *testing.T) {
+	var d Deflater
+	c, err := d.Deflate(nil)
+	if err != nil || !bytes.Equal(c, []byte{0}) {
+		t.Fatalf("got % x, %v; want 00", c, err)
+	}
+}
+
+func TestAssemblerInflates(t *testing.T) {
+	var d Deflater
+	c, _ := d.Deflate([]byte("héllo héllo héllo"))
+	a := Assembler{Dir: ServerToClient, Deflate: true, MaxMessageSize: 1 << 20, Inflater: &Inflater{}}
+	f := &Frame{Dir: ServerToClient, Header: Header{Fin: true, Rsv: Rsv1, Op: OpText, Length: uint64(len(c))}, Payload: c}
+	m, err := a.Add(f)
+	if err != nil || m == nil {
+		t.Fatalf("%v %v", m, err)
+	}
+	if !m.Deflated || m.WireLen != len(c) || string(m.Payload) != "héllo héllo héllo" || len(m.Violations) != 0 {
+		t.Fatalf("got %+v", m)
+	}
+
+	// Invalid UTF-8 is checked after decompression.
+	c, _ = (&Deflater{}).Deflate([]byte{0xff, 0xfe})
+	f = &Frame{Dir: ServerToClient, Header: Header{Fin: true, Rsv: Rsv1, Op: OpText, Length: uint64(len(c))}, Payload: c}
+	a.Inflater = &Inflater{}
+	m, err = a.Add(f)
+	if err != nil || len(m.Violations) != 1 || m.Violations[0].Rule != RuleTextInvalidUTF8 {
+		t.Fatalf("got %+v %v", m, err)
+	}
+
+	// Garbage and zip bombs.
+	f = &Frame{Dir: ServerToClient, Header: Header{Fin: true, Rsv: Rsv1, Op: OpBinary, Length: 3}, Payload: []byte{0xff, 0xff, 0xff}}
+	var de *DecompressError
+	if _, err = a.Add(f); !errors.As(err, &de) {
+		t.Fatalf("garbage: %v", err)
+	}
+	c, _ = (&Deflater{}).Deflate(make([]byte, 1<<21))
+	f = &Frame{Dir: ServerToClient, Header: Header{Fin: true, Rsv: Rsv1, Op: OpBinary, Length: uint64(len(c))}, Payload: c}
+	a.Inflater = &Inflater{}
+	var le *InflateLimitError
+	if _, err = a.Add(f); !errors.As(err, &le) {
+		t.Fatalf("bomb: %v", err)
+	}
+}
