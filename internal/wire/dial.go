@@ -169,6 +169,10 @@ func dialError(err error, tee *teeConn, refused *HandshakeError, opts DialOption
 	if refused != nil {
 		return refused
 	}
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		return ce // from NetDial (a proxy): already explained
+	}
 	var (
 		dnsErr  *net.DNSError
 		opErr   *net.OpError
