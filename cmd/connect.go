@@ -28,6 +28,7 @@ type ConnectOptions struct {
 	Execute        []string
 	Wait           time.Duration
 	TLS            tlsOptions
+	transportOptions
 	sessionOptions
 }
 
@@ -88,6 +89,7 @@ sent, everything else (header, frame events, the other direction) is skipped.`,
 	fs.StringArrayVarP(&opts.Execute, "execute", "x", nil, "send `MSG` after connecting (repeatable; slash commands work); stdin is not read")
 	fs.DurationVarP(&opts.Wait, "wait", "w", 0, "keep the connection open this long after the last message before closing")
 	opts.TLS.addFlags(fs)
+	opts.transportOptions.addFlags(fs)
 	opts.sessionOptions.addFlags(fs)
 	return c
 }
@@ -136,6 +138,9 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		Subprotocols: subprotocols,
 		TLS:          tlsConf,
 		Timeout:      opts.ConnectTimeout,
+	}
+	if dopts.NetDial, err = opts.netDial(u, tlsConf, func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }); err != nil {
+		return err
 	}
 	if opts.useTUI(ios) && len(opts.Execute) == 0 {
 		return connectTUI(ctx, opts, dopts)

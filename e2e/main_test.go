@@ -68,10 +68,21 @@ func run(t testing.TB, stdin string, args ...string) result {
 
 func runWith(t testing.TB, stdin io.Reader, timeout time.Duration, args ...string) result {
 	t.Helper()
+	return runIn(t, testEnv, stdin, timeout, args...)
+}
+
+// runEnv is run with an environment of its own.
+func runEnv(t testing.TB, env []string, stdin string, args ...string) result {
+	t.Helper()
+	return runIn(t, env, strings.NewReader(stdin), 20*time.Second, args...)
+}
+
+func runIn(t testing.TB, env []string, stdin io.Reader, timeout time.Duration, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c := exec.CommandContext(ctx, bin, args...)
-	c.Env = testEnv
+	c.Env = env
 	c.Stdin = stdin // nil: /dev/null, as in CI
 	var out, errOut bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errOut

@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	tp "github.com/wscope/wscope/internal/testpeer"
+)
+
+func TestConnectThroughProxies(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+
+	p := tp.NewHTTPProxy(t, "ann:pw", false)
+	withCreds := *p.URL
+	withCreds.User = url.UserPassword("ann", "pw")
+	r := run(t, "via connect\n", "connect", srv.URL(), "--proxy", withCreds.String())
+	r.expectCode(t, 0)
+	if r.Stdout != "via connect\n" || p.Connects() != 1 {
+		t.Errorf("stdout %q, %d CONNECTs", r.Stdout, p.Connects())
+	}
+	if strings.Contains(r.Stderr, "pw") || !strings.Contains(r.Stderr, "using proxy http://127.0.0.1") {
+		t.Errorf("stderr %q: says the proxy, never its password", r.Stderr)
+	}
+
+	// A proxy that refuses: exit 3, and why.
+	r = run(t, "", "connect", srv.URL(), "--proxy", p.URL.String())
+	r.expectCode(t, 3)
+	if !strings.Contains(r.Stderr, "407 Proxy Authentication Required") {
+		t.Errorf("stderr %q", r.Stderr)
+	}
+	refusing := tp.NewHTTPProxy(t, "", true)
+	r = run(t, "", "connect", srv.URL(), "--proxy", refusing.URL.String())
+	r.expectCode(t, 3)
+	if !strings.Contains(r.Stderr, "refused CONNECT") {
+		t.Errorf("stderr %q", r.Stderr)
+	}
+
+	s5, asked := tp.NewSOCKS5Proxy(t, "bob", "s3")
+	r = run(t, "via socks\n", "connect", srv.URL(), "--proxy", s5.String())
+	r.expectCode(t, 0)
+	if r.Stdout != "via socks\n" || <-asked != srv.Addr() {
+		t.Errorf("socks5: stdout %q", r.Stdout)
+	}
+
+	r = run(t, "", "connect", srv.URL(), "--proxy", "ftp://x:1")
+	r.expectCode(t, 2)
+}
+
+// TestConnectHonoursProxyEnvironment sets HTTP_PROXY for the child only:
+// a socks5h proxy that resolves the made-up name itself.
+func TestConnectHonoursProxyEnvironment(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	_, port, _ := net.SplitHostPort(srv.Addr())
+	s5, asked := tp.NewSOCKS5Proxy(t, "", "")
+	h5 := *s5
+	h5.Scheme = "socks5h"
+	target := "ws://echo.wscope.test:" + port + "/"
+	env := append(append([]string(nil), testEnv...), "HTTP_PROXY="+h5.String(), "NO_PROXY=")
+	r := runEnv(t, env, "from env\n", "connect", target)
+	r.expectCode(t, 0)
+	if r.Stdout != "from env\n" || <-asked != "echo.wscope.test:"+port {
+		t.Errorf("stdout %q stderr %q", r.Stdout, r.Stderr)
+	}
+	// --no-proxy ignores it (and the made-up name does not resolve).
+	r = runEnv(t, env, "", "connect", target, "--no-proxy", "--connect-timeout", "2s")
+	r.expectCode(t, 3)
+	// NO_PROXY excludes the host.
+	r = runEnv(t, append(env, "NO_PROXY=.wscope.test"), "", "connect", target, "--connect-timeout", "2s")
+	r.expectCode(t, 3)
+}
+
+func TestConnectOverUnixSocket(t *testing.T) {
+	t.Parallel()
+	dir, err := os.MkdirTemp("", "ws") // short: unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "s.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := make(chan string, 1)
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hosts <- r.Host + r.URL.Path
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, p, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			c.Write(r.Context(), typ, p)
+		}
+	})}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Close() })
+	r := run(t, "over unix\n", "connect", "ws://docker/v1/attach", "--unix", path)
+	r.expectCode(t, 0)
+	if r.Stdout != "over unix\n" {
+		t.Errorf("stdout %q", r.Stdout)
+	}
+	if h := <-hosts; h != "docker/v1/attach" {
+		t.Errorf("server saw %s", h)
+	}
+	r = run(t, "", "connect", "ws://docker/", "--unix", filepath.Join(dir, "missing.sock"))
+	r.expectCode(t, 2)
+}
