@@ -27,6 +27,8 @@ type ConnectOptions struct {
 	ConnectTimeout time.Duration
 	Execute        []string
 	Wait           time.Duration
+	PingInterval   time.Duration
+	PingTimeout    time.Duration
 	TLS            tlsOptions
 	transportOptions
 	sessionOptions
@@ -88,6 +90,8 @@ sent, everything else (header, frame events, the other direction) is skipped.`,
 	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on TCP connect, TLS and the handshake")
 	fs.StringArrayVarP(&opts.Execute, "execute", "x", nil, "send `MSG` after connecting (repeatable; slash commands work); stdin is not read")
 	fs.DurationVarP(&opts.Wait, "wait", "w", 0, "keep the connection open this long after the last message before closing")
+	fs.DurationVar(&opts.PingInterval, "ping-interval", 0, "send a ping this often (0: never); -v reports each pong's round trip")
+	fs.DurationVar(&opts.PingTimeout, "ping-timeout", 0, "with --ping-interval: close with 1001 and exit 4 when a ping waits this long for its pong")
 	opts.TLS.addFlags(fs)
 	opts.transportOptions.addFlags(fs)
 	opts.sessionOptions.addFlags(fs)
@@ -97,6 +101,9 @@ sent, everything else (header, frame events, the other direction) is skipped.`,
 func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	if err := opts.validate(); err != nil {
 		return err
+	}
+	if opts.PingInterval < 0 || opts.PingTimeout < 0 || opts.PingTimeout > 0 && opts.PingInterval == 0 {
+		return usageErr("--ping-timeout needs --ping-interval, and both must be positive")
 	}
 	u, err := wire.ParseURL(opts.URL)
 	if err != nil {
@@ -158,8 +165,10 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	start := time.Now()
 	cfg := opts.config(1, start)
 	var conn *wire.Conn
+	hb := opts.heartbeat(snk)
 	cfg.OnEvent = func(e *inspect.Event) {
 		snk.event(e)
+		hb.event(e)
 		if opts.Echo && e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ServerToClient {
 			conn.WriteMessage(e.Msg.Op, e.Msg.Payload)
 		}
@@ -187,6 +196,9 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		snk.raw(snk.prompt)
 	}
 	go conn.Run()
+	if hb != nil {
+		go hb.run(conn)
+	}
 
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- sendInput(opts, conn, snk, lineMode) }()
@@ -210,7 +222,24 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	case <-ios.Interrupt:
 		return interrupt(conn, snk)
 	}
-	return finish(conn.End(), snk, lineMode || opts.Verbose)
+	err = finish(conn.End(), snk, lineMode || opts.Verbose)
+	if err == nil && hb.failed() {
+		return silent(ExitAbnormal) // our own 1001 after the pongs stopped
+	}
+	return err
+}
+
+// heartbeat returns the --ping-interval heartbeat, or nil.
+func (opts *ConnectOptions) heartbeat(snk *sink) *heartbeat {
+	if opts.PingInterval <= 0 {
+		return nil
+	}
+	report := func(format string, args ...any) {
+		if opts.Verbose || strings.Contains(format, "no pong") {
+			snk.note(format, args...)
+		}
+	}
+	return newHeartbeat(opts.PingInterval, opts.PingTimeout, report)
 }
 
 // sendInput sends -x messages, or stdin, until it ends.

@@ -71,9 +71,11 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 	cfg := opts.config(1, start)
 	cfg.OmitSent = false // the TUI shows both directions
 	var conn atomic.Pointer[wire.Conn]
+	hb := opts.heartbeat(snk)
 	cfg.OnEvent = func(e *inspect.Event) {
 		snk.event(e)
 		feed.Add(e)
+		hb.event(e)
 		if opts.Echo && e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ServerToClient {
 			conn.Load().WriteMessage(e.Msg.Op, e.Msg.Payload)
 		}
@@ -98,6 +100,9 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 		ev := &inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: 1, Open: open}
 		snk.event(ev)
 		feed.Add(ev)
+		if hb != nil {
+			go hb.run(c)
+		}
 		c.Run()
 	}()
 
@@ -140,7 +145,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 	if res.Quit == tui.QuitInterrupt {
 		return silent(ExitInterrupted)
 	}
-	if !end.Clean {
+	if !end.Clean || hb.failed() {
 		return silent(ExitAbnormal)
 	}
 	return nil

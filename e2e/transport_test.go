@@ -11,6 +11,8 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/wscope/wscope/inspect"
+
 	tp "github.com/wscope/wscope/internal/testpeer"
 )
 
@@ -118,4 +120,49 @@ func TestConnectOverUnixSocket(t *testing.T) {
 	}
 	r = run(t, "", "connect", "ws://docker/", "--unix", filepath.Join(dir, "missing.sock"))
 	r.expectCode(t, 2)
+}
+
+func TestConnectHeartbeat(t *testing.T) {
+	t.Parallel()
+	// An independent server that answers pings: pongs come back with
+	// their round trip, and the session ends cleanly.
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	r := run(t, "", "connect", srv.URL(), "--ping-interval", "50ms", "--ping-timeout", "1s", "-w", "400ms", "-v", "-o", "json")
+	r.expectCode(t, 0)
+	pings := 0
+	for _, f := range filter(parseEvents(t, r.Stdout), "frame", "c2s") {
+		if f["op"] == "ping" {
+			pings++
+		}
+	}
+	if pings < 3 || !strings.Contains(r.Stderr, "wscope: pong wscope-1: rtt ") {
+		t.Errorf("%d pings; stderr %q", pings, r.Stderr)
+	}
+
+	// A server that stops answering pings: close 1001 and exit 4.
+	closed := make(chan int, 1)
+	silent := acceptThen(t, func(rc *tp.RawConn) {
+		for {
+			f, err := rc.ReadFrame(step)
+			if err != nil {
+				return
+			}
+			if f.Op == inspect.OpClose {
+				ci, _ := f.Close()
+				closed <- ci.Code
+				rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+				return
+			}
+		}
+	})
+	p := start(t, "connect", silent.URL(), "--ping-interval", "50ms", "--ping-timeout", "300ms")
+	if code := p.wait(step); code != 4 {
+		t.Fatalf("exit %d, want 4; stderr %s", code, p.stderr)
+	}
+	if code := <-closed; code != 1001 {
+		t.Errorf("closed with %d, want 1001", code)
+	}
+	if !strings.Contains(p.stderr.String(), "no pong within 300ms") {
+		t.Errorf("stderr %s", p.stderr)
+	}
 }
