@@ -30,6 +30,9 @@ type AcceptOptions struct {
 	Timeout time.Duration
 	// URL is recorded in the open event (e.g. ws://127.0.0.1:8080).
 	URL string
+	// Compress accepts permessage-deflate (RFC 7692) when a client offers
+	// it, with these settings for the server's side; nil declines it.
+	Compress *Compression
 }
 
 // RejectError is an upgrade request the server refused, with the status
@@ -76,6 +79,14 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 	u := ws.Upgrader{
 		Protocol: func(p []byte) bool { return slices.Contains(opts.Subprotocols, string(p)) },
 	}
+	var agreed *Compression
+	if opts.Compress != nil {
+		// Our own negotiation: wsflate's Negotiate keeps state across
+		// upgrades and declines browser offers.
+		if agreed = negotiate(opts.Compress, req.Headers); agreed != nil {
+			u.Header = ws.HandshakeHeaderString("Sec-WebSocket-Extensions: " + agreed.String() + "\r\n")
+		}
+	}
 	// The upgrader reads only the head we give it, and writes the response
 	// through a tee so the open event shows it as sent.
 	rw := struct {
@@ -97,7 +108,12 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 		Remote:      nc.RemoteAddr().String(),
 		Start:       start,
 	}
-	return newConn(tc, br, inspect.RoleServer, cfg), open, nil
+	if agreed != nil {
+		open.Extensions = append(open.Extensions, agreed.ext())
+	}
+	c := newConn(tc, br, inspect.RoleServer, cfg)
+	c.setDeflate(agreed)
+	return c, open, nil
 }
 
 // readHead reads an HTTP request head up to and including its blank line.

@@ -101,6 +101,7 @@ type Conn struct {
 	pong        []byte
 
 	bw      *bufio.Writer
+	deflate *inspect.Deflater // permessage-deflate was negotiated
 	wasm    inspect.Assembler
 	wframe  inspect.Frame
 	wevent  inspect.Event
@@ -235,7 +236,7 @@ func (c *Conn) readLoop() (tcp string, err error) {
 		c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
 		c.emit(&c.revent)
 		if aerr != nil {
-			c.fail(inspect.CloseMessageTooBig, aerr.Error())
+			c.failMessage(aerr)
 			continue
 		}
 		if c.cfg.Strict && len(f.Violations) > 0 {
@@ -363,6 +364,24 @@ func (c *Conn) readProgress() {
 		d = limit
 	}
 	c.nc.SetReadDeadline(d)
+}
+
+// failMessage closes the connection for a message the Assembler refused:
+// too large (1009), or not decompressible (1007, section 8.1 of RFC 7692
+// leaves the code open; the payload is invalid data).
+func (c *Conn) failMessage(err error) {
+	var (
+		de *inspect.DecompressError
+		le *inspect.InflateLimitError
+	)
+	switch {
+	case errors.As(err, &le):
+		c.fail(inspect.CloseMessageTooBig, "compressed message "+le.Error())
+	case errors.As(err, &de):
+		c.fail(inspect.CloseInvalidPayload, "cannot decompress message: "+de.Err.Error())
+	default:
+		c.fail(inspect.CloseMessageTooBig, err.Error())
+	}
 }
 
 // fail closes the connection from our side because of what the peer sent.

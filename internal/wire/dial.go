@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 
 	"github.com/wscope/wscope/inspect"
@@ -36,6 +37,9 @@ type DialOptions struct {
 	// NetDial replaces the TCP dial (proxies, unix sockets); it must
 	// return the plain connection: TLS is added on top.
 	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Compress offers permessage-deflate (RFC 7692) with these
+	// parameters; nil offers nothing.
+	Compress *Compression
 }
 
 // ParseURL reads a WebSocket URL. http and https are taken as ws and wss,
@@ -105,17 +109,29 @@ func Dial(ctx context.Context, opts DialOptions, cfg Config) (*Conn, *inspect.Op
 			refused = readRefusal(tee, status, string(reason), resp)
 		},
 	}
+	if opts.Compress != nil {
+		if err := opts.Compress.Check(inspect.RoleClient); err != nil {
+			return nil, nil, fmt.Errorf("permessage-deflate: %w", err)
+		}
+		d.Extensions = []httphead.Option{opts.Compress.offer()}
+	}
 	start := time.Now()
 	nc, br, hs, err := d.Dial(ctx, opts.URL.String())
 	if err != nil {
 		return nil, nil, dialError(err, tee, refused, opts)
 	}
 	tee.on = false
+	resp := parseResponse(tee.recv.Bytes())
+	agreed, err := checkAnswer(opts.Compress, resp.Headers)
+	if err != nil {
+		nc.Close()
+		return nil, nil, &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: err.Error(), Response: &resp}
+	}
 	open := &inspect.Open{
 		URL:         opts.URL.String(),
 		Role:        inspect.RoleClient,
 		Request:     parseRequest(tee.sent.Bytes()),
-		Response:    parseResponse(tee.recv.Bytes()),
+		Response:    resp,
 		Subprotocol: hs.Protocol,
 		Extensions:  extensions(hs.Extensions),
 		Local:       nc.LocalAddr().String(),
@@ -129,7 +145,9 @@ func Dial(ctx context.Context, opts DialOptions, cfg Config) (*Conn, *inspect.Op
 	tee.recv.Reset()
 	// Bytes the server sent right behind the 101 are in br: they are the
 	// first frames, so keep reading through it when there is one.
-	return newConn(tee, br, inspect.RoleClient, cfg), open, nil
+	c := newConn(tee, br, inspect.RoleClient, cfg)
+	c.setDeflate(agreed)
+	return c, open, nil
 }
 
 func tlsInfo(st tls.ConnectionState) *inspect.TLSInfo {

@@ -46,15 +46,25 @@ func (c *Conn) WriteFragmented(op inspect.OpCode, p []byte, n int) error {
 	}
 	c.wmu.Lock()
 	defer c.unlock()
+	var rsv uint8
+	if c.deflate != nil {
+		// Compress the whole message, then split it: RSV1 on the first
+		// frame only (RFC 7692 section 6.1).
+		z, err := c.deflate.Deflate(p)
+		if err != nil {
+			return err
+		}
+		p, rsv = z, inspect.Rsv1
+	}
 	if n <= 0 || len(p) <= n {
-		return c.writeFrame(inspect.Header{Fin: true, Op: op, Length: uint64(len(p))}, p, MaskAuto)
+		return c.writeFrame(inspect.Header{Fin: true, Rsv: rsv, Op: op, Length: uint64(len(p))}, p, MaskAuto)
 	}
 	for first := true; ; first = false {
 		chunk := p[:min(n, len(p))]
 		p = p[len(chunk):]
 		h := inspect.Header{Fin: len(p) == 0, Op: inspect.OpContinuation, Length: uint64(len(chunk))}
 		if first {
-			h.Op = op
+			h.Op, h.Rsv = op, rsv
 		}
 		if err := c.writeFrame(h, chunk, MaskAuto); err != nil {
 			return err
