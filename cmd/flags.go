@@ -41,6 +41,7 @@ type sessionOptions struct {
 	NoTUI          bool
 	NoHistory      bool
 	Scrollback     int
+	Compress       compressOptions
 }
 
 func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
@@ -65,6 +66,7 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.From, "from", "", "show only what one side sent: client or server (recordings keep everything)")
 	fs.StringVar(&o.Op, "op", "", "show only these opcodes, e.g. text,binary or control")
 	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload matches this `regexp`")
+	o.Compress.addFlags(fs)
 }
 
 // useTUI reports whether the session opens the TUI: at a terminal, with
@@ -219,6 +221,7 @@ type tlsOptions struct {
 	CAFile   string
 	CertFile string
 	KeyFile  string
+	Keylog   string
 }
 
 func (o *tlsOptions) addFlags(fs *pflag.FlagSet) {
@@ -226,14 +229,22 @@ func (o *tlsOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CAFile, "ca", "", "PEM `file` of CA certificates to trust instead of the system's")
 	fs.StringVar(&o.CertFile, "cert", "", "PEM client certificate `file` (with --key)")
 	fs.StringVar(&o.KeyFile, "key", "", "PEM private key `file` for --cert")
+	fs.StringVar(&o.Keylog, "keylog", "", "append TLS secrets to `FILE` for Wireshark (default: $SSLKEYLOGFILE)")
 }
 
 // config builds the client TLS configuration; nil means the defaults.
 func (o *tlsOptions) config() (*tls.Config, error) {
-	if !o.Insecure && o.CAFile == "" && o.CertFile == "" && o.KeyFile == "" {
+	kl, err := keyLog(o.Keylog)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Insecure && o.CAFile == "" && o.CertFile == "" && o.KeyFile == "" && kl == nil {
 		return nil, nil
 	}
 	c := &tls.Config{InsecureSkipVerify: o.Insecure}
+	if kl != nil {
+		c.KeyLogWriter = kl
+	}
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {

@@ -2,8 +2,11 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +34,8 @@ type ListenOptions struct {
 	MaxConns     int
 	Broadcast    bool
 	Once         bool
+	TLS          serverTLSOptions
+	Keylog       string
 	sessionOptions
 
 	// ready, when set, is told the bound address (tests listen on :0).
@@ -77,6 +82,8 @@ every other client. Ctrl-C closes every client with 1001 Going Away.`,
 	fs.IntVar(&opts.MaxConns, "max-conns", 0, "refuse clients beyond this many at once with 503 (0: no limit)")
 	fs.BoolVar(&opts.Broadcast, "broadcast", false, "send every message to every other client")
 	fs.BoolVar(&opts.Once, "once", false, "exit after the first client disconnects, with its status")
+	opts.TLS.addFlags(fs)
+	fs.StringVar(&opts.Keylog, "keylog", "", "append TLS secrets to `FILE` for Wireshark (default: $SSLKEYLOGFILE)")
 	opts.sessionOptions.addFlags(fs)
 	return c
 }
@@ -113,6 +120,9 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
+	if err := opts.Compress.prepare(inspect.RoleServer); err != nil {
+		return err
+	}
 	if opts.MaxConns < 0 {
 		return usageErr("--max-conns must not be negative")
 	}
@@ -122,10 +132,22 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 		return exitf(ExitRuntime, "could not listen on %s: %v", opts.Addr, err)
 	}
 	defer ln.Close()
+	scheme := "ws://"
+	kl, err := keyLog(opts.Keylog)
+	if err != nil {
+		return err
+	}
+	tlsConf, err := opts.TLS.config(ios.ErrOut, keylogWriter(kl))
+	if err != nil {
+		return err
+	}
+	if tlsConf != nil {
+		ln, scheme = tls.NewListener(ln, tlsConf), "wss://"
+	}
 	s := &server{
 		opts:  opts,
 		start: time.Now(),
-		url:   "ws://" + ln.Addr().String(),
+		url:   scheme + ln.Addr().String(),
 		conns: map[int]*wire.Conn{},
 		ended: make(chan inspect.End, 1),
 	}
@@ -241,10 +263,14 @@ func (s *server) serve(nc net.Conn, id int) {
 	conn, open, err := wire.Accept(nc, wire.AcceptOptions{
 		Subprotocols: s.opts.Subprotocols,
 		Path:         s.opts.Path,
+		Compress:     s.opts.Compress.cx,
 		Origins:      s.opts.Origins,
 		Timeout:      10 * time.Second,
 		URL:          s.url,
 	}, cfg)
+	if err == nil && open.TLS == nil {
+		open.TLS = wire.ConnTLS(nc)
+	}
 	if err != nil {
 		s.mu.Lock()
 		s.active--
@@ -341,4 +367,12 @@ func (s *server) closeAll(code inspect.CloseCode) {
 		s.each(func(c *wire.Conn) { c.Abort() })
 	}
 	s.snk.flush()
+}
+
+// keylogWriter keeps a nil *os.File from becoming a non-nil io.Writer.
+func keylogWriter(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
 }

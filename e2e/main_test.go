@@ -168,8 +168,8 @@ func (p *proc) wait(timeout time.Duration) int {
 // listenAddr waits for `wscope listen` to say where it listens.
 func (p *proc) listenAddr() string {
 	p.t.Helper()
-	line := p.stderr.waitMatch(p.t, regexp.MustCompile(`listening on ws://(\S+?)(/\S*)? \(`), 10*time.Second)
-	m := regexp.MustCompile(`ws://([^/ ]+)`).FindStringSubmatch(line)
+	line := p.stderr.waitMatch(p.t, regexp.MustCompile(`listening on wss?://(\S+?)(/\S*)? \(`), 10*time.Second)
+	m := regexp.MustCompile(`wss?://([^/ ]+)`).FindStringSubmatch(line)
 	return m[1]
 }
 
@@ -294,4 +294,11 @@ func (e event) rules() []string {
 func (e event) num(k string) int {
 	f, _ := e[k].(float64)
 	return int(f)
+}
+
+// waitMatchAll waits for a line containing sub and returns everything so far.
+func (l *lines) waitMatchAll(t testing.TB, sub string) string {
+	t.Helper()
+	l.waitMatch(t, regexp.MustCompile(regexp.QuoteMeta(sub)), 5*time.Second)
+	return l.String()
 }

@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +217,68 @@ func TestConnectTimeout(t *testing.T) {
 	if !strings.Contains(r.Stderr, "no handshake response") || time.Since(start) > 10*time.Second {
 		t.Errorf("stderr %q after %s", r.Stderr, time.Since(start))
 	}
+}
+
+func TestListenTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keylog := filepath.Join(dir, "keys.log")
+	p := start(t, "listen", "127.0.0.1:0", "--echo", "--tls-self-signed")
+	line := p.stderr.waitMatch(t, regexp.MustCompile(`SHA-256 fingerprint [0-9A-F:]{95}`), step)
+	fp := regexp.MustCompile(`[0-9A-F:]{95}`).FindString(line)
+	addr := p.listenAddr()
+	url := "wss://" + addr + "/"
+	if !strings.Contains(p.stderr.String(), "listening on wss://") {
+		t.Errorf("stderr %s", p.stderr)
+	}
+
+	// The certificate presented is the one whose fingerprint was printed.
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(c.ConnectionState().PeerCertificates[0].Raw)
+	c.Close()
+	if got := strings.ToUpper(hex.EncodeToString(sum[:])); strings.ReplaceAll(fp, ":", "") != got {
+		t.Errorf("fingerprint %s, certificate %s", fp, got)
+	}
+
+	// Verified by default: refused; -k: works, with secrets logged.
+	r := run(t, "x\n", "connect", url)
+	r.expectCode(t, 3)
+	r = run(t, "over wss\n", "connect", url, "-k", "--keylog", keylog, "-o", "json")
+	r.expectCode(t, 0)
+	if msgs := filter(parseEvents(t, r.Stdout), "msg", "s2c"); len(msgs) != 1 || msgs[0]["text"] != "over wss" {
+		t.Errorf("echo over wss: %v", msgs)
+	}
+	kl, err := os.ReadFile(keylog)
+	if err != nil || !strings.Contains(string(kl), "CLIENT_TRAFFIC_SECRET_0 ") {
+		t.Errorf("keylog: %v %q", err, kl)
+	}
+	// SSLKEYLOGFILE works too.
+	env := append(append([]string(nil), testEnv...), "SSLKEYLOGFILE="+filepath.Join(dir, "env.log"))
+	r = runEnv(t, env, "", "connect", url, "-k")
+	r.expectCode(t, 0)
+	if b, _ := os.ReadFile(filepath.Join(dir, "env.log")); !strings.Contains(string(b), "SERVER_HANDSHAKE_TRAFFIC_SECRET") {
+		t.Errorf("SSLKEYLOGFILE not written")
+	}
+}
+
+func TestListenTLSWithCertificate(t *testing.T) {
+	t.Parallel()
+	pk := newPKI(t)
+	_, certFile, keyFile := pk.issue(t, "listener", false, "127.0.0.1")
+	p := start(t, "listen", "127.0.0.1:0", "--echo", "--tls-cert", certFile, "--tls-key", keyFile, "-o", "json")
+	addr := p.listenAddr()
+	r := run(t, "ca-verified\n", "connect", "wss://"+addr+"/", "--ca", pk.CAFile)
+	r.expectCode(t, 0)
+	if r.Stdout != "ca-verified\n" {
+		t.Errorf("stdout %q", r.Stdout)
+	}
+	open := filter(parseEvents(t, p.stdout.waitMatchAll(t, `"ev":"open"`)), "open", "")
+	if tlsInfo, ok := open[0]["tls"].(map[string]any); !ok || tlsInfo["version"] != "TLS 1.3" {
+		t.Errorf("server's open event tls: %v", open[0]["tls"])
+	}
+	r = run(t, "", "listen", "127.0.0.1:0", "--tls-cert", certFile)
+	r.expectCode(t, 2)
 }
