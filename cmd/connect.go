@@ -102,6 +102,9 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
+	if err := opts.Compress.prepare(inspect.RoleClient); err != nil {
+		return err
+	}
 	if opts.PingInterval < 0 || opts.PingTimeout < 0 || opts.PingTimeout > 0 && opts.PingInterval == 0 {
 		return usageErr("--ping-timeout needs --ping-interval, and both must be positive")
 	}
@@ -145,6 +148,7 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		Subprotocols: subprotocols,
 		TLS:          tlsConf,
 		Timeout:      opts.ConnectTimeout,
+		Compress:     opts.Compress.cx,
 	}
 	if dopts.NetDial, err = opts.netDial(u, tlsConf, func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }); err != nil {
 		return err

@@ -41,6 +41,7 @@ type sessionOptions struct {
 	NoTUI          bool
 	NoHistory      bool
 	Scrollback     int
+	Compress       compressOptions
 }
 
 func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
@@ -65,6 +66,7 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.From, "from", "", "show only what one side sent: client or server (recordings keep everything)")
 	fs.StringVar(&o.Op, "op", "", "show only these opcodes, e.g. text,binary or control")
 	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload matches this `regexp`")
+	o.Compress.addFlags(fs)
 }
 
 // useTUI reports whether the session opens the TUI: at a terminal, with

@@ -120,6 +120,9 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
+	if err := opts.Compress.prepare(inspect.RoleServer); err != nil {
+		return err
+	}
 	if opts.MaxConns < 0 {
 		return usageErr("--max-conns must not be negative")
 	}
@@ -260,6 +263,7 @@ func (s *server) serve(nc net.Conn, id int) {
 	conn, open, err := wire.Accept(nc, wire.AcceptOptions{
 		Subprotocols: s.opts.Subprotocols,
 		Path:         s.opts.Path,
+		Compress:     s.opts.Compress.cx,
 		Origins:      s.opts.Origins,
 		Timeout:      10 * time.Second,
 		URL:          s.url,
