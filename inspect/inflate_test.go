@@ -83,3 +83,10 @@ func TestAssemblerInflates(t *testing.T) {
 		t.Fatalf("bomb: %v", err)
 	}
 }
+
+func TestLineShowsCompressionRatio(t *testing.T) {
+	e := &Event{Kind: KindMsg, Msg: &Message{Dir: ServerToClient, Op: OpText, Frames: []uint64{1}, Deflated: true, WireLen: 25, Payload: []byte(strings.Repeat("a", 100))}}
+	if got := string(AppendLine(nil, e, LineOptions{})); !strings.Contains(got, "len=100 wire=25 ratio=0.25 ") {
+		t.Errorf("line %q", got)
+	}
+}

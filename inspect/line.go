@@ -41,6 +41,11 @@ func AppendLine(b []byte, e *Event, o LineOptions) []byte {
 		if m.Deflated {
 			b = append(b, " wire="...)
 			b = strconv.AppendInt(b, int64(m.WireLen), 10)
+			if len(m.Payload) > 0 {
+				// The compression ratio: bytes on the wire per byte of payload.
+				b = append(b, " ratio="...)
+				b = strconv.AppendFloat(b, float64(m.WireLen)/float64(len(m.Payload)), 'f', 2, 64)
+			}
 		}
 		b = append(b, ' ')
 		b = append(b, Summary(m.Payload, m.Op, previewLen(o))...)
