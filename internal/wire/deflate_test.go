@@ -362,3 +362,34 @@ func TestDeflateZipBombCloses1009(t *testing.T) {
 		t.Errorf("close %v (%d compressed bytes)", ci, len(z))
 	}
 }
+
+func TestDeflateDeclined(t *testing.T) {
+	t.Parallel()
+	// A server that does not do compression answers without the extension:
+	// messages go uncompressed.
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	c, open, rec, err := dialCompress(t, srv.URL(), &Compression{}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.Run()
+	if len(open.Extensions) != 0 {
+		t.Fatalf("extensions %+v", open.Extensions)
+	}
+	if err := c.Send(inspect.OpText, []byte(repeated)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the echo", func() bool { return len(rec.msgsFrom(inspect.ServerToClient)) == 1 })
+	for _, m := range append(rec.msgsFrom(inspect.ClientToServer), rec.msgsFrom(inspect.ServerToClient)...) {
+		if m.Deflated || string(m.Payload) != repeated {
+			t.Errorf("message %+v", m)
+		}
+	}
+
+	// A server without Compress ignores the offer.
+	url, _, _ := acceptOne(t, AcceptOptions{Timeout: step}, Config{})
+	rc := tp.DialRaw(t, url, tp.RawDialOptions{Headers: []tp.HeaderField{tp.H("Sec-WebSocket-Extensions", "permessage-deflate")}})
+	if resp := rc.Response(); resp.Status != 101 || resp.Get("Sec-WebSocket-Extensions") != "" {
+		t.Errorf("response %d %q", resp.Status, resp.Get("Sec-WebSocket-Extensions"))
+	}
+}
