@@ -130,8 +130,11 @@ func (s *sink) event(e *inspect.Event) {
 		s.json.Write(e)
 		s.mu.Unlock()
 	case formatFrames:
-		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 {
-			return // its frames were shown; a message without (HAR) is shown itself
+		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 && !e.Msg.Deflated {
+			// Its frames were shown; a message without (HAR) is shown
+			// itself, and so is a deflated one: its frames hold only the
+			// compressed bytes.
+			return
 		}
 		s.mu.Lock()
 		s.buf = append(inspect.AppendLine(s.buf[:0], e, inspect.LineOptions{ShowConn: s.showConn}), '\n')

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -224,5 +225,24 @@ func TestConnectCompressZipBombCloses1009(t *testing.T) {
 	}
 	if !strings.Contains(r.Stderr, "1009") {
 		t.Errorf("stderr %q", r.Stderr)
+	}
+}
+
+func TestConnectCompressFramesOutput(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Compression: true, Echo: true})
+	r := run(t, deflateText+"\n", "connect", srv.URL(), "--compress", "-o", "frames", "-w", "1s")
+	r.expectCode(t, 0)
+	// Frames show RSV1 and the compressed length; the deflated messages
+	// follow with the decompressed length, the wire size and the ratio.
+	for _, re := range []string{
+		`c2s text +F1-- M \w+ len=\d+ `,
+		`s2c text +F1-- - -+ len=\d+ `,
+		`c2s msg +text +frames=1 len=` + fmt.Sprint(len(deflateText)) + ` wire=\d+ ratio=0\.\d\d permessage-deflate`,
+		`s2c msg +text +frames=1 len=` + fmt.Sprint(len(deflateText)) + ` wire=\d+ ratio=0\.\d\d permessage-deflate`,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.Stdout) {
+			t.Errorf("no line matching %s in:\n%s", re, r.Stdout)
+		}
 	}
 }
