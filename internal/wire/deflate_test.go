@@ -393,3 +393,32 @@ func TestDeflateDeclined(t *testing.T) {
 		t.Errorf("response %d %q", resp.Status, resp.Get("Sec-WebSocket-Extensions"))
 	}
 }
+
+func TestDeflateClientResetsWhenItOfferedTo(t *testing.T) {
+	t.Parallel()
+	// The server accepts without echoing client_no_context_takeover: the
+	// client resets its compressor anyway, as it offered.
+	got := make(chan []int, 1)
+	srv := tp.NewRawServer(t, func(rc *tp.RawConn) {
+		rc.Accept(tp.H("Sec-WebSocket-Extensions", "permessage-deflate"))
+		var sizes []int
+		for len(sizes) < 2 {
+			f, err := rc.ReadFrame(step)
+			if err != nil {
+				return
+			}
+			sizes = append(sizes, len(f.Payload))
+		}
+		got <- sizes
+	})
+	c, _, _, err := dialCompress(t, srv.URL(), &Compression{ClientNoContextTakeover: true}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.Run()
+	c.Send(inspect.OpText, []byte(repeated))
+	c.Send(inspect.OpText, []byte(repeated))
+	if sizes := <-got; sizes[0] != sizes[1] {
+		t.Errorf("compressed sizes %v: the client kept its context", sizes)
+	}
+}

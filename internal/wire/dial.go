@@ -127,6 +127,11 @@ func Dial(ctx context.Context, opts DialOptions, cfg Config) (*Conn, *inspect.Op
 		nc.Close()
 		return nil, nil, &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: err.Error(), Response: &resp}
 	}
+	if agreed != nil && opts.Compress.ClientNoContextTakeover {
+		// What we offered, we do, even when the server did not echo it
+		// (section 7.1.1.2 lets a client reset its context at will).
+		agreed.ClientNoContextTakeover = true
+	}
 	open := &inspect.Open{
 		URL:         opts.URL.String(),
 		Role:        inspect.RoleClient,
