@@ -29,6 +29,8 @@ type ConnectOptions struct {
 	Wait           time.Duration
 	PingInterval   time.Duration
 	PingTimeout    time.Duration
+	Location       bool
+	MaxRedirects   int
 	TLS            tlsOptions
 	transportOptions
 	sessionOptions
@@ -90,6 +92,8 @@ sent, everything else (header, frame events, the other direction) is skipped.`,
 	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on TCP connect, TLS and the handshake")
 	fs.StringArrayVarP(&opts.Execute, "execute", "x", nil, "send `MSG` after connecting (repeatable; slash commands work); stdin is not read")
 	fs.DurationVarP(&opts.Wait, "wait", "w", 0, "keep the connection open this long after the last message before closing")
+	fs.BoolVarP(&opts.Location, "location", "L", false, "follow redirects (301, 302, 307, 308) of the upgrade request, showing each hop")
+	fs.IntVar(&opts.MaxRedirects, "max-redirects", 10, "with -L: give up after this many redirects")
 	fs.DurationVar(&opts.PingInterval, "ping-interval", 0, "send a ping this often (0: never); -v reports each pong's round trip")
 	fs.DurationVar(&opts.PingTimeout, "ping-timeout", 0, "with --ping-interval: close with 1001 and exit 4 when a ping waits this long for its pong")
 	opts.TLS.addFlags(fs)
@@ -182,7 +186,7 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	dialCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopInterrupt := watchInterrupt(ios.Interrupt, cancel)
-	conn, open, err := wire.Dial(dialCtx, dopts, cfg)
+	conn, open, err := opts.dial(dialCtx, dopts, cfg)
 	interrupted := stopInterrupt()
 	if err != nil {
 		if interrupted {
@@ -231,6 +235,16 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		return silent(ExitAbnormal) // our own 1001 after the pongs stopped
 	}
 	return err
+}
+
+// dial connects, following redirects with -L (each hop said on stderr).
+func (opts *ConnectOptions) dial(ctx context.Context, dopts wire.DialOptions, cfg wire.Config) (*wire.Conn, *inspect.Open, error) {
+	if !opts.Location {
+		return wire.Dial(ctx, dopts, cfg)
+	}
+	return wire.DialFollow(ctx, dopts, cfg, opts.MaxRedirects, func(h wire.Hop) {
+		fmt.Fprintf(opts.IO.ErrOut, "wscope: %d redirect to %s\n", h.Status, h.To)
+	})
 }
 
 // heartbeat returns the --ping-interval heartbeat, or nil.

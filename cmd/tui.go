@@ -88,7 +88,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 		dialErr error
 	)
 	go func() {
-		c, open, err := wire.Dial(tctx, dopts, cfg)
+		c, open, err := opts.dial(tctx, dopts, cfg)
 		if err != nil {
 			mu.Lock()
 			dialErr = err

@@ -166,3 +166,28 @@ func TestConnectHeartbeat(t *testing.T) {
 		t.Errorf("stderr %s", p.stderr)
 	}
 }
+
+func TestConnectFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	final := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	hop := tp.NewRawServer(t, func(rc *tp.RawConn) {
+		rc.AcceptWith("HTTP/1.1 302 Found", tp.H("Location", final.URL()+"moved"), tp.H("Content-Length", "0"))
+		rc.WaitEOF(step)
+	})
+	// Without -L a redirect is a refused handshake.
+	r := run(t, "", "connect", hop.URL())
+	r.expectCode(t, 3)
+	if !strings.Contains(r.Stderr, "HTTP 302 Found") || !strings.Contains(r.Stderr, "< Location: "+final.URL()+"moved") {
+		t.Errorf("stderr %q", r.Stderr)
+	}
+	r = run(t, "after a hop\n", "connect", hop.URL(), "-L")
+	r.expectCode(t, 0)
+	if r.Stdout != "after a hop\n" || !strings.Contains(r.Stderr, "302 redirect to "+final.URL()+"moved") {
+		t.Errorf("stdout %q stderr %q", r.Stdout, r.Stderr)
+	}
+	r = run(t, "", "connect", hop.URL(), "-L", "--max-redirects", "0")
+	r.expectCode(t, 3)
+	if !strings.Contains(r.Stderr, "more than 0 redirects") {
+		t.Errorf("stderr %q", r.Stderr)
+	}
+}
