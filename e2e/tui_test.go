@@ -66,6 +66,18 @@ func startTerminal(t *testing.T, rows, cols uint16, args ...string) *terminal {
 	return term
 }
 
+// exit waits for the process to end and returns its status.
+func (term *terminal) exit(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case code := <-term.done:
+		return code
+	case <-time.After(timeout):
+		t.Fatalf("still running; screen:\n%s", ansi.ReplaceAllString(term.screen.String(), ""))
+		return -1
+	}
+}
+
 // screenText waits until the terminal output, without control sequences,
 // satisfies ok.
 func screenText(t *testing.T, out *lines, what string, ok func(string) bool) string {
