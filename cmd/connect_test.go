@@ -137,6 +137,17 @@ func TestNewCmdConnect(t *testing.T) {
 		{"close-timeout", []string{"--close-timeout", "2s", "ws://h/"}, func(o *ConnectOptions) { o.CloseTimeout = 2 * time.Second }},
 		{"record-secrets", []string{"--record-secrets", "ws://h/"}, func(o *ConnectOptions) { o.RecordSecrets = true }},
 		{"no-tui", []string{"--no-tui", "ws://h/"}, func(o *ConnectOptions) { o.NoTUI = true }},
+		{"transport", []string{"--proxy", "socks5://p:1", "--no-proxy", "--unix", "/s", "--keylog", "k.log", "ws://h/"}, func(o *ConnectOptions) {
+			o.Proxy, o.NoProxy, o.Unix, o.TLS.Keylog = "socks5://p:1", true, "/s", "k.log"
+		}},
+		{"redirects", []string{"-L", "--max-redirects", "3", "ws://h/"}, func(o *ConnectOptions) { o.Location, o.MaxRedirects = true, 3 }},
+		{"heartbeat", []string{"--ping-interval", "1s", "--ping-timeout", "3s", "ws://h/"}, func(o *ConnectOptions) {
+			o.PingInterval, o.PingTimeout = time.Second, 3*time.Second
+		}},
+		{"tui options", []string{"--no-history", "--scrollback", "500", "ws://h/"}, func(o *ConnectOptions) { o.NoHistory, o.Scrollback = true, 500 }},
+		{"filters and record", []string{"--from", "server", "--op", "text", "--grep", "x", "--record", "r.jsonl", "ws://h/"}, func(o *ConnectOptions) {
+			o.From, o.Op, o.Grep, o.Record = "server", "text", "x", "r.jsonl"
+		}},
 		{"flags after the URL", []string{"ws://h/", "-o", "json", "-k"}, func(o *ConnectOptions) { o.Output, o.TLS.Insecure = formatJSON, true }},
 		{"URL taken as given", []string{"127.0.0.1:9000/x?y=1"}, func(o *ConnectOptions) { o.URL = "127.0.0.1:9000/x?y=1" }},
 		{"dash dash", []string{"--", "-odd"}, func(o *ConnectOptions) { o.URL = "-odd" }},
@@ -164,7 +175,7 @@ func TestNewCmdConnect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := &ConnectOptions{IO: ios, URL: "ws://h/", ConnectTimeout: 10 * time.Second, sessionOptions: defaultSession()}
+			want := &ConnectOptions{IO: ios, URL: "ws://h/", ConnectTimeout: 10 * time.Second, MaxRedirects: 10, sessionOptions: defaultSession()}
 			tt.change(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("options\n got %+v\nwant %+v", got, want)
