@@ -136,9 +136,7 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		return err
 	}
 	ios := opts.IO
-	if opts.TLS.Insecure {
-		fmt.Fprintln(ios.ErrOut, "wscope: WARNING: TLS certificate verification is disabled (-k): anyone on the path can read and change this session")
-	}
+	opts.TLS.warn(ios.ErrOut)
 	var subprotocols []string
 	for _, s := range opts.Subprotocols {
 		if s = strings.TrimSpace(s); s != "" {

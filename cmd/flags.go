@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"regexp"
@@ -230,6 +231,13 @@ func (o *tlsOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CertFile, "cert", "", "PEM client certificate `file` (with --key)")
 	fs.StringVar(&o.KeyFile, "key", "", "PEM private key `file` for --cert")
 	fs.StringVar(&o.Keylog, "keylog", "", "append TLS secrets to `FILE` for Wireshark (default: $SSLKEYLOGFILE)")
+}
+
+// warn says, loudly, that -k turned verification off.
+func (o *tlsOptions) warn(w io.Writer) {
+	if o.Insecure {
+		fmt.Fprintln(w, "wscope: WARNING: TLS certificate verification is disabled (-k): anyone on the path can read and change this session")
+	}
 }
 
 // config builds the client TLS configuration; nil means the defaults.

@@ -177,9 +177,7 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 		return replayServe(ctx, opts, script, captures, onEvent)
 	}
 
-	if opts.TLS.Insecure {
-		fmt.Fprintln(ios.ErrOut, "wscope: WARNING: TLS certificate verification is disabled (-k)")
-	}
+	opts.TLS.warn(ios.ErrOut)
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := watchInterrupt(ios.Interrupt, cancel)
