@@ -23,12 +23,13 @@ type ReplayOptions struct {
 	IO   *IOStreams
 	File string
 
-	URL            string
-	Serve          string
-	Conn           int
-	Headers        []string
-	Subprotocols   []string
-	TLS            tlsOptions
+	URL          string
+	Serve        string
+	Conn         int
+	Headers      []string
+	Subprotocols []string
+	TLS          tlsOptions
+	transportOptions
 	ConnectTimeout time.Duration
 	Timeout        time.Duration
 	Realtime       bool
@@ -106,6 +107,7 @@ which are sent only when given with -H.`,
 	fs.StringArrayVarP(&opts.Headers, "header", "H", nil, "add or replace a request header \"Name: value\" (repeatable)")
 	fs.StringSliceVarP(&opts.Subprotocols, "subprotocol", "s", nil, "offer these subprotocols instead of the recorded one")
 	opts.TLS.addFlags(fs)
+	opts.transportOptions.addFlags(fs)
 	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on TCP connect, TLS and the handshake")
 	fs.DurationVar(&opts.Timeout, "timeout", replay.DefaultTimeout, "how long to wait for each expected message and for the close")
 	fs.BoolVar(&opts.Realtime, "realtime", false, "follow the recorded gaps between sends")
@@ -178,6 +180,18 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 	}
 
 	opts.TLS.warn(ios.ErrOut)
+	target := opts.URL
+	if target == "" {
+		target = script.URL
+	}
+	u, err := wire.ParseURL(target)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	netDial, err := opts.netDial(u, tlsConf, func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) })
+	if err != nil {
+		return err
+	}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := watchInterrupt(ios.Interrupt, cancel)
@@ -187,6 +201,7 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 		Subprotocols:   opts.Subprotocols,
 		TLS:            tlsConf,
 		ConnectTimeout: opts.ConnectTimeout,
+		NetDial:        netDial,
 		MaxMessageSize: int64(opts.MaxMessageSize),
 		Timeout:        opts.Timeout,
 		Realtime:       opts.Realtime,

@@ -191,3 +191,17 @@ func TestConnectFollowsRedirects(t *testing.T) {
 		t.Errorf("stderr %q", r.Stderr)
 	}
 }
+
+func TestReplayThroughAProxy(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	rec := filepath.Join(t.TempDir(), "p.wsrec.jsonl")
+	r := run(t, "one\ntwo\n", "connect", srv.URL(), "--record", rec)
+	r.expectCode(t, 0)
+	p := tp.NewHTTPProxy(t, "", false)
+	r = run(t, "", "replay", rec, "--proxy", p.URL.String())
+	r.expectCode(t, 0)
+	if p.Connects() != 1 {
+		t.Errorf("%d CONNECTs through the proxy", p.Connects())
+	}
+}
