@@ -31,7 +31,11 @@ type ConnectOptions struct {
 	PingTimeout    time.Duration
 	Location       bool
 	MaxRedirects   int
-	TLS            tlsOptions
+
+	Reconnect         bool
+	ReconnectMaxDelay time.Duration
+	ReconnectAttempts int
+	TLS               tlsOptions
 	transportOptions
 	sessionOptions
 }
@@ -92,6 +96,9 @@ sent, everything else (header, frame events, the other direction) is skipped.`,
 	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on TCP connect, TLS and the handshake")
 	fs.StringArrayVarP(&opts.Execute, "execute", "x", nil, "send `MSG` after connecting (repeatable; slash commands work); stdin is not read")
 	fs.DurationVarP(&opts.Wait, "wait", "w", 0, "keep the connection open this long after the last message before closing")
+	fs.BoolVar(&opts.Reconnect, "reconnect", false, "when the connection ends abnormally, connect again (exponential backoff with jitter); stdin lines not sent are sent after")
+	fs.DurationVar(&opts.ReconnectMaxDelay, "reconnect-max-delay", 30*time.Second, "longest wait between reconnect attempts")
+	fs.IntVar(&opts.ReconnectAttempts, "reconnect-attempts", 10, "give up after this many failed attempts in a row (0: never)")
 	fs.BoolVarP(&opts.Location, "location", "L", false, "follow redirects (301, 302, 307, 308) of the upgrade request, showing each hop")
 	fs.IntVar(&opts.MaxRedirects, "max-redirects", 10, "with -L: give up after this many redirects")
 	fs.DurationVar(&opts.PingInterval, "ping-interval", 0, "send a ping this often (0: never); -v reports each pong's round trip")
@@ -111,6 +118,9 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	}
 	if opts.PingInterval < 0 || opts.PingTimeout < 0 || opts.PingTimeout > 0 && opts.PingInterval == 0 {
 		return usageErr("--ping-timeout needs --ping-interval, and both must be positive")
+	}
+	if opts.Reconnect && (opts.ReconnectMaxDelay <= 0 || opts.ReconnectAttempts < 0) {
+		return usageErr("--reconnect-max-delay must be positive and --reconnect-attempts not negative")
 	}
 	u, err := wire.ParseURL(opts.URL)
 	if err != nil {
@@ -156,6 +166,9 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		return err
 	}
 	if opts.useTUI(ios) && len(opts.Execute) == 0 {
+		if opts.Reconnect {
+			return usageErr("--reconnect works in the line and pipe modes: add --no-tui")
+		}
 		return connectTUI(ctx, opts, dopts)
 	}
 
@@ -171,12 +184,14 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	start := time.Now()
 	cfg := opts.config(1, start)
 	var conn *wire.Conn
+	ref := newConnRef(nil)
 	hb := opts.heartbeat(snk)
 	cfg.OnEvent = func(e *inspect.Event) {
 		snk.event(e)
 		hb.event(e)
 		if opts.Echo && e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ServerToClient {
-			conn.WriteMessage(e.Msg.Op, e.Msg.Payload)
+			c, _ := ref.get()
+			c.WriteMessage(e.Msg.Op, e.Msg.Payload)
 		}
 	}
 	cfg.OnIdle = snk.flush
@@ -201,16 +216,37 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		snk.note("connected to %s (Ctrl-C or /close to quit, /help for commands)", u)
 		snk.raw(snk.prompt)
 	}
+	ref.set(conn)
 	go conn.Run()
 	if hb != nil {
 		go hb.run(conn)
 	}
 
 	sendDone := make(chan error, 1)
-	go func() { sendDone <- sendInput(opts, conn, snk, lineMode) }()
+	go func() { sendDone <- sendInput(opts, ref, snk, lineMode) }()
 
+	id := 1
+wait:
 	select {
 	case <-conn.Done():
+		if end := conn.End(); opts.Reconnect && !end.Clean {
+			next, nextID, interrupted := opts.redial(dialCtx, dopts, cfg, snk, id, inspect.DescribeEnd(&end))
+			switch {
+			case interrupted:
+				ref.stop()
+				return silent(ExitInterrupted)
+			case next != nil:
+				conn, id = next, nextID
+				hb.reset()
+				ref.set(conn)
+				go conn.Run()
+				if hb != nil {
+					go hb.run(conn)
+				}
+				goto wait
+			}
+		}
+		ref.stop()
 	case err := <-sendDone:
 		if err != nil {
 			snk.note("wscope: %v", err)
@@ -259,7 +295,7 @@ func (opts *ConnectOptions) heartbeat(snk *sink) *heartbeat {
 }
 
 // sendInput sends -x messages, or stdin, until it ends.
-func sendInput(opts *ConnectOptions, conn *wire.Conn, snk *sink, lineMode bool) error {
+func sendInput(opts *ConnectOptions, ref *connRef, snk *sink, lineMode bool) error {
 	var src io.Reader = opts.IO.In
 	if len(opts.Execute) > 0 {
 		src = strings.NewReader(strings.Join(opts.Execute, "\n") + "\n")
@@ -269,7 +305,11 @@ func sendInput(opts *ConnectOptions, conn *wire.Conn, snk *sink, lineMode bool) 
 	if len(opts.Execute) > 0 && opts.Stdin == stdinRaw {
 		in.mode = stdinLines
 	}
-	return pump(in, func(a *action) error { return a.apply(conn) }, conn.Flush, snk)
+	flush := func() error {
+		c, _ := ref.get()
+		return c.Flush()
+	}
+	return pump(in, func(a *action) error { return ref.send(a, opts.Reconnect) }, flush, snk)
 }
 
 // pump reads actions until EOF and hands each to send, flushing whenever

@@ -141,6 +141,9 @@ func TestNewCmdConnect(t *testing.T) {
 			o.Proxy, o.NoProxy, o.Unix, o.TLS.Keylog = "socks5://p:1", true, "/s", "k.log"
 		}},
 		{"redirects", []string{"-L", "--max-redirects", "3", "ws://h/"}, func(o *ConnectOptions) { o.Location, o.MaxRedirects = true, 3 }},
+		{"reconnect", []string{"--reconnect", "--reconnect-max-delay", "2s", "--reconnect-attempts", "0", "ws://h/"}, func(o *ConnectOptions) {
+			o.Reconnect, o.ReconnectMaxDelay, o.ReconnectAttempts = true, 2*time.Second, 0
+		}},
 		{"heartbeat", []string{"--ping-interval", "1s", "--ping-timeout", "3s", "ws://h/"}, func(o *ConnectOptions) {
 			o.PingInterval, o.PingTimeout = time.Second, 3*time.Second
 		}},
@@ -175,7 +178,7 @@ func TestNewCmdConnect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := &ConnectOptions{IO: ios, URL: "ws://h/", ConnectTimeout: 10 * time.Second, MaxRedirects: 10, sessionOptions: defaultSession()}
+			want := &ConnectOptions{IO: ios, URL: "ws://h/", ConnectTimeout: 10 * time.Second, MaxRedirects: 10, ReconnectMaxDelay: 30 * time.Second, ReconnectAttempts: 10, sessionOptions: defaultSession()}
 			tt.change(want)
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("options\n got %+v\nwant %+v", got, want)

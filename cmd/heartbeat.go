@@ -90,6 +90,16 @@ func (h *heartbeat) expired(now time.Time) bool {
 	return false
 }
 
+// reset forgets pings sent on a connection that is gone.
+func (h *heartbeat) reset() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	clear(h.sent)
+	h.mu.Unlock()
+}
+
 // failed reports whether the heartbeat closed the connection.
 func (h *heartbeat) failed() bool {
 	if h == nil {

@@ -1,0 +1,131 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
+)
+
+// connRef is the connection a session currently uses. With --reconnect
+// it changes; what reads stdin sends through it and waits for the next
+// one when it breaks, so no line is lost.
+type connRef struct {
+	mu      sync.Mutex
+	c       *wire.Conn
+	changed chan struct{} // closed when c is replaced or the ref stops
+	stopped bool
+}
+
+func newConnRef(c *wire.Conn) *connRef {
+	return &connRef{c: c, changed: make(chan struct{})}
+}
+
+func (r *connRef) get() (*wire.Conn, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.c, r.changed
+}
+
+func (r *connRef) set(c *wire.Conn) {
+	r.mu.Lock()
+	r.c = c
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// stop wakes whoever waits for a connection: there will be no other.
+func (r *connRef) stop() {
+	r.mu.Lock()
+	if !r.stopped {
+		r.stopped = true
+		close(r.changed)
+	}
+	r.mu.Unlock()
+}
+
+func (r *connRef) isStopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopped
+}
+
+// errNoConnection ends the input when the session will not reconnect.
+var errNoConnection = errors.New("the connection is gone and will not come back")
+
+// send applies a on the current connection. With reconnect it flushes at
+// once (nothing waits in a buffer a dying connection would lose) and, when
+// the connection broke, waits for the next one and sends again.
+func (r *connRef) send(a *action, reconnect bool) error {
+	for {
+		c, changed := r.get()
+		err := a.apply(c)
+		if !reconnect {
+			return err
+		}
+		if err == nil {
+			if err = c.Flush(); err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-c.Done():
+		case <-time.After(time.Second):
+			// The connection is still up: the action itself was refused.
+			return err
+		}
+		<-changed
+		if r.isStopped() {
+			return errNoConnection
+		}
+	}
+}
+
+// backoff is the delay before reconnect attempt n (from 1): exponential
+// from 250ms, capped at max, with full jitter so clients that lost the
+// same server do not come back in step.
+func backoff(n int, max time.Duration) time.Duration {
+	ceiling := 250 * time.Millisecond << min(n-1, 30)
+	if ceiling <= 0 || ceiling > max {
+		ceiling = max
+	}
+	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
+}
+
+// redial reconnects after the connection ended abnormally, as --reconnect
+// asks: each attempt is a note event (recorded) and a line on stderr. It
+// returns the new connection and its id, or nil when the attempts ran out
+// or Ctrl-C came (interrupted true).
+func (opts *ConnectOptions) redial(ctx context.Context, dopts wire.DialOptions, cfg wire.Config, snk *sink, id int, why string) (c *wire.Conn, newID int, interrupted bool) {
+	start := cfg.Start
+	for n := 1; opts.ReconnectAttempts == 0 || n <= opts.ReconnectAttempts; n++ {
+		d := backoff(n, opts.ReconnectMaxDelay)
+		text := fmt.Sprintf("reconnect attempt %d in %s after %s", n, d.Round(time.Millisecond), why)
+		snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindNote, Conn: id, Text: text})
+		snk.note("wscope: %s", text)
+		select {
+		case <-time.After(d):
+		case <-opts.IO.Interrupt:
+			return nil, id, true
+		}
+		id++
+		cfg.ID = id
+		conn, open, err := opts.dial(ctx, dopts, cfg)
+		if err != nil {
+			why = err.Error()
+			snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
+			continue
+		}
+		snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: id, Open: open})
+		snk.note("wscope: reconnected to %s (connection %d)", dopts.URL, id)
+		return conn, id, false
+	}
+	snk.note("wscope: giving up after %d reconnect attempts", opts.ReconnectAttempts)
+	return nil, id, false
+}

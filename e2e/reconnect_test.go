@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wscope/wscope/inspect"
+	tp "github.com/wscope/wscope/internal/testpeer"
+)
+
+// flakyServer drops its first connection (TCP, no close frame) after
+// echoing one message; later connections echo until the client closes,
+// unless refuse is set, in which case they are refused with 503.
+func flakyServer(t *testing.T, refuse bool) *tp.RawServer {
+	var n atomic.Int32
+	return tp.NewRawServer(t, func(rc *tp.RawConn) {
+		first := n.Add(1) == 1
+		if !first && refuse {
+			rc.Reject(503, "down for maintenance")
+			return
+		}
+		rc.Accept()
+		for {
+			f, err := rc.ReadFrame(step)
+			if err != nil {
+				return
+			}
+			switch f.Op {
+			case inspect.OpClose:
+				rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+				return
+			case inspect.OpText:
+				rc.WriteFrame(tp.ServerFrame(inspect.OpText, f.Payload))
+				if first {
+					rc.CloseTCP() // gone without a close frame
+					return
+				}
+			}
+		}
+	})
+}
+
+// TestConnectReconnects: the server goes away and comes back; the line
+// typed while it was away is sent after, on the new connection.
+func TestConnectReconnects(t *testing.T) {
+	t.Parallel()
+	srv := flakyServer(t, false)
+	rec := filepath.Join(t.TempDir(), "r.wsrec.jsonl")
+	p := start(t, "connect", srv.URL(), "--reconnect", "--reconnect-max-delay", "300ms", "--record", rec)
+	fmt.Fprintln(p.stdin, "one")
+	p.stdout.waitMatch(t, regexp.MustCompile(`^one$`), step)
+	p.stderr.waitMatch(t, regexp.MustCompile(`reconnect attempt 1 in .* after 1006 Abnormal Closure`), step)
+	fmt.Fprintln(p.stdin, "two") // while disconnected, or just after
+	p.stderr.waitMatch(t, regexp.MustCompile(`reconnected to ws://.* \(connection 2\)`), step)
+	p.stdout.waitMatch(t, regexp.MustCompile(`^two$`), step)
+	p.stdin.Close()
+	if code := p.wait(step); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.stderr)
+	}
+	evs, _ := readRecording(t, rec)
+	k := kinds(evs)
+	if k["open"] != 2 || k["note"] < 1 || k["msg s2c"] != 2 {
+		t.Errorf("recording holds %v", k)
+	}
+}
+
+func TestConnectReconnectGivesUp(t *testing.T) {
+	t.Parallel()
+	srv := flakyServer(t, true)
+	p := start(t, "connect", srv.URL(), "--reconnect", "--reconnect-max-delay", "50ms", "--reconnect-attempts", "2")
+	fmt.Fprintln(p.stdin, "one")
+	if code := p.wait(step); code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", code, p.stderr)
+	}
+	for _, want := range []string{"reconnect attempt 2", "giving up after 2 reconnect attempts"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(p.stderr.String()) {
+			t.Errorf("stderr lacks %q:\n%s", want, p.stderr)
+		}
+	}
+}
