@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/url"
@@ -203,5 +204,24 @@ func TestReplayThroughAProxy(t *testing.T) {
 	r.expectCode(t, 0)
 	if p.Connects() != 1 {
 		t.Errorf("%d CONNECTs through the proxy", p.Connects())
+	}
+}
+
+func TestConnectThroughAnHTTPSProxy(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	pk := newPKI(t)
+	cert, _, _ := pk.issue(t, "proxy", false, "127.0.0.1")
+	p := tp.NewHTTPSProxy(t, &tls.Config{Certificates: []tls.Certificate{cert}})
+	// The proxy's certificate is checked like a server's: --ca trusts it.
+	r := run(t, "via tls\n", "connect", srv.URL(), "--proxy", p.URL.String(), "--ca", pk.CAFile)
+	r.expectCode(t, 0)
+	if r.Stdout != "via tls\n" || p.Connects() != 1 {
+		t.Errorf("stdout %q, %d CONNECTs", r.Stdout, p.Connects())
+	}
+	r = run(t, "", "connect", srv.URL(), "--proxy", p.URL.String())
+	r.expectCode(t, 3)
+	if !strings.Contains(r.Stderr, "TLS with proxy") {
+		t.Errorf("untrusted proxy: %q", r.Stderr)
 	}
 }

@@ -2,6 +2,7 @@ package testpeer
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"io"
@@ -30,6 +31,16 @@ func (p *HTTPProxy) Connects() int { return int(p.connects.Load()) }
 // set it wants those Basic credentials (407 otherwise); refuse makes it
 // answer every CONNECT with 403.
 func NewHTTPProxy(t testing.TB, auth string, refuse bool) *HTTPProxy {
+	return newHTTPProxy(t, auth, refuse, nil)
+}
+
+// NewHTTPSProxy is NewHTTPProxy reached over TLS with conf (an https://
+// proxy), without credentials.
+func NewHTTPSProxy(t testing.TB, conf *tls.Config) *HTTPProxy {
+	return newHTTPProxy(t, "", false, conf)
+}
+
+func newHTTPProxy(t testing.TB, auth string, refuse bool, conf *tls.Config) *HTTPProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -37,6 +48,9 @@ func NewHTTPProxy(t testing.TB, auth string, refuse bool) *HTTPProxy {
 	}
 	t.Cleanup(func() { ln.Close() })
 	p := &HTTPProxy{URL: &url.URL{Scheme: "http", Host: ln.Addr().String()}}
+	if conf != nil {
+		ln, p.URL.Scheme = tls.NewListener(ln, conf), "https"
+	}
 	go func() {
 		for {
 			c, err := ln.Accept()
