@@ -27,8 +27,6 @@ type ConnectOptions struct {
 	ConnectTimeout time.Duration
 	Execute        []string
 	Wait           time.Duration
-	PingInterval   time.Duration
-	PingTimeout    time.Duration
 	Location       bool
 	MaxRedirects   int
 
@@ -101,8 +99,6 @@ sent, everything else (header, frame events, the other direction) is skipped.`,
 	fs.IntVar(&opts.ReconnectAttempts, "reconnect-attempts", 10, "give up after this many failed attempts in a row (0: never)")
 	fs.BoolVarP(&opts.Location, "location", "L", false, "follow redirects (301, 302, 307, 308) of the upgrade request, showing each hop")
 	fs.IntVar(&opts.MaxRedirects, "max-redirects", 10, "with -L: give up after this many redirects")
-	fs.DurationVar(&opts.PingInterval, "ping-interval", 0, "send a ping this often (0: never); -v reports each pong's round trip")
-	fs.DurationVar(&opts.PingTimeout, "ping-timeout", 0, "with --ping-interval: close with 1001 and exit 4 when a ping waits this long for its pong")
 	opts.TLS.addFlags(fs)
 	opts.transportOptions.addFlags(fs)
 	opts.sessionOptions.addFlags(fs)
@@ -115,9 +111,6 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	}
 	if err := opts.Compress.prepare(inspect.RoleClient); err != nil {
 		return err
-	}
-	if opts.PingInterval < 0 || opts.PingTimeout < 0 || opts.PingTimeout > 0 && opts.PingInterval == 0 {
-		return usageErr("--ping-timeout needs --ping-interval, and both must be positive")
 	}
 	if opts.Reconnect && (opts.ReconnectMaxDelay <= 0 || opts.ReconnectAttempts < 0) {
 		return usageErr("--reconnect-max-delay must be positive and --reconnect-attempts not negative")
@@ -291,7 +284,7 @@ func (opts *ConnectOptions) heartbeat(snk *sink) *heartbeat {
 			snk.note(format, args...)
 		}
 	}
-	return newHeartbeat(opts.PingInterval, opts.PingTimeout, report)
+	return newHeartbeat(opts.PingInterval, opts.PingTimeout, inspect.ServerToClient, report)
 }
 
 // sendInput sends -x messages, or stdin, until it ends.

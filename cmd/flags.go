@@ -42,6 +42,8 @@ type sessionOptions struct {
 	NoTUI          bool
 	NoHistory      bool
 	Scrollback     int
+	PingInterval   time.Duration
+	PingTimeout    time.Duration
 	Compress       compressOptions
 }
 
@@ -64,6 +66,8 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
 	fs.BoolVar(&o.NoHistory, "no-history", false, "do not keep the TUI's send history across runs")
 	fs.IntVar(&o.Scrollback, "scrollback", 0, "rows the TUI keeps (0: 100000); older rows stay in the --record file")
+	fs.DurationVar(&o.PingInterval, "ping-interval", 0, "send a ping this often (0: never); -v reports each pong's round trip")
+	fs.DurationVar(&o.PingTimeout, "ping-timeout", 0, "with --ping-interval: close with 1001 when a ping waits this long for its pong (connect then exits 4)")
 	fs.StringVar(&o.From, "from", "", "show only what one side sent: client or server (recordings keep everything)")
 	fs.StringVar(&o.Op, "op", "", "show only these opcodes, e.g. text,binary or control")
 	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload matches this `regexp`")
@@ -93,6 +97,9 @@ func (o *sessionOptions) validate() error {
 	}
 	if o.CloseTimeout <= 0 {
 		return usageErr("--close-timeout must be positive")
+	}
+	if o.PingInterval < 0 || o.PingTimeout < 0 || o.PingTimeout > 0 && o.PingInterval == 0 {
+		return usageErr("--ping-timeout needs --ping-interval, and both must be positive")
 	}
 	return nil
 }

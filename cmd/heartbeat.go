@@ -14,6 +14,7 @@ import (
 // Each pong's round trip is reported (-v).
 type heartbeat struct {
 	interval, timeout time.Duration
+	peer              inspect.Direction // who answers our pings
 	report            func(format string, args ...any)
 
 	mu       sync.Mutex
@@ -22,13 +23,13 @@ type heartbeat struct {
 	timedOut bool
 }
 
-func newHeartbeat(interval, timeout time.Duration, report func(string, ...any)) *heartbeat {
-	return &heartbeat{interval: interval, timeout: timeout, report: report, sent: map[string]time.Time{}}
+func newHeartbeat(interval, timeout time.Duration, peer inspect.Direction, report func(string, ...any)) *heartbeat {
+	return &heartbeat{interval: interval, timeout: timeout, peer: peer, report: report, sent: map[string]time.Time{}}
 }
 
 // event watches for pongs; call it from Config.OnEvent.
 func (h *heartbeat) event(e *inspect.Event) {
-	if h == nil || e.Kind != inspect.KindFrame || e.Frame.Op != inspect.OpPong || e.Frame.Dir != inspect.ServerToClient {
+	if h == nil || e.Kind != inspect.KindFrame || e.Frame.Op != inspect.OpPong || e.Frame.Dir != h.peer {
 		return
 	}
 	h.mu.Lock()

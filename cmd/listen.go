@@ -240,8 +240,17 @@ func (s *server) serve(nc net.Conn, id int) {
 	if s.feed != nil {
 		cfg.OmitSent = false
 	}
+	var hb *heartbeat
+	if s.opts.PingInterval > 0 {
+		hb = newHeartbeat(s.opts.PingInterval, s.opts.PingTimeout, inspect.ClientToServer, func(format string, args ...any) {
+			if s.opts.Verbose || strings.Contains(format, "no pong") {
+				s.snk.note("[%d] "+strings.TrimPrefix(format, "wscope: "), append([]any{id}, args...)...)
+			}
+		})
+	}
 	cfg.OnEvent = func(e *inspect.Event) {
 		s.snk.event(e)
+		hb.event(e)
 		if s.feed != nil {
 			s.feed.Add(e)
 		}
@@ -299,6 +308,9 @@ func (s *server) serve(nc net.Conn, id int) {
 		s.feed.Add(ev)
 	}
 	s.snk.note("[%d] connected from %s %s", id, open.Remote, open.Request.Target)
+	if hb != nil {
+		go hb.run(conn)
+	}
 	end := conn.Run()
 	s.mu.Lock()
 	delete(s.conns, id)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -224,4 +225,29 @@ func TestConnectThroughAnHTTPSProxy(t *testing.T) {
 	if !strings.Contains(r.Stderr, "TLS with proxy") {
 		t.Errorf("untrusted proxy: %q", r.Stderr)
 	}
+}
+
+func TestListenHeartbeat(t *testing.T) {
+	t.Parallel()
+	p := start(t, "listen", "127.0.0.1:0", "--ping-interval", "50ms", "--ping-timeout", "400ms", "-v")
+	url := "ws://" + p.listenAddr() + "/"
+	// A library client answers pings: its pongs are timed.
+	c := tp.Dial(t, url, tp.ClientOptions{})
+	p.stderr.waitMatch(t, regexp.MustCompile(`^\[1\] pong wscope-1: rtt `), step)
+	c.Close(1000, "")
+	// A raw client never answers: after 400ms it is closed with 1001.
+	rc := tp.DialRaw(t, url, tp.RawDialOptions{})
+	for {
+		f, err := rc.ReadFrame(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Op == inspect.OpClose {
+			if ci, _ := f.Close(); ci.Code != 1001 || ci.Reason != "pong timeout" {
+				t.Errorf("closed with %v", ci)
+			}
+			break
+		}
+	}
+	p.stderr.waitMatch(t, regexp.MustCompile(`^\[2\] no pong within 400ms`), step)
 }
