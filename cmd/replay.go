@@ -175,8 +175,21 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 			rec.Write(e)
 		}
 	}
+	walk := replay.Options{
+		MaxMessageSize: int64(opts.MaxMessageSize),
+		Timeout:        opts.Timeout,
+		Realtime:       opts.Realtime,
+		Speed:          opts.Speed,
+		Unordered:      opts.Unordered,
+		StrictFrames:   opts.StrictFrames,
+		Pings:          opts.Pings,
+		JSON:           opts.JSON,
+		Ignore:         opts.Ignore,
+		Captures:       captures,
+		OnEvent:        onEvent,
+	}
 	if opts.Serve != "" {
-		return replayServe(ctx, opts, script, captures, onEvent)
+		return replayServe(ctx, opts, script, walk)
 	}
 
 	opts.TLS.warn(ios.ErrOut)
@@ -202,17 +215,7 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 		TLS:            tlsConf,
 		ConnectTimeout: opts.ConnectTimeout,
 		NetDial:        netDial,
-		MaxMessageSize: int64(opts.MaxMessageSize),
-		Timeout:        opts.Timeout,
-		Realtime:       opts.Realtime,
-		Speed:          opts.Speed,
-		Unordered:      opts.Unordered,
-		StrictFrames:   opts.StrictFrames,
-		Pings:          opts.Pings,
-		JSON:           opts.JSON,
-		Ignore:         opts.Ignore,
-		Captures:       captures,
-		OnEvent:        onEvent,
+		Options:        walk,
 	})
 	if stop() {
 		return silent(ExitInterrupted)
@@ -278,7 +281,7 @@ func writeReport(path string, res *replay.Result, suite string) error {
 
 // replayServe plays the recorded server for every client until Ctrl-C
 // (or, with --once, until the first client is done).
-func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script, captures []replay.Capture, onEvent func(*inspect.Event)) error {
+func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script, walk replay.Options) error {
 	ios := opts.IO
 	ln, err := net.Listen("tcp", listenAddr(opts.Serve))
 	if err != nil {
@@ -299,18 +302,8 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 	serveErr := make(chan error, 1)
 	go func() {
 		serveErr <- replay.Serve(sctx, ln, script, replay.ServeOptions{
-			MaxConns:       opts.MaxConns,
-			MaxMessageSize: int64(opts.MaxMessageSize),
-			Timeout:        opts.Timeout,
-			Realtime:       opts.Realtime,
-			Speed:          opts.Speed,
-			Unordered:      opts.Unordered,
-			StrictFrames:   opts.StrictFrames,
-			Pings:          opts.Pings,
-			JSON:           opts.JSON,
-			Ignore:         opts.Ignore,
-			Captures:       captures,
-			OnEvent:        onEvent,
+			MaxConns: opts.MaxConns,
+			Options:  walk,
 			OnMismatch: func(conn int, m replay.Mismatch) {
 				out.printf("[%d] %s", conn, m.Text())
 			},

@@ -35,46 +35,8 @@ type ClientOptions struct {
 	ConnectTimeout time.Duration
 	// NetDial replaces the TCP dial (proxies).
 	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// MaxMessageSize bounds received frames and messages (see
-	// wire.Config.MaxMessageSize).
-	MaxMessageSize int64
-
-	// Timeout bounds the wait for each expected message and for the
-	// close; zero means DefaultTimeout.
-	Timeout time.Duration
-	// Realtime follows the recorded gaps between our messages; Speed
-	// scales them (2 is twice as fast) and implies Realtime. By default
-	// messages are sent as soon as what precedes them has come.
-	Realtime bool
-	Speed    float64
-	// Unordered lets the server's messages come in any order: each one
-	// received is matched against every expectation not met yet. Before
-	// each message sent, those the recording had before it must have come.
-	Unordered bool
-	// StrictFrames also compares the frames each server message came in:
-	// count, opcodes, FIN, RSV bits and sizes (not RSV1 and sizes for a
-	// message recorded compressed: permessage-deflate is not negotiated).
-	StrictFrames bool
-	// Pings sends the recorded pings and compares the server's pings and
-	// pongs too; by default they are ignored.
-	Pings bool
-	// JSON and Ignore choose the comparison, see MatchOptions.
-	JSON   bool
-	Ignore []string
-	// Captures take values from the server's messages for later sends.
-	Captures []Capture
-	// OnEvent, when set, receives every event of the connection, both
-	// ways, the open event first. The event is valid during the call.
-	OnEvent func(*inspect.Event)
-}
-
-func (o ClientOptions) shared() shared {
-	return shared{
-		Timeout: o.Timeout, Realtime: o.Realtime, Speed: o.Speed,
-		Unordered: o.Unordered, StrictFrames: o.StrictFrames, Pings: o.Pings,
-		JSON: o.JSON, Ignore: o.Ignore, Captures: o.Captures,
-		MaxMsg: o.MaxMessageSize, OnEvent: o.OnEvent,
-	}
+	// Options walk the script; the peer is the server.
+	Options
 }
 
 // RunClient replays the client side of sc against a live server: it
@@ -85,7 +47,7 @@ func (o ClientOptions) shared() shared {
 // options, a failed connection (a *wire.ConnectError or
 // *wire.HandshakeError, with no result), an unset capture, or ctx ending.
 func RunClient(ctx context.Context, sc *Script, o ClientOptions) (*Result, error) {
-	set, err := o.shared().settings()
+	set, err := o.settings()
 	if err != nil {
 		return nil, err
 	}

@@ -96,7 +96,7 @@ func TestClientJSONDiff(t *testing.T) {
 	})
 	sc := newRec(srv.URL(), "").c(`{"get":"user"}`).s(`{"user":{"id":7,"name":"ann"},"items":[1,2,3]}`).closeBy(c2s, inspect.CloseNormal, "").script(t)
 	for _, json := range []bool{false, true} {
-		res, err := RunClient(testCtx(t), sc, ClientOptions{JSON: json})
+		res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{JSON: json}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestClientJSONSemantic(t *testing.T) {
 		return []testpeer.FrameSpec{text("{ \"b\" : [ 1, 2.0 ],\n  \"a\" : {\"y\": null, \"x\": \"s\"} }")}
 	})
 	sc := newRec(srv.URL(), "").c("q").s(`{"a":{"x":"s","y":null},"b":[1,2]}`).closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{JSON: true})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{JSON: true}})
 	if err != nil || !res.OK() {
 		t.Fatalf("--json: %v\n%s", err, mismatchText(res))
 	}
@@ -160,7 +160,7 @@ func TestClientIgnoreAndMarkers(t *testing.T) {
 		c("q").s(`{"id":"#uuid","ts":"#number","meta":"#object","v":"#regex [a-z]"}`).
 		c("q").s(`{"id":"#uuid","ts":"#string","meta":{"ts":5},"v":"x"}`).
 		closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Ignore: []string{"$.id", "$..ts"}})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Ignore: []string{"$.id", "$..ts"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestClientCaptures(t *testing.T) {
 		c(`{"auth":"{{tok}}","sid":{{sid}}}`).s(`{"ok":true}`).
 		c(`token {{tok}}`).s(`{"ok":true}`).
 		closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Captures: []Capture{{"$.token", "tok"}, {"$.session.id", "sid"}}})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{"$.token", "tok"}, {"$.session.id", "sid"}}}})
 	if err != nil || !res.OK() {
 		t.Fatalf("%v\n%s", err, mismatchText(res))
 	}
@@ -216,7 +216,7 @@ func TestClientCaptures(t *testing.T) {
 func TestClientUnsetCapture(t *testing.T) {
 	srv := answerer(t, nil, func(int, string) []testpeer.FrameSpec { return nil })
 	sc := newRec(srv.URL(), "").c(`{"auth":"{{tok}}"}`).closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Captures: []Capture{{"$.token", "tok"}}})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{"$.token", "tok"}}}})
 	if err == nil || !strings.Contains(err.Error(), "capture tok") || !strings.Contains(err.Error(), "client message 1") {
 		t.Fatalf("err = %v", err)
 	}
@@ -240,21 +240,21 @@ func TestClientUnordered(t *testing.T) {
 	})
 	sc := newRec(srv.URL(), "").c("req1").s("resp1").c("req2").s(`{"push":1}`).s("resp2").
 		c("req3").s(`{"a":1}`).s(`{"b":2}`).closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Unordered: true, Timeout: 2 * time.Second})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Unordered: true, Timeout: 2 * time.Second}})
 	if err != nil || !res.OK() {
 		t.Fatalf("unordered: %v\n%s", err, mismatchText(res))
 	}
 	if res.Received != 5 {
 		t.Errorf("received %d", res.Received)
 	}
-	res, err = RunClient(testCtx(t), sc, ClientOptions{Timeout: 300 * time.Millisecond})
+	res, err = RunClient(testCtx(t), sc, ClientOptions{Options: Options{Timeout: 300 * time.Millisecond}})
 	if err != nil || res.OK() {
 		t.Fatalf("ordered: %v, no mismatch", err)
 	}
 	// In unordered mode a message that matches nothing is compared with
 	// the one missing, for a diff.
 	sc = newRec(srv.URL(), "").c("req1").s("resp1").s(`{"push":2}`).closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err = RunClient(testCtx(t), sc, ClientOptions{Unordered: true, JSON: true, Timeout: 300 * time.Millisecond})
+	res, err = RunClient(testCtx(t), sc, ClientOptions{Options: Options{Unordered: true, JSON: true, Timeout: 300 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestClientTimeout(t *testing.T) {
 	srv := answerer(t, nil, func(int, string) []testpeer.FrameSpec { return nil })
 	sc := newRec(srv.URL(), "").c("q").s("a1").s("a2").c("q2").s("a3").closeBy(c2s, inspect.CloseNormal, "").script(t)
 	began := time.Now()
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Timeout: 200 * time.Millisecond})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Timeout: 200 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +350,7 @@ func TestClientSendAfterClose(t *testing.T) {
 		return err
 	})
 	sc := newRec(srv.URL(), "").at(0).c("hi").s("hi").at(100*time.Millisecond).c("more").closeBy(s2c, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Realtime: true})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Realtime: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +373,7 @@ func TestClientServerDrops(t *testing.T) {
 	if err != nil || !res.OK() {
 		t.Fatalf("drop: %v\n%s", err, mismatchText(res))
 	}
-	res, err = RunClient(testCtx(t), sc(srv.URL()), ClientOptions{Timeout: 200 * time.Millisecond})
+	res, err = RunClient(testCtx(t), sc(srv.URL()), ClientOptions{Options: Options{Timeout: 200 * time.Millisecond}})
 	if err != nil || len(res.Mismatches) != 1 || res.Mismatches[0].Problem != "expected the server to drop the connection within 200ms" {
 		t.Fatalf("no drop: %v\n%s", err, mismatchText(res))
 	}
@@ -394,16 +394,16 @@ func TestClientTiming(t *testing.T) {
 	if d := run(ClientOptions{}); d >= 250*time.Millisecond {
 		t.Errorf("no delays by default, took %v", d)
 	}
-	if d := run(ClientOptions{Realtime: true}); d < 250*time.Millisecond {
+	if d := run(ClientOptions{Options: Options{Realtime: true}}); d < 250*time.Millisecond {
 		t.Errorf("--realtime took %v, want at least the recorded 300ms", d)
 	}
-	if d := run(ClientOptions{Speed: 1}); d < 250*time.Millisecond {
+	if d := run(ClientOptions{Options: Options{Speed: 1}}); d < 250*time.Millisecond {
 		t.Errorf("--speed 1 took %v", d)
 	}
-	if d := run(ClientOptions{Speed: 4}); d < 60*time.Millisecond {
+	if d := run(ClientOptions{Options: Options{Speed: 4}}); d < 60*time.Millisecond {
 		t.Errorf("--speed 4 took %v, want about 75ms at least", d)
 	}
-	if _, err := RunClient(testCtx(t), sc, ClientOptions{Speed: -1}); err == nil {
+	if _, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Speed: -1}}); err == nil {
 		t.Error("negative speed: no error")
 	}
 }
@@ -419,7 +419,7 @@ func TestClientStrictFrames(t *testing.T) {
 		strict bool
 		ok     bool
 	}{{frag, true, true}, {whole, true, false}, {whole, false, true}} {
-		res, err := RunClient(testCtx(t), sc(tt.srv.URL()), ClientOptions{StrictFrames: tt.strict})
+		res, err := RunClient(testCtx(t), sc(tt.srv.URL()), ClientOptions{Options: Options{StrictFrames: tt.strict}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -502,14 +502,14 @@ func TestClientPings(t *testing.T) {
 	sc := newRec(srv.URL(), "").ctl(s2c, inspect.OpPing, "hb").ctl(c2s, inspect.OpPong, "hb").
 		c("x").s("pong?").closeBy(c2s, inspect.CloseNormal, "").script(t)
 	for _, pings := range []bool{false, true} {
-		res, err := RunClient(testCtx(t), sc, ClientOptions{Pings: pings})
+		res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Pings: pings}})
 		if err != nil || !res.OK() {
 			t.Fatalf("pings=%v: %v\n%s", pings, err, mismatchText(res))
 		}
 	}
 	// A recorded ping the server no longer sends.
 	sc = newRec(srv.URL(), "").ctl(s2c, inspect.OpPing, "other").c("x").s("pong?").closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Pings: true})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Pings: true}})
 	if err != nil || len(res.Mismatches) != 1 || res.Mismatches[0].What != "server ping 1" {
 		t.Fatalf("%v\n%s", err, mismatchText(res))
 	}
@@ -526,7 +526,7 @@ func TestClientErrors(t *testing.T) {
 	if _, err := RunClient(testCtx(t), sc, ClientOptions{URL: "ftp://x"}); err == nil {
 		t.Error("bad URL: no error")
 	}
-	if _, err := RunClient(testCtx(t), sc, ClientOptions{URL: "ws://127.0.0.1:1/", Ignore: []string{"x"}}); err == nil || !strings.Contains(err.Error(), "--ignore") {
+	if _, err := RunClient(testCtx(t), sc, ClientOptions{URL: "ws://127.0.0.1:1/", Options: Options{Ignore: []string{"x"}}}); err == nil || !strings.Contains(err.Error(), "--ignore") {
 		t.Errorf("bad ignore: %v", err)
 	}
 	srv := testpeer.NewServer(t, testpeer.ServerOptions{Reject: &testpeer.Reject{Status: 403, Body: "no"}})

@@ -76,7 +76,7 @@ func TestReplayRecordedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := testpeer.NewServer(t, testpeer.ServerOptions{Echo: true})
-	res, err := RunClient(testCtx(t), sc, ClientOptions{URL: srv.URL(), Pings: true, StrictFrames: true})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{URL: srv.URL(), Options: Options{Pings: true, StrictFrames: true}})
 	if err != nil || !res.OK() {
 		t.Fatalf("%v\n%s", err, mismatchText(res))
 	}
@@ -191,7 +191,7 @@ func TestRecordThenReplay(t *testing.T) {
 	}
 
 	changed := testpeer.NewServer(t, testpeer.ServerOptions{Echo: true, CloseAfter: 1, CloseCode: 4000})
-	res, err = RunClient(testCtx(t), sc, ClientOptions{URL: changed.URL(), Timeout: time.Second})
+	res, err = RunClient(testCtx(t), sc, ClientOptions{URL: changed.URL(), Options: Options{Timeout: time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func normalize(r *Result) {
 
 func changedRun(t *testing.T) *Result {
 	srv := changedServer(t)
-	res, err := RunClient(testCtx(t), recordedSession(srv.URL()).script(t), ClientOptions{JSON: true})
+	res, err := RunClient(testCtx(t), recordedSession(srv.URL()).script(t), ClientOptions{Options: Options{JSON: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

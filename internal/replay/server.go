@@ -19,43 +19,16 @@ type ServeOptions struct {
 	// MaxConns bounds the clients served at once; more are refused with
 	// 503. Zero means no bound.
 	MaxConns int
-	// MaxMessageSize bounds received frames and messages (see
-	// wire.Config.MaxMessageSize).
-	MaxMessageSize int64
+	// Options walk the script with the sides swapped: the server's
+	// messages are sent, the client's expected. Timeout also bounds the
+	// handshake.
+	Options
 
-	// Timeout bounds the handshake, the wait for each expected client
-	// message and for the close; zero means DefaultTimeout.
-	Timeout time.Duration
-	// Realtime, Speed, Unordered, StrictFrames, Pings, JSON, Ignore and
-	// Captures work as in ClientOptions, with the sides swapped: the
-	// server's messages are sent, the client's expected.
-	Realtime     bool
-	Speed        float64
-	Unordered    bool
-	StrictFrames bool
-	Pings        bool
-	JSON         bool
-	Ignore       []string
-	Captures     []Capture
-
-	// OnEvent, when set, receives every event of every connection, both
-	// ways, each connection's open event first (Event.Conn tells them
-	// apart). It is called from many goroutines.
-	OnEvent func(*inspect.Event)
 	// OnMismatch is called for each mismatch as it is found.
 	OnMismatch func(conn int, m Mismatch)
 	// OnDone is called when a client's replay is over, with its result
 	// (nil when the handshake failed) and the error that stopped it.
 	OnDone func(conn int, r *Result, err error)
-}
-
-func (o ServeOptions) shared() shared {
-	return shared{
-		Timeout: o.Timeout, Realtime: o.Realtime, Speed: o.Speed,
-		Unordered: o.Unordered, StrictFrames: o.StrictFrames, Pings: o.Pings,
-		JSON: o.JSON, Ignore: o.Ignore, Captures: o.Captures,
-		MaxMsg: o.MaxMessageSize, OnEvent: o.OnEvent,
-	}
 }
 
 // Serve is a mock server that answers like the recorded one: each client
@@ -69,7 +42,7 @@ func (o ServeOptions) shared() shared {
 // Serve returns nil when ctx ends (after closing every client with 1001
 // and waiting for them), or the error that stopped accepting. It closes ln.
 func Serve(ctx context.Context, ln net.Listener, sc *Script, o ServeOptions) error {
-	set, err := o.shared().settings()
+	set, err := o.settings()
 	if err != nil {
 		return err
 	}

@@ -162,7 +162,7 @@ func TestServeClientCloses(t *testing.T) {
 
 func TestServeMismatch(t *testing.T) {
 	sc := newRec("ws://recorded/", "").c(`{"user":"ann","id":1}`).s("ok").c("second").s("ok2").closeBy(s2c, 1000, "").script(t)
-	m := startMock(t, sc, ServeOptions{JSON: true, Ignore: []string{"$.id"}, Timeout: 300 * time.Millisecond})
+	m := startMock(t, sc, ServeOptions{Options: Options{JSON: true, Ignore: []string{"$.id"}, Timeout: 300 * time.Millisecond}})
 	c := testpeer.Dial(t, m.url, testpeer.ClientOptions{})
 	c.Send(testpeer.TextMsg(`{"id":99,"user":"bob"}`))
 	// The mock goes on after a mismatch.
@@ -235,7 +235,7 @@ func TestServeMaxConns(t *testing.T) {
 
 func TestServeCancel(t *testing.T) {
 	sc := newRec("ws://recorded/", "").c("never").closeBy(c2s, 1000, "").script(t)
-	m := startMock(t, sc, ServeOptions{Timeout: 30 * time.Second})
+	m := startMock(t, sc, ServeOptions{Options: Options{Timeout: 30 * time.Second}})
 	c := testpeer.Dial(t, m.url, testpeer.ClientOptions{})
 	m.cancel()
 	ci, _ := c.WaitClosed(10 * time.Second)
@@ -256,7 +256,7 @@ func TestServeCancel(t *testing.T) {
 func TestServeCaptures(t *testing.T) {
 	// On the server side, captures come from the client's messages.
 	sc := newRec("ws://recorded/", "").c(`{"req":"#number"}`).s(`{"re":{{req}},"echo":"{{req}}"}`).closeBy(c2s, 1000, "").script(t)
-	m := startMock(t, sc, ServeOptions{Captures: []Capture{{"$.req", "req"}}})
+	m := startMock(t, sc, ServeOptions{Options: Options{Captures: []Capture{{"$.req", "req"}}}})
 	c := testpeer.Dial(t, m.url, testpeer.ClientOptions{})
 	c.Send(testpeer.TextMsg(`{"req":17}`))
 	if got := read(t, c); got != `{"re":17,"echo":"17"}` {
@@ -273,7 +273,7 @@ func TestServeFragmentsAndPings(t *testing.T) {
 	// it the same way. With Pings, the client's recorded ping is expected.
 	sc := newRec("ws://recorded/", "").ctl(c2s, inspect.OpPing, "p").ctl(s2c, inspect.OpPong, "p").
 		c("x").msg(s2c, inspect.OpText, "hello", 2, 3).closeBy(c2s, 1000, "").script(t)
-	m := startMock(t, sc, ServeOptions{Pings: true})
+	m := startMock(t, sc, ServeOptions{Options: Options{Pings: true}})
 	rc := testpeer.DialRaw(t, m.url, testpeer.RawDialOptions{})
 	if rc.Response().Status != 101 {
 		t.Fatalf("handshake: %v", rc.Response().Line)

@@ -30,27 +30,48 @@ type settings struct {
 	onEvent      func(*inspect.Event)
 }
 
-// shared is the part of ClientOptions and ServeOptions that walks the
-// script.
-type shared struct {
-	Timeout      time.Duration
-	Realtime     bool
-	Speed        float64
-	Unordered    bool
+// Options are what the client replay and the mock server share: how to
+// walk the script, from either side.
+type Options struct {
+	// Timeout bounds the wait for each expected message and for the
+	// close; zero means DefaultTimeout.
+	Timeout time.Duration
+	// Realtime follows the recorded gaps between our messages; Speed
+	// scales them (2 is twice as fast) and implies Realtime. By default
+	// messages are sent as soon as what precedes them has come.
+	Realtime bool
+	Speed    float64
+	// Unordered lets the peer's messages come in any order: each one
+	// received is matched against every expectation not met yet. Before
+	// each message sent, those the recording had before it must have come.
+	Unordered bool
+	// StrictFrames also compares the frames each peer message came in:
+	// count, opcodes, FIN, RSV bits and sizes (not RSV1 and sizes for a
+	// message recorded compressed).
 	StrictFrames bool
-	Pings        bool
-	JSON         bool
-	Ignore       []string
-	Captures     []Capture
-	MaxMsg       int64
-	OnEvent      func(*inspect.Event)
+	// Pings sends the recorded pings and compares the peer's pings and
+	// pongs too; by default they are ignored.
+	Pings bool
+	// JSON and Ignore choose the comparison, see MatchOptions.
+	JSON   bool
+	Ignore []string
+	// Captures take values from the peer's messages for later sends.
+	Captures []Capture
+	// MaxMessageSize bounds received frames and messages (see
+	// wire.Config.MaxMessageSize).
+	MaxMessageSize int64
+	// OnEvent, when set, receives every event of every connection, both
+	// ways, each connection's open event first (Event.Conn tells them
+	// apart). The event is valid during the call; the mock server calls it
+	// from many goroutines.
+	OnEvent func(*inspect.Event)
 }
 
-func (o shared) settings() (settings, error) {
+func (o Options) settings() (settings, error) {
 	s := settings{
 		timeout: o.Timeout, speed: o.Speed, unordered: o.Unordered,
 		strictFrames: o.StrictFrames, pings: o.Pings, captures: o.Captures,
-		maxMsg: o.MaxMsg, onEvent: o.OnEvent,
+		maxMsg: o.MaxMessageSize, onEvent: o.OnEvent,
 	}
 	switch {
 	case o.Timeout < 0:
