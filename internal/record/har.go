@@ -147,6 +147,7 @@ type harEntry struct {
 	Request         harRequest      `json:"request"`
 	Response        harResponse     `json:"response"`
 	ServerIPAddress string          `json:"serverIPAddress"`
+	Time            float64         `json:"time"` // ms the entry lasted
 	Messages        json.RawMessage `json:"_webSocketMessages"`
 }
 
@@ -387,10 +388,40 @@ func (hr *HARReader) addEntry(index int, e *harEntry) {
 		seq++
 		hm.seq = seq
 		c.msgs = append(c.msgs, hm)
+	}
+	if hr.monotonic(c, e.Time) {
+		hr.warn("HAR entry %d (%s): message times are a monotonic clock, not Unix time: placed from startedDateTime", index, o.URL)
+	}
+	for _, hm := range c.msgs {
 		if c.first.IsZero() || hm.at.Before(c.first) {
 			c.first = hm.at
 		}
 	}
+}
+
+// notEpoch is the earliest message time taken as Unix time: anything
+// before 2001 next to a real startedDateTime is a monotonic clock.
+var notEpoch = time.Unix(1e9, 0)
+
+// monotonic moves message times that some producers (chrome-har-capturer)
+// copy from the DevTools protocol's monotonic clock onto the wall clock:
+// the entry lasted from the handshake (startedDateTime) to its last
+// message, so the handshake's monotonic time is the last message's minus
+// the entry's duration. It reports whether it moved them.
+func (hr *HARReader) monotonic(c *harConn, entryMs float64) bool {
+	n := len(c.msgs)
+	if c.open.Start.IsZero() || n == 0 || !c.msgs[n-1].at.Before(notEpoch) || !c.open.Start.After(notEpoch) {
+		return false
+	}
+	handshake := c.msgs[0].at
+	if entryMs > 0 {
+		handshake = c.msgs[n-1].at.Add(-time.Duration(entryMs * float64(time.Millisecond)))
+	}
+	shift := c.open.Start.Sub(handshake)
+	for i := range c.msgs {
+		c.msgs[i].at = c.msgs[i].at.Add(shift)
+	}
+	return true
 }
 
 func pairs(hs []harPair) []inspect.HeaderField {
