@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -154,4 +155,25 @@ func isCredential(name string) bool {
 		}
 	}
 	return false
+}
+
+// Clone returns a deep copy of o that shares no memory with it.
+func (o *Open) Clone() *Open {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	c.Request.Headers = slices.Clone(o.Request.Headers)
+	c.Response.Headers = slices.Clone(o.Response.Headers)
+	if o.Extensions != nil {
+		c.Extensions = make([]Extension, len(o.Extensions))
+		for i, x := range o.Extensions {
+			c.Extensions[i] = Extension{Name: x.Name, Params: slices.Clone(x.Params)}
+		}
+	}
+	if o.TLS != nil {
+		t := *o.TLS
+		c.TLS = &t
+	}
+	return &c
 }

@@ -128,20 +128,7 @@ func (f *Feed) shed() {
 // copy of that frame's payload: the bytes are kept once.
 func (f *Feed) clone(e *inspect.Event) *inspect.Event {
 	c := *e
-	if o := e.Open; o != nil {
-		oc := *o
-		oc.Request.Headers = slices.Clone(o.Request.Headers)
-		oc.Response.Headers = slices.Clone(o.Response.Headers)
-		oc.Extensions = make([]inspect.Extension, len(o.Extensions))
-		for i, x := range o.Extensions {
-			oc.Extensions[i] = inspect.Extension{Name: x.Name, Params: slices.Clone(x.Params)}
-		}
-		if o.TLS != nil {
-			t := *o.TLS
-			oc.TLS = &t
-		}
-		c.Open = &oc
-	}
+	c.Open = e.Open.Clone()
 	if fr := e.Frame; fr != nil {
 		fc := *fr
 		fc.Payload = slices.Clone(fr.Payload)

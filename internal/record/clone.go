@@ -13,22 +13,7 @@ func CloneEvent(e *inspect.Event) *inspect.Event {
 		return nil
 	}
 	c := *e
-	if o := e.Open; o != nil {
-		oc := *o
-		oc.Request.Headers = slices.Clone(o.Request.Headers)
-		oc.Response.Headers = slices.Clone(o.Response.Headers)
-		if o.Extensions != nil {
-			oc.Extensions = make([]inspect.Extension, len(o.Extensions))
-			for i, x := range o.Extensions {
-				oc.Extensions[i] = inspect.Extension{Name: x.Name, Params: slices.Clone(x.Params)}
-			}
-		}
-		if o.TLS != nil {
-			t := *o.TLS
-			oc.TLS = &t
-		}
-		c.Open = &oc
-	}
+	c.Open = e.Open.Clone()
 	if f := e.Frame; f != nil {
 		fc := *f
 		fc.Raw = slices.Clone(f.Raw)
