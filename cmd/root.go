@@ -23,10 +23,12 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "wscope",
 		Short: "See every WebSocket frame as it is on the wire",
-		Long: `wscope talks to WebSocket servers, is one, and sits between the two, showing
-every frame as it really is on the wire: opcode, FIN, RSV bits, mask bit and
-key, length encoding, fragments, close codes and names, and every RFC 6455
-violation.
+		Long: `wscope talks to WebSocket servers (connect), is one (listen), replays
+recorded sessions against either side (replay) and opens recordings, browser
+HAR files and pcap captures offline (inspect). It shows every frame as it
+really is on the wire: opcode, FIN, RSV bits, mask bit and key, length
+encoding, fragments, extensions, close codes and names, and every RFC 6455
+violation. At a terminal it opens a frame inspector (TUI).
 
 In a pipe it reads one message per stdin line and writes one line per
 received message (-o text), per frame (-o frames) or per event as NDJSON
