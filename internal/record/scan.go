@@ -200,6 +200,24 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// skipPlain returns the index of the first byte at or after i that may
+// need attention in a JSON string, skipping plain bytes eight at a time: a
+// word has none of the others when no byte is below 0x20, equal to '"' or
+// '\\', or has its top bit set. (A borrow only ever spreads from a byte
+// that is itself one of them.) It stops short of the last seven bytes.
+func skipPlain(b []byte, i int) int {
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (lsb * '"')
+		e := x ^ (lsb * '\\')
+		if ((x-lsb*0x20)|(q-lsb)|(e-lsb)|x)&msb != 0 {
+			return i
+		}
+		i += 8
+	}
+	return i
+}
+
 // str reads the string at s.i (its opening quote) and returns its raw
 // contents. esc reports that they must go through unquote: an escape, or
 // bytes that are not valid UTF-8 (which encoding/json replaces by U+FFFD).
@@ -209,19 +227,7 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 	start := s.i
 	i := s.i
 	for {
-		// The common case, a run of plain bytes, eight at a time: a word
-		// has none of the others when no byte is below 0x20, equal to '"'
-		// or '\\', or has its top bit set. (A borrow only ever spreads
-		// from a byte that is itself one of them.)
-		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q := x ^ (lsb * '"')
-			e := x ^ (lsb * '\\')
-			if ((x-lsb*0x20)|(q-lsb)|(e-lsb)|x)&msb != 0 {
-				break
-			}
-			i += 8
-		}
+		i = skipPlain(b, i)
 		if i >= len(b) {
 			s.i = i
 			return nil, false, s.syntax("")
@@ -279,15 +285,7 @@ func (s *scanner) strDecode(dst []byte) (out []byte, copied bool, err error) {
 	run := start // start of the bytes not yet copied to dst
 	i := s.i
 	for {
-		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q := x ^ (lsb * '"')
-			e := x ^ (lsb * '\\')
-			if ((x-lsb*0x20)|(q-lsb)|(e-lsb)|x)&msb != 0 {
-				break
-			}
-			i += 8
-		}
+		i = skipPlain(b, i)
 		if i >= len(b) {
 			s.i = i
 			return nil, false, s.syntax("")
