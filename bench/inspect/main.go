@@ -28,9 +28,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -41,6 +39,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 type config struct {
@@ -132,7 +132,7 @@ func main() {
 	c.runs = max(c.runs, 1)
 	c.tsharkRuns = max(c.tsharkRuns, 1)
 
-	root, err := findRoot()
+	root, err := harness.FindRoot()
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -162,26 +162,6 @@ func fatalf(format string, args ...any) {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench/inspect: "+format+"\n", args...)
-}
-
-// findRoot returns the directory of the wscope module's go.mod, looking up
-// from the working directory.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(data, []byte("module github.com/wscope/wscope")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run this from inside the wscope repository (no go.mod of github.com/wscope/wscope found above the working directory)")
-		}
-		dir = parent
-	}
 }
 
 const installHint = "install it with `sudo DEBIAN_FRONTEND=noninteractive apt-get install -y tshark` (Debian, Ubuntu; it brings dumpcap, editcap and capinfos), `dnf install wireshark-cli` (Fedora) or `brew install wireshark` (macOS); capturing on lo needs root or membership of the wireshark group"
@@ -274,7 +254,7 @@ func run(c *config) error {
 		logf("writing bench/results: %v", err)
 	}
 	if c.updateDocs {
-		if err := updateDocs(c.docsPath, md); err != nil {
+		if err := harness.UpdateDocs(c.docsPath, md, beginMarker, endMarker, "## Offline inspection: 1 GB recording\n\n### Results\n\n"); err != nil {
 			return fmt.Errorf("updating %s: %w", c.docsPath, err)
 		}
 		logf("results written to %s", c.docsPath)

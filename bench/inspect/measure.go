@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 // measurement is one timed run of one command.
@@ -65,7 +67,7 @@ func runTimed(ctx context.Context, timeout time.Duration, out io.Writer, bin str
 	} else {
 		cmd.Stdout = out
 	}
-	stderr := &tailBuffer{max: 4096}
+	stderr := &harness.TailBuffer{Max: 4096}
 	cmd.Stderr = stderr
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -204,29 +206,6 @@ func ownGroup(cmd *exec.Cmd) {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = 2 * time.Second
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }
 
 // ---- tshark's output ----

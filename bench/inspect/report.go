@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -616,28 +615,3 @@ const (
 	beginMarker = "<!-- BEGIN INSPECT RESULTS: written by `go run ./bench/inspect`; edits between these markers are overwritten -->"
 	endMarker   = "<!-- END INSPECT RESULTS -->"
 )
-
-// updateDocs replaces the text between this benchmark's markers; a file
-// without them gets a new section at its end.
-func updateDocs(path, md string) error {
-	data, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	section := beginMarker + "\n\n" + md + endMarker
-	i := bytes.Index(data, []byte(beginMarker))
-	j := bytes.Index(data, []byte(endMarker))
-	var out []byte
-	if i >= 0 && j > i {
-		out = append(out, data[:i]...)
-		out = append(out, section...)
-		out = append(out, data[j+len(endMarker):]...)
-	} else {
-		out = append(out, data...)
-		if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n\n")) {
-			out = append(out, '\n')
-		}
-		out = append(out, "## Offline inspection: 1 GB recording\n\n### Results\n\n"+section+"\n"...)
-	}
-	return os.WriteFile(path, out, 0o644)
-}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -20,6 +19,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 // session is one real WebSocket session, recorded by wscope and captured by
@@ -95,12 +96,12 @@ func makeSession(c *config, dir string, target int64) (*session, error) {
 	s := &session{Target: target, Seed: c.seed}
 	s.paths(dir)
 
-	srv, err := startEchoServer(c.echoBin, filepath.Join(dir, "echoserver.log"))
+	srv, err := harness.StartEchoServer(c.echoBin, filepath.Join(dir, "echoserver.log"))
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
-	s.Port = srv.port
+	defer srv.Stop()
+	s.Port = srv.Port
 
 	var cap *capture
 	if c.dumpcap != "" {
@@ -118,14 +119,14 @@ func makeSession(c *config, dir string, target int64) (*session, error) {
 	// (the echoed messages, -o text) goes nowhere.
 	ctx, cancel := context.WithTimeout(c.ctx, c.genTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.wscopeBin, "connect", srv.url, "--record", s.Recording)
+	cmd := exec.CommandContext(ctx, c.wscopeBin, "connect", srv.URL, "--record", s.Recording)
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer devnull.Close()
 	cmd.Stdout = devnull
-	stderr := &tailBuffer{max: 4096}
+	stderr := &harness.TailBuffer{Max: 4096}
 	cmd.Stderr = stderr
 	ownGroup(cmd)
 	stdin, err := cmd.StdinPipe()
@@ -156,7 +157,7 @@ func makeSession(c *config, dir string, target int64) (*session, error) {
 	}
 	s.Messages, s.PayloadBytes = g.n, g.payload
 	if waitErr != nil || s.ConnectExit != 0 {
-		return nil, fmt.Errorf("wscope connect %s --record: %v (exit %d) %s", srv.url, waitErr, s.ConnectExit, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("wscope connect %s --record: %v (exit %d) %s", srv.URL, waitErr, s.ConnectExit, strings.TrimSpace(stderr.String()))
 	}
 	if genErr != nil {
 		return nil, fmt.Errorf("writing to wscope connect: %w", genErr)
@@ -256,71 +257,6 @@ func (g *generator) next() []byte {
 func digits(n int) int { return len(strconv.Itoa(n)) }
 
 // ---- the echo server ----
-
-type echoServer struct {
-	cmd  *exec.Cmd
-	url  string
-	port int
-	log  *os.File
-}
-
-func startEchoServer(bin, logPath string) (*echoServer, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	cmd.Stderr = logFile
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting the echo server: %w", err)
-	}
-	line := make(chan string, 1)
-	go func() {
-		br := bufio.NewReader(stdout)
-		l, _ := br.ReadString('\n')
-		line <- strings.TrimSpace(l)
-		io.Copy(io.Discard, br)
-	}()
-	fail := func(err error) (*echoServer, error) {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logFile.Close()
-		return nil, err
-	}
-	select {
-	case url := <-line:
-		m := regexp.MustCompile(`^ws://127\.0\.0\.1:(\d+)/$`).FindStringSubmatch(url)
-		if m == nil {
-			return fail(fmt.Errorf("echo server printed %q, not its URL (see %s)", url, logPath))
-		}
-		port, _ := strconv.Atoi(m[1])
-		return &echoServer{cmd: cmd, url: url, port: port, log: logFile}, nil
-	case <-time.After(10 * time.Second):
-		return fail(errors.New("echo server did not start within 10s"))
-	}
-}
-
-func (s *echoServer) stop() {
-	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() {
-		s.cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
-	s.log.Close()
-}
 
 // ---- dumpcap ----
 

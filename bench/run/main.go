@@ -24,12 +24,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -37,6 +34,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 type config struct {
@@ -109,7 +108,7 @@ func main() {
 	}
 	c.wscopeArgs = strings.Fields(wscopeArgs)
 
-	root, err := findRoot()
+	root, err := harness.FindRoot()
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -139,26 +138,6 @@ func fatalf(format string, args ...any) {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-}
-
-// findRoot returns the directory of the wscope module's go.mod, looking up
-// from the working directory.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.Contains(data, []byte("module github.com/wscope/wscope")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run this from inside the wscope repository (no go.mod of github.com/wscope/wscope found above the working directory)")
-		}
-		dir = parent
-	}
 }
 
 func run(c *config) error {
@@ -203,12 +182,12 @@ func run(c *config) error {
 		}
 	}
 
-	srv, err := startEchoServer(echoBin, filepath.Join(workDir, "echoserver.log"))
+	srv, err := harness.StartEchoServer(echoBin, filepath.Join(workDir, "echoserver.log"))
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
-	logf("echo server at %s", srv.url)
+	defer srv.Stop()
+	logf("echo server at %s", srv.URL)
 
 	res := &report{
 		machine:   describeMachine(c, benchDir),
@@ -240,7 +219,7 @@ func run(c *config) error {
 				}
 				out := filepath.Join(workDir, fmt.Sprintf("output-%s-%s.txt", t.name, w.name))
 				settle()
-				m := t.run(c, srv.url, w, out)
+				m := t.run(c, srv.URL, w, out)
 				if !c.keep {
 					os.Remove(out)
 				}
@@ -267,7 +246,7 @@ func run(c *config) error {
 	}
 
 	if c.updateDocs {
-		err = updateDocs(c.docsPath, md)
+		err = harness.UpdateDocs(c.docsPath, md, beginMarker, endMarker, "## Results\n\n")
 		if err != nil {
 			return fmt.Errorf("updating %s: %w", c.docsPath, err)
 		}
@@ -292,73 +271,4 @@ func goBuild(root, out, pkg string) ([]byte, error) {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir = root
 	return cmd.CombinedOutput()
-}
-
-// echoServer is the running bench/echoserver process.
-type echoServer struct {
-	cmd *exec.Cmd
-	url string
-	log *os.File
-}
-
-func startEchoServer(bin, logPath string) (*echoServer, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	cmd.Stderr = logFile
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	err = cmd.Start()
-	if err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("starting the echo server: %w", err)
-	}
-	line := make(chan string, 1)
-	go func() {
-		var buf [256]byte
-		var got []byte
-		for !bytes.Contains(got, []byte("\n")) {
-			n, err := stdout.Read(buf[:])
-			got = append(got, buf[:n]...)
-			if err != nil {
-				break
-			}
-		}
-		line <- strings.TrimSpace(string(got))
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case url := <-line:
-		if !strings.HasPrefix(url, "ws://") {
-			cmd.Process.Kill()
-			cmd.Wait()
-			return nil, fmt.Errorf("echo server did not print its URL (see %s)", logPath)
-		}
-		return &echoServer{cmd: cmd, url: url, log: logFile}, nil
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		cmd.Wait()
-		return nil, errors.New("echo server did not start within 10s")
-	}
-}
-
-func (s *echoServer) stop() {
-	s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() {
-		s.cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
-	s.log.Close()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -434,28 +433,3 @@ const (
 	beginMarker = "<!-- BEGIN RESULTS: written by `go run ./bench/run`; edits between these markers are overwritten -->"
 	endMarker   = "<!-- END RESULTS -->"
 )
-
-// updateDocs replaces the text between the result markers of the docs file
-// with md; a file without the markers gets them appended.
-func updateDocs(path, md string) error {
-	data, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	section := beginMarker + "\n\n" + md + endMarker
-	i := bytes.Index(data, []byte(beginMarker))
-	j := bytes.Index(data, []byte(endMarker))
-	var out []byte
-	if i >= 0 && j > i {
-		out = append(out, data[:i]...)
-		out = append(out, section...)
-		out = append(out, data[j+len(endMarker):]...)
-	} else {
-		out = append(out, data...)
-		if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n\n")) {
-			out = append(out, '\n')
-		}
-		out = append(out, "## Results\n\n"+section+"\n"...)
-	}
-	return os.WriteFile(path, out, 0o644)
-}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 // workload is one input: count messages of size bytes, one per line.
@@ -204,7 +206,7 @@ func runFiles(c *config, bin string, args []string, w *workload, out string) *me
 
 	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
-	stderr := &tailBuffer{max: 4096}
+	stderr := &harness.TailBuffer{Max: 4096}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Stdin = in
 	cmd.Stdout = of
@@ -263,7 +265,7 @@ func ownGroup(cmd *exec.Cmd) {
 }
 
 // finish records exit status, RSS and errors of a finished command.
-func finish(m *measurement, cmd *exec.Cmd, waitErr error, ctx context.Context, stderr *tailBuffer) {
+func finish(m *measurement, cmd *exec.Cmd, waitErr error, ctx context.Context, stderr *harness.TailBuffer) {
 	if ps := cmd.ProcessState; ps != nil {
 		m.exit = ps.ExitCode()
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
@@ -363,7 +365,7 @@ func runWscat(c *config, bin, url string, w *workload, out string) *measurement 
 
 	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
-	stderr := &tailBuffer{max: 4096}
+	stderr := &harness.TailBuffer{Max: 4096}
 	cmd := exec.CommandContext(ctx, bin, "--no-color", "-c", url)
 	cmd.Stderr = stderr
 	ownGroup(cmd)
@@ -529,29 +531,6 @@ func readLine(br *bufio.Reader, buf *[]byte) ([]byte, error) {
 		line = line[:len(line)-1]
 	}
 	return line, err
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }
 
 func indent(b []byte) string {
