@@ -149,7 +149,7 @@ func (r *reader) handshake(c *conn) {
 		Request:     w.req,
 		Response:    resp,
 		Subprotocol: headerValues(resp.Headers, "Sec-WebSocket-Protocol"),
-		Extensions:  parseExtensions(headerValues(resp.Headers, "Sec-WebSocket-Extensions")),
+		Extensions:  inspect.ParseExtensions(headerValues(resp.Headers, "Sec-WebSocket-Extensions")),
 		Local:       c.ep[w.client].String(),
 		Remote:      c.ep[s].String(),
 		Start:       c.first,

@@ -344,7 +344,7 @@ func (hr *HARReader) addEntry(index int, e *harEntry) {
 	o.Response = inspect.Response{Proto: e.Response.HTTPVersion, Status: harStatus(e.Response.Status),
 		Reason: e.Response.StatusText, Headers: pairs(e.Response.Headers)}
 	o.Subprotocol = headerValue(e.Response.Headers, "Sec-WebSocket-Protocol")
-	o.Extensions = parseExtensions(headerValue(e.Response.Headers, "Sec-WebSocket-Extensions"))
+	o.Extensions = inspect.ParseExtensions(headerValue(e.Response.Headers, "Sec-WebSocket-Extensions"))
 	if uerr == nil {
 		// Chrome leaves serverIPAddress empty on WebSocket entries: the
 		// URL's host is then the best name for the remote end.
@@ -523,52 +523,6 @@ func harOpcode(raw json.RawMessage) (inspect.OpCode, bool) {
 		return op, err == nil
 	}
 	return 0, false
-}
-
-// parseExtensions reads a Sec-WebSocket-Extensions value:
-// name; param=value; param, name2 ...
-func parseExtensions(v string) []inspect.Extension {
-	var out []inspect.Extension
-	for _, item := range splitQuoted(v, ',') {
-		parts := splitQuoted(item, ';')
-		name := strings.TrimSpace(parts[0])
-		if name == "" {
-			continue
-		}
-		x := inspect.Extension{Name: name}
-		for _, p := range parts[1:] {
-			k, val, _ := strings.Cut(p, "=")
-			k = strings.TrimSpace(k)
-			if k == "" {
-				continue
-			}
-			val = strings.TrimSpace(val)
-			if uq, err := strconv.Unquote(val); err == nil && strings.HasPrefix(val, `"`) {
-				val = uq
-			}
-			x.Params = append(x.Params, inspect.HeaderField{Name: k, Value: val})
-		}
-		out = append(out, x)
-	}
-	return out
-}
-
-// splitQuoted splits s at sep outside double quotes.
-func splitQuoted(s string, sep byte) []string {
-	var out []string
-	quoted, start := false, 0
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\\' && quoted:
-			i++
-		case s[i] == '"':
-			quoted = !quoted
-		case s[i] == sep && !quoted:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }
 
 // arrange numbers the connections in the order they opened, merges their
