@@ -267,24 +267,6 @@ func TestRunUsageErrors(t *testing.T) {
 	}
 }
 
-func TestRunVersion(t *testing.T) {
-	t.Parallel()
-	var outs []string
-	for _, args := range [][]string{{"--version"}, {"version"}} {
-		code, stdout, stderr := runWscope(t, "", args...)
-		if code != ExitOK || stderr != "" {
-			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
-		}
-		if !strings.HasPrefix(stdout, "wscope ") || !strings.HasSuffix(stdout, "\n") || strings.Count(stdout, "\n") != 1 || len(stdout) <= len("wscope \n") {
-			t.Errorf("%v: stdout %q, want one line \"wscope VERSION\"", args, stdout)
-		}
-		outs = append(outs, stdout)
-	}
-	if outs[0] != outs[1] {
-		t.Errorf("--version says %q, version says %q", outs[0], outs[1])
-	}
-}
-
 func TestRunHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"connect", "--help"}, {"listen", "-h"}, {"help", "connect"}} {

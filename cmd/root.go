@@ -8,15 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
-
-// Version is set at build time by -ldflags "-X ..."; empty means the
-// module version from the build info.
-var Version string
 
 // NewRootCmd builds the command tree on the given streams.
 func NewRootCmd(ios *IOStreams) *cobra.Command {
@@ -49,7 +44,7 @@ received message (-o text), per frame (-o frames) or per event as NDJSON
 		NewCmdListen(ios, nil),
 		NewCmdInspect(ios, nil),
 		NewCmdReplay(ios, nil),
-		NewCmdVersion(ios),
+		NewCmdVersion(ios, nil),
 	)
 	return root
 }
@@ -82,34 +77,4 @@ func Run(ctx context.Context, ios *IOStreams, args []string) int {
 		fmt.Fprintf(ios.ErrOut, "wscope: %v\n", ee.Err)
 	}
 	return ee.Code
-}
-
-func versionString() string {
-	if Version != "" {
-		return Version
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok || info.Main.Version == "" {
-		return "(devel)"
-	}
-	v := info.Main.Version
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " (" + s.Value[:12] + ")"
-		}
-	}
-	return v
-}
-
-// NewCmdVersion prints the version from the build info.
-func NewCmdVersion(ios *IOStreams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(ios.Out, "wscope %s\n", versionString())
-			return err
-		},
-	}
 }
