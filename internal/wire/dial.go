@@ -40,6 +40,10 @@ type DialOptions struct {
 	// Compress offers permessage-deflate (RFC 7692) with these
 	// parameters; nil offers nothing.
 	Compress *Compression
+	// PassExtensions is a Sec-WebSocket-Extensions offer made on someone
+	// else's behalf (a relay's client): it is sent as offered and the
+	// answer is left to that client to judge. It excludes Compress.
+	PassExtensions string
 }
 
 // ParseURL reads a WebSocket URL. http and https are taken as ws and wss,
@@ -77,6 +81,25 @@ func ParseURL(s string) (*url.URL, error) {
 // connection with its open event. Errors are *ConnectError before HTTP and
 // *HandshakeError after.
 func Dial(ctx context.Context, opts DialOptions, cfg Config) (*Conn, *inspect.Open, error) {
+	u, err := handshake(ctx, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := newConn(u.nc, u.br, inspect.RoleClient, cfg)
+	c.setDeflate(u.agreed)
+	return c, u.open, nil
+}
+
+// upgraded is a connection whose opening handshake succeeded.
+type upgraded struct {
+	nc     *teeConn
+	br     *bufio.Reader // holds frames the peer sent right behind the handshake
+	open   *inspect.Open
+	agreed *Compression // permessage-deflate as negotiated; nil without
+}
+
+// handshake dials and performs the client's side of the opening handshake.
+func handshake(ctx context.Context, opts DialOptions) (*upgraded, error) {
 	var (
 		tee     *teeConn
 		tlsConn *tls.Conn
@@ -111,21 +134,31 @@ func Dial(ctx context.Context, opts DialOptions, cfg Config) (*Conn, *inspect.Op
 	}
 	if opts.Compress != nil {
 		if err := opts.Compress.Check(inspect.RoleClient); err != nil {
-			return nil, nil, fmt.Errorf("permessage-deflate: %w", err)
+			return nil, fmt.Errorf("permessage-deflate: %w", err)
 		}
 		d.Extensions = []httphead.Option{opts.Compress.offer()}
+	}
+	if opts.PassExtensions != "" {
+		offer, ok := httphead.ParseOptions([]byte(opts.PassExtensions), nil)
+		if !ok {
+			return nil, fmt.Errorf("malformed Sec-WebSocket-Extensions offer %q", opts.PassExtensions)
+		}
+		d.Extensions = offer
 	}
 	start := time.Now()
 	nc, br, hs, err := d.Dial(ctx, opts.URL.String())
 	if err != nil {
-		return nil, nil, dialError(err, tee, refused, opts)
+		return nil, dialError(err, tee, refused, opts)
 	}
 	tee.on = false
 	resp := parseResponse(tee.recv.Bytes())
-	agreed, err := checkAnswer(opts.Compress, resp.Headers)
+	var agreed *Compression
+	if opts.PassExtensions == "" {
+		agreed, err = checkAnswer(opts.Compress, resp.Headers)
+	}
 	if err != nil {
 		nc.Close()
-		return nil, nil, &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: err.Error(), Response: &resp}
+		return nil, &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: err.Error(), Response: &resp}
 	}
 	if agreed != nil && opts.Compress.ClientNoContextTakeover {
 		// What we offered, we do, even when the server did not echo it
@@ -150,9 +183,7 @@ func Dial(ctx context.Context, opts DialOptions, cfg Config) (*Conn, *inspect.Op
 	tee.recv.Reset()
 	// Bytes the server sent right behind the 101 are in br: they are the
 	// first frames, so keep reading through it when there is one.
-	c := newConn(tee, br, inspect.RoleClient, cfg)
-	c.setDeflate(agreed)
-	return c, open, nil
+	return &upgraded{nc: tee, br: br, open: open, agreed: agreed}, nil
 }
 
 func tlsInfo(st tls.ConnectionState) *inspect.TLSInfo {

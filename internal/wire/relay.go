@@ -1,0 +1,574 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wscope/wscope/inspect"
+)
+
+// RelayOptions says where a relay takes its clients and what it changes
+// in their handshake on the way.
+type RelayOptions struct {
+	// Upstream is the server. A client's request path is appended to its
+	// path; the client's query replaces the upstream's when it has one.
+	Upstream *url.URL
+	// Dial is how the upstream is reached: TLS, NetDial, Timeout. Its
+	// Headers are set on every upgrade request, replacing the client's
+	// headers of the same name.
+	Dial DialOptions
+	// RewriteHost sends the upstream's host as Host instead of the
+	// client's; RewriteOrigin sends the upstream's origin as Origin.
+	RewriteHost, RewriteOrigin bool
+	// Timeout bounds reading the client's request.
+	Timeout time.Duration
+}
+
+// Headers a relay does not pass on: the handshake's own, which each leg
+// negotiates, and HTTP's hop-by-hop ones (RFC 9110 section 7.6.1).
+var relayOwnHeaders = []string{
+	"Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
+	"Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
+	"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Proxy-Authenticate",
+	"TE", "Trailer", "Transfer-Encoding", "Content-Length",
+}
+
+func relayOwn(name string) bool {
+	for _, h := range relayOwnHeaders {
+		if strings.EqualFold(h, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// UpstreamError is a relayed upgrade that the upstream did not accept, or
+// could not be reached for; the client got its answer (the upstream's own
+// refusal, or 502).
+type UpstreamError struct {
+	URL string
+	Err error
+}
+
+func (e *UpstreamError) Error() string { return "upstream " + e.URL + ": " + e.Err.Error() }
+func (e *UpstreamError) Unwrap() error { return e.Err }
+
+// Relay is one client relayed to the upstream: every frame both ways is
+// forwarded byte for byte (header, mask key, length encoding, payload) as
+// soon as it has arrived, and reported as an event. A relay never answers
+// for either peer: pings, closes and violations are theirs to handle.
+type Relay struct {
+	cfg   Config
+	start time.Time
+	seq   atomic.Uint64
+	lastT atomic.Int64
+	legs  [2]*relayLeg // client to server, server to client
+
+	mu       sync.Mutex
+	closer   string // who sent the first close frame: client, server or proxy
+	code     inspect.CloseCode
+	why      string
+	closes   int // close frames forwarded, both ways
+	closeAt  time.Time
+	done     chan struct{}
+	end      inspect.End
+	aborting atomic.Bool
+}
+
+// relayLeg is one direction: what it reads from one peer and writes to
+// the other.
+type relayLeg struct {
+	dir   inspect.Direction
+	src   net.Conn
+	dec   *inspect.Decoder
+	asm   inspect.Assembler
+	frame inspect.Frame
+	event inspect.Event
+
+	dst     net.Conn
+	wmu     sync.Mutex // the leg's forwarding and the relay's own closes
+	bw      *bufio.Writer
+	scratch []byte
+	mask    bool // frames the relay itself sends this way are masked
+	closed  bool // the relay sent its own close this way: nothing follows it
+
+	tcp string // how src ended
+	err error
+}
+
+// AcceptRelay reads a client's upgrade request from nc, makes the same
+// request of the upstream and gives the client the upstream's answer: a
+// relay when it was 101, else the upstream's refusal (or 502 when it could
+// not be reached), and an *UpstreamError. The open event shows the
+// handshake as the upstream saw it, with the client as Local.
+func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config) (*Relay, *inspect.Open, error) {
+	if opts.Timeout > 0 {
+		nc.SetDeadline(time.Now().Add(opts.Timeout))
+	}
+	cbr := bufio.NewReaderSize(nc, bufSize)
+	head, err := readHead(cbr)
+	if err != nil {
+		if len(head) > 0 {
+			Refuse(nc, 400, "Bad Request", err.Error())
+		}
+		return nil, nil, err
+	}
+	req := parseRequest(head)
+	key, err := checkUpgradeRequest(req)
+	if err != nil {
+		return nil, nil, Refuse(nc, 400, "Bad Request", "wscope proxy: "+err.Error()+"\n")
+	}
+	dopts := opts.Dial
+	dopts.URL = relayTarget(opts.Upstream, req.Target)
+	dopts.Headers, dopts.Subprotocols, dopts.PassExtensions = relayHeaders(req.Headers, opts)
+	dopts.Compress = nil
+	up, err := handshake(ctx, dopts)
+	if err != nil {
+		answerRefusal(nc, err)
+		return nil, nil, &UpstreamError{URL: dopts.URL.String(), Err: err}
+	}
+	if err := answerUpgrade(nc, key, up.open.Response.Headers); err != nil {
+		up.nc.Close()
+		nc.Close()
+		return nil, nil, fmt.Errorf("answering the client: %w", err)
+	}
+	nc.SetDeadline(time.Time{})
+
+	open := up.open
+	open.Role = inspect.RoleProxy
+	open.Local = nc.RemoteAddr().String()
+	r := newRelay(nc, cbr, up.nc, up.br, cfg)
+	if agreed, err := relayedDeflate(open.Response.Headers); err == nil && agreed != nil {
+		r.legs[0].setInflate(!agreed.ClientNoContextTakeover)
+		r.legs[1].setInflate(!agreed.ServerNoContextTakeover)
+	}
+	return r, open, nil
+}
+
+// checkUpgradeRequest checks what section 4.2.1 of RFC 6455 asks of a
+// request, and returns its key.
+func checkUpgradeRequest(req inspect.Request) (string, error) {
+	if req.Method != "GET" {
+		return "", fmt.Errorf("method %s is not GET: not a WebSocket upgrade", req.Method)
+	}
+	up, _ := headerValue(req.Headers, "Upgrade")
+	if !strings.EqualFold(strings.TrimSpace(up), "websocket") {
+		return "", errors.New("no \"Upgrade: websocket\" header: not a WebSocket upgrade")
+	}
+	key, ok := headerValue(req.Headers, "Sec-WebSocket-Key")
+	if !ok || key == "" {
+		return "", errors.New("no Sec-WebSocket-Key header")
+	}
+	return key, nil
+}
+
+// relayTarget is the upstream URL for a client's request target.
+func relayTarget(up *url.URL, target string) *url.URL {
+	u := *up
+	path, query, _ := strings.Cut(target, "?")
+	if path != "/" && path != "" {
+		u.Path = strings.TrimSuffix(up.Path, "/") + path
+		u.RawPath = ""
+	}
+	if query != "" {
+		u.RawQuery = query
+	}
+	return &u
+}
+
+// relayHeaders returns what the upstream is asked: the client's headers
+// but the handshake's own, then the relay's; and the client's subprotocols
+// and extension offer, passed on as they are.
+func relayHeaders(hs []inspect.HeaderField, opts RelayOptions) (out []inspect.HeaderField, protocols []string, exts string) {
+	var offers []string
+	for _, h := range hs {
+		switch {
+		case strings.EqualFold(h.Name, "Sec-WebSocket-Protocol"):
+			for p := range strings.SplitSeq(h.Value, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					protocols = append(protocols, p)
+				}
+			}
+			continue
+		case strings.EqualFold(h.Name, "Sec-WebSocket-Extensions"):
+			offers = append(offers, h.Value)
+			continue
+		case strings.EqualFold(h.Name, "Host"):
+			if !opts.RewriteHost {
+				out = append(out, h)
+			}
+			continue
+		case strings.EqualFold(h.Name, "Origin") && opts.RewriteOrigin:
+			continue
+		case relayOwn(h.Name):
+			continue
+		}
+		out = append(out, h)
+	}
+	if opts.RewriteOrigin {
+		scheme := "http"
+		if opts.Upstream.Scheme == "wss" {
+			scheme = "https"
+		}
+		out = append(out, inspect.HeaderField{Name: "Origin", Value: scheme + "://" + opts.Upstream.Host})
+	}
+	for _, set := range opts.Dial.Headers {
+		out = removeHeader(out, set.Name)
+	}
+	out = append(out, opts.Dial.Headers...)
+	return out, protocols, strings.Join(offers, ", ")
+}
+
+func removeHeader(hs []inspect.HeaderField, name string) []inspect.HeaderField {
+	out := hs[:0]
+	for _, h := range hs {
+		if !strings.EqualFold(h.Name, name) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// answerRefusal tells the client why the upstream did not upgrade: the
+// upstream's own status, headers and body when it answered, else 502.
+func answerRefusal(nc net.Conn, err error) {
+	defer nc.Close()
+	var he *HandshakeError
+	if !errors.As(err, &he) || he.Problem != "" || he.Status == 0 {
+		body := "wscope proxy: " + err.Error() + "\n"
+		fmt.Fprintf(nc, "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+		return
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", he.Status, he.Reason)
+	for _, h := range he.Headers {
+		if !relayOwn(h.Name) {
+			fmt.Fprintf(&b, "%s: %s\r\n", h.Name, h.Value)
+		}
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\nConnection: close\r\n\r\n", len(he.Body))
+	b.Write(he.Body)
+	nc.Write(b.Bytes())
+}
+
+// answerUpgrade sends the client the upstream's 101 with the client's own
+// accept key: the subprotocol and extensions as the upstream chose them,
+// its other headers in order.
+func answerUpgrade(nc net.Conn, key string, upstream []inspect.HeaderField) error {
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	b.WriteString(acceptKey(key))
+	b.WriteString("\r\n")
+	for _, h := range upstream {
+		switch {
+		case strings.EqualFold(h.Name, "Sec-WebSocket-Protocol"), strings.EqualFold(h.Name, "Sec-WebSocket-Extensions"):
+		case relayOwn(h.Name):
+			continue
+		}
+		fmt.Fprintf(&b, "%s: %s\r\n", h.Name, h.Value)
+	}
+	b.WriteString("\r\n")
+	_, err := nc.Write(b.Bytes())
+	return err
+}
+
+// relayedDeflate reads the permessage-deflate the upstream agreed to, to
+// show the messages inflated; the peers judge its validity, not the relay.
+func relayedDeflate(resp []inspect.HeaderField) (*Compression, error) {
+	xs, err := parseExtHeaders(resp)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range xs {
+		if x.name == "permessage-deflate" {
+			return parseParams(x.params)
+		}
+	}
+	return nil, nil
+}
+
+func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Reader, cfg Config) *Relay {
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Now()
+	}
+	if cfg.CloseTimeout == 0 {
+		cfg.CloseTimeout = DefaultCloseTimeout
+	}
+	if cfg.MaxMessageSize == 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if sbr == nil {
+		sbr = bufio.NewReaderSize(server, bufSize)
+	}
+	r := &Relay{cfg: cfg, start: cfg.Start, done: make(chan struct{})}
+	r.legs[0] = newLeg(inspect.ClientToServer, client, cbr, server, cfg, true)
+	r.legs[1] = newLeg(inspect.ServerToClient, server, sbr, client, cfg, false)
+	return r
+}
+
+func newLeg(dir inspect.Direction, src net.Conn, br *bufio.Reader, dst net.Conn, cfg Config, mask bool) *relayLeg {
+	l := &relayLeg{dir: dir, src: src, dec: inspect.NewDecoder(br, dir), dst: dst, bw: bufio.NewWriterSize(dst, bufSize), mask: mask}
+	l.asm.Dir = dir
+	if cfg.MaxMessageSize > 0 {
+		l.dec.MaxFrameSize = uint64(cfg.MaxMessageSize)
+		l.asm.MaxMessageSize = uint64(cfg.MaxMessageSize)
+	}
+	l.event.Conn = cfg.ID
+	return l
+}
+
+func (l *relayLeg) setInflate(takeover bool) {
+	l.asm.Deflate, l.asm.Inflater = true, &inspect.Inflater{Takeover: takeover}
+}
+
+// ID returns the connection id.
+func (r *Relay) ID() int { return r.cfg.ID }
+
+// Done is closed when Run has returned.
+func (r *Relay) Done() <-chan struct{} { return r.done }
+
+// End returns how the relay ended; valid after Done is closed.
+func (r *Relay) End() inspect.End { return r.end }
+
+// Run forwards frames both ways until either peer goes, then drops the
+// other (as the peer it stands for would have), emits the end event and
+// returns how the connection ended.
+func (r *Relay) Run() inspect.End {
+	defer close(r.done)
+	first := make(chan *relayLeg, 2)
+	for _, l := range r.legs {
+		go func() {
+			l.tcp, l.err = r.forward(l)
+			first <- l
+		}()
+	}
+	l := <-first
+	for _, leg := range r.legs {
+		leg.src.Close()
+	}
+	<-first
+	r.end = r.ending(l)
+	r.emit(&inspect.Event{T: time.Since(r.start), Kind: inspect.KindEnd, Conn: r.cfg.ID, End: &r.end})
+	return r.end
+}
+
+// forward is one leg's loop: read a frame, send it on, report it.
+func (r *Relay) forward(l *relayLeg) (string, error) {
+	f := &l.frame
+	for {
+		fresh := l.dec.Buffered() == 0
+		if fresh && r.cfg.OnIdle != nil {
+			r.cfg.OnIdle()
+		}
+		err := l.dec.Next(f)
+		if fresh {
+			l.event.T = time.Since(r.start)
+		}
+		if err != nil {
+			return r.readFailed(l, err)
+		}
+		if err := l.send(f, l.dec.Buffered() == 0); err != nil {
+			return "", fmt.Errorf("forwarding to the %s: %w", peerName(l.dir.Reverse()), err)
+		}
+		f.Seq = r.seq.Add(1)
+		msg, aerr := l.asm.Add(f)
+		r.report(l, inspect.KindFrame, f, nil)
+		if aerr != nil {
+			// Forwarded all the same: only the view is lost.
+			r.emit(&inspect.Event{T: l.event.T, Kind: inspect.KindNote, Conn: r.cfg.ID, Text: fmt.Sprintf("%s message not shown: %v", l.dir, aerr)})
+		}
+		if msg != nil {
+			r.report(l, inspect.KindMsg, nil, msg)
+		}
+		if f.Op == inspect.OpClose {
+			r.sawClose(l.dir, f)
+		}
+	}
+}
+
+// send writes f as it arrived: its raw header, then its payload masked
+// again with its own key (the decoder unmasked it in place, for the view).
+func (l *relayLeg) send(f *inspect.Frame, flush bool) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if l.closed {
+		// The peer got the relay's close frame; a second one, or data
+		// after it, would break the protocol for it.
+		return nil
+	}
+	l.bw.Write(f.Raw)
+	if f.Masked {
+		l.scratch = append(l.scratch[:0], f.Payload...)
+		ws.Cipher(l.scratch, f.Mask, 0)
+		l.bw.Write(l.scratch)
+	} else {
+		l.bw.Write(f.Payload)
+	}
+	if flush {
+		return l.bw.Flush()
+	}
+	return nil
+}
+
+func (r *Relay) report(l *relayLeg, kind inspect.Kind, f *inspect.Frame, m *inspect.Message) {
+	l.event.Kind, l.event.Frame, l.event.Msg = kind, f, m
+	r.emit(&l.event)
+}
+
+// emit reports e, its time never earlier than one already reported: the
+// two legs' events interleave.
+func (r *Relay) emit(e *inspect.Event) {
+	if r.cfg.OnEvent == nil {
+		return
+	}
+	for {
+		last := r.lastT.Load()
+		if int64(e.T) <= last {
+			e.T = time.Duration(last)
+			break
+		}
+		if r.lastT.CompareAndSwap(last, int64(e.T)) {
+			break
+		}
+	}
+	r.cfg.OnEvent(e)
+}
+
+// sawClose notes a close frame that went through, and bounds what is left
+// of the connection: the peers get CloseTimeout to finish once both close
+// frames crossed, twice that while one is unanswered.
+func (r *Relay) sawClose(dir inspect.Direction, f *inspect.Frame) {
+	r.mu.Lock()
+	r.closes++
+	if r.closer == "" {
+		r.closer, r.code = peerName(dir), inspect.CloseNoStatus
+		if f.Close != nil {
+			r.code, r.why = f.Close.Code, f.Close.Reason
+		}
+	}
+	wait := 2 * r.cfg.CloseTimeout
+	if r.closes >= 2 {
+		wait = r.cfg.CloseTimeout
+	}
+	r.mu.Unlock()
+	by := time.Now().Add(wait)
+	for _, l := range r.legs {
+		l.src.SetReadDeadline(by)
+	}
+}
+
+func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
+	var tl *inspect.TooLargeError
+	if errors.As(err, &tl) {
+		// Its payload was never read, so nothing can be forwarded after
+		// it: report the header, and close both sides as too big.
+		l.frame.Seq = r.seq.Add(1)
+		r.report(l, inspect.KindFrame, &l.frame, nil)
+		r.Close(inspect.CloseMessageTooBig, "frame over wscope's --max-message-size")
+		return "local", err
+	}
+	if r.aborting.Load() {
+		return "local", nil
+	}
+	tcp, err := classify(err)
+	if err != nil && tcp == "fin" {
+		err = fmt.Errorf("%s %w", peerName(l.dir), err)
+	}
+	return tcp, err
+}
+
+// ending says how the connection ended, from the close frames that
+// crossed and from the leg that ended first.
+func (r *Relay) ending(first *relayLeg) inspect.End {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := inspect.End{TCP: first.tcp, Code: inspect.CloseAbnormal}
+	if r.closer != "" {
+		e.Closer, e.Code, e.Reason = r.closer, r.code, r.why
+	}
+	err := first.err
+	if r.closes >= 2 {
+		err = nil // both close frames crossed: how TCP went no longer matters
+	}
+	if err != nil {
+		e.Err = err.Error()
+	}
+	e.Clean = r.closes >= 2 && err == nil && e.Code.Clean()
+	return e
+}
+
+// Close ends the relay from the middle: a close frame with code to each
+// peer, as each expects it (masked towards the server), then the peers
+// finish the handshake with each other's silence bounded by CloseTimeout.
+func (r *Relay) Close(code inspect.CloseCode, reason string) {
+	r.mu.Lock()
+	if r.closer == "" {
+		r.closer, r.code, r.why = "proxy", code, reason
+	}
+	r.mu.Unlock()
+	body := inspect.AppendClose(nil, code, reason)
+	for _, l := range r.legs {
+		h := inspect.Header{Fin: true, Op: inspect.OpClose, Length: uint64(len(body)), Masked: l.mask}
+		if l.mask {
+			crand.Read(h.Mask[:])
+		}
+		l.wmu.Lock()
+		if l.closed {
+			l.wmu.Unlock()
+			continue
+		}
+		l.dst.SetWriteDeadline(time.Now().Add(r.cfg.CloseTimeout))
+		raw := inspect.AppendHeader(nil, h)
+		l.bw.Write(raw)
+		p := append([]byte(nil), body...)
+		if l.mask {
+			ws.Cipher(p, h.Mask, 0)
+		}
+		l.bw.Write(p)
+		l.bw.Flush()
+		l.closed = true
+		l.wmu.Unlock()
+		f := &inspect.Frame{Dir: l.dir, Header: h, Raw: raw, Payload: body, Seq: r.seq.Add(1)}
+		f.LenEnc = inspect.MinimalLengthEncoding(h.Length)
+		var sent inspect.Assembler
+		sent.Dir = l.dir
+		sent.Add(f)
+		r.emit(&inspect.Event{T: time.Since(r.start), Kind: inspect.KindFrame, Conn: r.cfg.ID, Frame: f})
+	}
+	by := time.Now().Add(r.cfg.CloseTimeout)
+	for _, l := range r.legs {
+		l.src.SetReadDeadline(by)
+	}
+}
+
+// Abort drops both connections without a close handshake.
+func (r *Relay) Abort() {
+	r.aborting.Store(true)
+	for _, l := range r.legs {
+		l.src.Close()
+	}
+}
+
+// Wait blocks until Run has returned or d passes.
+func (r *Relay) Wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.done:
+		return true
+	case <-t.C:
+		return false
+	}
+}
