@@ -104,6 +104,10 @@ type relayLeg struct {
 	mask    bool // frames the relay itself sends this way are masked
 	closed  bool // the relay sent its own close this way: nothing follows it
 
+	// Guarded by Relay.mu.
+	srcClosed bool // src sent a close frame
+	dstClosed bool // dst got a close frame: src's, or the relay's own
+
 	tcp string // how src ended
 	err error
 }
@@ -379,11 +383,23 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 		if err != nil {
 			return r.readFailed(l, err)
 		}
+		f.Seq = r.seq.Add(1)
+		var (
+			msg  *inspect.Message
+			aerr error
+		)
+		if f.Op == inspect.OpClose {
+			// Noted before it is passed on: the answer may come back
+			// through the other leg before this one goes on.
+			l.asm.Add(f)
+			r.sawClose(l, f)
+		}
 		if err := l.send(f, l.dec.Buffered() == 0); err != nil {
 			return "", fmt.Errorf("forwarding to the %s: %w", peerName(l.dir.Reverse()), err)
 		}
-		f.Seq = r.seq.Add(1)
-		msg, aerr := l.asm.Add(f)
+		if f.Op != inspect.OpClose {
+			msg, aerr = l.asm.Add(f)
+		}
 		r.report(l, inspect.KindFrame, f, nil)
 		if aerr != nil {
 			// Forwarded all the same: only the view is lost.
@@ -391,9 +407,6 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 		}
 		if msg != nil {
 			r.report(l, inspect.KindMsg, nil, msg)
-		}
-		if f.Op == inspect.OpClose {
-			r.sawClose(l.dir, f)
 		}
 	}
 }
@@ -449,11 +462,12 @@ func (r *Relay) emit(e *inspect.Event) {
 // sawClose notes a close frame that went through, and bounds what is left
 // of the connection: the peers get CloseTimeout to finish once both close
 // frames crossed, twice that while one is unanswered.
-func (r *Relay) sawClose(dir inspect.Direction, f *inspect.Frame) {
+func (r *Relay) sawClose(l *relayLeg, f *inspect.Frame) {
 	r.mu.Lock()
 	r.closes++
+	l.srcClosed, l.dstClosed = true, true
 	if r.closer == "" {
-		r.closer, r.code = peerName(dir), inspect.CloseNoStatus
+		r.closer, r.code = peerName(l.dir), inspect.CloseNoStatus
 		if f.Close != nil {
 			r.code, r.why = f.Close.Code, f.Close.Reason
 		}
@@ -498,14 +512,21 @@ func (r *Relay) ending(first *relayLeg) inspect.End {
 	if r.closer != "" {
 		e.Closer, e.Code, e.Reason = r.closer, r.code, r.why
 	}
+	// The peer that went first had its close handshake when it both sent
+	// a close frame and got one: how its TCP went no longer matters.
+	other := r.legs[0]
+	if other == first {
+		other = r.legs[1]
+	}
+	done := first.srcClosed && other.dstClosed
 	err := first.err
-	if r.closes >= 2 {
-		err = nil // both close frames crossed: how TCP went no longer matters
+	if done {
+		err = nil
 	}
 	if err != nil {
 		e.Err = err.Error()
 	}
-	e.Clean = r.closes >= 2 && err == nil && e.Code.Clean()
+	e.Clean = done && e.Code.Clean()
 	return e
 }
 
@@ -516,6 +537,9 @@ func (r *Relay) Close(code inspect.CloseCode, reason string) {
 	r.mu.Lock()
 	if r.closer == "" {
 		r.closer, r.code, r.why = "proxy", code, reason
+	}
+	for _, l := range r.legs {
+		l.dstClosed = true
 	}
 	r.mu.Unlock()
 	body := inspect.AppendClose(nil, code, reason)

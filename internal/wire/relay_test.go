@@ -309,6 +309,7 @@ func TestRelayCompressionEndToEnd(t *testing.T) {
 				t.Fatalf("echo: %v", err)
 			}
 		}
+		waitMsgs(t, rt.rec, 3)
 		checkDeflated(t, rt.rec, inspect.ClientToServer, false)
 		checkDeflated(t, rt.rec, inspect.ServerToClient, false)
 	})
@@ -325,8 +326,18 @@ func TestRelayCompressionEndToEnd(t *testing.T) {
 			}
 		}
 		waitFor(t, "three echoes", func() bool { return len(rec.msgsFrom(inspect.ServerToClient)) >= 3 })
+		waitMsgs(t, rt.rec, 3)
 		checkDeflated(t, rt.rec, inspect.ClientToServer, true)
 		checkDeflated(t, rt.rec, inspect.ServerToClient, true)
+	})
+}
+
+// waitMsgs waits for n messages each way: the relay reports a frame after
+// forwarding it, so a peer may see it first.
+func waitMsgs(t *testing.T, rec *recorder, n int) {
+	t.Helper()
+	waitFor(t, "the relay's message events", func() bool {
+		return len(rec.msgsFrom(inspect.ClientToServer)) >= n && len(rec.msgsFrom(inspect.ServerToClient)) >= n
 	})
 }
 
