@@ -46,6 +46,7 @@ received message (-o text), per frame (-o frames) or per event as NDJSON
 		NewCmdReplay(ios, nil),
 		NewCmdVersion(ios, nil),
 	)
+	addCompletionCmd(root)
 	return root
 }
 

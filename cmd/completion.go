@@ -1,0 +1,22 @@
+package cmd
+
+import "github.com/spf13/cobra"
+
+// addCompletionCmd adds cobra's `completion bash|zsh|fish|powershell`
+// command now instead of when the root command first runs, so that the
+// command tree holds it (the man pages are made from that tree), and makes
+// it runnable so that an unknown shell is a usage error rather than help on
+// stdout and exit 0. Call it after every other command is added.
+func addCompletionCmd(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Long += `
+The release archives hold these scripts under completions/, and the deb and
+rpm packages install them where bash-completion, zsh and fish look.`
+		c.Args = cobra.NoArgs // `completion tcsh`: unknown command "tcsh"
+		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
+}
