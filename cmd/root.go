@@ -44,6 +44,7 @@ received message (-o text), per frame (-o frames) or per event as NDJSON
 		NewCmdListen(ios, nil),
 		NewCmdInspect(ios, nil),
 		NewCmdReplay(ios, nil),
+		NewCmdDemo(ios, nil),
 		NewCmdVersion(ios, nil),
 	)
 	addCompletionCmd(root)

@@ -68,7 +68,7 @@ func (ss *session) run() {
 	defer close(ss.quit)
 	opts := &ss.srv.opts
 	tour := ss.tour()
-	step := time.NewTimer(0)
+	step := time.NewTimer(opts.Step)
 	defer step.Stop()
 	life := time.NewTimer(opts.MaxSession)
 	defer life.Stop()
