@@ -42,6 +42,7 @@ received message (-o text), per frame (-o frames) or per event as NDJSON
 	root.AddCommand(
 		NewCmdConnect(ios, nil),
 		NewCmdListen(ios, nil),
+		NewCmdProxy(ios, nil),
 		NewCmdInspect(ios, nil),
 		NewCmdReplay(ios, nil),
 		NewCmdDemo(ios, nil),

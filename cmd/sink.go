@@ -31,6 +31,7 @@ type sink struct {
 	format      string
 	recvDir     inspect.Direction // the peer's direction: what text mode prints (0: both)
 	showConn    bool
+	showDir     bool // text mode prints both directions: say which
 	binaryAs    string
 	showControl bool
 	linePrefix  string // "< " in the interactive line mode
@@ -155,6 +156,9 @@ func (s *sink) text(e *inspect.Event) {
 		}
 		s.mu.Lock()
 		b := s.prefix(s.buf[:0], e.Conn)
+		if s.showDir {
+			b = append(append(b, e.Msg.Dir.String()...), ' ')
+		}
 		b = s.appendPayload(b, e.Msg.Op, e.Msg.Payload)
 		s.buf = append(b, '\n')
 		s.endLine()
@@ -175,6 +179,9 @@ func (s *sink) text(e *inspect.Event) {
 		}
 		s.mu.Lock()
 		b := s.prefix(s.buf[:0], e.Conn)
+		if s.showDir {
+			b = append(append(b, f.Dir.String()...), ' ')
+		}
 		b = append(b, '[')
 		b = append(b, f.Op.String()...)
 		b = append(b, ']')

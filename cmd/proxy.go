@@ -1,0 +1,349 @@
+package cmd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
+	"github.com/wscope/wscope/tui"
+)
+
+// DefaultProxyAddr is where `wscope proxy` listens unless told: loopback.
+const DefaultProxyAddr = "127.0.0.1:9000"
+
+// ProxyOptions are the flags of `wscope proxy`.
+type ProxyOptions struct {
+	IO       *IOStreams
+	Listen   string
+	Upstream string
+
+	Headers        []string
+	RewriteHost    bool
+	RewriteOrigin  bool
+	ConnectTimeout time.Duration
+	Once           bool
+	TLS            tlsOptions
+	ServerTLS      serverTLSOptions
+	transportOptions
+	sessionOptions
+
+	// ready, when set, is told the bound address (tests listen on :0).
+	ready func(net.Addr)
+}
+
+// proxySessionFlags are the session flags that mean something to a relay:
+// it sends nothing of its own, so the sending and answering ones are left
+// out, and extensions are negotiated by the peers, not by flags.
+var proxySessionFlags = []string{
+	"output", "binary-as", "show-control", "verbose", "max-message-size", "close-timeout",
+	"record", "record-secrets", "no-tui", "scrollback", "from", "op", "grep",
+}
+
+// NewCmdProxy builds `wscope proxy`.
+func NewCmdProxy(ios *IOStreams, runF func(context.Context, *ProxyOptions) error) *cobra.Command {
+	opts := &ProxyOptions{IO: ios}
+	c := &cobra.Command{
+		Use:   "proxy --upstream URL [--listen ADDR]",
+		Short: "Sit between a real client and a real server and show both directions",
+		Long: `Accept WebSocket clients on --listen (default 127.0.0.1:9000; a bare port
+means 127.0.0.1:PORT, ":PORT" every interface) and relay each one to
+--upstream, showing and recording every frame of both directions in the
+same formats as connect.
+
+The relay changes nothing on the wire. Each frame is forwarded byte for
+byte as soon as it has arrived: header bits, mask key, length encoding,
+fragmentation, control frames between fragments, and the violations a peer
+commits (the other peer sees them, as it would without the relay). Pings,
+pongs and closes are the peers' business: the relay answers nothing.
+
+The handshake passes through. The client's path and query are appended to
+the upstream URL's path. Its headers are sent upstream except the
+handshake's own and HTTP's hop-by-hop ones. Its Host stays as it was
+unless --rewrite-host, its Origin unless --rewrite-origin, and -H sets a
+header whatever the client sent. Subprotocols and extensions are
+negotiated end to end: the client's offer goes upstream and the upstream's
+answer comes back, so permessage-deflate frames pass compressed and are
+shown inflated. An upstream that refuses gets its status, headers and body
+passed to the client; one that cannot be reached is a 502.
+
+In text output each data message is one line, prefixed with its
+connection and direction ("[1] c2s hello"). Ctrl-C (or q in the TUI)
+closes each side with 1001 Going Away.`,
+		Example: `  # point the app at ws://127.0.0.1:9000 instead of the real server
+  wscope proxy --upstream wss://api.example.com/ws
+
+  # every frame both ways, recorded for replay or inspect
+  wscope proxy --listen 9000 --upstream ws://127.0.0.1:8080 -o frames --record app.wsrec.jsonl
+
+  # a server that checks Host and Origin, behind a corporate proxy
+  wscope proxy --upstream wss://api.example.com --rewrite-host --rewrite-origin --proxy http://proxy:3128`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(c.Context(), opts)
+			}
+			return proxyRun(c.Context(), opts)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&opts.Listen, "listen", DefaultProxyAddr, "accept clients on this `ADDR`")
+	fs.StringVar(&opts.Upstream, "upstream", "", "the server's `URL` (ws:// or wss://); required")
+	fs.StringArrayVarP(&opts.Headers, "header", "H", nil, "set this header on every upgrade request sent upstream, replacing the client's (repeatable)")
+	fs.BoolVar(&opts.RewriteHost, "rewrite-host", false, "send the upstream's host as Host instead of the client's")
+	fs.BoolVar(&opts.RewriteOrigin, "rewrite-origin", false, "send the upstream's origin (https://host for wss) as Origin instead of the client's")
+	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on reaching the upstream and its handshake, per client")
+	fs.BoolVar(&opts.Once, "once", false, "exit after the first client disconnects, with its status (3 when the upstream refused it)")
+	opts.TLS.addFlags(fs)
+	opts.ServerTLS.addFlags(fs)
+	opts.transportOptions.addFlags(fs)
+	all := pflag.NewFlagSet("session", pflag.ContinueOnError)
+	opts.sessionOptions.addFlags(all)
+	for _, name := range proxySessionFlags {
+		fs.AddFlag(all.Lookup(name))
+	}
+	c.MarkFlagRequired("upstream")
+	return c
+}
+
+// proxy is a running `wscope proxy`: its relays and what they share.
+type proxy struct {
+	opts  *ProxyOptions
+	ropts wire.RelayOptions
+	snk   *sink
+	feed  *tui.Feed
+	start time.Time
+
+	mu      sync.Mutex
+	relays  map[int]*wire.Relay
+	closing bool
+	nextID  int
+	wg      sync.WaitGroup
+	ended   chan error // the first client's outcome, for --once
+}
+
+func proxyRun(ctx context.Context, opts *ProxyOptions) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	up, err := wire.ParseURL(opts.Upstream)
+	if err != nil {
+		return usageErr("--upstream: %v", err)
+	}
+	headers, err := parseHeaders(opts.Headers)
+	if err != nil {
+		return err
+	}
+	if opts.ConnectTimeout <= 0 {
+		return usageErr("--connect-timeout must be positive")
+	}
+	ios := opts.IO
+	tlsConf, err := opts.TLS.config()
+	if err != nil {
+		return err
+	}
+	opts.TLS.warn(ios.ErrOut)
+	dial := wire.DialOptions{Headers: headers, TLS: tlsConf, Timeout: opts.ConnectTimeout}
+	if dial.NetDial, err = opts.netDial(up, tlsConf, func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }); err != nil {
+		return err
+	}
+	kl, err := keyLog(opts.TLS.Keylog)
+	if err != nil {
+		return err
+	}
+	serverTLS, err := opts.ServerTLS.config(ios.ErrOut, keylogWriter(kl))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listenAddr(opts.Listen))
+	if err != nil {
+		return exitf(ExitRuntime, "could not listen on %s: %v", opts.Listen, err)
+	}
+	defer ln.Close()
+	scheme := "ws://"
+	if serverTLS != nil {
+		ln, scheme = tls.NewListener(ln, serverTLS), "wss://"
+	}
+
+	p := &proxy{
+		opts:   opts,
+		ropts:  wire.RelayOptions{Upstream: up, Dial: dial, RewriteHost: opts.RewriteHost, RewriteOrigin: opts.RewriteOrigin, Timeout: 10 * time.Second},
+		start:  time.Now(),
+		relays: map[int]*wire.Relay{},
+		ended:  make(chan error, 1),
+	}
+	useTUI := opts.useTUI(ios)
+	sinkIO := ios
+	if useTUI {
+		sinkIO = quietIO(ios)
+		p.feed = tui.NewFeed(0)
+		defer p.feed.Close()
+	}
+	if p.snk, err = opts.sink(sinkIO, 0, true); err != nil {
+		return err
+	}
+	defer p.snk.close()
+	p.snk.showDir = true
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		p.snk.note("wscope: WARNING: listening on every interface (%s): anyone who can reach this machine can use the relay", ln.Addr())
+	}
+	self := scheme + ln.Addr().String()
+	p.snk.note("relaying %s to %s (Ctrl-C to stop)", self, up)
+	if opts.ready != nil {
+		opts.ready(ln.Addr())
+	}
+	go p.acceptLoop(ctx, ln)
+
+	if useTUI {
+		res, err := tui.Run(ctx, tui.Options{
+			Title:      self + " → " + up.String(),
+			Live:       true,
+			Multi:      true,
+			Recording:  opts.Record,
+			Scrollback: opts.Scrollback,
+			Input:      ios.In,
+			Output:     ios.Out,
+		}, p.feed.Events())
+		ln.Close()
+		p.closeAll(res.Quit.CloseCode())
+		if err != nil {
+			return exitf(ExitRuntime, "terminal: %v", err)
+		}
+		if res.Quit == tui.QuitInterrupt {
+			return silent(ExitInterrupted)
+		}
+		return nil
+	}
+	select {
+	case err := <-p.ended:
+		ln.Close()
+		p.closeAll(inspect.CloseGoingAway)
+		return err
+	case <-ios.Interrupt:
+		ln.Close()
+		p.closeAll(inspect.CloseGoingAway)
+		return silent(ExitInterrupted)
+	case <-ctx.Done():
+		ln.Close()
+		p.closeAll(inspect.CloseGoingAway)
+		return nil
+	}
+}
+
+func (p *proxy) acceptLoop(ctx context.Context, ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		p.nextID++
+		id := p.nextID
+		p.wg.Add(1)
+		p.mu.Unlock()
+		go p.serve(ctx, nc, id)
+	}
+}
+
+// serve relays one client.
+func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
+	defer p.wg.Done()
+	cfg := p.opts.config(id, p.start)
+	cfg.OnEvent = func(e *inspect.Event) {
+		p.snk.event(e)
+		if p.feed != nil {
+			p.feed.Add(e)
+		}
+	}
+	cfg.OnIdle = p.snk.flush
+	r, open, err := wire.AcceptRelay(ctx, nc, p.ropts, cfg)
+	if err != nil {
+		p.refused(nc, id, err)
+		return
+	}
+	p.mu.Lock()
+	p.relays[id] = r
+	closing := p.closing
+	p.mu.Unlock()
+	if closing {
+		r.Close(inspect.CloseGoingAway, "")
+	}
+	if p.opts.Verbose {
+		p.snk.mu.Lock()
+		p.snk.w.Flush()
+		printHandshake(p.snk.err, open)
+		p.snk.mu.Unlock()
+	}
+	ev := &inspect.Event{T: time.Since(p.start), Kind: inspect.KindOpen, Conn: id, Open: open}
+	p.snk.event(ev)
+	if p.feed != nil {
+		p.feed.Add(ev)
+	}
+	p.snk.note("[%d] %s relayed to %s", id, open.Local, open.URL)
+	end := r.Run()
+	p.mu.Lock()
+	delete(p.relays, id)
+	p.mu.Unlock()
+	p.snk.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
+	if p.opts.Once {
+		p.done(finish(end, p.snk, false))
+	}
+}
+
+// refused reports a client the relay could not serve: a bad request, or
+// an upstream that refused or could not be reached (the client got its
+// answer, see wire.AcceptRelay).
+func (p *proxy) refused(nc net.Conn, id int, err error) {
+	nc.Close()
+	p.snk.event(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
+	p.snk.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
+	if !p.opts.Once {
+		return
+	}
+	var ue *wire.UpstreamError
+	if errors.As(err, &ue) {
+		p.done(silent(ExitConnect))
+		return
+	}
+	p.done(silent(ExitRuntime))
+}
+
+func (p *proxy) done(err error) {
+	select {
+	case p.ended <- err:
+	default:
+	}
+}
+
+// closeAll closes every relay with code towards both peers and waits for
+// them, bounded by the close timeout.
+func (p *proxy) closeAll(code inspect.CloseCode) {
+	p.mu.Lock()
+	p.closing = true
+	rs := make([]*wire.Relay, 0, len(p.relays))
+	for _, r := range p.relays {
+		rs = append(rs, r)
+	}
+	p.mu.Unlock()
+	for _, r := range rs {
+		r.Close(code, "")
+	}
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2*p.opts.CloseTimeout + time.Second):
+		for _, r := range rs {
+			r.Abort()
+		}
+	}
+	p.snk.flush()
+}
