@@ -146,7 +146,6 @@ func TestRunProxyUpstreamDownOnce(t *testing.T) {
 	}
 }
 
-
 // statusOf is the exit status Run would turn a run function's error into.
 func statusOf(err error) int {
 	var ee *ExitError
