@@ -76,8 +76,9 @@ shown inflated. An upstream that refuses gets its status, headers and body
 passed to the client; one that cannot be reached is a 502.
 
 In text output each data message is one line, prefixed with its
-connection and direction ("[1] c2s hello"). Ctrl-C (or q in the TUI)
-closes each side with 1001 Going Away.`,
+connection and direction ("[1] c2s hello"). At a terminal the TUI shows
+every relayed client (no send box: the relay sends nothing of its own).
+Ctrl-C closes each side with 1001 Going Away; q in the TUI with 1000.`,
 		Example: `  # point the app at ws://127.0.0.1:9000 instead of the real server
   wscope proxy --upstream wss://api.example.com/ws
 
