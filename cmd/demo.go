@@ -63,9 +63,9 @@ these messages:
   ticker on|off           start or stop the ticker
   close [code [reason]]   the server closes with that code: close 4000 bye
 
-At a terminal it opens the TUI: type in the send box (Enter sends), Esc
-leaves it, q quits with 1000, ? lists the keys. Slash commands send from
-your side instead: /ping, /close 4000 bye, /fragment 3 hello, /help.
+At a terminal it opens the TUI: type in the send box (Enter sends); Esc
+leaves it, then q quits with 1000 and ? lists the keys. Slash commands send
+from your side instead: /ping, /close 4000 bye, /fragment 3 hello, /help.
 
 In a pipe it prints one line per frame (-o frames, unless -o says
 otherwise), sends each stdin line as a text message, and when --duration
@@ -77,7 +77,7 @@ exits 4, as connect does.
 means 127.0.0.1:PORT, ":PORT" every interface), until Ctrl-C: point a
 browser, wscat, your own client or "wscope connect" at it. The other flags
 do not apply to it.`,
-		Example: `  # the tour in the TUI (q quits)
+		Example: `  # the tour in the TUI (Esc, then q, quits)
   wscope demo
 
   # the tour as frames, in a pipe, for five seconds
