@@ -159,9 +159,6 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		return err
 	}
 	if opts.useTUI(ios) && len(opts.Execute) == 0 {
-		if opts.Reconnect {
-			return usageErr("--reconnect works in the line and pipe modes: add --no-tui")
-		}
 		return connectTUI(ctx, opts, dopts)
 	}
 
@@ -223,7 +220,7 @@ wait:
 	select {
 	case <-conn.Done():
 		if end := conn.End(); opts.Reconnect && !end.Clean {
-			next, nextID, interrupted := opts.redial(dialCtx, dopts, cfg, snk, id, inspect.DescribeEnd(&end))
+			next, nextID, interrupted := opts.redial(dialCtx, dopts, cfg, snk.event, snk, id, inspect.DescribeEnd(&end))
 			switch {
 			case interrupted:
 				ref.stop()

@@ -99,19 +99,21 @@ func backoff(n int, max time.Duration) time.Duration {
 }
 
 // redial reconnects after the connection ended abnormally, as --reconnect
-// asks: each attempt is a note event (recorded) and a line on stderr. It
-// returns the new connection and its id, or nil when the attempts ran out
-// or Ctrl-C came (interrupted true).
-func (opts *ConnectOptions) redial(ctx context.Context, dopts wire.DialOptions, cfg wire.Config, snk *sink, id int, why string) (c *wire.Conn, newID int, interrupted bool) {
+// asks: each attempt is a note event (recorded, and shown in the TUI) and
+// a line on stderr. It returns the new connection and its id, or nil when
+// the attempts ran out, or Ctrl-C came or ctx ended (interrupted true).
+func (opts *ConnectOptions) redial(ctx context.Context, dopts wire.DialOptions, cfg wire.Config, emit func(*inspect.Event), snk *sink, id int, why string) (c *wire.Conn, newID int, interrupted bool) {
 	start := cfg.Start
 	for n := 1; opts.ReconnectAttempts == 0 || n <= opts.ReconnectAttempts; n++ {
 		d := backoff(n, opts.ReconnectMaxDelay)
 		text := fmt.Sprintf("reconnect attempt %d in %s after %s", n, d.Round(time.Millisecond), why)
-		snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindNote, Conn: id, Text: text})
+		emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindNote, Conn: id, Text: text})
 		snk.note("wscope: %s", text)
 		select {
 		case <-time.After(d):
 		case <-opts.IO.Interrupt:
+			return nil, id, true
+		case <-ctx.Done():
 			return nil, id, true
 		}
 		id++
@@ -119,13 +121,15 @@ func (opts *ConnectOptions) redial(ctx context.Context, dopts wire.DialOptions, 
 		conn, open, err := opts.dial(ctx, dopts, cfg)
 		if err != nil {
 			why = err.Error()
-			snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
+			emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
 			continue
 		}
-		snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: id, Open: open})
+		emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: id, Open: open})
 		snk.note("wscope: reconnected to %s (connection %d)", dopts.URL, id)
 		return conn, id, false
 	}
-	snk.note("wscope: giving up after %d reconnect attempts", opts.ReconnectAttempts)
+	text := fmt.Sprintf("giving up after %d reconnect attempts", opts.ReconnectAttempts)
+	emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindNote, Conn: id, Text: text})
+	snk.note("wscope: %s", text)
 	return nil, id, false
 }

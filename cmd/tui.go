@@ -87,7 +87,13 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 		mu      sync.Mutex
 		dialErr error
 	)
+	emit := func(e *inspect.Event) {
+		snk.event(e)
+		feed.Add(e)
+	}
+	ref := newConnRef(nil)
 	go func() {
+		defer ref.stop()
 		c, open, err := opts.dial(tctx, dopts, cfg)
 		if err != nil {
 			mu.Lock()
@@ -96,14 +102,25 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 			cancel() // the TUI closes; the error is printed below
 			return
 		}
-		conn.Store(c)
-		ev := &inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: 1, Open: open}
-		snk.event(ev)
-		feed.Add(ev)
-		if hb != nil {
-			go hb.run(c)
+		emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: 1, Open: open})
+		for id := 1; ; {
+			conn.Store(c)
+			ref.set(c)
+			if hb != nil {
+				hb.reset()
+				go hb.run(c)
+			}
+			end := c.Run()
+			if !opts.Reconnect || end.Clean || tctx.Err() != nil {
+				return
+			}
+			// The TUI shows each attempt; stderr is the TUI's.
+			next, nextID, _ := opts.redial(tctx, dopts, cfg, emit, snk, id, inspect.DescribeEnd(&end))
+			if next == nil {
+				return
+			}
+			c, id = next, nextID
 		}
-		c.Run()
 	}()
 
 	res, err := tui.Run(tctx, tui.Options{
@@ -119,12 +136,22 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 			if c == nil {
 				return errors.New("not connected yet")
 			}
-			return sendLine(c, line, opts.Binary)
+			if !opts.Reconnect {
+				return sendLine(c, line, opts.Binary)
+			}
+			// A line typed while the connection is down waits for the
+			// next one, as stdin does in the pipe mode.
+			var a action
+			if err := parseTyped(&a, []byte(line), opts.Binary); err != nil {
+				return err
+			}
+			return ref.send(&a, true)
 		},
 	}, feed.Events())
 	mu.Lock()
 	derr := dialErr
 	mu.Unlock()
+	cancel() // no reconnect attempt after the TUI is gone
 	if derr != nil {
 		return reportDialError(ios.ErrOut, derr, opts.Verbose)
 	}

@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wscope/wscope/inspect"
 	tp "github.com/wscope/wscope/internal/testpeer"
@@ -79,5 +82,31 @@ func TestConnectReconnectGivesUp(t *testing.T) {
 		if !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(p.stderr.String()) {
 			t.Errorf("stderr lacks %q:\n%s", want, p.stderr)
 		}
+	}
+}
+
+// TestConnectTUIReconnects: at a terminal, --reconnect shows each attempt
+// in the TUI, and a line typed after the break goes out on the new
+// connection.
+func TestConnectTUIReconnects(t *testing.T) {
+	t.Parallel()
+	srv := flakyServer(t, false)
+	term := startTerminal(t, 30, 120, "connect", srv.URL(), "--reconnect", "--reconnect-max-delay", "300ms", "--no-history")
+	screen, tty := term.screen, term.tty
+	screenText(t, screen, "the open connection", func(s string) bool { return strings.Contains(s, "open") })
+	io.WriteString(tty, "first\r")
+	screenText(t, screen, "the reconnect", func(s string) bool {
+		return strings.Contains(s, "reconnect attempt 1") && strings.Count(s, "open") >= 2
+	})
+	io.WriteString(tty, "second\r")
+	screenText(t, screen, "the echo on the new connection", func(s string) bool { return strings.Count(s, "second") >= 2 })
+	io.WriteString(tty, "\x1b") // leave the send box
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(tty, "q")
+	if code := term.exit(t, 2*step); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if n := srv.Accepted(); n != 2 {
+		t.Errorf("server accepted %d connections, want 2", n)
 	}
 }
