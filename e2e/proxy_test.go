@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"os"
@@ -8,6 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	gws "github.com/gorilla/websocket"
 
 	"github.com/wscope/wscope/inspect"
 	tp "github.com/wscope/wscope/internal/testpeer"
@@ -18,7 +22,7 @@ import (
 func proxyTo(t *testing.T, upstream string, args ...string) (*proc, string) {
 	t.Helper()
 	p := start(t, append([]string{"proxy", "--listen", "127.0.0.1:0", "--upstream", upstream}, args...)...)
-	line := p.stderr.waitMatch(t, regexp.MustCompile(`^relaying ws://\S+ to `), step)
+	line := p.stderr.waitMatch(t, regexp.MustCompile(`^relaying wss?://\S+ to `), step)
 	return p, strings.Fields(line)[1]
 }
 
@@ -201,5 +205,53 @@ func TestProxyTUIInAPseudoTerminal(t *testing.T) {
 	}
 	if st, ok := srv.WaitClosed(step); !ok || st.Code != 1000 {
 		t.Errorf("server saw %v %v", st, ok)
+	}
+}
+
+// TLS on both legs: wss towards the client with a self-signed certificate,
+// wss towards the upstream verified against --ca; an upstream whose
+// certificate is not trusted is a 502 that says so.
+func TestProxyTLSBothSides(t *testing.T) {
+	t.Parallel()
+	pk := newPKI(t)
+	cert, _, _ := pk.issue(t, "server", false, "127.0.0.1")
+	upstream := tlsEcho(t, cert, nil)
+	dialer := gws.Dialer{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, HandshakeTimeout: step}
+
+	p, url := proxyTo(t, upstream, "--tls-self-signed", "--ca", pk.CAFile, "-o", "json", "--once")
+	if !strings.HasPrefix(url, "wss://") {
+		t.Fatalf("proxy URL %s", url)
+	}
+	c, _, err := dialer.Dial(url+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WriteMessage(gws.TextMessage, []byte("over two TLS legs"))
+	c.SetReadDeadline(time.Now().Add(step))
+	if _, m, err := c.ReadMessage(); err != nil || string(m) != "over two TLS legs" {
+		t.Fatalf("echo %q %v", m, err)
+	}
+	c.WriteMessage(gws.CloseMessage, gws.FormatCloseMessage(1000, ""))
+	c.ReadMessage()
+	c.Close()
+	if code := p.wait(2 * step); code != 0 {
+		t.Fatalf("exit %d\n%s", code, p.stderr)
+	}
+	open := filter(parseEvents(t, p.stdout.String()), "open", "")
+	if tlsInfo, ok := open[0]["tls"].(map[string]any); !ok || tlsInfo["peer_subject"] != "CN=server" {
+		t.Errorf("open event tls: %v", open[0]["tls"])
+	}
+
+	p, url = proxyTo(t, upstream, "--once")
+	_, resp, err := gws.DefaultDialer.Dial(url+"/", nil)
+	if err == nil || resp == nil || resp.StatusCode != 502 {
+		t.Fatalf("untrusted upstream: %v %v", resp, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "not trusted") {
+		t.Errorf("502 body %q", body)
+	}
+	if code := p.wait(2 * step); code != 3 {
+		t.Errorf("exit %d, want 3", code)
 	}
 }
