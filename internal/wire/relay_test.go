@@ -30,6 +30,12 @@ type relayUnderTest struct {
 
 func startRelay(t *testing.T, upstream string, opts RelayOptions) *relayUnderTest {
 	t.Helper()
+	return startRelayLimited(t, upstream, opts, 0)
+}
+
+// startRelayLimited is startRelay with Config.MaxMessageSize max.
+func startRelayLimited(t *testing.T, upstream string, opts RelayOptions, max int64) *relayUnderTest {
+	t.Helper()
 	u, err := ParseURL(upstream)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +61,7 @@ func startRelay(t *testing.T, upstream string, opts RelayOptions) *relayUnderTes
 			rt.wg.Add(1)
 			go func() {
 				defer rt.wg.Done()
-				r, open, err := AcceptRelay(context.Background(), nc, opts, Config{ID: id, CloseTimeout: time.Second, OnEvent: rt.rec.event})
+				r, open, err := AcceptRelay(context.Background(), nc, opts, Config{ID: id, CloseTimeout: time.Second, MaxMessageSize: max, OnEvent: rt.rec.event})
 				rt.mu.Lock()
 				rt.errs = append(rt.errs, err)
 				if err == nil {
@@ -450,4 +456,26 @@ func TestRelayCloses(t *testing.T) {
 			t.Errorf("end %+v", end)
 		}
 	})
+}
+
+// A frame over the limit cannot be forwarded without holding it whole:
+// both peers get 1009 and the end says so.
+func TestRelayFrameTooLarge(t *testing.T) {
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	rt := startRelayLimited(t, srv.URL(), RelayOptions{}, 1024)
+	c := tp.DialRaw(t, rt.URL(), tp.RawDialOptions{})
+	if err := c.WriteFrame(tp.ClientFrame(inspect.OpBinary, make([]byte, 4096))); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.ReadFrame(step)
+	if st, ok := f.Close(); err != nil || !ok || st.Code != 1009 {
+		t.Fatalf("client got %v %v", f, err)
+	}
+	if st, ok := srv.WaitClosed(step); !ok || st.Code != 1009 {
+		t.Errorf("server saw %v %v", st, ok)
+	}
+	end := rt.waitEnd(t)
+	if end.Code != inspect.CloseMessageTooBig || end.Closer != "proxy" || !strings.Contains(end.Err, "1024") {
+		t.Errorf("end %+v", end)
+	}
 }
