@@ -81,7 +81,6 @@ type Relay struct {
 	code     inspect.CloseCode
 	why      string
 	closes   int // close frames forwarded, both ways
-	closeAt  time.Time
 	done     chan struct{}
 	end      inspect.End
 	aborting atomic.Bool
