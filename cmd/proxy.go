@@ -70,8 +70,9 @@ the upstream URL's path. Its headers are sent upstream except the
 handshake's own and HTTP's hop-by-hop ones. Its Host stays as it was
 unless --rewrite-host, its Origin unless --rewrite-origin, and -H sets a
 header whatever the client sent. Subprotocols and extensions are
-negotiated end to end: the client's offer goes upstream and the upstream's
-answer comes back, so permessage-deflate frames pass compressed and are
+negotiated end to end: the client's offer goes upstream (the same
+extensions and parameters, though the optional spaces may differ) and the
+upstream's answer comes back verbatim, so permessage-deflate frames pass compressed and are
 shown inflated. An upstream that refuses gets its status, headers and body
 passed to the client; one that cannot be reached is a 502.
 

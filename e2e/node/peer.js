@@ -1,0 +1,42 @@
+// Node's ws as a peer for wscope's end-to-end tests, with
+// permessage-deflate on for every message (threshold 0) and context
+// takeover both ways, as browsers negotiate it.
+//
+//   node peer.js server          echo server on 127.0.0.1, prints "listening PORT"
+//   node peer.js client URL M... sends each message, waits for its echo, closes 1000
+'use strict';
+const { WebSocket, WebSocketServer } = require('ws');
+
+const deflate = { threshold: 0 };
+const [mode, url, ...msgs] = process.argv.slice(2);
+setTimeout(() => { console.error('peer.js: timed out'); process.exit(2); }, 15000).unref();
+
+if (mode === 'server') {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate });
+  wss.on('listening', () => console.log(`listening ${wss.address().port}`));
+  wss.on('connection', (ws, req) => {
+    console.log(`extensions ${req.headers['sec-websocket-extensions'] || ''}`);
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    ws.on('close', (code) => console.log(`closed ${code}`));
+  });
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+} else if (mode === 'client') {
+  const ws = new WebSocket(url, { perMessageDeflate: deflate });
+  let i = 0;
+  const next = () => {
+    if (i < msgs.length) {
+      ws.send(msgs[i++]);
+    } else {
+      ws.close(1000, 'done');
+    }
+  };
+  ws.on('upgrade', (res) => console.log(`extensions ${res.headers['sec-websocket-extensions'] || ''}`));
+  ws.on('open', next);
+  ws.on('message', (data) => { console.log(`echo ${data}`); next(); });
+  ws.on('close', (code) => { console.log(`closed ${code}`); process.exit(code === 1000 ? 0 : 1); });
+  ws.on('error', (err) => { console.error(`peer.js: ${err.message}`); process.exit(1); });
+} else {
+  console.error('usage: node peer.js server | client URL [message...]');
+  process.exit(2);
+}
