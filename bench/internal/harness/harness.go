@@ -1,7 +1,8 @@
 // Package harness holds what the benchmark drivers (bench/run,
-// bench/inspect) share: finding the repository, the echo server process,
-// a bounded output buffer, and the marked results section of
-// docs/benchmarks.md.
+// bench/inspect, bench/proxy) share: finding the repository, the echo
+// server process, a bounded output buffer, the marked results section of
+// docs/benchmarks.md, the machine's description, a launcher that measures
+// a command's CPU time and peak RSS, and a niced run on a busy machine.
 package harness
 
 import (
