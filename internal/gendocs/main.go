@@ -6,9 +6,9 @@
 //
 // writes build/man/wscope.1.gz, build/man/wscope-connect.1.gz, ... and
 // build/completions/{wscope.bash,_wscope,wscope.fish,wscope.ps1}. The
-// pages' date is the one in SOURCE_DATE_EPOCH (seconds since 1970; the
-// release build sets it to the commit's time) or else today. Commands added
-// to the tree get their page without a change here.
+// pages' date is -date (seconds since 1970; the release build passes the
+// commit's time), else SOURCE_DATE_EPOCH, else today. Commands added to the
+// tree get their page without a change here.
 package main
 
 import (
@@ -53,12 +53,13 @@ func main() {
 	flag.StringVar(&opts.Out, "out", "build", "write man/ and completions/ into `DIR` (both are replaced)")
 	flag.StringVar(&opts.Version, "version", "", "wscope `VERSION` for the man pages' footer")
 	flag.BoolVar(&opts.Gzip, "gzip", false, "gzip the man pages")
+	epoch := flag.String("date", os.Getenv("SOURCE_DATE_EPOCH"), "date the man pages `SECONDS` after 1970 (default $SOURCE_DATE_EPOCH, else now)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "gendocs: unexpected arguments %q\n", flag.Args())
 		os.Exit(2)
 	}
-	date, err := sourceDate(os.Getenv("SOURCE_DATE_EPOCH"))
+	date, err := sourceDate(*epoch)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gendocs: %v\n", err)
 		os.Exit(2)
@@ -70,15 +71,15 @@ func main() {
 	}
 }
 
-// sourceDate reads SOURCE_DATE_EPOCH (reproducible-builds.org); empty means
-// now.
+// sourceDate reads seconds since 1970, as in SOURCE_DATE_EPOCH
+// (reproducible-builds.org); empty means now.
 func sourceDate(epoch string) (time.Time, error) {
 	if epoch == "" {
 		return time.Now().UTC(), nil
 	}
 	secs, err := strconv.ParseInt(epoch, 10, 64)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: not a number of seconds", epoch)
+		return time.Time{}, fmt.Errorf("date %q: not a number of seconds since 1970", epoch)
 	}
 	return time.Unix(secs, 0).UTC(), nil
 }
