@@ -217,6 +217,9 @@ func (c *Conn) Run() inspect.End {
 
 func (c *Conn) readLoop() (tcp string, err error) {
 	f := &c.rframe
+	// Frames that came with the handshake are buffered already: they are
+	// stamped now, not at zero, so they never precede the open event.
+	c.revent.T = c.since()
 	for {
 		fresh := c.dec.Buffered() == 0
 		if fresh {

@@ -370,6 +370,7 @@ func (r *Relay) Run() inspect.End {
 // forward is one leg's loop: read a frame, send it on, report it.
 func (r *Relay) forward(l *relayLeg) (string, error) {
 	f := &l.frame
+	l.event.T = time.Since(r.start) // for frames that came with the handshake
 	for {
 		fresh := l.dec.Buffered() == 0
 		if fresh && r.cfg.OnIdle != nil {

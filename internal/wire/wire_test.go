@@ -17,10 +17,11 @@ const step = 5 * time.Second
 
 // recorder keeps copies of the events a Conn reports.
 type recorder struct {
-	mu     sync.Mutex
-	frames []inspect.Frame
-	msgs   []inspect.Message
-	ends   []inspect.End
+	mu         sync.Mutex
+	frames     []inspect.Frame
+	frameTimes []time.Duration
+	msgs       []inspect.Message
+	ends       []inspect.End
 }
 
 func (r *recorder) event(e *inspect.Event) {
@@ -33,6 +34,7 @@ func (r *recorder) event(e *inspect.Event) {
 		f.Raw = bytes.Clone(f.Raw)
 		f.Violations = append([]inspect.Violation(nil), f.Violations...)
 		r.frames = append(r.frames, f)
+		r.frameTimes = append(r.frameTimes, e.T)
 	case inspect.KindMsg:
 		m := *e.Msg
 		m.Payload = bytes.Clone(m.Payload)
@@ -343,5 +345,28 @@ func TestAcceptRefusals(t *testing.T) {
 			t.Errorf("%s origin %q: status %d, err %v", c.path, c.origin, status, aerr)
 		}
 		ln.Close()
+	}
+}
+
+// Frames that arrive in the same read as the 101 are stamped when Run
+// starts reading them, not at zero: never before the open event.
+func TestFramesWithTheHandshakeAreStampedWhenRead(t *testing.T) {
+	srv := tp.NewServer(t, tp.ServerOptions{OnConnect: []tp.Msg{tp.TextMsg("early")}})
+	start := time.Now()
+	c, _, rec := dial(t, srv.URL(), Config{Start: start})
+	opened := time.Since(start)
+	go c.Run()
+	waitFor(t, "the early frame", func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return len(rec.msgs) > 0
+	})
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.frames) == 0 || rec.frames[0].Seq != 1 {
+		t.Fatalf("frames %v", rec.frames)
+	}
+	if got := rec.frameTimes[0]; got < opened {
+		t.Errorf("first frame at %v, before the connection opened at %v", got, opened)
 	}
 }
