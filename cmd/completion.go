@@ -16,6 +16,16 @@ func addCompletionCmd(root *cobra.Command) {
 		c.Long += `
 The release archives hold these scripts under completions/, and the deb and
 rpm packages install them where bash-completion, zsh and fish look.`
+		c.Example = `  # bash (with bash-completion) and fish, for every new shell of yours
+  mkdir -p ~/.local/share/bash-completion/completions ~/.config/fish/completions
+  wscope completion bash > ~/.local/share/bash-completion/completions/wscope
+  wscope completion fish > ~/.config/fish/completions/wscope.fish
+
+  # zsh: into a directory that ~/.zshrc puts on fpath before compinit
+  mkdir -p ~/.zfunc && wscope completion zsh > ~/.zfunc/_wscope
+
+  # bash, for the current shell only
+  source <(wscope completion bash)`
 		c.Args = cobra.NoArgs // `completion tcsh`: unknown command "tcsh"
 		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	}

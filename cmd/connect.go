@@ -67,16 +67,34 @@ closes, binary data and crafted frames.
 {"text":"abcdef","fragment":2}, {"sleep":0.5}; any of fin, rsv1-3, mask
 ("none", or 8 hex digits), len (a lie), len_enc makes it a raw frame. Lines
 of a wscope recording work too: its msg events in the sending direction are
-sent, everything else (header, frame events, the other direction) is skipped.`,
+sent, everything else (header, frame events, the other direction) is skipped.
+
+Received messages, frames or events go to stdout; the handshake (-v), notes
+and errors go to stderr. The exit status tells how the session ended: 0
+after a close with 1000 or 1001, 3 when the connection or the handshake
+failed (the status and body are printed), 4 after 1006, a protocol error or
+any other close code, 130 on Ctrl-C.`,
 		Example: `  # one message, print the reply, exit 0 after the close handshake
   echo hello | wscope connect ws://127.0.0.1:8080/echo
 
+  # wscat-style: send, print what comes back within two seconds, close
+  wscope connect wss://example.com/ws -x '{"op":"subscribe"}' -w 2s
+
   # every frame with its header bits, or the NDJSON recording
-  wscope connect wss://example.com/ws -x '{"op":"subscribe"}' -w 2s -o frames
+  wscope connect ws://127.0.0.1:8080 -x hello -o frames
   wscope connect ws://127.0.0.1:8080 -o json < msgs.txt > session.wsrec.jsonl
 
-  # answer a server that tests its clients
-  wscope connect ws://127.0.0.1:9001/runCase?case=1 --echo`,
+  # the handshake both ways on stderr, like curl -v
+  wscope connect ws://127.0.0.1:8080/ -v </dev/null
+
+  # crafted frames: a ping, then a message in two fragments
+  printf '%s\n' '{"op":"ping","text":"x"}' '{"text":"abcdef","fragment":2}' |
+    wscope connect ws://127.0.0.1:8080 --stdin json -o frames
+
+  # answer a server that tests its clients (Autobahn's fuzzingserver) until
+  # it closes
+  wscope connect 'ws://127.0.0.1:9001/runCase?case=1&agent=wscope' \
+    --echo -w 60s </dev/null`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.URL = args[0]

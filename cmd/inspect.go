@@ -56,11 +56,30 @@ recognised from the content; "-" reads stdin.
 --check lists every RFC 6455 violation with its frame, rule and section and
 exits 5 if there is any. --stats reports counts and bytes per direction and
 opcode, message sizes, compression, ping round trips and session length.
-The filters --from, --op, --grep and --conn apply to every output.`,
-		Example: `  wscope inspect session.wsrec.jsonl
+The filters --from, --op, --grep and --conn apply to every output.
+
+At a terminal a file opens in the TUI; otherwise (and with -o, --check,
+--stats, --hex or stdin) the output goes to stdout, frames by default.
+Warnings (a truncated last line, bytes lost in a capture) go to stderr. The
+exit status is 0, 2 when the file cannot be read or is not a recording, HAR
+or capture, and 5 when --check found violations.`,
+		Example: `  # every frame of a recording, one line each (the TUI at a terminal)
+  wscope inspect session.wsrec.jsonl
+
+  # RFC 6455 violations in a capture: listed, and exit 5 if there is any
   wscope inspect capture.pcapng --check
+
+  # the messages of a browser session, through jq
   wscope inspect devtools.har -o json | jq -c 'select(.ev=="msg") | .text'
-  wscope inspect session.wsrec.jsonl --from server --op text --grep '"error"'
+
+  # only the server's text messages that mention "ticker"; then the numbers
+  wscope inspect session.wsrec.jsonl --from server --op text --grep ticker
+  wscope inspect session.wsrec.jsonl --stats
+
+  # a recording on stdin, as the message payloads
+  cat session.wsrec.jsonl | wscope inspect - -o text
+
+  # one frame's bytes, field by field
   wscope inspect --hex '81 05 48 65 6c 6c 6f'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -54,7 +54,16 @@ the same formats as connect, with the connection id on each line.
 
 Each stdin line is sent to every connected client. --echo sends each
 message back to its sender with the same opcode; --broadcast sends it to
-every other client. Ctrl-C closes every client with 1001 Going Away.`,
+every other client. Ctrl-C closes every client with 1001 Going Away.
+
+At a terminal it opens the TUI with a list of the connections; --no-tui, or
+-o frames/json, prints lines instead. Stdout carries what clients send;
+stderr says where wscope listens ("listening on ws://..."), and when each
+client connects and how it left. --tls-self-signed or --tls-cert serve wss.
+
+It runs until Ctrl-C (exit status 130), or with --once until the first
+client has gone, exiting with that client's status as connect would: 0
+after a close with 1000 or 1001, 4 after anything else.`,
 		Example: `  # an echo server on 127.0.0.1:8080, printing what clients send
   wscope listen --echo
 
@@ -62,7 +71,13 @@ every other client. Ctrl-C closes every client with 1001 Going Away.`,
   wscope listen :9000 --broadcast -o frames
 
   # accept only /ws from one origin, speaking one subprotocol
-  wscope listen 9000 --path /ws --origin https://app.example.com -s graphql-ws`,
+  wscope listen 9000 --path /ws --origin https://app.example.com -s graphql-ws
+
+  # wss with a throwaway certificate (its fingerprint is printed)
+  wscope listen 8443 --tls-self-signed --echo
+
+  # record one client's session, then exit with its status
+  wscope listen 9000 --once --record client.wsrec.jsonl`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Addr = DefaultListenAddr

@@ -72,22 +72,31 @@ unless --rewrite-host, its Origin unless --rewrite-origin, and -H sets a
 header whatever the client sent. Subprotocols and extensions are
 negotiated end to end: the client's offer goes upstream (the same
 extensions and parameters, though the optional spaces may differ) and the
-upstream's answer comes back verbatim, so permessage-deflate frames pass compressed and are
-shown inflated. An upstream that refuses gets its status, headers and body
-passed to the client; one that cannot be reached is a 502.
+upstream's answer comes back verbatim, so permessage-deflate frames pass
+compressed and are shown inflated. An upstream that refuses gets its
+status, headers and body passed to the client; one that cannot be reached
+is a 502.
 
 In text output each data message is one line, prefixed with its
 connection and direction ("[1] c2s hello"). At a terminal the TUI shows
 every relayed client (no send box: the relay sends nothing of its own).
-Ctrl-C closes each side with 1001 Going Away; q in the TUI with 1000.`,
+Ctrl-C closes each side with 1001 Going Away; q in the TUI with 1000.
+Stderr says where the relay listens ("relaying ws://... to ...") and when
+each client comes and goes.
+
+It runs until Ctrl-C (exit status 130), or with --once until the first
+client has gone, exiting with that client's status as connect would (3 when
+the upstream refused it or could not be reached).`,
 		Example: `  # point the app at ws://127.0.0.1:9000 instead of the real server
   wscope proxy --upstream wss://api.example.com/ws
 
   # every frame both ways, recorded for replay or inspect
-  wscope proxy --listen 9000 --upstream ws://127.0.0.1:8080 -o frames --record app.wsrec.jsonl
+  wscope proxy --listen 9000 --upstream ws://127.0.0.1:8080 -o frames \
+    --record app.wsrec.jsonl
 
   # a server that checks Host and Origin, behind a corporate proxy
-  wscope proxy --upstream wss://api.example.com --rewrite-host --rewrite-origin --proxy http://proxy:3128`,
+  wscope proxy --upstream wss://api.example.com --rewrite-host \
+    --rewrite-origin --proxy http://proxy:3128`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if runF != nil {

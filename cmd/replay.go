@@ -81,15 +81,23 @@ soon as they can unless --realtime or --speed X follows the recorded timing.
 ` + replay.MarkerHelp + `
 
 Recorded headers and the subprotocol are sent again, except credentials,
-which are sent only when given with -H.`,
+which are sent only when given with -H.
+
+The results go to stdout: the differences (every step with -v) and a
+summary line. The exit status is 0 when everything matched, 5 on any
+difference, 3 when the server could not be reached or refused the
+handshake. With --serve it runs until Ctrl-C (exit status 130), or with
+--once until the first client has gone, exiting 0 or 5 by its result.`,
 		Example: `  # CI: replay against staging, JUnit report, exit 5 on any difference
-  wscope replay testdata/login.wsrec.jsonl --url "$WS_URL" --json --ignore '$.ts' --report junit.xml
+  wscope replay testdata/login.wsrec.jsonl --url "$WS_URL" \
+    --json --ignore '$.ts' --report junit.xml
 
   # a session token from the server's first message, used in later sends
-  wscope replay login.wsrec.jsonl --capture '$.session=sid'
+  wscope replay login.wsrec.jsonl --url ws://127.0.0.1:8080/ \
+    --capture '$.session=sid'
 
-  # a mock server for client development
-  wscope replay login.wsrec.jsonl --serve :9000`,
+  # a mock server on 127.0.0.1:9000 for client development
+  wscope replay login.wsrec.jsonl --serve 9000`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.File = args[0]

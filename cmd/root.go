@@ -18,16 +18,42 @@ func NewRootCmd(ios *IOStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "wscope",
 		Short: "See every WebSocket frame as it is on the wire",
-		Long: `wscope talks to WebSocket servers (connect), is one (listen), replays
-recorded sessions against either side (replay) and opens recordings, browser
-HAR files and pcap captures offline (inspect). It shows every frame as it
-really is on the wire: opcode, FIN, RSV bits, mask bit and key, length
-encoding, fragments, extensions, close codes and names, and every RFC 6455
-violation. At a terminal it opens a frame inspector (TUI).
+		Long: `wscope talks to WebSocket servers (connect), is one (listen), sits between
+a client and its server (proxy), replays recorded sessions against either
+side (replay) and opens recordings, browser HAR files and pcap captures
+offline (inspect); demo tries all this against a built-in server. It shows
+every frame as it really is on the wire: opcode, FIN, RSV bits, mask bit and
+key, length encoding, fragments, extensions, close codes and names, and
+every RFC 6455 violation. At a terminal it opens a frame inspector (TUI).
 
 In a pipe it reads one message per stdin line and writes one line per
 received message (-o text), per frame (-o frames) or per event as NDJSON
-(-o json, the wscope recording format).`,
+(-o json, the wscope recording format). Stdout carries only that output and
+the reports asked for (inspect --check and --stats, replay's results);
+notes, warnings, errors, the handshake (-v) and a server's "listening on"
+line go to stderr.
+
+Exit status:
+  0    finished cleanly: a close with 1000 or 1001 completed, or stdin
+       ended and the close handshake completed
+  1    a runtime error not covered below
+  2    usage error: a bad flag, URL or argument, or an unreadable file
+  3    could not connect: DNS, TCP, TLS, proxy, or the handshake refused
+       (non-101; the HTTP status and body are printed)
+  4    the connection ended abnormally: 1006, a protocol error, or a close
+       code other than 1000 and 1001 (printed)
+  5    replay found a mismatch, or inspect --check found violations
+  130  interrupted (Ctrl-C)`,
+		Example: `  # a tour of what wscope shows, against its own server: no network needed
+  wscope demo
+
+  # send a line, print the reply, exit 0 after the close handshake
+  echo hello | wscope connect ws://127.0.0.1:8080/echo
+
+  # a recording, then its frames and RFC 6455 violations offline
+  echo hello | wscope connect ws://127.0.0.1:8080/echo \
+    --record session.wsrec.jsonl
+  wscope inspect session.wsrec.jsonl --check`,
 		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,

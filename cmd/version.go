@@ -171,12 +171,16 @@ func NewCmdVersion(ios *IOStreams, runF func(context.Context, *VersionOptions) e
 		Short: "Print the version, commit and build details",
 		Long: `Print wscope's version, the commit it was built from (marked -dirty when
 the tree had uncommitted changes), that commit's date, the Go version and
-the platform. A field the build did not record says unknown: a plain
-"go build" in a checkout records the commit unless -buildvcs=false, and
-only release builds and "go install ...@VERSION" record a version.
+the platform. A field the build did not record says unknown (is empty
+with --json): a plain "go build" in a checkout records the commit unless
+-buildvcs=false, and only release builds and "go install ...@VERSION"
+record a version.
 
 wscope --version prints the same in one line.`,
 		Example: `  wscope version
+  wscope --version
+
+  # the commit alone, for a bug report
   wscope version --json | jq -r .commit`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
