@@ -65,6 +65,13 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 		return nil, nil, err
 	}
 	req := parseRequest(head)
+	if up, _ := headerValue(req.Headers, "Upgrade"); !strings.EqualFold(strings.TrimSpace(up), "websocket") {
+		// A browser or curl that came here by mistake gets told what this is.
+		body := "This is a WebSocket endpoint: connect with a WebSocket client, e.g. wscope connect " + opts.URL + req.Target + "\n"
+		fmt.Fprintf(nc, "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		nc.Close()
+		return nil, nil, &RejectError{Status: 426, Reason: "Upgrade Required: not a WebSocket request"}
+	}
 	path, _, _ := strings.Cut(req.Target, "?")
 	if opts.Path != "" && path != opts.Path {
 		return nil, nil, Refuse(nc, 404, "Not Found", fmt.Sprintf("no WebSocket endpoint at %s (try %s)\n", path, opts.Path))

@@ -3,8 +3,12 @@ package wire
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -368,5 +372,39 @@ func TestFramesWithTheHandshakeAreStampedWhenRead(t *testing.T) {
 	}
 	if got := rec.frameTimes[0]; got < opened {
 		t.Errorf("first frame at %v, before the connection opened at %v", got, opened)
+	}
+}
+
+// A plain HTTP request (a browser, curl) is answered 426 with a body that
+// says what the endpoint is.
+func TestAcceptPlainHTTP(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	errc := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			errc <- err
+			return
+		}
+		_, _, err = Accept(nc, AcceptOptions{URL: "ws://" + ln.Addr().String()}, Config{})
+		errc <- err
+	}()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/chat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 426 || resp.Header.Get("Upgrade") != "websocket" || !strings.Contains(string(body), "wscope connect ws://"+ln.Addr().String()+"/chat") {
+		t.Errorf("%d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	var re *RejectError
+	if err := <-errc; !errors.As(err, &re) || re.Status != 426 {
+		t.Errorf("Accept: %v", err)
 	}
 }
