@@ -67,10 +67,7 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 	req := parseRequest(head)
 	if up, _ := headerValue(req.Headers, "Upgrade"); !strings.EqualFold(strings.TrimSpace(up), "websocket") {
 		// A browser or curl that came here by mistake gets told what this is.
-		body := "This is a WebSocket endpoint: connect with a WebSocket client, e.g. wscope connect " + opts.URL + req.Target + "\n"
-		fmt.Fprintf(nc, "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-		nc.Close()
-		return nil, nil, &RejectError{Status: 426, Reason: "Upgrade Required: not a WebSocket request"}
+		return nil, nil, refuseNotWebSocket(nc, "This is a WebSocket endpoint: connect with a WebSocket client, e.g. wscope connect "+opts.URL+req.Target+"\n")
 	}
 	path, _, _ := strings.Cut(req.Target, "?")
 	if opts.Path != "" && path != opts.Path {
@@ -145,6 +142,14 @@ func readHead(br *bufio.Reader) ([]byte, error) {
 			return head, nil
 		}
 	}
+}
+
+// refuseNotWebSocket answers a request that is no upgrade with 426 (RFC
+// 9110 section 15.5.22) and body, and closes the connection.
+func refuseNotWebSocket(nc net.Conn, body string) error {
+	fmt.Fprintf(nc, "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	nc.Close()
+	return &RejectError{Status: 426, Reason: "Upgrade Required: not a WebSocket request"}
 }
 
 // Refuse answers a request with a plain-text error response and closes

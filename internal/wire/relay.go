@@ -130,6 +130,9 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	}
 	req := parseRequest(head)
 	key, err := checkUpgradeRequest(req)
+	if errors.Is(err, errNotUpgrade) {
+		return nil, nil, refuseNotWebSocket(nc, "This is wscope proxy, relaying WebSocket connections to "+opts.Upstream.String()+": connect with a WebSocket client.\n")
+	}
 	if err != nil {
 		return nil, nil, Refuse(nc, 400, "Bad Request", "wscope proxy: "+err.Error()+"\n")
 	}
@@ -160,6 +163,8 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	return r, open, nil
 }
 
+var errNotUpgrade = errors.New("no \"Upgrade: websocket\" header: not a WebSocket upgrade")
+
 // checkUpgradeRequest checks what section 4.2.1 of RFC 6455 asks of a
 // request, and returns its key.
 func checkUpgradeRequest(req inspect.Request) (string, error) {
@@ -168,7 +173,7 @@ func checkUpgradeRequest(req inspect.Request) (string, error) {
 	}
 	up, _ := headerValue(req.Headers, "Upgrade")
 	if !strings.EqualFold(strings.TrimSpace(up), "websocket") {
-		return "", errors.New("no \"Upgrade: websocket\" header: not a WebSocket upgrade")
+		return "", errNotUpgrade
 	}
 	key, ok := headerValue(req.Headers, "Sec-WebSocket-Key")
 	if !ok || key == "" {

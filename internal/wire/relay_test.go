@@ -385,7 +385,7 @@ func TestRelayRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	hr.Body.Close()
-	if hr.StatusCode != 400 {
+	if hr.StatusCode != 426 {
 		t.Errorf("plain GET: %d", hr.StatusCode)
 	}
 }
