@@ -53,7 +53,7 @@ func NewCmdProxy(ios *IOStreams, runF func(context.Context, *ProxyOptions) error
 	opts := &ProxyOptions{IO: ios}
 	c := &cobra.Command{
 		Use:   "proxy --upstream URL [--listen ADDR]",
-		Short: "Sit between a real client and a real server and show both directions",
+		Short: "Relay real clients to a real server and show both directions",
 		Long: `Accept WebSocket clients on --listen (default 127.0.0.1:9000; a bare port
 means 127.0.0.1:PORT, ":PORT" every interface) and relay each one to
 --upstream, showing and recording every frame of both directions in the

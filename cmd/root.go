@@ -65,6 +65,7 @@ Exit status:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.SetVersionTemplate("wscope {{.Version}}\n")
+	wrapFlagHelp(root, helpWidth(ios))
 	root.AddCommand(
 		NewCmdConnect(ios, nil),
 		NewCmdListen(ios, nil),

@@ -44,13 +44,16 @@ import (
 // string when it is not JSON). A string that starts with # but is none of
 // these is compared literally.
 const MarkerHelp = `Markers, written in an expected message of the recording:
-  #ignore      any value (the member must be present; --ignore allows it to be missing)
+  #ignore      any value (the member must be present; --ignore allows it
+               to be missing)
   #present     the same as #ignore: the member is there, with any value
   #string      a JSON string          #number   a JSON number
   #boolean     true or false          #null     null
   #array       a JSON array           #object   a JSON object
-  #uuid        a string in the RFC 4122 form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
-  #regex RE    a string RE matches as a whole (Go syntax); other values: their JSON text
+  #uuid        a string in the RFC 4122 form
+               xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
+  #regex RE    a string RE matches as a whole (Go syntax); other values:
+               their compact JSON text
 Inside JSON they are string values: {"id": "#uuid", "ts": "#ignore"}; a message
 holding one is compared as JSON. A whole text message may be one marker,
 e.g. #regex ^ready after \d+ms$.`
