@@ -66,8 +66,8 @@ func (e *UpstreamError) Error() string { return "upstream " + e.URL + ": " + e.E
 func (e *UpstreamError) Unwrap() error { return e.Err }
 
 // Relay is one client relayed to the upstream: every frame both ways is
-// forwarded byte for byte (header, mask key, length encoding, payload) as
-// soon as it has arrived, and reported as an event. A relay never answers
+// reported as an event and forwarded byte for byte (header, mask key,
+// length encoding, payload) as soon as it has arrived. A relay never answers
 // for either peer: pings, closes and violations are theirs to handle.
 type Relay struct {
 	cfg   Config
@@ -388,22 +388,12 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 		if err != nil {
 			return r.readFailed(l, err)
 		}
+		// Reported before it is passed on: the answer it causes comes back
+		// through the other leg, and must not be shown first.
 		f.Seq = r.seq.Add(1)
-		var (
-			msg  *inspect.Message
-			aerr error
-		)
+		msg, aerr := l.asm.Add(f)
 		if f.Op == inspect.OpClose {
-			// Noted before it is passed on: the answer may come back
-			// through the other leg before this one goes on.
-			l.asm.Add(f)
 			r.sawClose(l, f)
-		}
-		if err := l.send(f, l.dec.Buffered() == 0); err != nil {
-			return "", fmt.Errorf("forwarding to the %s: %w", peerName(l.dir.Reverse()), err)
-		}
-		if f.Op != inspect.OpClose {
-			msg, aerr = l.asm.Add(f)
 		}
 		r.report(l, inspect.KindFrame, f, nil)
 		if aerr != nil {
@@ -412,6 +402,9 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 		}
 		if msg != nil {
 			r.report(l, inspect.KindMsg, nil, msg)
+		}
+		if err := l.send(f, l.dec.Buffered() == 0); err != nil {
+			return "", fmt.Errorf("forwarding to the %s: %w", peerName(l.dir.Reverse()), err)
 		}
 	}
 }
