@@ -30,3 +30,24 @@ rpm packages install them where bash-completion, zsh and fish look.`
 		c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	}
 }
+
+// flagValues are the values of the flags that take one of a fixed set,
+// offered by shell completion wherever a command has the flag.
+var flagValues = map[string][]string{
+	"output":    {"text\treceived payloads, one per line", "frames\tone line per frame", "json\tNDJSON events: the wscope recording"},
+	"binary-as": {"base64", "hex", "raw"},
+	"stdin":     {"lines\tone message per line", "raw\tthe stream as binary chunks", "json\tone message or frame object per line"},
+	"from":      {"client", "server"},
+	"op":        {"text", "binary", "cont", "close", "ping", "pong", "data", "control"},
+}
+
+// completeFlagValues registers flagValues on every command under root.
+func completeFlagValues(root *cobra.Command) {
+	for _, c := range root.Commands() {
+		for name, values := range flagValues {
+			if c.Flags().Lookup(name) != nil {
+				c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+			}
+		}
+	}
+}

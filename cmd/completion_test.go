@@ -138,3 +138,23 @@ func TestCompleteFlags(t *testing.T) {
 		t.Errorf("__complete --ver = %q: --version missing", got)
 	}
 }
+
+// Flags with a fixed set of values complete to them, on every command
+// that has the flag.
+func TestCompleteFlagValues(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"connect", "ws://h", "-o", ""}, "text frames json"},
+		{[]string{"proxy", "--output", ""}, "text frames json"},
+		{[]string{"inspect", "f", "--from", ""}, "client server"},
+		{[]string{"listen", "--stdin", ""}, "lines raw json"},
+		{[]string{"connect", "ws://h", "--binary-as", ""}, "base64 hex raw"},
+	} {
+		if got := strings.Join(complete(t, tt.args...), " "); got != tt.want {
+			t.Errorf("%q: %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}

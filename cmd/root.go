@@ -76,6 +76,7 @@ Exit status:
 		NewCmdVersion(ios, nil),
 	)
 	addCompletionCmd(root)
+	completeFlagValues(root)
 	return root
 }
 
