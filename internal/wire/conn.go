@@ -75,14 +75,14 @@ var (
 
 // Conn is one live WebSocket connection seen from one side.
 type Conn struct {
-	cfg   Config
-	nc    net.Conn
-	role  inspect.Role
-	start time.Time
-	rdir  inspect.Direction // what we receive
-	wdir  inspect.Direction // what we send
-	seq   atomic.Uint64
-	lastT atomic.Int64 // the latest event time reported
+	cfg    Config
+	nc     net.Conn
+	role   inspect.Role
+	start  time.Time
+	rdir   inspect.Direction // what we receive
+	wdir   inspect.Direction // what we send
+	seq    atomic.Uint64
+	events eventSink
 
 	// Read side, owned by Run.
 	dec    *inspect.Decoder
@@ -140,6 +140,7 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 		start: cfg.Start,
 		done:  make(chan struct{}),
 	}
+	c.events.onEvent = cfg.OnEvent
 	if role == inspect.RoleClient {
 		c.rdir, c.wdir = inspect.ServerToClient, inspect.ClientToServer
 		var seed [32]byte
@@ -187,21 +188,42 @@ func (c *Conn) since() time.Duration { return time.Since(c.start) }
 // emit reports e. Its time never goes back: frames that came in one read
 // share that read's time, and what was sent while handling them was
 // stamped later, so a later one of them is reported no earlier than that.
-func (c *Conn) emit(e *inspect.Event) {
-	if c.cfg.OnEvent == nil {
+func (c *Conn) emit(e *inspect.Event) { c.events.emit(e) }
+
+// eventSink hands events to OnEvent with times that never go back, though
+// several goroutines stamp and report them.
+type eventSink struct {
+	onEvent func(*inspect.Event)
+	lastT   atomic.Int64 // the latest event time reported
+}
+
+func (s *eventSink) emit(e *inspect.Event) {
+	if s.onEvent == nil {
 		return
 	}
 	for {
-		last := c.lastT.Load()
+		last := s.lastT.Load()
 		if int64(e.T) <= last {
 			e.T = time.Duration(last)
 			break
 		}
-		if c.lastT.CompareAndSwap(last, int64(e.T)) {
+		if s.lastT.CompareAndSwap(last, int64(e.T)) {
 			break
 		}
 	}
-	c.cfg.OnEvent(e)
+	s.onEvent(e)
+}
+
+// waitDone blocks until done is closed or d passes.
+func waitDone(done <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // Run reads frames until the connection ends, then closes it, emits the
@@ -507,13 +529,4 @@ func (c *Conn) sendClose(code inspect.CloseCode, reason string) error {
 func (c *Conn) Abort() { c.nc.Close() }
 
 // Wait blocks until Run has returned or d passes.
-func (c *Conn) Wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-c.done:
-		return true
-	case <-t.C:
-		return false
-	}
-}
+func (c *Conn) Wait(d time.Duration) bool { return waitDone(c.done, d) }

@@ -70,11 +70,11 @@ func (e *UpstreamError) Unwrap() error { return e.Err }
 // length encoding, payload) as soon as it has arrived. A relay never answers
 // for either peer: pings, closes and violations are theirs to handle.
 type Relay struct {
-	cfg   Config
-	start time.Time
-	seq   atomic.Uint64
-	lastT atomic.Int64
-	legs  [2]*relayLeg // client to server, server to client
+	cfg    Config
+	start  time.Time
+	seq    atomic.Uint64
+	events eventSink
+	legs   [2]*relayLeg // client to server, server to client
 
 	mu       sync.Mutex
 	closer   string // who sent the first close frame: client, server or proxy
@@ -321,6 +321,7 @@ func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Re
 		sbr = bufio.NewReaderSize(server, bufSize)
 	}
 	r := &Relay{cfg: cfg, start: cfg.Start, done: make(chan struct{})}
+	r.events.onEvent = cfg.OnEvent
 	r.legs[0] = newLeg(inspect.ClientToServer, client, cbr, server, cfg, true)
 	r.legs[1] = newLeg(inspect.ServerToClient, server, sbr, client, cfg, false)
 	return r
@@ -438,24 +439,9 @@ func (r *Relay) report(l *relayLeg, kind inspect.Kind, f *inspect.Frame, m *insp
 	r.emit(&l.event)
 }
 
-// emit reports e, its time never earlier than one already reported: the
-// two legs' events interleave.
-func (r *Relay) emit(e *inspect.Event) {
-	if r.cfg.OnEvent == nil {
-		return
-	}
-	for {
-		last := r.lastT.Load()
-		if int64(e.T) <= last {
-			e.T = time.Duration(last)
-			break
-		}
-		if r.lastT.CompareAndSwap(last, int64(e.T)) {
-			break
-		}
-	}
-	r.cfg.OnEvent(e)
-}
+// emit reports e; the two legs' events interleave, their times never
+// going back.
+func (r *Relay) emit(e *inspect.Event) { r.events.emit(e) }
 
 // sawClose notes a close frame that went through, and bounds what is left
 // of the connection: the peers get CloseTimeout to finish once both close
@@ -584,13 +570,4 @@ func (r *Relay) Abort() {
 }
 
 // Wait blocks until Run has returned or d passes.
-func (r *Relay) Wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-r.done:
-		return true
-	case <-t.C:
-		return false
-	}
-}
+func (r *Relay) Wait(d time.Duration) bool { return waitDone(r.done, d) }
