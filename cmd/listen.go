@@ -386,14 +386,22 @@ func (s *server) closeAll(code inspect.CloseCode) {
 	s.closing = true
 	s.mu.Unlock()
 	s.each(func(c *wire.Conn) { c.Close(code, "") })
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(s.opts.CloseTimeout + time.Second):
+	if !waitGroup(&s.wg, s.opts.CloseTimeout+time.Second) {
 		s.each(func(c *wire.Conn) { c.Abort() })
 	}
 	s.snk.flush()
+}
+
+// waitGroup waits for wg, at most d; false means d passed first.
+func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 // keylogWriter keeps a nil *os.File from becoming a non-nil io.Writer.

@@ -347,11 +347,7 @@ func (p *proxy) closeAll(code inspect.CloseCode) {
 	for _, r := range rs {
 		r.Close(code, "")
 	}
-	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(2*p.opts.CloseTimeout + time.Second):
+	if !waitGroup(&p.wg, 2*p.opts.CloseTimeout+time.Second) {
 		for _, r := range rs {
 			r.Abort()
 		}
