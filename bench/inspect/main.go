@@ -33,7 +33,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -72,9 +71,7 @@ type config struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "rusage-exec" {
-		os.Exit(launcherMain(os.Args[2:]))
-	}
+	harness.MaybeLauncher()
 	var (
 		c                 config
 		size, small, seed string
@@ -98,21 +95,8 @@ func main() {
 	flag.StringVar(&c.docsPath, "docs", "docs/benchmarks.md", "documentation file whose offline-inspection results section is rewritten (relative to the repository root)")
 	flag.Parse()
 
-	set := map[string]bool{}
-	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if c.quick {
-		if !set["size"] {
-			size = "50MB"
-		}
-		if !set["small"] {
-			small = "10MB"
-		}
-		if !set["runs"] {
-			c.runs = 1
-		}
-		if !set["update-docs"] {
-			c.updateDocs = false
-		}
+		harness.QuickDefaults(map[string]string{"size": "50MB", "small": "10MB", "runs": "1", "update-docs": "false"})
 	}
 	big, err := parseSize(size)
 	if err != nil || big <= 0 {
@@ -132,37 +116,15 @@ func main() {
 	c.runs = max(c.runs, 1)
 	c.tsharkRuns = max(c.tsharkRuns, 1)
 
-	root, err := harness.FindRoot()
-	if err != nil {
-		fatalf("%v", err)
-	}
-	c.root = root
-	if !filepath.IsAbs(c.docsPath) {
-		c.docsPath = filepath.Join(root, c.docsPath)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	c.ctx = ctx
-	err = run(&c)
-	interrupted := ctx.Err() != nil
-	stop()
-	if interrupted {
-		logf("interrupted")
-		os.Exit(130)
-	}
-	if err != nil {
-		fatalf("%v", err)
-	}
+	driver.Run(func(ctx context.Context, root string) error {
+		c.ctx, c.root, c.docsPath = ctx, root, harness.Abs(root, c.docsPath)
+		return run(&c)
+	})
 }
 
-func fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench/inspect: "+format+"\n", args...)
-	os.Exit(1)
-}
+const driver harness.Driver = "bench/inspect"
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench/inspect: "+format+"\n", args...)
-}
+var logf, fatalf = driver.Logf, driver.Fatalf
 
 const installHint = "install it with `sudo DEBIAN_FRONTEND=noninteractive apt-get install -y tshark` (Debian, Ubuntu; it brings dumpcap, editcap and capinfos), `dnf install wireshark-cli` (Fedora) or `brew install wireshark` (macOS); capturing on lo needs root or membership of the wireshark group"
 
@@ -189,9 +151,9 @@ func run(c *config) error {
 		}
 		if free < need {
 			return fmt.Errorf("not enough disk space in %s: %s free, the benchmark needs 3× the recording sizes (%s): free some space, or pass a smaller -size / -small (or --quick)",
-				c.workDir, fmtSize(free), fmtSize(need))
+				c.workDir, harness.FileSize(free), harness.FileSize(need))
 		}
-		logf("disk: %s free in %s, %s needed", fmtSize(free), c.workDir, fmtSize(need))
+		logf("disk: %s free in %s, %s needed", harness.FileSize(free), c.workDir, harness.FileSize(need))
 	}
 
 	// Tools.
@@ -209,18 +171,18 @@ func run(c *config) error {
 		logf("%s", c.noTshark)
 	}
 	c.echoBin = filepath.Join(binDir, "echoserver")
-	if out, err := goBuild(c.root, c.echoBin, "./bench/echoserver"); err != nil {
+	if out, err := harness.GoBuild(c.root, c.echoBin, "./bench/echoserver"); err != nil {
 		return fmt.Errorf("building the echo server: %v\n%s", err, out)
 	}
 	if c.wscopeBin == "" {
 		c.wscopeBin = filepath.Join(binDir, "wscope")
-		if out, err := goBuild(c.root, c.wscopeBin, "."); err != nil {
+		if out, err := harness.GoBuild(c.root, c.wscopeBin, "."); err != nil {
 			return fmt.Errorf("building wscope: %v\n%s", err, out)
 		}
 	}
 
 	rep := &report{config: c, machine: describeMachine(c)}
-	rep.machine.FloorKiB = rusageFloor(c.ctx)
+	rep.machine.FloorKiB = harness.LauncherFloor(c.ctx)
 	logf("peak RSS floor of the launcher (true(1)): %d KiB", rep.machine.FloorKiB)
 	for _, size := range c.sizes {
 		if c.ctx.Err() != nil {
@@ -232,7 +194,7 @@ func run(c *config) error {
 		}
 		rep.sizes = append(rep.sizes, res)
 	}
-	rep.machine.LoadEnd, rep.machine.PSIEnd = loadAverage(), cpuPressure()
+	rep.machine.LoadEnd, rep.machine.PSIEnd = harness.LoadAverage(), harness.CPUPressure()
 
 	if c.profile && c.ctx.Err() == nil {
 		if err := profileRows(c, rep.sizes[len(rep.sizes)-1]); err != nil {
@@ -240,26 +202,9 @@ func run(c *config) error {
 		}
 	}
 
-	md := rep.markdown()
-	fmt.Print(md)
-	resultsDir := filepath.Join(benchDir, "results")
-	err := os.MkdirAll(resultsDir, 0o755)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(resultsDir, "inspect-latest.md"), []byte(md), 0o644)
-	}
-	if err == nil {
-		err = rep.writeJSON(filepath.Join(resultsDir, "inspect-latest.json"))
-	}
-	if err != nil {
-		logf("writing bench/results: %v", err)
-	}
-	if c.updateDocs {
-		if err := harness.UpdateDocs(c.docsPath, md, beginMarker, endMarker, "## Offline inspection: 1 GB recording\n\n### Results\n\n"); err != nil {
-			return fmt.Errorf("updating %s: %w", c.docsPath, err)
-		}
-		logf("results written to %s", c.docsPath)
-	} else {
-		logf("%s not rewritten (quick run, or -update-docs=false)", c.docsPath)
+	docs := harness.Docs{Path: c.docsPath, Begin: beginMarker, End: endMarker, Heading: "## Offline inspection: 1 GB recording\n\n### Results\n\n"}
+	if err := driver.Publish(c.root, "inspect-latest", rep.markdown(), rep.jsonResults(), docs, c.updateDocs, c.quick); err != nil {
+		return err
 	}
 	if c.clean {
 		for _, s := range rep.sizes {
@@ -278,18 +223,18 @@ func benchSize(c *config, size int64, rep *report) (*sizeResult, error) {
 	if c.reuse {
 		s, ok = loadSession(dir, size, c.seed)
 		if ok {
-			logf("%s: reusing the session in %s", fmtSize(size), dir)
+			logf("%s: reusing the session in %s", harness.FileSize(size), dir)
 		}
 	}
 	if !ok {
-		logf("%s: recording a session (wscope connect --record, dumpcap)...", fmtSize(size))
+		logf("%s: recording a session (wscope connect --record, dumpcap)...", harness.FileSize(size))
 		var err error
 		s, err = makeSession(c, dir, size)
 		if err != nil {
-			return nil, fmt.Errorf("making the %s session: %w", fmtSize(size), err)
+			return nil, fmt.Errorf("making the %s session: %w", harness.FileSize(size), err)
 		}
 		logf("%s: %s messages sent in %.1f s; recording %s, capture %s; %s",
-			fmtSize(size), groupDigits(int64(s.Messages)), s.ConnectSeconds, fmtSize(s.RecordingBytes), fmtSize(s.PcapBytes), s.captureLine())
+			harness.FileSize(size), harness.GroupDigits(s.Messages), s.ConnectSeconds, harness.FileSize(s.RecordingBytes), harness.FileSize(s.PcapBytes), s.captureLine())
 	}
 	res := &sizeResult{size: size, session: s}
 
@@ -298,12 +243,12 @@ func benchSize(c *config, size int64, rep *report) (*sizeResult, error) {
 	if res.recCounts, err = wscopeCounts(c, s.Recording); err != nil {
 		return nil, err
 	}
-	logf("%s: recording: %s", fmtSize(size), res.recCounts)
+	logf("%s: recording: %s", harness.FileSize(size), res.recCounts)
 	if s.Pcap != "" {
 		if res.pcapCounts, err = wscopeCounts(c, s.Pcap); err != nil {
 			return nil, err
 		}
-		logf("%s: pcapng, as wscope reads it: %s", fmtSize(size), res.pcapCounts)
+		logf("%s: pcapng, as wscope reads it: %s", harness.FileSize(size), res.pcapCounts)
 	}
 
 	rows := []*row{
@@ -327,10 +272,10 @@ func benchSize(c *config, size int64, rep *report) (*sizeResult, error) {
 			if c.ctx.Err() != nil {
 				return res, nil
 			}
-			settle()
+			harness.Settle(200 * time.Millisecond)
 			m := runTimed(c.ctx, c.timeout, nil, c.wscopeBin, r.args...)
 			r.runs = append(r.runs, m)
-			logf("%s: run %d/%d %-32s %s", fmtSize(size), round, c.runs, r.label, m.summary(r.bytes))
+			logf("%s: run %d/%d %-32s %s", harness.FileSize(size), round, c.runs, r.label, m.summary(r.bytes))
 		}
 	}
 	res.rows = rows
@@ -363,8 +308,8 @@ func tsharkRow(c *config, res *sizeResult, rep *report) *row {
 						r.file, r.bytes, r.slice = slice, bytes, true
 						r.startup = tsharkStartup(c, s)
 						r.note = fmt.Sprintf("tshark on the whole %s capture was projected at %.0f s per run from the smaller session, over the %s budget: it read the first %s of its %s packets (%s, %.1f %%) instead. Its MB/s is over that slice; its times for the whole session are projected from it: its start-up (tshark on the first packet alone: %s wall, %s CPU) plus the rest scaled by the bytes",
-							fmtSize(s.PcapBytes), projected.Seconds()/float64(c.tsharkRuns), c.tsharkBudget, groupDigits(packets), groupDigits(s.CapReceived), fmtSize(bytes), 100*float64(bytes)/float64(s.PcapBytes),
-							fmtDur(r.startup.Wall), fmtDur(r.startup.CPU))
+							harness.FileSize(s.PcapBytes), projected.Seconds()/float64(c.tsharkRuns), c.tsharkBudget, harness.GroupDigits(packets), harness.GroupDigits(s.CapReceived), harness.FileSize(bytes), 100*float64(bytes)/float64(s.PcapBytes),
+							harness.Seconds(r.startup.Wall), harness.Seconds(r.startup.CPU))
 					}
 					logf("%s", r.note)
 				}
@@ -379,11 +324,11 @@ func tsharkRow(c *config, res *sizeResult, rep *report) *row {
 		if c.ctx.Err() != nil {
 			break
 		}
-		settle()
+		harness.Settle(200 * time.Millisecond)
 		m, cn := runTshark(c, r.file)
 		r.runs = append(r.runs, m)
 		r.counts = cn
-		logf("%s: run %d/%d %-32s %s; %s", fmtSize(res.size), run, c.tsharkRuns, "tshark", m.summary(r.bytes), cn)
+		logf("%s: run %d/%d %-32s %s; %s", harness.FileSize(res.size), run, c.tsharkRuns, "tshark", m.summary(r.bytes), cn)
 	}
 	if r.slice {
 		if cn, err := wscopeCounts(c, r.file); err == nil {
@@ -426,18 +371,6 @@ func tsharkStartup(c *config, s *session) *measurement {
 		r.runs = append(r.runs, m)
 	}
 	return r.median()
-}
-
-// settle lets the machine calm down between runs.
-func settle() {
-	syscall.Sync()
-	time.Sleep(200 * time.Millisecond)
-}
-
-func goBuild(root, out, pkg string) ([]byte, error) {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	return cmd.CombinedOutput()
 }
 
 func freeBytes(dir string) (int64, error) {

@@ -5,18 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
-	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/wscope/wscope/bench/internal/harness"
@@ -38,24 +32,21 @@ func (m *measurement) ok() bool { return m.Err == "" && !m.TimedOut && m.Exit ==
 // measures wall time from start to exit, CPU time (user + system) and peak
 // RSS: ru_maxrss, the number GNU time -f %M prints.
 //
-// The command is started through this program's own rusage-exec mode (see
-// launcherMain), not directly: on Linux a child's ru_maxrss is at least the
-// peak RSS of the process that started it, because Go starts children with
-// vfork semantics (CLONE_VM) and the kernel carries the old address
-// space's high-water mark over the exec. Started from the benchmark's own
-// process (15 MiB and more) every wscope run would read 15 MiB or more;
-// started from the small launcher the floor is about 2.5 MiB (see
-// rusageFloor), well below any measured command.
+// The command is started through the driver's launcher (harness.Launch),
+// not directly, so that its peak RSS is its own: started from the
+// benchmark's own process (15 MiB and more) every wscope run would read
+// 15 MiB or more; from the small launcher the floor is about 2.5 MiB (see
+// harness.LauncherFloor), well below any measured command.
 func runTimed(ctx context.Context, timeout time.Duration, out io.Writer, bin string, args ...string) *measurement {
 	m := &measurement{Exit: -1}
-	self, err := os.Executable()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	l, err := harness.Launch(ctx, bin, args...)
 	if err != nil {
 		m.Err = err.Error()
 		return m
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, self, append([]string{"rusage-exec", strconv.Itoa(niceness), bin}, args...)...)
+	l.Nice = niceness
 	if out == nil {
 		devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
@@ -63,39 +54,18 @@ func runTimed(ctx context.Context, timeout time.Duration, out io.Writer, bin str
 			return m
 		}
 		defer devnull.Close()
-		cmd.Stdout = devnull // an *os.File: the command writes to it directly
+		l.Cmd.Stdout = devnull // an *os.File: the command writes to it directly
 	} else {
-		cmd.Stdout = out
+		l.Cmd.Stdout = out
 	}
 	stderr := &harness.TailBuffer{Max: 4096}
-	cmd.Stderr = stderr
-	pr, pw, err := os.Pipe()
-	if err != nil {
+	l.Cmd.Stderr = stderr
+	if err := l.Start(); err != nil {
 		m.Err = err.Error()
 		return m
 	}
-	defer pr.Close()
-	cmd.ExtraFiles = []*os.File{pw} // fd 3 of the launcher: its report
-	ownGroup(cmd)
-
-	if err := cmd.Start(); err != nil {
-		pw.Close()
-		m.Err = err.Error()
-		return m
-	}
-	pw.Close()
-	report := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(pr)
-		report <- b
-	}()
-	err = cmd.Wait()
-	var lr launchReport
-	if jerr := json.Unmarshal(<-report, &lr); jerr == nil && lr.Err == "" {
-		m.Wall, m.CPU, m.RSSKiB, m.Exit = lr.Wall, lr.CPU, lr.RSSKiB, lr.Exit
-	} else if lr.Err != "" {
-		m.Err = lr.Err
-	}
+	u, err := l.Wait()
+	m.Wall, m.CPU, m.RSSKiB, m.Exit, m.Err = u.Wall, u.CPU(), u.RSSKiB, u.Exit, u.Err
 	if ctx.Err() == context.DeadlineExceeded {
 		m.TimedOut = true
 		m.Exit = -1
@@ -110,103 +80,8 @@ func runTimed(ctx context.Context, timeout time.Duration, out io.Writer, bin str
 	return m
 }
 
-// launchReport is what the launcher writes on its fd 3.
-type launchReport struct {
-	Wall   time.Duration `json:"wall_ns"`
-	CPU    time.Duration `json:"cpu_ns"`
-	RSSKiB int64         `json:"maxrss_kib"`
-	Exit   int           `json:"exit"`
-	Err    string        `json:"error,omitempty"`
-}
-
 // niceness is the nice value the measured commands run with (-nice).
 var niceness int
-
-// launcherMain is the rusage-exec mode: it runs args[1:] at nice value
-// args[0] with this process's standard streams, then writes the command's
-// wall time, CPU time, peak RSS and exit status as JSON on fd 3, and exits
-// with the command's status. It does nothing else, so that its own RSS,
-// the floor of the command's ru_maxrss, stays small.
-func launcherMain(args []string) int {
-	rep := os.NewFile(3, "report")
-	if len(args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: rusage-exec NICE COMMAND [ARGS...]")
-		return 2
-	}
-	if n, err := strconv.Atoi(args[0]); err == nil && n != 0 {
-		// Linux nice values are per thread, and a child inherits the
-		// one of the thread that forks it: stay on this thread.
-		runtime.LockOSThread()
-		if err := syscall.Setpriority(syscall.PRIO_PROCESS, 0, n); err != nil {
-			fmt.Fprintf(os.Stderr, "rusage-exec: nice %d: %v\n", n, err)
-			return 126
-		}
-		// With autogroup scheduling (most desktop and many server
-		// kernels), nice only orders the tasks of one session; sessions
-		// share the CPUs by their autogroup's nice. This process leads a
-		// session of its own (ownGroup), so this sets the priority of
-		// this process and the measured command only.
-		// Only as a session leader: the autogroup of the caller's session
-		// is not ours to change.
-		if sid, _, errno := syscall.RawSyscall(syscall.SYS_GETSID, 0, 0, 0); errno != 0 || int(sid) != os.Getpid() {
-			fmt.Fprintln(os.Stderr, "rusage-exec: not a session leader: the autogroup nice is left alone")
-		} else if err := os.WriteFile("/proc/self/autogroup", []byte(strconv.Itoa(n)), 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(os.Stderr, "rusage-exec: autogroup nice %d: %v\n", n, err)
-			return 126
-		}
-	}
-	args = args[1:]
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	var lr launchReport
-	start := time.Now()
-	err := cmd.Start()
-	if err == nil {
-		err = cmd.Wait()
-		lr.Wall = time.Since(start)
-	}
-	code := 127
-	if ps := cmd.ProcessState; ps != nil {
-		lr.Exit = ps.ExitCode()
-		lr.CPU = ps.UserTime() + ps.SystemTime()
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			lr.RSSKiB = ru.Maxrss // KiB on Linux
-		}
-		code = lr.Exit
-		if code < 0 {
-			code = 128 + int(syscall.SIGKILL)
-			if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				code = 128 + int(ws.Signal())
-			}
-		}
-	} else if err != nil {
-		lr.Err = err.Error()
-	}
-	if rep != nil {
-		json.NewEncoder(rep).Encode(&lr)
-	}
-	return code
-}
-
-// rusageFloor is the peak RSS the launcher reports for /bin/true: no
-// measured RSS can be below it.
-func rusageFloor(ctx context.Context) int64 {
-	bin, err := exec.LookPath("true")
-	if err != nil {
-		return 0
-	}
-	return runTimed(ctx, 10*time.Second, nil, bin).RSSKiB
-}
-
-// ownGroup runs cmd in a session, and so a process group, of its own and
-// makes the timeout kill the whole group.
-func ownGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = 2 * time.Second
-}
 
 // ---- tshark's output ----
 
@@ -313,12 +188,12 @@ func (c *counts) String() string {
 	}
 	sort.Strings(ops)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s frames (", groupDigits(c.Frames))
+	fmt.Fprintf(&b, "%s frames (", harness.GroupDigits(c.Frames))
 	for i, op := range ops {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%s %s", groupDigits(c.Ops[op]), op)
+		fmt.Fprintf(&b, "%s %s", harness.GroupDigits(c.Ops[op]), op)
 	}
 	b.WriteString(")")
 	return b.String()

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 // profileRows profiles each wscope command of the benchmark once, on the
@@ -16,7 +18,7 @@ func profileRows(c *config, s *sizeResult) error {
 		return err
 	}
 	bin := filepath.Join(c.root, "bench", ".bin", "wscope-inspect-profile")
-	if out, err := goBuild(c.root, bin, "./bench/inspect/profile"); err != nil {
+	if out, err := harness.GoBuild(c.root, bin, "./bench/inspect/profile"); err != nil {
 		return fmt.Errorf("building bench/inspect/profile: %v\n%s", err, out)
 	}
 	for _, r := range s.rows {

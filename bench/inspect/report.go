@@ -1,15 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 // row is one command timed on one session.
@@ -127,13 +125,13 @@ func (s *session) captureLine() string {
 	case !s.Captured:
 		return "no capture"
 	case s.CapDropped > 0:
-		return fmt.Sprintf("dumpcap: %s packets, **%s dropped**", groupDigits(s.CapReceived), groupDigits(s.CapDropped))
+		return fmt.Sprintf("dumpcap: %s packets, **%s dropped**", harness.GroupDigits(s.CapReceived), harness.GroupDigits(s.CapDropped))
 	}
-	return fmt.Sprintf("dumpcap: %s packets, 0 dropped", groupDigits(s.CapReceived))
+	return fmt.Sprintf("dumpcap: %s packets, 0 dropped", harness.GroupDigits(s.CapReceived))
 }
 
 func (m *measurement) summary(bytes int64) string {
-	s := fmt.Sprintf("%8.2fs %8.1f MB/s  cpu %7.2fs  rss %7.1f MiB  exit %d", m.Wall.Seconds(), mbps(bytes, m.Wall), m.CPU.Seconds(), float64(m.RSSKiB)/1024, m.Exit)
+	s := fmt.Sprintf("%8.2fs %8.1f MB/s  cpu %7.2fs  rss %7.1f MiB  exit %d", m.Wall.Seconds(), harness.MBps(bytes, m.Wall), m.CPU.Seconds(), float64(m.RSSKiB)/1024, m.Exit)
 	if m.TimedOut {
 		s += "  TIMED OUT"
 	}
@@ -146,97 +144,28 @@ func (m *measurement) summary(bytes int64) string {
 // ---- the machine ----
 
 type machine struct {
-	CPU       string    `json:"cpu"`
-	NProc     int       `json:"nproc"`
-	Kernel    string    `json:"kernel"`
-	Go        string    `json:"go"`
-	Tshark    string    `json:"tshark"`
-	Commit    string    `json:"commit"`
-	Date      time.Time `json:"date"`
-	LoadStart string    `json:"load_start"`
-	LoadEnd   string    `json:"load_end"`
-	PSIStart  string    `json:"cpu_pressure_start"` // /proc/pressure/cpu "some avg60"
-	PSIEnd    string    `json:"cpu_pressure_end"`
-	Nice      int       `json:"nice"`
-	FloorKiB  int64     `json:"rss_floor_kib"` // peak RSS the launcher reports for true(1)
-	MemTotal  string    `json:"mem_total"`
-}
-
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if f := strings.Fields(string(data)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
-}
-
-// cpuPressure is the share of the last minute in which some runnable task
-// waited for a CPU (/proc/pressure/cpu, "some avg60"), in percent.
-func cpuPressure() string {
-	data, err := os.ReadFile("/proc/pressure/cpu")
-	if err != nil {
-		return "?"
-	}
-	for _, f := range strings.Fields(string(data)) {
-		if v, ok := strings.CutPrefix(f, "avg60="); ok {
-			return v
-		}
-	}
-	return "?"
+	harness.Machine
+	Tshark    string `json:"tshark"`
+	LoadStart string `json:"load_start"`
+	LoadEnd   string `json:"load_end"`
+	PSIStart  string `json:"cpu_pressure_start"` // /proc/pressure/cpu "some avg60"
+	PSIEnd    string `json:"cpu_pressure_end"`
+	Nice      int    `json:"nice"`
+	FloorKiB  int64  `json:"rss_floor_kib"` // peak RSS the launcher reports for true(1)
 }
 
 func describeMachine(c *config) machine {
-	m := machine{CPU: "unknown CPU", NProc: runtime.NumCPU(), Kernel: "unknown", Go: runtime.Version(),
-		Tshark: "not installed", Date: time.Now().UTC(), LoadStart: loadAverage(), PSIStart: cpuPressure(), Nice: niceness}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-				if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-					m.MemTotal = fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
-				}
-			}
-		}
-	}
-	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(data))
-	}
-	if out, err := command(c.root, "go", "env", "GOVERSION"); err == nil {
-		m.Go = out
-	}
+	m := machine{Machine: harness.DescribeMachine(c.root), Tshark: "not installed",
+		LoadStart: harness.LoadAverage(), PSIStart: harness.CPUPressure(), Nice: niceness}
 	if c.tshark != "" {
-		if out, err := command(c.root, c.tshark, "--version"); err == nil {
+		if out, err := harness.Output(c.root, c.tshark, "--version"); err == nil {
 			first, _, _ := strings.Cut(out, "\n")
 			if f := strings.Fields(strings.TrimPrefix(first, "TShark (Wireshark) ")); len(f) > 0 {
 				m.Tshark = f[0]
 			}
 		}
 	}
-	if out, err := command(c.root, "git", "rev-parse", "--short", "HEAD"); err == nil {
-		m.Commit = out
-		if st, err := command(c.root, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
-			m.Commit += " + uncommitted changes"
-		}
-	}
 	return m
-}
-
-func command(dir, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	return strings.TrimSpace(string(out)), err
 }
 
 // ---- Markdown ----
@@ -270,12 +199,12 @@ func (r *report) markdown() string {
 		b.WriteString(" — **the machine was busy with other work: wall times are stretched, CPU times are the steadier measure**")
 	}
 	b.WriteString(".\n")
-	tsharkRuns := plural(c.tsharkRuns, "run")
+	tsharkRuns := harness.Plural(c.tsharkRuns, "run")
 	if c.tshark == "" {
 		tsharkRuns = "not installed"
 	}
 	fmt.Fprintf(&b, "wscope: %s per command and size, median wall time (min–max in parentheses), peak RSS the largest of the runs; tshark: %s. ",
-		plural(c.runs, "run"), tsharkRuns)
+		harness.Plural(c.runs, "run"), tsharkRuns)
 	b.WriteString("MB/s = input file bytes (10⁶) ÷ wall time; the files are in the page cache (read once before timing). Output goes to /dev/null.")
 	if m.FloorKiB > 0 {
 		fmt.Fprintf(&b, " Peak RSS is measured through a launcher whose own floor is %.1f MiB (what it reports for `true`).", float64(m.FloorKiB)/1024)
@@ -294,16 +223,16 @@ func (r *report) markdown() string {
 		ss := s.session
 		capt, drops, wp, tp := "–", "no capture", "–", "–"
 		if ss.Captured {
-			capt = fmtSize(ss.PcapBytes)
-			drops = fmt.Sprintf("%s of %s packets", groupDigits(ss.CapDropped), groupDigits(ss.CapReceived+ss.CapDropped))
+			capt = harness.FileSize(ss.PcapBytes)
+			drops = fmt.Sprintf("%s of %s packets", harness.GroupDigits(ss.CapDropped), harness.GroupDigits(ss.CapReceived+ss.CapDropped))
 			if ss.CapDropped > 0 {
 				drops = "**" + drops + "**"
-				notes = append(notes, fmt.Sprintf("The %s capture **dropped %s packets** (dumpcap: %q): the pcapng rows read an incomplete session.", fmtSize(ss.RecordingBytes), groupDigits(ss.CapDropped), ss.CapSummary))
+				notes = append(notes, fmt.Sprintf("The %s capture **dropped %s packets** (dumpcap: %q): the pcapng rows read an incomplete session.", harness.FileSize(ss.RecordingBytes), harness.GroupDigits(ss.CapDropped), ss.CapSummary))
 			}
 			wp = fmtCount(s.pcapCounts, s.recCounts)
 			if s.tshark != nil && s.tshark.counts != nil {
 				if s.tshark.slice {
-					tp = fmt.Sprintf("%s in the slice (wscope: %s)", groupDigits(s.tshark.counts.Frames), fmtCount(s.tshark.sliceCounts, s.tshark.counts))
+					tp = fmt.Sprintf("%s in the slice (wscope: %s)", harness.GroupDigits(s.tshark.counts.Frames), fmtCount(s.tshark.sliceCounts, s.tshark.counts))
 				} else {
 					tp = fmtCount(s.tshark.counts, s.recCounts)
 				}
@@ -312,9 +241,9 @@ func (r *report) markdown() string {
 			notes = append(notes, ss.CapNote)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-			fmtSize(ss.RecordingBytes), groupDigits(int64(ss.Messages)), capt, drops, fmtCount(s.recCounts, nil), wp, tp)
+			harness.FileSize(ss.RecordingBytes), harness.GroupDigits(ss.Messages), capt, drops, fmtCount(s.recCounts, nil), wp, tp)
 		if s.recCounts != nil && s.pcapCounts != nil && !s.recCounts.same(s.pcapCounts) {
-			notes = append(notes, fmt.Sprintf("%s session: wscope finds %s in the capture but the recording has %s.", fmtSize(ss.RecordingBytes), s.pcapCounts, s.recCounts))
+			notes = append(notes, fmt.Sprintf("%s session: wscope finds %s in the capture but the recording has %s.", harness.FileSize(ss.RecordingBytes), s.pcapCounts, s.recCounts))
 		}
 		if s.tshark != nil && s.tshark.counts != nil {
 			ref, what := s.recCounts, "the recording has"
@@ -322,7 +251,7 @@ func (r *report) markdown() string {
 				ref, what = s.tshark.sliceCounts, "wscope finds in the same slice"
 			}
 			if ref != nil && !ref.same(s.tshark.counts) {
-				notes = append(notes, fmt.Sprintf("%s session: tshark prints %s; %s %s.", fmtSize(ss.RecordingBytes), s.tshark.counts, what, ref))
+				notes = append(notes, fmt.Sprintf("%s session: tshark prints %s; %s %s.", harness.FileSize(ss.RecordingBytes), s.tshark.counts, what, ref))
 			}
 		}
 	}
@@ -331,26 +260,26 @@ func (r *report) markdown() string {
 	// One table per size, the largest first.
 	for i := len(r.sizes) - 1; i >= 0; i-- {
 		s := r.sizes[i]
-		fmt.Fprintf(&b, "#### %s recording, %s capture\n\n", fmtSize(s.session.RecordingBytes), fmtCapture(s.session))
+		fmt.Fprintf(&b, "#### %s recording, %s capture\n\n", harness.FileSize(s.session.RecordingBytes), fmtCapture(s.session))
 		b.WriteString("| command | input | wall time | MB/s | CPU time | MB per CPU-second | peak RSS | wscope ÷ tshark speed, wall time | wscope ÷ tshark speed, CPU time |\n")
 		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 		tw, tc, haveT := s.tsharkSessionTimes()
 		for _, rw := range s.allRows() {
 			med := rw.median()
 			if med == nil {
-				fmt.Fprintf(&b, "| %s | %s | not run | | | | | | |\n", rw.label, fmtSize(rw.bytes))
+				fmt.Fprintf(&b, "| %s | %s | not run | | | | | | |\n", rw.label, harness.FileSize(rw.bytes))
 				continue
 			}
-			wall := fmtDur(med.Wall)
+			wall := harness.Seconds(med.Wall)
 			if len(rw.runs) > 1 {
 				lo, hi := wallRange(rw.runs)
-				wall += fmt.Sprintf(" (%s–%s)", fmtDur(lo), fmtDur(hi))
+				wall += fmt.Sprintf(" (%s–%s)", harness.Seconds(lo), harness.Seconds(hi))
 			}
 			if !rw.allOK() {
 				wall += " ✗"
 				for j, mm := range rw.runs {
 					if !mm.ok() {
-						notes = append(notes, fmt.Sprintf("%s on the %s session, run %d: %s", rw.label, fmtSize(s.session.RecordingBytes), j+1, failure(mm)))
+						notes = append(notes, fmt.Sprintf("%s on the %s session, run %d: %s", rw.label, harness.FileSize(s.session.RecordingBytes), j+1, failure(mm)))
 					}
 				}
 			}
@@ -364,12 +293,12 @@ func (r *report) markdown() string {
 					cratio = fmtRatio(tc.Seconds() / med.CPU.Seconds())
 				}
 			}
-			input := fmtSize(rw.bytes)
+			input := harness.FileSize(rw.bytes)
 			if rw.slice {
 				input += " (slice)"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %s | %.1f | %.1f MiB | %s | %s |\n",
-				rw.label, input, wall, mbps(rw.bytes, med.Wall), fmtDur(med.CPU), mbps(rw.bytes, med.CPU), float64(rw.maxRSS())/1024, ratio, cratio)
+				rw.label, input, wall, harness.MBps(rw.bytes, med.Wall), harness.Seconds(med.CPU), harness.MBps(rw.bytes, med.CPU), float64(rw.maxRSS())/1024, ratio, cratio)
 			if rw.note != "" {
 				notes = append(notes, rw.note)
 			}
@@ -387,9 +316,9 @@ func (r *report) markdown() string {
 	// Memory flat.
 	if len(r.sizes) >= 2 {
 		small, big := r.sizes[0], r.sizes[len(r.sizes)-1]
-		fmt.Fprintf(&b, "#### Memory: peak RSS at %s and at %s\n\n", fmtSize(small.session.RecordingBytes), fmtSize(big.session.RecordingBytes))
+		fmt.Fprintf(&b, "#### Memory: peak RSS at %s and at %s\n\n", harness.FileSize(small.session.RecordingBytes), harness.FileSize(big.session.RecordingBytes))
 		fmt.Fprintf(&b, "| command | peak RSS, %s session | peak RSS, %s session | ratio (input %.1f× larger) |\n",
-			fmtSize(small.session.RecordingBytes), fmtSize(big.session.RecordingBytes), float64(big.session.RecordingBytes)/float64(small.session.RecordingBytes))
+			harness.FileSize(small.session.RecordingBytes), harness.FileSize(big.session.RecordingBytes), float64(big.session.RecordingBytes)/float64(small.session.RecordingBytes))
 		b.WriteString("| --- | ---: | ---: | ---: |\n")
 		for _, rb := range big.allRows() {
 			key := rb.key
@@ -414,13 +343,13 @@ func (r *report) markdown() string {
 			}
 		}
 		fmt.Fprintf(&b, "From the %s to the %s session, wscope's peak RSS grows by at most %.1f MiB.",
-			fmtSize(small.session.RecordingBytes), fmtSize(big.session.RecordingBytes), worst)
+			harness.FileSize(small.session.RecordingBytes), harness.FileSize(big.session.RecordingBytes), worst)
 		if ts, tb := small.tshark, big.tshark; ts != nil && tb != nil && !ts.slice && !tb.slice && ts.maxRSS() > 0 && tb.maxRSS() > 0 {
 			dp := (big.session.CapReceived - big.session.CapDropped) - (small.session.CapReceived - small.session.CapDropped)
 			dr := float64(tb.maxRSS()-ts.maxRSS()) / 1024
 			fmt.Fprintf(&b, " tshark's grows by %.1f MiB", dr)
 			if dp > 0 {
-				fmt.Fprintf(&b, " for %s more packets (%.1f KiB per packet: tshark keeps what it learns about every packet for the whole file; packets on loopback are up to 64 KiB, so a capture of the same traffic in Ethernet-sized packets has many more of them)", groupDigits(dp), dr*1024/float64(dp))
+				fmt.Fprintf(&b, " for %s more packets (%.1f KiB per packet: tshark keeps what it learns about every packet for the whole file; packets on loopback are up to 64 KiB, so a capture of the same traffic in Ethernet-sized packets has many more of them)", harness.GroupDigits(dp), dr*1024/float64(dp))
 			}
 			b.WriteString(".")
 		}
@@ -446,7 +375,7 @@ func fmtCapture(s *session) string {
 	if !s.Captured {
 		return "no"
 	}
-	return fmtSize(s.PcapBytes)
+	return harness.FileSize(s.PcapBytes)
 }
 
 // fmtCount prints a frame count, with ✓ when it equals ref's.
@@ -454,7 +383,7 @@ func fmtCount(c, ref *counts) string {
 	if c == nil {
 		return "?"
 	}
-	s := groupDigits(c.Frames)
+	s := harness.GroupDigits(c.Frames)
 	if ref != nil {
 		if c.same(ref) {
 			s += " ✓"
@@ -491,70 +420,11 @@ func wallRange(ms []*measurement) (lo, hi time.Duration) {
 	return lo, hi
 }
 
-func plural(n int, s string) string {
-	if n == 1 {
-		return "1 " + s
-	}
-	return fmt.Sprintf("%d %ss", n, s)
-}
-
 func fmtRatio(v float64) string {
 	if v >= 10 {
 		return fmt.Sprintf("%.0f×", v)
 	}
 	return fmt.Sprintf("%.1f×", v)
-}
-
-func fmtDur(d time.Duration) string {
-	s := d.Seconds()
-	switch {
-	case s >= 10:
-		return fmt.Sprintf("%.1f s", s)
-	case s >= 1:
-		return fmt.Sprintf("%.2f s", s)
-	}
-	return fmt.Sprintf("%.3f s", s)
-}
-
-// mbps is decimal megabytes (10⁶ bytes) per second.
-func mbps(bytes int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(bytes) / 1e6 / d.Seconds()
-}
-
-// fmtSize prints a size in decimal units, as the benchmark's sizes are
-// given.
-func fmtSize(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.0f MB", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.0f kB", float64(n)/1e3)
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 func oneLine(s string) string {
@@ -565,8 +435,8 @@ func oneLine(s string) string {
 	return s
 }
 
-// writeJSON writes every run, for whoever wants more than the tables.
-func (r *report) writeJSON(path string) error {
+// jsonResults is every run, for whoever wants more than the tables.
+func (r *report) jsonResults() any {
 	type jrow struct {
 		Command     string         `json:"command"`
 		Args        []string       `json:"args,omitempty"`
@@ -601,11 +471,7 @@ func (r *report) writeJSON(path string) error {
 		}
 		out.Sizes = append(out.Sizes, js)
 	}
-	data, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return out
 }
 
 // The markers of this benchmark's results in docs/benchmarks.md. They must

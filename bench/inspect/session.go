@@ -51,7 +51,7 @@ type session struct {
 
 // sessionDir is where the session of a given target size lives.
 func sessionDir(workDir string, target int64) string {
-	return filepath.Join(workDir, "session-"+strings.ReplaceAll(fmtSize(target), " ", ""))
+	return filepath.Join(workDir, "session-"+strings.ReplaceAll(harness.FileSize(target), " ", ""))
 }
 
 func (s *session) paths(dir string) {
@@ -128,7 +128,7 @@ func makeSession(c *config, dir string, target int64) (*session, error) {
 	cmd.Stdout = devnull
 	stderr := &harness.TailBuffer{Max: 4096}
 	cmd.Stderr = stderr
-	ownGroup(cmd)
+	harness.OwnGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

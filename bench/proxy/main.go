@@ -35,10 +35,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wscope/wscope/bench/internal/harness"
@@ -88,24 +86,8 @@ func main() {
 	flag.StringVar(&c.docsPath, "docs", "docs/benchmarks.md", "documentation file whose proxy results section is rewritten (relative to the repository root)")
 	flag.Parse()
 
-	set := map[string]bool{}
-	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if c.quick {
-		if !set["rtts"] {
-			c.rtts = 2000
-		}
-		if !set["small"] {
-			c.smallN = 10000
-		}
-		if !set["large"] {
-			c.largeN = 10
-		}
-		if !set["runs"] {
-			c.runs = 1
-		}
-		if !set["update-docs"] {
-			c.updateDocs = false
-		}
+		harness.QuickDefaults(map[string]string{"rtts": "2000", "small": "10000", "large": "10", "runs": "1", "update-docs": "false"})
 	}
 	c.runs = max(c.runs, 1)
 	c.modes = []*mode{modes[0]}
@@ -128,37 +110,15 @@ func main() {
 		fatalf("-nice: %v", err)
 	}
 
-	root, err := harness.FindRoot()
-	if err != nil {
-		fatalf("%v", err)
-	}
-	c.root = root
-	if !filepath.IsAbs(c.docsPath) {
-		c.docsPath = filepath.Join(root, c.docsPath)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	c.ctx = ctx
-	err = run(&c)
-	interrupted := ctx.Err() != nil
-	stop()
-	if interrupted {
-		logf("interrupted")
-		os.Exit(130)
-	}
-	if err != nil {
-		fatalf("%v", err)
-	}
+	driver.Run(func(ctx context.Context, root string) error {
+		c.ctx, c.root, c.docsPath = ctx, root, harness.Abs(root, c.docsPath)
+		return run(&c)
+	})
 }
 
-func fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench/proxy: "+format+"\n", args...)
-	os.Exit(1)
-}
+const driver harness.Driver = "bench/proxy"
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench/proxy: "+format+"\n", args...)
-}
+var logf, fatalf = driver.Logf, driver.Fatalf
 
 // workload is one job for the client.
 type workload struct {
@@ -172,9 +132,9 @@ func (w *workload) latency() bool { return w.name == "latency" }
 
 func (w *workload) title() string {
 	if w.latency() {
-		return fmt.Sprintf("%s sequential round trips of %s text messages", groupDigits(w.count), sizeName(w.size))
+		return fmt.Sprintf("%s sequential round trips of %s text messages", harness.GroupDigits(w.count), harness.SizeName(w.size))
 	}
-	return fmt.Sprintf("%s × %s text messages, pipelined", groupDigits(w.count), sizeName(w.size))
+	return fmt.Sprintf("%s × %s text messages, pipelined", harness.GroupDigits(w.count), harness.SizeName(w.size))
 }
 
 func run(c *config) error {
@@ -237,7 +197,7 @@ func run(c *config) error {
 				if c.ctx.Err() != nil {
 					return nil
 				}
-				settle()
+				harness.Settle(100 * time.Millisecond) // an earlier recording's dirty pages
 				ms := measure(c, srv.URL, w, m)
 				ms.Round = round + 1
 				rep.results[w.name][m.name].add(ms)
@@ -248,44 +208,14 @@ func run(c *config) error {
 	rep.elapsed = time.Since(started)
 	rep.loadEnd, rep.psiEnd = harness.LoadAverage(), harness.CPUPressure()
 
-	md := rep.markdown()
-	fmt.Print(md)
-	resultsDir := filepath.Join(benchDir, "results")
-	err = os.MkdirAll(resultsDir, 0o755)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(resultsDir, "proxy-latest.md"), []byte(md), 0o644)
-	}
-	if err == nil {
-		err = rep.writeJSON(filepath.Join(resultsDir, "proxy-latest.json"))
-	}
-	if err != nil {
-		logf("writing bench/results: %v", err)
-	}
-	switch {
-	case c.updateDocs:
-		if err := harness.UpdateDocs(c.docsPath, md, beginMarker, endMarker, "## Proxy: added latency and throughput\n\n"); err != nil {
-			return fmt.Errorf("updating %s: %w", c.docsPath, err)
-		}
-		logf("results written to %s", c.docsPath)
-	case c.quick:
-		logf("%s not rewritten (quick run; pass -update-docs to force)", c.docsPath)
-	default:
-		logf("%s not rewritten (-update-docs=false)", c.docsPath)
-	}
-	return nil
+	docs := harness.Docs{Path: c.docsPath, Begin: beginMarker, End: endMarker, Heading: "## Proxy: added latency and throughput\n\n"}
+	return driver.Publish(c.root, "proxy-latest", rep.markdown(), rep.jsonResults(), docs, c.updateDocs, c.quick)
 }
 
 const (
 	beginMarker = "<!-- BEGIN PROXY RESULTS: written by `go run ./bench/proxy`; edits between these markers are overwritten -->"
 	endMarker   = "<!-- END PROXY RESULTS -->"
 )
-
-// settle lets the machine calm down between measurements: dirty pages of
-// an earlier recording are written back now, not during the next one.
-func settle() {
-	syscall.Sync()
-	time.Sleep(100 * time.Millisecond)
-}
 
 // measure runs workload w once in mode m: through a fresh proxy, or
 // directly against the echo server at echoURL.
@@ -356,15 +286,4 @@ func measure(c *config, echoURL string, w *workload, m *mode) *measurement {
 		ms.Err = "close handshake: " + err.Error()
 	}
 	return ms
-}
-
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }

@@ -95,7 +95,7 @@ func startProxy(ctx context.Context, bin string, m *mode, upstream, recordPath s
 		return p, nil
 	case <-p.done:
 		p.wait(time.Second)
-		return nil, fmt.Errorf("wscope proxy exited before listening: %s", oneLine(p.stderr.String()))
+		return nil, fmt.Errorf("wscope proxy exited before listening: %s", harness.LastLine(p.stderr.String()))
 	case <-time.After(10 * time.Second):
 		p.l.Cmd.Cancel()
 		p.wait(time.Second)
@@ -117,7 +117,7 @@ func (p *proxyProc) wait(d time.Duration) (harness.Usage, error) {
 		return u, fmt.Errorf("wscope proxy: %w", err)
 	}
 	if u.Exit != 0 {
-		return u, fmt.Errorf("wscope proxy exited with status %d: %s", u.Exit, oneLine(p.stderr.String()))
+		return u, fmt.Errorf("wscope proxy exited with status %d: %s", u.Exit, harness.LastLine(p.stderr.String()))
 	}
 	return u, nil
 }

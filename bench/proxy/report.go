@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +39,7 @@ func (m *measurement) summary(w *workload) string {
 		s = fmt.Sprintf("p50 %s p90 %s p99 %s max %s", us(m.P50), us(m.P90), us(m.P99), us(m.Max))
 	} else {
 		s = fmt.Sprintf("%8.3fs %10s msgs/s %8.1f MB/s", m.Elapsed.Seconds(),
-			harness.GroupDigits(int64(rate(m.Echoed, m.Elapsed))), harness.MBps(int64(m.Echoed)*int64(w.size), m.Elapsed))
+			harness.GroupDigits(int(harness.Rate(m.Echoed, m.Elapsed))), harness.MBps(int64(m.Echoed)*int64(w.size), m.Elapsed))
 	}
 	s += fmt.Sprintf("  %d/%d echoed", m.Echoed, w.count)
 	if m.Proxy != nil {
@@ -51,16 +49,9 @@ func (m *measurement) summary(w *workload) string {
 		s += "  recorded " + harness.FileSize(m.RecordBytes)
 	}
 	if m.Err != "" {
-		s += "  ERROR: " + oneLine(m.Err)
+		s += "  ERROR: " + harness.LastLine(m.Err)
 	}
 	return s
-}
-
-func rate(n int, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
 }
 
 // us is a duration in microseconds, or milliseconds from 1 ms.
@@ -184,7 +175,7 @@ func (r *report) markdown() string {
 	}
 	b.WriteString(".\n")
 	fmt.Fprintf(&b, "%s, each running every mode on every workload once, the modes in a rotating order; each cell is the median of the rounds, “max” and peak RSS the largest, “best round” the smallest (the least disturbed by other work). The whole run took %s.",
-		plural(c.runs, "round"), r.elapsed.Round(time.Second))
+		harness.Plural(c.runs, "round"), r.elapsed.Round(time.Second))
 	if r.floorKiB > 0 {
 		fmt.Fprintf(&b, " The proxy's CPU time (user + system, all threads, from its start to its exit: starting up and the handshakes included) and peak RSS come from its rusage, through a launcher whose own floor is %.1f MiB (what it reports for `true`).", float64(r.floorKiB)/1024)
 	}
@@ -223,7 +214,7 @@ func (r *report) failures(w *workload) []string {
 				if why == "" {
 					why = fmt.Sprintf("%d of %d echoed", m.Echoed, w.count)
 				}
-				out = append(out, fmt.Sprintf("%s, %s, round %d: %s", md.label, w.title(), m.Round, oneLine(why)))
+				out = append(out, fmt.Sprintf("%s, %s, round %d: %s", md.label, w.title(), m.Round, harness.LastLine(why)))
 			}
 		}
 	}
@@ -294,7 +285,7 @@ func (r *report) throughputTable(b *strings.Builder, w *workload, res map[string
 		if len(good) > 1 {
 			tm += fmt.Sprintf(" (%s–%s)", harness.Seconds(lo), harness.Seconds(hi))
 		}
-		echoed := fmt.Sprintf("%s / %s ✓", harness.GroupDigits(int64(w.count)), harness.GroupDigits(int64(w.count)))
+		echoed := fmt.Sprintf("%s / %s ✓", harness.GroupDigits(w.count), harness.GroupDigits(w.count))
 		if len(good) < len(rs.runs) {
 			echoed = fmt.Sprintf("%d of %d runs ✗", len(good), len(rs.runs))
 		}
@@ -313,7 +304,7 @@ func (r *report) throughputTable(b *strings.Builder, w *workload, res map[string
 			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s |\n", md.label, echoed, tm,
-			harness.GroupDigits(int64(rate(w.count, t))), harness.MBps(int64(w.count)*int64(w.size), t), ratio, cpu, perMsg, rss, rec)
+			harness.GroupDigits(int(harness.Rate(w.count, t))), harness.MBps(int64(w.count)*int64(w.size), t), ratio, cpu, perMsg, rss, rec)
 	}
 	b.WriteString("\n")
 }
@@ -361,15 +352,8 @@ func (r *report) summary(b *strings.Builder) {
 	}
 }
 
-func plural(n int, s string) string {
-	if n == 1 {
-		return "1 " + s
-	}
-	return fmt.Sprintf("%d %ss", n, s)
-}
-
-// writeJSON writes every run, for whoever wants more than the tables.
-func (r *report) writeJSON(path string) error {
+// jsonResults is every run, for whoever wants more than the tables.
+func (r *report) jsonResults() any {
 	type out struct {
 		Machine   harness.Machine `json:"machine"`
 		Nice      int             `json:"nice"`
@@ -387,12 +371,5 @@ func (r *report) writeJSON(path string) error {
 			o.Runs = append(o.Runs, r.results[w.name][md.name].runs...)
 		}
 	}
-	data, err := json.MarshalIndent(o, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return o
 }
-
-func groupDigits(n int) string { return harness.GroupDigits(int64(n)) }
-func sizeName(n int) string    { return harness.SizeName(n) }

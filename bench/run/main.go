@@ -28,11 +28,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wscope/wscope/bench/internal/harness"
@@ -57,6 +54,7 @@ type config struct {
 }
 
 func main() {
+	harness.MaybeLauncher()
 	var (
 		c          config
 		tools      string
@@ -77,21 +75,8 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the tools' output files in bench/.work")
 	flag.Parse()
 
-	set := map[string]bool{}
-	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if c.quick {
-		if !set["small"] {
-			c.smallN = 10000
-		}
-		if !set["large"] {
-			c.largeN = 10
-		}
-		if !set["runs"] {
-			c.runs = 1
-		}
-		if !set["update-docs"] {
-			c.updateDocs = false
-		}
+		harness.QuickDefaults(map[string]string{"small": "10000", "large": "10", "runs": "1", "update-docs": "false"})
 	}
 	if c.runs < 1 {
 		c.runs = 1
@@ -108,37 +93,15 @@ func main() {
 	}
 	c.wscopeArgs = strings.Fields(wscopeArgs)
 
-	root, err := harness.FindRoot()
-	if err != nil {
-		fatalf("%v", err)
-	}
-	c.root = root
-	if !filepath.IsAbs(c.docsPath) {
-		c.docsPath = filepath.Join(root, c.docsPath)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	c.ctx = ctx
-	err = run(&c)
-	interrupted := ctx.Err() != nil // before stop(), which cancels ctx too
-	stop()
-	if interrupted {
-		logf("interrupted")
-		os.Exit(130)
-	}
-	if err != nil {
-		fatalf("%v", err)
-	}
+	driver.Run(func(ctx context.Context, root string) error {
+		c.ctx, c.root, c.docsPath = ctx, root, harness.Abs(root, c.docsPath)
+		return run(&c)
+	})
 }
 
-func fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-	os.Exit(1)
-}
+const driver harness.Driver = "bench"
 
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-}
+var logf, fatalf = driver.Logf, driver.Fatalf
 
 func run(c *config) error {
 	benchDir := filepath.Join(c.root, "bench")
@@ -153,7 +116,7 @@ func run(c *config) error {
 
 	// Build the harness; without it nothing can run.
 	echoBin := filepath.Join(binDir, "echoserver")
-	out, err := goBuild(c.root, echoBin, "./bench/echoserver")
+	out, err := harness.GoBuild(c.root, echoBin, "./bench/echoserver")
 	if err != nil {
 		return fmt.Errorf("building the echo server: %v\n%s", err, out)
 	}
@@ -218,7 +181,7 @@ func run(c *config) error {
 					return nil
 				}
 				out := filepath.Join(workDir, fmt.Sprintf("output-%s-%s.txt", t.name, w.name))
-				settle()
+				harness.Settle(100 * time.Millisecond)
 				m := t.run(c, srv.URL, w, out)
 				if !c.keep {
 					os.Remove(out)
@@ -229,46 +192,7 @@ func run(c *config) error {
 		}
 	}
 
-	res.machine.LoadEnd = loadAverage()
-	md := res.markdown()
-	fmt.Print(md)
-
-	resultsDir := filepath.Join(benchDir, "results")
-	err = os.MkdirAll(resultsDir, 0o755)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(resultsDir, "latest.md"), []byte(md), 0o644)
-	}
-	if err == nil {
-		err = res.writeJSON(filepath.Join(resultsDir, "latest.json"))
-	}
-	if err != nil {
-		logf("writing bench/results: %v", err)
-	}
-
-	if c.updateDocs {
-		err = harness.UpdateDocs(c.docsPath, md, beginMarker, endMarker, "## Results\n\n")
-		if err != nil {
-			return fmt.Errorf("updating %s: %w", c.docsPath, err)
-		}
-		logf("results written to %s", c.docsPath)
-	} else if c.quick {
-		logf("%s not rewritten (quick run; pass -update-docs to force)", c.docsPath)
-	} else {
-		logf("%s not rewritten (-update-docs=false)", c.docsPath)
-	}
-	return nil
-}
-
-// settle lets the machine calm down between runs: dirty pages of earlier
-// output files are written back now rather than during the next measurement.
-func settle() {
-	syscall.Sync()
-	time.Sleep(100 * time.Millisecond)
-}
-
-// goBuild runs go build -o out pkg in the repository root.
-func goBuild(root, out, pkg string) ([]byte, error) {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	return cmd.CombinedOutput()
+	res.machine.LoadEnd = harness.LoadAverage()
+	docs := harness.Docs{Path: c.docsPath, Begin: beginMarker, End: endMarker, Heading: "## Results\n\n"}
+	return driver.Publish(c.root, "latest", res.markdown(), res.jsonResults(), docs, c.updateDocs, c.quick)
 }

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wscope/wscope/bench/internal/harness"
 )
 
 // result is every run of one tool on one workload.
@@ -76,79 +74,24 @@ func (r *result) ok(w *workload) bool {
 }
 
 type machine struct {
-	CPU    string    `json:"cpu"`
-	NProc  int       `json:"nproc"`
-	Kernel string    `json:"kernel"`
-	Go     string    `json:"go"`
-	Node   string    `json:"node"`
-	Wscat  string    `json:"wscat"`
-	WsLib  string    `json:"ws"`
-	Commit string    `json:"commit"`
-	Date   time.Time `json:"date"`
+	harness.Machine
+	Node  string `json:"node"`
+	Wscat string `json:"wscat"`
+	WsLib string `json:"ws"`
 	// Load averages (1 min) when the run started and ended: the numbers
 	// are only comparable between runs on an otherwise idle machine.
 	LoadStart string `json:"load_start"`
 	LoadEnd   string `json:"load_end"`
 }
 
-// loadAverage is the 1-minute load average from /proc/loadavg.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(data))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
-}
-
 func describeMachine(c *config, benchDir string) machine {
-	m := machine{
-		CPU:    "unknown CPU",
-		NProc:  runtime.NumCPU(),
-		Kernel: "unknown",
-		Go:     runtime.Version(),
-		Node:   "not found",
-		Date:   time.Now().UTC(),
-
-		LoadStart: loadAverage(),
-	}
-	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			k, v, ok := strings.Cut(line, ":")
-			if ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(data))
-	}
-	if out, err := command(c.root, "go", "env", "GOVERSION"); err == nil {
-		m.Go = out
-	}
-	if out, err := command(c.root, "node", "--version"); err == nil {
+	m := machine{Machine: harness.DescribeMachine(c.root), Node: "not found", LoadStart: harness.LoadAverage()}
+	if out, err := harness.Output(c.root, "node", "--version"); err == nil {
 		m.Node = out
 	}
 	m.Wscat = packageVersion(filepath.Join(benchDir, "node_modules", "wscat", "package.json"))
 	m.WsLib = packageVersion(filepath.Join(benchDir, "node_modules", "ws", "package.json"))
-	if out, err := command(c.root, "git", "rev-parse", "--short", "HEAD"); err == nil {
-		m.Commit = out
-		if st, err := command(c.root, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
-			m.Commit += " + uncommitted changes"
-		}
-	}
 	return m
-}
-
-func command(dir, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	return strings.TrimSpace(string(out)), err
 }
 
 type report struct {
@@ -217,15 +160,15 @@ func (r *report) markdown() string {
 					}
 				}
 			}
-			wall := fmtDur(med.wall)
+			wall := harness.Seconds(med.wall)
 			if len(res.runs) > 1 {
 				lo, hi := res.wallRange()
-				wall += fmt.Sprintf(" (%s–%s)", fmtDur(lo), fmtDur(hi))
+				wall += fmt.Sprintf(" (%s–%s)", harness.Seconds(lo), harness.Seconds(hi))
 			}
 			fmt.Fprintf(&b, "| %s | %s / %s %s | %s | %s | %.1f | %.1f MiB |\n",
-				t.label, groupDigits(med.received), groupDigits(w.count), mark, wall,
-				groupDigits(int(rate(med.received, med.wall))),
-				mbps(int64(med.received)*int64(w.size), med.wall),
+				t.label, harness.GroupDigits(med.received), harness.GroupDigits(w.count), mark, wall,
+				harness.GroupDigits(int(harness.Rate(med.received, med.wall))),
+				harness.MBps(int64(med.received)*int64(w.size), med.wall),
 				float64(res.maxRSS())/1024)
 		}
 		b.WriteString("\n")
@@ -254,7 +197,7 @@ func (r *report) markdown() string {
 		x, ok = r.ratioValue(small, "wscope", "bare")
 		b.WriteString(targetRow(fmt.Sprintf("%s: wscope ≥ 0.5× bare client", small.title()), x, ok, func(v float64) string { return fmt.Sprintf("%.2f×", v) }, func(v float64) bool { return v >= 0.5 }))
 		x, ok = r.value(large, "wscope", func(res *result, m *measurement) float64 {
-			return mbps(large.payloadBytes(), m.wall)
+			return harness.MBps(large.payloadBytes(), m.wall)
 		})
 		b.WriteString(targetRow(fmt.Sprintf("%s: wscope ≥ 500 MB/s", large.title()), x, ok, func(v float64) string { return fmt.Sprintf("%.0f MB/s", v) }, func(v float64) bool { return v >= 500 }))
 		x, ok = r.value(large, "wscope", func(res *result, m *measurement) float64 {
@@ -289,7 +232,7 @@ func failure(m *measurement, w *workload) string {
 		parts = append(parts, "first difference: "+m.mismatch)
 	}
 	if m.err != "" {
-		parts = append(parts, "`"+strings.ReplaceAll(oneLine(m.err), "`", "'")+"`")
+		parts = append(parts, "`"+strings.ReplaceAll(harness.LastLine(m.err), "`", "'")+"`")
 	}
 	return strings.Join(parts, "; ")
 }
@@ -341,49 +284,8 @@ func (r *report) ratio(w *workload, a, b string) string {
 	return fmt.Sprintf("%.2f×", v)
 }
 
-func fmtDur(d time.Duration) string {
-	s := d.Seconds()
-	switch {
-	case s >= 10:
-		return fmt.Sprintf("%.1f s", s)
-	case s >= 1:
-		return fmt.Sprintf("%.2f s", s)
-	default:
-		return fmt.Sprintf("%.3f s", s)
-	}
-}
-
-func groupDigits(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func sizeName(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
-// writeJSON writes every run, for whoever wants more than the table.
-func (r *report) writeJSON(path string) error {
+// jsonResults is every run, for whoever wants more than the table.
+func (r *report) jsonResults() any {
 	type run struct {
 		WallSeconds float64 `json:"wall_seconds"`
 		PeakRSSKiB  int64   `json:"peak_rss_kib"`
@@ -422,11 +324,7 @@ func (r *report) writeJSON(path string) error {
 		}
 		out.Workloads = append(out.Workloads, wr)
 	}
-	data, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return out
 }
 
 const (

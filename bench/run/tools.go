@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/wscope/wscope/bench/internal/harness"
@@ -27,7 +26,7 @@ type workload struct {
 }
 
 func (w *workload) title() string {
-	return fmt.Sprintf("%s × %s text messages", groupDigits(w.count), sizeName(w.size))
+	return fmt.Sprintf("%s × %s text messages", harness.GroupDigits(w.count), harness.SizeName(w.size))
 }
 
 // payloadBytes is the number of payload bytes the workload echoes.
@@ -104,8 +103,8 @@ func (m *measurement) ok(w *workload) bool {
 
 func (m *measurement) summary(w *workload) string {
 	s := fmt.Sprintf("%8.3fs %10s msgs/s %8.1f MB/s %7.1f MiB  %d/%d echoed  exit %d",
-		m.wall.Seconds(), groupDigits(int(rate(m.received, m.wall))),
-		mbps(int64(m.received)*int64(w.size), m.wall), float64(m.rssKiB)/1024,
+		m.wall.Seconds(), harness.GroupDigits(int(harness.Rate(m.received, m.wall))),
+		harness.MBps(int64(m.received)*int64(w.size), m.wall), float64(m.rssKiB)/1024,
 		m.received, w.count, m.exit)
 	if m.timedOut {
 		s += "  TIMED OUT"
@@ -114,33 +113,7 @@ func (m *measurement) summary(w *workload) string {
 		s += "  MISMATCH: " + m.mismatch
 	}
 	if m.err != "" {
-		s += "  ERROR: " + oneLine(m.err)
-	}
-	return s
-}
-
-func rate(n int, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
-}
-
-// mbps is decimal megabytes (10^6 bytes) per second.
-func mbps(bytes int64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(bytes) / 1e6 / d.Seconds()
-}
-
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	if len(s) > 200 {
-		s = s[:200] + "…"
+		s += "  ERROR: " + harness.LastLine(m.err)
 	}
 	return s
 }
@@ -153,7 +126,7 @@ func prepareWscope(c *config, binDir string) *tool {
 	if bin == "" {
 		bin = filepath.Join(binDir, "wscope")
 		os.Remove(bin) // never benchmark a stale binary
-		out, err := goBuild(c.root, bin, ".")
+		out, err := harness.GoBuild(c.root, bin, ".")
 		if err != nil {
 			t.why = "build failed"
 			logf("wscope: build failed (go build -o bench/.bin/wscope .): %v\n%s", err, indent(out))
@@ -175,7 +148,7 @@ func prepareWscope(c *config, binDir string) *tool {
 func prepareBare(c *config, binDir string) *tool {
 	t := &tool{name: "bare", label: "bare gobwas/ws client"}
 	bin := filepath.Join(binDir, "bareclient")
-	out, err := goBuild(c.root, bin, "./bench/bareclient")
+	out, err := harness.GoBuild(c.root, bin, "./bench/bareclient")
 	if err != nil {
 		t.why = "build failed"
 		logf("bare client: build failed: %v\n%s", err, indent(out))
@@ -206,22 +179,24 @@ func runFiles(c *config, bin string, args []string, w *workload, out string) *me
 
 	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
-	stderr := &harness.TailBuffer{Max: 4096}
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Stdin = in
-	cmd.Stdout = of
-	cmd.Stderr = stderr
-	ownGroup(cmd)
-
-	start := time.Now()
-	err = cmd.Start()
+	l, err := harness.Launch(ctx, bin, args...)
 	if err != nil {
 		m.err = err.Error()
 		return m
 	}
-	err = cmd.Wait()
-	m.wall = time.Since(start)
-	finish(m, cmd, err, ctx, stderr)
+	stderr := &harness.TailBuffer{Max: 4096}
+	l.Cmd.Stdin = in
+	l.Cmd.Stdout = of
+	l.Cmd.Stderr = stderr
+
+	start := time.Now()
+	err = l.Start()
+	if err != nil {
+		m.err = err.Error()
+		return m
+	}
+	u, err := l.Wait()
+	finish(m, u, time.Since(start), err, ctx, stderr)
 
 	got, err := os.Open(out)
 	if err != nil {
@@ -253,24 +228,15 @@ func runFiles(c *config, bin string, args []string, w *workload, out string) *me
 	return m
 }
 
-// ownGroup runs cmd in a process group of its own, and makes the timeout
-// kill that whole group: a tool started through a wrapper script leaves
-// nothing running behind it.
-func ownGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = 2 * time.Second
-}
-
-// finish records exit status, RSS and errors of a finished command.
-func finish(m *measurement, cmd *exec.Cmd, waitErr error, ctx context.Context, stderr *harness.TailBuffer) {
-	if ps := cmd.ProcessState; ps != nil {
-		m.exit = ps.ExitCode()
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			m.rssKiB = ru.Maxrss // KiB on Linux, as GNU time -f %M
-		}
+// finish records the wall time, exit status, peak RSS and errors of a
+// command run through the launcher (harness.Launch): a process group of
+// its own, which the timeout kills whole, so a tool started through a
+// wrapper script leaves nothing running behind it. A command killed
+// before the launcher could report keeps the time it ran, elapsed.
+func finish(m *measurement, u harness.Usage, elapsed time.Duration, waitErr error, ctx context.Context, stderr *harness.TailBuffer) {
+	m.wall, m.exit, m.rssKiB = u.Wall, u.Exit, u.RSSKiB // ru_maxrss: KiB on Linux, as GNU time -f %M
+	if m.wall == 0 {
+		m.wall = elapsed
 	}
 	if ctx.Err() == context.DeadlineExceeded {
 		m.timedOut = true
@@ -365,16 +331,19 @@ func runWscat(c *config, bin, url string, w *workload, out string) *measurement 
 
 	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
-	stderr := &harness.TailBuffer{Max: 4096}
-	cmd := exec.CommandContext(ctx, bin, "--no-color", "-c", url)
-	cmd.Stderr = stderr
-	ownGroup(cmd)
-	stdin, err := cmd.StdinPipe()
+	l, err := harness.Launch(ctx, bin, "--no-color", "-c", url)
 	if err != nil {
 		m.err = err.Error()
 		return m
 	}
-	stdout, err := cmd.StdoutPipe()
+	stderr := &harness.TailBuffer{Max: 4096}
+	l.Cmd.Stderr = stderr
+	stdin, err := l.Cmd.StdinPipe()
+	if err != nil {
+		m.err = err.Error()
+		return m
+	}
+	stdout, err := l.Cmd.StdoutPipe()
 	if err != nil {
 		m.err = err.Error()
 		return m
@@ -387,7 +356,7 @@ func runWscat(c *config, bin, url string, w *workload, out string) *measurement 
 		once       sync.Once
 	)
 	start := time.Now()
-	err = cmd.Start()
+	err = l.Start()
 	if err != nil {
 		m.err = err.Error()
 		return m
@@ -456,9 +425,8 @@ func runWscat(c *config, bin, url string, w *workload, out string) *measurement 
 	}()
 
 	<-readerDone
-	err = cmd.Wait()
-	m.wall = time.Since(start)
-	finish(m, cmd, err, ctx, stderr)
+	u, err := l.Wait()
+	finish(m, u, time.Since(start), err, ctx, stderr)
 	m.received, m.mismatch = chk.n, chk.mismatch
 	return m
 }

@@ -8,8 +8,8 @@ import (
 )
 
 // GroupDigits writes n with thousands separated by commas: 100,000.
-func GroupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
+func GroupDigits[N int | int64](n N) string {
+	s := strconv.FormatInt(int64(n), 10)
 	neg := strings.HasPrefix(s, "-")
 	if neg {
 		s = s[1:]
@@ -63,10 +63,39 @@ func Seconds(d time.Duration) string {
 	return fmt.Sprintf("%.3f s", s)
 }
 
+// Rate is n per second of d, 0 for no time at all.
+func Rate(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
 // MBps is decimal megabytes (10⁶ bytes) per second.
 func MBps(bytes int64, d time.Duration) float64 {
 	if d <= 0 {
 		return 0
 	}
 	return float64(bytes) / 1e6 / d.Seconds()
+}
+
+// LastLine is the last line of s, trimmed and cut to 200 bytes: what a
+// table or a log line quotes of a command's error output.
+func LastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// Plural is n with the noun s, an s added when n is not 1: 1 run, 3 runs.
+func Plural(n int, s string) string {
+	if n == 1 {
+		return "1 " + s
+	}
+	return fmt.Sprintf("%d %ss", n, s)
 }

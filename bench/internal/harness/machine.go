@@ -46,19 +46,20 @@ func DescribeMachine(root string) Machine {
 	if data, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = strings.TrimSpace(string(data))
 	}
-	if out, err := output(root, "go", "env", "GOVERSION"); err == nil {
+	if out, err := Output(root, "go", "env", "GOVERSION"); err == nil {
 		m.Go = out
 	}
-	if out, err := output(root, "git", "rev-parse", "--short", "HEAD"); err == nil {
+	if out, err := Output(root, "git", "rev-parse", "--short", "HEAD"); err == nil {
 		m.Commit = out
-		if st, err := output(root, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
+		if st, err := Output(root, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && st != "" {
 			m.Commit += " + uncommitted changes"
 		}
 	}
 	return m
 }
 
-func output(dir, name string, args ...string) (string, error) {
+// Output runs name args in dir and returns its standard output, trimmed.
+func Output(dir, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
