@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/spf13/cobra"
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/wire"
@@ -72,11 +73,16 @@ func defaultSession() sessionOptions {
 	}
 }
 
-// parseConnect runs `connect args...` with a runF that keeps the options.
-func parseConnect(t *testing.T, ios *IOStreams, args ...string) (*ConnectOptions, error) {
+// parseCmd runs the command newCmd makes, on ios (nil: testIO("")), with
+// args and a runF that keeps the options, and returns them. It prints
+// nothing.
+func parseCmd[O any](t *testing.T, ios *IOStreams, newCmd func(*IOStreams, func(context.Context, *O) error) *cobra.Command, args ...string) (*O, error) {
 	t.Helper()
-	var got *ConnectOptions
-	c := NewCmdConnect(ios, func(ctx context.Context, o *ConnectOptions) error {
+	if ios == nil {
+		ios, _, _ = testIO("")
+	}
+	var got *O
+	c := newCmd(ios, func(_ context.Context, o *O) error {
 		got = o
 		return nil
 	})
@@ -90,6 +96,24 @@ func parseConnect(t *testing.T, ios *IOStreams, args ...string) (*ConnectOptions
 		t.Fatal("runF was not called")
 	}
 	return got, nil
+}
+
+// parseConnect runs `connect args...` with a runF that keeps the options.
+func parseConnect(t *testing.T, ios *IOStreams, args ...string) (*ConnectOptions, error) {
+	t.Helper()
+	return parseCmd(t, ios, NewCmdConnect, args...)
+}
+
+// statusOf is the exit status Run would turn a run function's error into.
+func statusOf(err error) int {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.Code
+	}
+	return ExitUsage
 }
 
 func TestNewCmdConnect(t *testing.T) {

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"strings"
@@ -17,19 +16,7 @@ import (
 // parseDemo runs `demo args...` with a runF that keeps the options.
 func parseDemo(t *testing.T, args ...string) (*DemoOptions, error) {
 	t.Helper()
-	ios, _, _ := testIO("")
-	var got *DemoOptions
-	c := NewCmdDemo(ios, func(_ context.Context, o *DemoOptions) error {
-		got = o
-		return nil
-	})
-	c.SetArgs(args)
-	c.SetOut(io.Discard)
-	c.SetErr(io.Discard)
-	if err := c.Execute(); err != nil {
-		return nil, err
-	}
-	return got, nil
+	return parseCmd(t, nil, NewCmdDemo, args...)
 }
 
 func TestNewCmdDemo(t *testing.T) {
@@ -75,18 +62,6 @@ func quickDemo(t *testing.T, ios *IOStreams, args ...string) error {
 	c.SetOut(io.Discard)
 	c.SetErr(io.Discard)
 	return c.ExecuteContext(ctx)
-}
-
-// demoExitCode is the status Run would turn err into.
-func demoExitCode(err error) int {
-	var ee *ExitError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &ee):
-		return ee.Code
-	}
-	return ExitUsage
 }
 
 // TestRunDemoInAPipe is `wscope demo </dev/null | cat` in-process: the
@@ -175,7 +150,7 @@ func TestRunDemo(t *testing.T) {
 			ios, out, errOut := testIO(tc.stdin)
 			ios.InTTY, ios.OutTTY = tc.tty, tc.tty
 			err := quickDemo(t, ios, tc.args...)
-			if code := demoExitCode(err); code != tc.code {
+			if code := statusOf(err); code != tc.code {
 				t.Fatalf("exit %d (%v), want %d\nstdout:\n%s\nstderr:\n%s", code, err, tc.code, out, errOut)
 			}
 			stdout := out.String()

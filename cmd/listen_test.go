@@ -12,13 +12,7 @@ import (
 
 func parseListen(t *testing.T, args ...string) (*ListenOptions, error) {
 	t.Helper()
-	ios, _, _ := testIO("")
-	var got *ListenOptions
-	c := NewCmdListen(ios, func(_ context.Context, o *ListenOptions) error { got = o; return nil })
-	c.SetArgs(args)
-	c.SilenceErrors, c.SilenceUsage = true, true
-	err := c.Execute()
-	return got, err
+	return parseCmd(t, nil, NewCmdListen, args...)
 }
 
 func TestNewCmdListen(t *testing.T) {

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -13,13 +12,7 @@ import (
 
 func parseProxy(t *testing.T, args ...string) (*ProxyOptions, error) {
 	t.Helper()
-	ios, _, _ := testIO("")
-	var got *ProxyOptions
-	c := NewCmdProxy(ios, func(_ context.Context, o *ProxyOptions) error { got = o; return nil })
-	c.SetArgs(args)
-	c.SilenceErrors, c.SilenceUsage = true, true
-	err := c.Execute()
-	return got, err
+	return parseCmd(t, nil, NewCmdProxy, args...)
 }
 
 func TestNewCmdProxy(t *testing.T) {
@@ -144,16 +137,4 @@ func TestRunProxyUpstreamDownOnce(t *testing.T) {
 	if e := errOut.String(); !strings.Contains(e, "[1] ") || !strings.Contains(e, "could not connect") {
 		t.Errorf("stderr %q", e)
 	}
-}
-
-// statusOf is the exit status Run would turn a run function's error into.
-func statusOf(err error) int {
-	var ee *ExitError
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &ee):
-		return ee.Code
-	}
-	return ExitUsage
 }

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"encoding/json"
 	"runtime"
 	"runtime/debug"
@@ -190,13 +189,11 @@ func TestNewCmdVersion(t *testing.T) {
 		json bool
 	}{{nil, false}, {[]string{"--json"}, true}} {
 		ios, _, _ := testIO("")
-		var got *VersionOptions
-		c := NewCmdVersion(ios, func(_ context.Context, o *VersionOptions) error { got = o; return nil })
-		c.SetArgs(tt.args)
-		if err := c.Execute(); err != nil {
+		got, err := parseCmd(t, ios, NewCmdVersion, tt.args...)
+		if err != nil {
 			t.Fatalf("%v: %v", tt.args, err)
 		}
-		if got == nil || got.JSON != tt.json || got.IO != ios {
+		if got.JSON != tt.json || got.IO != ios {
 			t.Errorf("%v: options %+v, want JSON=%v on the given streams", tt.args, got, tt.json)
 		}
 	}
