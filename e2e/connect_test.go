@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -71,12 +70,7 @@ func TestConnectUsageErrorsExit2(t *testing.T) {
 
 func TestConnectRefusedExit3(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	r := run(t, "", "connect", "ws://"+addr+"/")
 	r.expectCode(t, 3)
 	if !strings.Contains(r.Stderr, "could not connect to "+addr) {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"io"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -62,12 +61,7 @@ func TestDemoCloseOnRequest(t *testing.T) {
 // Ctrl-C closes the client with 1001 and exits 130.
 func TestDemoServe(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	p := start(t, "demo", "--serve", addr)
 	p.stderr.waitMatch(t, regexp.MustCompile(`demo server listening on ws://`+regexp.QuoteMeta(addr)+`/`), step)
 	c := tp.Dial(t, "ws://"+addr+"/", tp.ClientOptions{Compression: true})
@@ -127,10 +121,5 @@ func TestDemoTUIInAPseudoTerminal(t *testing.T) {
 	screenText(t, screen, "the message sent and its echo", func(s string) bool {
 		return sent.MatchString(s) && echo.MatchString(s)
 	})
-	io.WriteString(tty, "\x1b") // leave the send box
-	time.Sleep(100 * time.Millisecond)
-	io.WriteString(tty, "q")
-	if code := term.exit(t, 2*step); code != 0 {
-		t.Fatalf("exit %d; screen:\n%s", code, ansi.ReplaceAllString(screen.String(), ""))
-	}
+	term.quit(t)
 }

@@ -477,23 +477,7 @@ func startShell(t *testing.T, dir string, env []string, line string) *proc {
 	t.Helper()
 	c := exec.Command("sh", "-c", line)
 	c.Dir, c.Env = dir, env
-	p := &proc{t: t, cmd: c, stdout: newLines(), stderr: newLines(), done: make(chan struct{})}
-	c.Stdout, c.Stderr = p.stdout, p.stderr
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := c.Wait()
-		if ee, ok := err.(*exec.ExitError); ok {
-			p.code = ee.ExitCode()
-		}
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		c.Process.Kill()
-		<-p.done
-	})
-	return p
+	return startProc(t, c, nil)
 }
 
 // echoServer is coder/websocket echoing every message; it returns its

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,6 +108,19 @@ func (r result) expectCode(t testing.TB, code int) {
 	}
 }
 
+// freeAddr returns a loopback address that nothing listens on, for a
+// server the test starts there.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
 // proc is a wscope process left running: listen, or connect fed live.
 type proc struct {
 	t      testing.TB
@@ -128,6 +142,14 @@ func start(t testing.TB, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startProc(t, c, stdin)
+}
+
+// startProc starts c with its output kept line by line, and stdin (if not
+// nil) the pipe to its standard input; it is killed at the end of the test
+// if still running.
+func startProc(t testing.TB, c *exec.Cmd, stdin io.WriteCloser) *proc {
+	t.Helper()
 	p := &proc{t: t, cmd: c, stdin: stdin, stdout: newLines(), stderr: newLines(), done: make(chan struct{})}
 	c.Stdout, c.Stderr = p.stdout, p.stderr
 	if err := c.Start(); err != nil {

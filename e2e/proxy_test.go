@@ -3,7 +3,6 @@ package e2e
 import (
 	"crypto/tls"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -179,12 +178,7 @@ func TestProxyInterrupt(t *testing.T) {
 func TestProxyTUIInAPseudoTerminal(t *testing.T) {
 	t.Parallel()
 	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	term := startTerminal(t, 30, 120, "proxy", "--listen", addr, "--upstream", srv.URL())
 	screen, tty := term.screen, term.tty
 	screenText(t, screen, "the relay's address", func(s string) bool { return strings.Contains(s, addr) })

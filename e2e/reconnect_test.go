@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/wscope/wscope/inspect"
 	tp "github.com/wscope/wscope/internal/testpeer"
@@ -100,12 +99,7 @@ func TestConnectTUIReconnects(t *testing.T) {
 	})
 	io.WriteString(tty, "second\r")
 	screenText(t, screen, "the echo on the new connection", func(s string) bool { return strings.Count(s, "second") >= 2 })
-	io.WriteString(tty, "\x1b") // leave the send box
-	time.Sleep(100 * time.Millisecond)
-	io.WriteString(tty, "q")
-	if code := term.exit(t, 2*step); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	term.quit(t)
 	if n := srv.Accepted(); n != 2 {
 		t.Errorf("server accepted %d connections, want 2", n)
 	}

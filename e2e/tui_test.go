@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -78,6 +77,18 @@ func (term *terminal) exit(t *testing.T, timeout time.Duration) int {
 	}
 }
 
+// quit leaves the send box, presses q and waits for the process to exit
+// with status 0.
+func (term *terminal) quit(t *testing.T) {
+	t.Helper()
+	io.WriteString(term.tty, "\x1b") // leave the send box
+	time.Sleep(100 * time.Millisecond)
+	io.WriteString(term.tty, "q")
+	if code := term.exit(t, 2*step); code != 0 {
+		t.Fatalf("exit %d; screen:\n%s", code, ansi.ReplaceAllString(term.screen.String(), ""))
+	}
+}
+
 // screenText waits until the terminal output, without control sequences,
 // satisfies ok.
 func screenText(t *testing.T, out *lines, what string, ok func(string) bool) string {
@@ -113,12 +124,7 @@ func TestConnectTUIInAPseudoTerminal(t *testing.T) {
 	screenText(t, screen, "the message sent and its echo", func(s string) bool {
 		return strings.Contains(s, "→ text") && strings.Contains(s, "← text") && strings.Count(s, "hello tui") >= 2
 	})
-	io.WriteString(tty, "\x1b") // leave the send box
-	time.Sleep(100 * time.Millisecond)
-	io.WriteString(tty, "q")
-	if code := term.exit(t, 2*step); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	term.quit(t)
 	if st, ok := srv.WaitClosed(step); !ok || st.Code != 1000 {
 		t.Errorf("server saw close %v %v, want 1000", st, ok)
 	}
@@ -141,14 +147,9 @@ func TestListenTUIInAPseudoTerminal(t *testing.T) {
 	t.Parallel()
 	// The port is picked here: the TUI owns stderr, so the address is not
 	// announced there.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	term := startTerminal(t, 30, 120, "listen", addr, "--echo", "--no-history")
-	screen, tty := term.screen, term.tty
+	screen := term.screen
 	screenText(t, screen, "the listening address", func(s string) bool { return strings.Contains(s, addr) })
 
 	client := tp.Dial(t, "ws://"+addr+"/", tp.ClientOptions{})
@@ -157,12 +158,7 @@ func TestListenTUIInAPseudoTerminal(t *testing.T) {
 		t.Fatalf("echo %v %v", m, err)
 	}
 	screenText(t, screen, "the client's message", func(s string) bool { return strings.Count(s, "from a client") >= 2 })
-	io.WriteString(tty, "\x1b") // leave the send box
-	time.Sleep(100 * time.Millisecond)
-	io.WriteString(tty, "q")
-	if code := term.exit(t, 2*step); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	term.quit(t)
 	if st, ok := client.WaitClosed(step); !ok || st.Code != 1000 {
 		t.Errorf("client saw %v %v, want 1000", st, ok)
 	}
