@@ -237,35 +237,29 @@ func TestTickerIsBounded(t *testing.T) {
 	t.Parallel()
 	s := start(t, Options{Tick: time.Millisecond, MaxTicks: 3})
 	c := tp.Dial(t, s.URL(), tp.ClientOptions{})
-	ticks := 0
-	for {
-		m, err := c.Read(step)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.HasPrefix(m.Data, []byte(`{"type":"tick"`)) {
-			ticks++
-		}
-		if string(m.Data) == "the ticker stopped after 3 ticks" {
-			break
+	// ticksUntil reads messages up to last and counts the ticks among them.
+	ticksUntil := func(last string) int {
+		t.Helper()
+		n := 0
+		for {
+			m, err := c.Read(step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.HasPrefix(m.Data, []byte(`{"type":"tick"`)) {
+				n++
+			}
+			if string(m.Data) == last {
+				return n
+			}
 		}
 	}
+	ticks := ticksUntil("the ticker stopped after 3 ticks")
 	// Whatever comes before the answer to help is counted too: no tick.
 	if err := c.Send(tp.TextMsg("help")); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		m, err := c.Read(step)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.HasPrefix(m.Data, []byte(`{"type":"tick"`)) {
-			ticks++
-		}
-		if string(m.Data) == help {
-			break
-		}
-	}
+	ticks += ticksUntil(help)
 	if ticks != 3 {
 		t.Errorf("%d ticks, want 3", ticks)
 	}

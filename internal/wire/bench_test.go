@@ -45,11 +45,7 @@ func BenchmarkRoundTrip32(b *testing.B)  { benchmarkRoundTrip(b, 32, 256) }
 func BenchmarkRoundTrip64K(b *testing.B) { benchmarkRoundTrip(b, 64<<10, 4) }
 
 func benchmarkRoundTrip(b *testing.B, size, batch int) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLoopback(b)
 	go func() {
 		nc, err := ln.Accept()
 		if err != nil {

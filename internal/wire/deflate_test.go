@@ -2,7 +2,6 @@ package wire
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -145,11 +144,7 @@ func TestDeflateFragmentedAfterCompression(t *testing.T) {
 // acceptOne accepts one connection with opts and returns it running.
 func acceptOne(t *testing.T, opts AcceptOptions, cfg Config) (string, <-chan *Conn, <-chan *inspect.Open) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listenLoopback(t)
 	conns, opens := make(chan *Conn, 1), make(chan *inspect.Open, 1)
 	go func() {
 		nc, err := ln.Accept()

@@ -44,11 +44,7 @@ func benchmarkRelay(b *testing.B, size int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLoopback(b)
 	relayDone := make(chan struct{})
 	go func() {
 		defer close(relayDone)
@@ -142,11 +138,7 @@ func (w *sliceWriter) Write(p []byte) (int, error) {
 // frame unmasked, flushing when it has nothing more to read, without
 // allocating per frame (the frame loop of bench/echoserver).
 func benchEchoUpstream(b *testing.B) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ln.Close() })
+	ln := listenLoopback(b)
 	go func() {
 		for {
 			nc, err := ln.Accept()

@@ -45,10 +45,7 @@ func startRelayLimited(t *testing.T, upstream string, opts RelayOptions, max int
 		opts.Timeout = step
 	}
 	opts.Dial.Timeout = step
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := listenLoopback(t)
 	rt := &relayUnderTest{ln: ln, rec: &recorder{}}
 	rt.wg.Add(1)
 	go func() {

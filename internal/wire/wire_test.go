@@ -19,6 +19,36 @@ import (
 
 const step = 5 * time.Second
 
+// listenLoopback listens on a free loopback port until the end of the test.
+func listenLoopback(tb testing.TB) net.Listener {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// acceptOnce accepts one connection on ln with opts and sends what Accept
+// returns as its error; a connection that did open is aborted.
+func acceptOnce(ln net.Listener, opts AcceptOptions) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			errc <- err
+			return
+		}
+		conn, _, err := Accept(nc, opts, Config{})
+		if conn != nil {
+			conn.Abort()
+		}
+		errc <- err
+	}()
+	return errc
+}
+
 // recorder keeps copies of the events a Conn reports.
 type recorder struct {
 	mu         sync.Mutex
@@ -248,11 +278,7 @@ func TestSendValidates(t *testing.T) {
 
 func TestAcceptKeepsFramesSentBehindTheRequest(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listenLoopback(t)
 	type result struct {
 		open *inspect.Open
 		rec  *recorder
@@ -318,23 +344,8 @@ func TestAcceptRefusals(t *testing.T) {
 		{AcceptOptions{Origins: []string{"https://a.example"}}, "/", "https://A.example", 101, false},
 	}
 	for _, c := range cases {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		errc := make(chan error, 1)
-		go func() {
-			nc, err := ln.Accept()
-			if err != nil {
-				errc <- err
-				return
-			}
-			conn, _, err := Accept(nc, c.opts, Config{})
-			if conn != nil {
-				conn.Abort()
-			}
-			errc <- err
-		}()
+		ln := listenLoopback(t)
+		errc := acceptOnce(ln, c.opts)
 		var hs []tp.HeaderField
 		if c.origin != "" {
 			hs = append(hs, tp.H("Origin", c.origin))
@@ -379,21 +390,8 @@ func TestFramesWithTheHandshakeAreStampedWhenRead(t *testing.T) {
 // says what the endpoint is.
 func TestAcceptPlainHTTP(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	errc := make(chan error, 1)
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			errc <- err
-			return
-		}
-		_, _, err = Accept(nc, AcceptOptions{URL: "ws://" + ln.Addr().String()}, Config{})
-		errc <- err
-	}()
+	ln := listenLoopback(t)
+	errc := acceptOnce(ln, AcceptOptions{URL: "ws://" + ln.Addr().String()})
 	resp, err := http.Get("http://" + ln.Addr().String() + "/chat")
 	if err != nil {
 		t.Fatal(err)
