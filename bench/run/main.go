@@ -15,7 +15,9 @@
 // not there, generates the inputs deterministically into bench/.work, and for
 // each workload and tool runs `tool URL < input > output` under a timeout,
 // measuring wall time (process start to exit) and peak RSS (ru_maxrss, the
-// number GNU time -f %M prints), and checking every echoed line against the
+// number GNU time -f %M prints) through a small launcher process (see
+// harness.Launch: started from the driver itself, a tool's peak RSS could
+// not read below the driver's), and checking every echoed line against the
 // input. A tool that cannot be built or installed is reported as such and
 // the others still run.
 //
