@@ -123,16 +123,22 @@ type Conn struct {
 	end       inspect.End
 }
 
+// withDefaults fills in what the zero values of c mean.
+func (c Config) withDefaults() Config {
+	if c.Start.IsZero() {
+		c.Start = time.Now()
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = DefaultCloseTimeout
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	return c
+}
+
 func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn {
-	if cfg.Start.IsZero() {
-		cfg.Start = time.Now()
-	}
-	if cfg.CloseTimeout == 0 {
-		cfg.CloseTimeout = DefaultCloseTimeout
-	}
-	if cfg.MaxMessageSize == 0 {
-		cfg.MaxMessageSize = DefaultMaxMessageSize
-	}
+	cfg = cfg.withDefaults()
 	c := &Conn{
 		cfg:   cfg,
 		nc:    nc,

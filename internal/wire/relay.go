@@ -308,15 +308,7 @@ func relayedDeflate(resp []inspect.HeaderField) (*Compression, error) {
 }
 
 func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Reader, cfg Config) *Relay {
-	if cfg.Start.IsZero() {
-		cfg.Start = time.Now()
-	}
-	if cfg.CloseTimeout == 0 {
-		cfg.CloseTimeout = DefaultCloseTimeout
-	}
-	if cfg.MaxMessageSize == 0 {
-		cfg.MaxMessageSize = DefaultMaxMessageSize
-	}
+	cfg = cfg.withDefaults()
 	if sbr == nil {
 		sbr = bufio.NewReaderSize(server, bufSize)
 	}
