@@ -311,17 +311,7 @@ func (s *server) serve(nc net.Conn, id int) {
 		// Its handshake finished while closeAll was closing the others.
 		conn.Close(inspect.CloseGoingAway, "")
 	}
-	if s.opts.Verbose {
-		s.snk.mu.Lock()
-		s.snk.w.Flush()
-		printHandshake(s.snk.err, open)
-		s.snk.mu.Unlock()
-	}
-	ev := &inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open}
-	s.snk.event(ev)
-	if s.feed != nil {
-		s.feed.Add(ev)
-	}
+	s.snk.opened(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open}, s.feed, s.opts.Verbose)
 	s.snk.note("[%d] connected from %s %s", id, open.Remote, open.Request.Target)
 	if hb != nil {
 		go hb.run(conn)

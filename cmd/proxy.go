@@ -287,17 +287,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 	if closing {
 		r.Close(inspect.CloseGoingAway, "")
 	}
-	if p.opts.Verbose {
-		p.snk.mu.Lock()
-		p.snk.w.Flush()
-		printHandshake(p.snk.err, open)
-		p.snk.mu.Unlock()
-	}
-	ev := &inspect.Event{T: time.Since(p.start), Kind: inspect.KindOpen, Conn: id, Open: open}
-	p.snk.event(ev)
-	if p.feed != nil {
-		p.feed.Add(ev)
-	}
+	p.snk.opened(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindOpen, Conn: id, Open: open}, p.feed, p.opts.Verbose)
 	p.snk.note("[%d] %s relayed to %s", id, open.Local, open.URL)
 	end := r.Run()
 	p.mu.Lock()

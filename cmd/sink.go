@@ -11,6 +11,7 @@ import (
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/record"
+	"github.com/wscope/wscope/tui"
 )
 
 // Output formats (-o).
@@ -143,6 +144,22 @@ func (s *sink) event(e *inspect.Event) {
 		s.mu.Unlock()
 	default:
 		s.text(e)
+	}
+}
+
+// opened handles a connection's open event in a server (listen, proxy):
+// the handshake on stderr with -v, then the event to the outputs and to
+// the TUI's feed when there is one.
+func (s *sink) opened(ev *inspect.Event, feed *tui.Feed, verbose bool) {
+	if verbose {
+		s.mu.Lock()
+		s.w.Flush()
+		printHandshake(s.err, ev.Open)
+		s.mu.Unlock()
+	}
+	s.event(ev)
+	if feed != nil {
+		feed.Add(ev)
 	}
 }
 
