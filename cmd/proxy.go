@@ -63,7 +63,9 @@ The relay changes nothing on the wire. Each frame is forwarded byte for
 byte as soon as it has arrived: header bits, mask key, length encoding,
 fragmentation, control frames between fragments, and the violations a peer
 commits (the other peer sees them, as it would without the relay). Pings,
-pongs and closes are the peers' business: the relay answers nothing.
+pongs and closes are the peers' business: the relay answers nothing. A
+frame is held whole before it is passed on, so one larger than
+--max-message-size closes both sides with 1009 (0 lifts the limit).
 
 The handshake passes through. The client's path and query are appended to
 the upstream URL's path. Its headers are sent upstream except the
