@@ -524,12 +524,14 @@ func (r *Relay) Close(code inspect.CloseCode, reason string) {
 		if l.mask {
 			crand.Read(h.Mask[:])
 		}
+		// The deadline first: it frees a forwarder stuck writing to a peer
+		// that stopped reading, which holds the lock.
+		l.dst.SetWriteDeadline(time.Now().Add(r.cfg.CloseTimeout))
 		l.wmu.Lock()
 		if l.closed {
 			l.wmu.Unlock()
 			continue
 		}
-		l.dst.SetWriteDeadline(time.Now().Add(r.cfg.CloseTimeout))
 		raw := inspect.AppendHeader(nil, h)
 		l.bw.Write(raw)
 		p := append([]byte(nil), body...)

@@ -476,3 +476,53 @@ func TestRelayFrameTooLarge(t *testing.T) {
 		t.Errorf("end %+v", end)
 	}
 }
+
+// A peer that stops reading blocks the forwarder writing to it; closing
+// the relay must not wait for that peer forever.
+func TestRelayCloseWithAPeerThatStopsReading(t *testing.T) {
+	stalled := make(chan struct{})
+	upstream := tp.NewRawServer(t, func(rc *tp.RawConn) {
+		if rc.Accept() != nil {
+			return
+		}
+		<-stalled // reads nothing
+	})
+	defer close(stalled)
+	rt := startRelay(t, upstream.URL(), RelayOptions{})
+	c := tp.DialRaw(t, rt.URL(), tp.RawDialOptions{})
+	big := tp.ClientFrame(inspect.OpBinary, make([]byte, 1<<20))
+	go func() {
+		// Until the relay's writes to the upstream block and TCP pushes
+		// back to here; the write deadline ends it.
+		for range 64 {
+			if c.WriteFrame(big) != nil {
+				return
+			}
+		}
+	}()
+	// Blocked: frames arrived, and no more for half a second.
+	last, still := -1, 0
+	waitFor(t, "the relay to block", func() bool {
+		rt.rec.mu.Lock()
+		n := len(rt.rec.frames)
+		rt.rec.mu.Unlock()
+		if n > 0 && n == last {
+			still++
+		} else {
+			last, still = n, 0
+		}
+		time.Sleep(100 * time.Millisecond)
+		return still >= 5
+	})
+	rt.mu.Lock()
+	r := rt.rels[0]
+	rt.mu.Unlock()
+	closed := make(chan struct{})
+	go func() { r.Close(inspect.CloseGoingAway, ""); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(step):
+		t.Fatal("Close is stuck behind a blocked write")
+	}
+	rt.waitEnd(t)
+}
