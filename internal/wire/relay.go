@@ -80,7 +80,8 @@ type Relay struct {
 	closer   string // who sent the first close frame: client, server or proxy
 	code     inspect.CloseCode
 	why      string
-	closes   int // close frames forwarded, both ways
+	closes   int   // close frames forwarded, both ways
+	failure  error // what made the relay close both sides itself
 	done     chan struct{}
 	end      inspect.End
 	aborting atomic.Bool
@@ -466,6 +467,9 @@ func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
 		// it: report the header, and close both sides as too big.
 		l.frame.Seq = r.seq.Add(1)
 		r.report(l, inspect.KindFrame, &l.frame, nil)
+		r.mu.Lock()
+		r.failure = err // the end says why, whichever leg ends first
+		r.mu.Unlock()
 		r.Close(inspect.CloseMessageTooBig, "frame over wscope's --max-message-size")
 		return "local", err
 	}
@@ -498,6 +502,9 @@ func (r *Relay) ending(first *relayLeg) inspect.End {
 	err := first.err
 	if done {
 		err = nil
+	}
+	if r.failure != nil {
+		e.TCP, err, done = "local", r.failure, false
 	}
 	if err != nil {
 		e.Err = err.Error()

@@ -187,12 +187,14 @@ func TestClientMasksEveryFrameWithFreshKeys(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	var last uint64
+	// Seq numbers are unique, and rise in each direction (the reader and
+	// a writer report concurrently, so across directions they may not).
+	last := map[inspect.Direction]uint64{}
 	for _, f := range rec.frames {
-		if f.Seq <= last {
-			t.Fatalf("seq %d after %d", f.Seq, last)
+		if f.Seq <= last[f.Dir] {
+			t.Fatalf("%s seq %d after %d", f.Dir, f.Seq, last[f.Dir])
 		}
-		last = f.Seq
+		last[f.Dir] = f.Seq
 		if f.Dir == inspect.ServerToClient && f.Masked {
 			t.Errorf("server frame masked")
 		}
