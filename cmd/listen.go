@@ -40,7 +40,14 @@ type ListenOptions struct {
 
 	// ready, when set, is told the bound address (tests listen on :0).
 	ready func(net.Addr)
+	// writeTimeout replaces clientWriteTimeout (tests).
+	writeTimeout time.Duration
 }
+
+// clientWriteTimeout is how long listen waits for a client to take what it
+// is sent before dropping it: one client that stops reading must not hold
+// up stdin lines and broadcasts to all the others for longer.
+const clientWriteTimeout = 10 * time.Second
 
 // NewCmdListen builds `wscope listen`.
 func NewCmdListen(ios *IOStreams, runF func(context.Context, *ListenOptions) error) *cobra.Command {
@@ -54,7 +61,9 @@ the same formats as connect, with the connection id on each line.
 
 Each stdin line is sent to every connected client. --echo sends each
 message back to its sender with the same opcode; --broadcast sends it to
-every other client. Ctrl-C closes every client with 1001 Going Away.
+every other client. A client that takes nothing of what it is sent for 10s
+is dropped, so that it does not hold up the others. Ctrl-C closes every
+client with 1001 Going Away.
 
 At a terminal it opens the TUI with a list of the connections; --no-tui, or
 -o frames/json, prints lines instead. Stdout carries what clients send;
@@ -251,6 +260,10 @@ func (s *server) acceptLoop(ln net.Listener) {
 func (s *server) serve(nc net.Conn, id int) {
 	defer s.wg.Done()
 	cfg := s.opts.config(id, s.start)
+	cfg.WriteTimeout = clientWriteTimeout
+	if s.opts.writeTimeout > 0 {
+		cfg.WriteTimeout = s.opts.writeTimeout
+	}
 	var conn *wire.Conn
 	if s.feed != nil {
 		cfg.OmitSent = false

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"net"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -80,5 +81,54 @@ func TestListenRunEchoInProcess(t *testing.T) {
 	}
 	if got := out.String(); got != "[1] AQID\n" {
 		t.Errorf("stdout %q", got)
+	}
+}
+
+// With --broadcast, a client that stops reading is dropped once a write to
+// it has waited the write timeout; the others get every message.
+func TestListenBroadcastDropsAStalledClient(t *testing.T) {
+	t.Parallel()
+	ios, _, errOut := testIO("")
+	addrc := make(chan net.Addr, 1)
+	opts := &ListenOptions{IO: ios, Addr: "127.0.0.1:0", Broadcast: true, writeTimeout: 300 * time.Millisecond, ready: func(a net.Addr) { addrc <- a }}
+	opts.sessionOptions = defaultSession()
+	opts.CloseTimeout = 500 * time.Millisecond // the sender reads nothing: no answer to the final close
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- listenRun(ctx, opts) }()
+	url := "ws://" + (<-addrc).String() + "/"
+	dial := func() *websocket.Conn {
+		c, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	sender, reader, stalled := dial(), dial(), dial()
+	_ = stalled // never reads
+	const n = 16
+	big := make([]byte, 1<<20)
+	go func() {
+		for i := range n {
+			big[0] = byte(i)
+			if sender.WriteMessage(websocket.BinaryMessage, big) != nil {
+				return
+			}
+		}
+	}()
+	reader.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for i := range n {
+		_, p, err := reader.ReadMessage()
+		if err != nil || len(p) != len(big) || p[0] != byte(i) {
+			t.Fatalf("message %d: %d bytes, %v", i, len(p), err)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if e := errOut.String(); !regexp.MustCompile(`\[3\] closed: .*took nothing of what was sent for 300ms`).MatchString(e) {
+		t.Errorf("stderr does not say the stalled client was dropped:\n%s", e)
 	}
 }

@@ -63,6 +63,10 @@ type Config struct {
 	// OnIdle is called by the reading goroutine when it has decoded every
 	// byte received so far: the moment to flush buffered output.
 	OnIdle func()
+	// WriteTimeout, when set, bounds every write to the peer: a peer that
+	// takes nothing for that long is dropped (TCP closed, no close frame),
+	// so that a server sending to many clients is not held up by one.
+	WriteTimeout time.Duration
 }
 
 // Errors returned by the send API.
@@ -109,6 +113,7 @@ type Conn struct {
 	scratch []byte
 	rng     *rand.ChaCha8
 
+	stalled   atomic.Bool // a write ran out of WriteTimeout
 	closeSent atomic.Bool
 	// closeBy, once the close handshake started, is the latest moment
 	// (unix nanoseconds) the read deadline may be pushed to: the peer may
@@ -163,6 +168,9 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 		c.nc = tc
 	}
 	tc.onRead = c.readProgress
+	if cfg.WriteTimeout > 0 {
+		tc.writeTimeout, tc.onStall = cfg.WriteTimeout, c.stall
+	}
 	if br == nil {
 		br = bufio.NewReaderSize(tc, bufSize)
 	}
@@ -423,7 +431,17 @@ func (c *Conn) fail(code inspect.CloseCode, why string) {
 	c.Close(code, why)
 }
 
+// stall drops a peer that stopped taking what it is sent.
+func (c *Conn) stall() {
+	if !c.stalled.Swap(true) {
+		c.nc.Close()
+	}
+}
+
 func (c *Conn) readFailed(f *inspect.Frame, err error) (string, error) {
+	if c.stalled.Load() {
+		return "local", fmt.Errorf("dropped: the %s took nothing of what was sent for %s", peerName(c.rdir), c.cfg.WriteTimeout)
+	}
 	var tl *inspect.TooLargeError
 	if errors.As(err, &tl) {
 		// Report the header we refused, then close: its payload was never

@@ -3,11 +3,14 @@ package wire
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gobwas/httphead"
 
@@ -72,6 +75,10 @@ type teeConn struct {
 	on         bool
 	sent, recv bytes.Buffer
 	onRead     func()
+	// writeTimeout, when set, bounds every write; one that runs out calls
+	// onStall (the peer stopped taking what it is sent).
+	writeTimeout time.Duration
+	onStall      func()
 }
 
 func (t *teeConn) Read(p []byte) (int, error) {
@@ -89,7 +96,15 @@ func (t *teeConn) Write(p []byte) (int, error) {
 	if t.on && t.sent.Len() < maxHandshake {
 		t.sent.Write(p)
 	}
-	return t.Conn.Write(p)
+	if t.writeTimeout <= 0 {
+		return t.Conn.Write(p)
+	}
+	t.Conn.SetWriteDeadline(time.Now().Add(t.writeTimeout))
+	n, err := t.Conn.Write(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) && t.onStall != nil {
+		t.onStall()
+	}
+	return n, err
 }
 
 // parseHead splits an HTTP head into its start line's three parts and the

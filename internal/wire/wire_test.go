@@ -408,3 +408,45 @@ func TestAcceptPlainHTTP(t *testing.T) {
 		t.Errorf("Accept: %v", err)
 	}
 }
+
+// With WriteTimeout, a peer that takes nothing of what it is sent is
+// dropped once a write has waited that long, and the end says why.
+func TestWriteTimeoutDropsAPeerThatStopsReading(t *testing.T) {
+	t.Parallel()
+	ln := listenLoopback(t)
+	type accepted struct {
+		c   *Conn
+		err error
+	}
+	conns := make(chan accepted, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			conns <- accepted{nil, err}
+			return
+		}
+		c, _, err := Accept(nc, AcceptOptions{}, Config{WriteTimeout: 300 * time.Millisecond})
+		conns <- accepted{c, err}
+	}()
+	peer := tp.DialRaw(t, "ws://"+ln.Addr().String()+"/", tp.RawDialOptions{}) // never reads
+	a := <-conns
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	go a.c.Run()
+	big := make([]byte, 1<<20)
+	var err error
+	for i := 0; i < 256 && err == nil; i++ {
+		err = a.c.Send(inspect.OpBinary, big)
+	}
+	if err == nil {
+		t.Fatal("256 MiB went to a peer that reads nothing")
+	}
+	if !a.c.Wait(step) {
+		t.Fatal("the connection outlived its stalled write")
+	}
+	if end := a.c.End(); end.TCP != "local" || !strings.Contains(end.Err, "took nothing of what was sent for 300ms") {
+		t.Errorf("end %+v", end)
+	}
+	peer.CloseTCP()
+}
