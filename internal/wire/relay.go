@@ -118,8 +118,10 @@ type relayLeg struct {
 // not be reached), and an *UpstreamError. The open event shows the
 // handshake as the upstream saw it, with the client as Local.
 func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config) (*Relay, *inspect.Open, error) {
+	// Timeout bounds the client's request, and then the answer: the dial
+	// upstream in between has its own (Dial.Timeout).
 	if opts.Timeout > 0 {
-		nc.SetDeadline(time.Now().Add(opts.Timeout))
+		nc.SetReadDeadline(time.Now().Add(opts.Timeout))
 	}
 	cbr := bufio.NewReaderSize(nc, bufSize)
 	head, err := readHead(cbr)
@@ -129,6 +131,7 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 		}
 		return nil, nil, err
 	}
+	nc.SetReadDeadline(time.Time{})
 	req := parseRequest(head)
 	key, err := checkUpgradeRequest(req)
 	if errors.Is(err, errNotUpgrade) {
@@ -142,6 +145,9 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	dopts.Headers, dopts.Subprotocols, dopts.PassExtensions = relayHeaders(req.Headers, opts)
 	dopts.Compress = nil
 	up, err := handshake(ctx, dopts)
+	if opts.Timeout > 0 {
+		nc.SetWriteDeadline(time.Now().Add(opts.Timeout))
+	}
 	if err != nil {
 		answerRefusal(nc, err)
 		return nil, nil, &UpstreamError{URL: dopts.URL.String(), Err: err}
@@ -151,7 +157,7 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 		nc.Close()
 		return nil, nil, fmt.Errorf("answering the client: %w", err)
 	}
-	nc.SetDeadline(time.Time{})
+	nc.SetWriteDeadline(time.Time{})
 
 	open := up.open
 	open.Role = inspect.RoleProxy
@@ -183,16 +189,21 @@ func checkUpgradeRequest(req inspect.Request) (string, error) {
 	return key, nil
 }
 
-// relayTarget is the upstream URL for a client's request target.
+// relayTarget is the upstream URL for a client's request target: its path
+// appended to the upstream's (escapes kept as the client wrote them), its
+// query instead of the upstream's when it has one.
 func relayTarget(up *url.URL, target string) *url.URL {
 	u := *up
-	path, query, _ := strings.Cut(target, "?")
-	if path != "/" && path != "" {
-		u.Path = strings.TrimSuffix(up.Path, "/") + path
-		u.RawPath = ""
+	t, err := url.ParseRequestURI(target)
+	if err != nil {
+		return &u // not a path: the upstream URL as given
 	}
-	if query != "" {
-		u.RawQuery = query
+	if t.Path != "/" && t.Path != "" {
+		u.Path = strings.TrimSuffix(up.Path, "/") + t.Path
+		u.RawPath = strings.TrimSuffix(up.EscapedPath(), "/") + t.EscapedPath()
+	}
+	if t.RawQuery != "" {
+		u.RawQuery = t.RawQuery
 	}
 	return &u
 }

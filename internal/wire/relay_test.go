@@ -526,3 +526,23 @@ func TestRelayCloseWithAPeerThatStopsReading(t *testing.T) {
 	}
 	rt.waitEnd(t)
 }
+
+func TestRelayTarget(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ upstream, target, want string }{
+		{"ws://h/", "/", "ws://h/"},
+		{"ws://h/api", "/", "ws://h/api"},
+		{"ws://h/api?k=1", "/", "ws://h/api?k=1"},
+		{"ws://h/api/", "/v1/feed?x=1", "ws://h/api/v1/feed?x=1"},
+		{"ws://h/", "/a%20b/c%2Fd", "ws://h/a%20b/c%2Fd"},
+		{"wss://h:8443/base", "/x?q=a%26b", "wss://h:8443/base/x?q=a%26b"},
+	} {
+		u, err := ParseURL(c.upstream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := relayTarget(u, c.target).String(); got != c.want {
+			t.Errorf("%s + %s = %s, want %s", c.upstream, c.target, got, c.want)
+		}
+	}
+}
