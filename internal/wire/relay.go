@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gobwas/ws"
-
 	"github.com/wscope/wscope/inspect"
 )
 
@@ -377,7 +375,7 @@ func (r *Relay) Run() inspect.End {
 	return r.end
 }
 
-// forward is one leg's loop: read a frame, send it on, report it.
+// forward is one leg's loop: read a frame, report it, send it on.
 func (r *Relay) forward(l *relayLeg) (string, error) {
 	f := &l.frame
 	l.event.T = time.Since(r.start) // for frames that came with the handshake
@@ -416,6 +414,7 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 
 // send writes f as it arrived: its raw header, then its payload masked
 // again with its own key (the decoder unmasked it in place, for the view).
+// A large masked payload is masked in pieces, never copied whole.
 func (l *relayLeg) send(f *inspect.Frame, flush bool) error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
@@ -425,12 +424,8 @@ func (l *relayLeg) send(f *inspect.Frame, flush bool) error {
 		return nil
 	}
 	l.bw.Write(f.Raw)
-	if f.Masked {
-		l.scratch = append(l.scratch[:0], f.Payload...)
-		ws.Cipher(l.scratch, f.Mask, 0)
-		l.bw.Write(l.scratch)
-	} else {
-		l.bw.Write(f.Payload)
+	if err := writePayload(l.bw, &l.scratch, f.Payload, f.Header); err != nil {
+		return err
 	}
 	if flush {
 		return l.bw.Flush()
@@ -552,19 +547,15 @@ func (r *Relay) Close(code inspect.CloseCode, reason string) {
 		}
 		raw := inspect.AppendHeader(nil, h)
 		l.bw.Write(raw)
-		p := append([]byte(nil), body...)
-		if l.mask {
-			ws.Cipher(p, h.Mask, 0)
-		}
-		l.bw.Write(p)
+		writePayload(l.bw, &l.scratch, body, h)
 		l.bw.Flush()
 		l.closed = true
 		l.wmu.Unlock()
 		f := &inspect.Frame{Dir: l.dir, Header: h, Raw: raw, Payload: body, Seq: r.seq.Add(1)}
 		f.LenEnc = inspect.MinimalLengthEncoding(h.Length)
-		var sent inspect.Assembler
-		sent.Dir = l.dir
-		sent.Add(f)
+		if c, ok := inspect.ParseClose(body); ok {
+			f.Close = &c
+		}
 		r.emit(&inspect.Event{T: time.Since(r.start), Kind: inspect.KindFrame, Conn: r.cfg.ID, Frame: f})
 	}
 	by := time.Now().Add(r.cfg.CloseTimeout)

@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bufio"
+
 	"github.com/gobwas/ws"
 
 	"github.com/wscope/wscope/inspect"
@@ -158,24 +160,30 @@ func (c *Conn) writeFrame(h inspect.Header, p []byte, mask int) error {
 	return nil
 }
 
-// writePayload writes p, masked through a scratch buffer when the header
-// says so: the caller's bytes are never modified.
+// writePayload writes p, masked when the header says so.
 func (c *Conn) writePayload(p []byte, h inspect.Header) error {
+	return writePayload(c.bw, &c.scratch, p, h)
+}
+
+// writePayload writes p to bw, masked with h's key when h.Masked, through
+// bw's free buffer or scratch (allocated once, bufSize): the caller's
+// bytes are never modified, and a large payload is masked in pieces.
+func writePayload(bw *bufio.Writer, scratch *[]byte, p []byte, h inspect.Header) error {
 	if !h.Masked {
-		_, err := c.bw.Write(p)
+		_, err := bw.Write(p)
 		return err
 	}
 	for off := 0; off < len(p); {
-		buf := c.bw.AvailableBuffer()
+		buf := bw.AvailableBuffer()
 		if cap(buf) < 512 {
-			if len(c.scratch) == 0 {
-				c.scratch = make([]byte, bufSize)
+			if len(*scratch) == 0 {
+				*scratch = make([]byte, bufSize)
 			}
-			buf = c.scratch
+			buf = *scratch
 		}
 		n := copy(buf[:cap(buf)], p[off:])
 		ws.Cipher(buf[:n], h.Mask, off)
-		if _, err := c.bw.Write(buf[:n]); err != nil {
+		if _, err := bw.Write(buf[:n]); err != nil {
 			return err
 		}
 		off += n
