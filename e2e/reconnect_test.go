@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wscope/wscope/inspect"
 	tp "github.com/wscope/wscope/internal/testpeer"
@@ -92,13 +93,24 @@ func TestConnectTUIReconnects(t *testing.T) {
 	srv := flakyServer(t, false)
 	term := startTerminal(t, 30, 120, "connect", srv.URL(), "--reconnect", "--reconnect-max-delay", "300ms", "--no-history")
 	screen, tty := term.screen, term.tty
+	// The rows of received echoes, not the send box, which shows what is
+	// typed too.
+	echo := func(text string) *regexp.Regexp {
+		return regexp.MustCompile(fmt.Sprintf(`← text +F--- - +%d %s`, len(text), text))
+	}
 	screenText(t, screen, "the open connection", func(s string) bool { return strings.Contains(s, "open") })
 	io.WriteString(tty, "first\r")
-	screenText(t, screen, "the reconnect", func(s string) bool {
-		return strings.Contains(s, "reconnect attempt 1") && strings.Count(s, "open") >= 2
-	})
+	screenText(t, screen, "the echo of the first line", echo("first").MatchString)
+	screenText(t, screen, "the reconnect attempt", func(s string) bool { return strings.Contains(s, "reconnect attempt 1") })
+	deadline := time.Now().Add(step)
+	for srv.Accepted() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no second connection")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	io.WriteString(tty, "second\r")
-	screenText(t, screen, "the echo on the new connection", func(s string) bool { return strings.Count(s, "second") >= 2 })
+	screenText(t, screen, "the echo on the new connection", echo("second").MatchString)
 	term.quit(t)
 	if n := srv.Accepted(); n != 2 {
 		t.Errorf("server accepted %d connections, want 2", n)
