@@ -141,9 +141,10 @@ func inspectRun(opts *InspectOptions) error {
 	defer snk.flush()
 
 	var (
-		stats inspect.Stats
-		found int // violations, for --check
-		sawIn bool
+		stats    inspect.Stats
+		found    int // violations, for --check
+		findings inspect.Findings
+		sawIn    bool
 	)
 	handle := func(e *inspect.Event) error {
 		if !filter.Match(e) {
@@ -154,7 +155,7 @@ func inspectRun(opts *InspectOptions) error {
 		case opts.Stats:
 			stats.Add(e)
 		case opts.Check:
-			found += reportViolations(snk, e)
+			found += reportViolations(snk, &findings, e)
 		case opts.Hex != "" && opts.Output == formatFrames && e.Kind == inspect.KindFrame:
 			snk.raw(inspect.Describe(e.Frame) + "\n")
 		default:
@@ -245,8 +246,9 @@ func readSession(opts *InspectOptions, snk *sink, handle func(*inspect.Event) er
 	return nil
 }
 
-// dissectHex decodes frame bytes given as hex. Each frame's direction is
-// taken from its mask bit: clients mask, servers do not.
+// dissectHex decodes frame bytes given as hex, as a capture of one
+// connection. Each frame's direction is taken from its mask bit: clients
+// mask, servers do not.
 func dissectHex(s string, snk *sink, handle func(*inspect.Event) error) error {
 	p, err := parseHex(s)
 	if err != nil {
@@ -254,40 +256,44 @@ func dissectHex(s string, snk *sink, handle func(*inspect.Event) error) error {
 	}
 	snk.startRecordingWith(inspect.RecordingHeader{Source: "hex"})
 	dec := inspect.NewDecoder(bytes.NewReader(p), inspect.ServerToClient)
-	asm := map[inspect.Direction]*inspect.Assembler{
-		inspect.ClientToServer: {Dir: inspect.ClientToServer},
-		inspect.ServerToClient: {Dir: inspect.ServerToClient},
-	}
+	dec.MaxFrameSize = uint64(len(p)) // no frame is longer than what was given
+	track := inspect.NewTracker(inspect.TrackerOptions{})
 	var f inspect.Frame
-	for seq := uint64(1); ; seq++ {
+	for {
 		err := dec.Next(&f)
 		if err == io.EOF {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("frame %d: %v", seq, err)
-		}
 		if f.Masked {
 			f.Dir = inspect.ClientToServer
 		}
-		f.Seq = seq
-		m, _ := asm[f.Dir].Add(&f)
+		var tl *inspect.TooLargeError
+		if errors.As(err, &tl) {
+			track.Oversized(&f, tl)
+			handle(&inspect.Event{Kind: inspect.KindFrame, Conn: 1, Frame: &f})
+			snk.note("wscope: --hex: frame %d announces %d bytes of payload and %d follow: the rest is not dissected", f.Seq, f.Length, dec.Buffered())
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("frame %d: %v", track.Frames()+1, err)
+		}
+		st := track.Frame(&f)
 		handle(&inspect.Event{Kind: inspect.KindFrame, Conn: 1, Frame: &f})
-		if m != nil {
-			handle(&inspect.Event{Kind: inspect.KindMsg, Conn: 1, Msg: m})
+		if st.Msg != nil {
+			handle(&inspect.Event{Kind: inspect.KindMsg, Conn: 1, Msg: st.Msg})
 		}
 	}
 }
 
 // reportViolations prints what e breaks, one line each, and counts them.
-func reportViolations(snk *sink, e *inspect.Event) int {
-	var vs []inspect.Violation
+func reportViolations(snk *sink, fs *inspect.Findings, e *inspect.Event) int {
+	vs := fs.Of(e)
 	var where string
 	switch e.Kind {
 	case inspect.KindFrame:
-		vs, where = e.Frame.Violations, fmt.Sprintf("frame %d %s", e.Frame.Seq, e.Frame.Dir)
+		where = fmt.Sprintf("frame %d %s", e.Frame.Seq, e.Frame.Dir)
 	case inspect.KindMsg:
-		vs, where = e.Msg.Violations, fmt.Sprintf("message %s (frames %v)", e.Msg.Dir, e.Msg.Frames)
+		where = fmt.Sprintf("message %s (frames %v)", e.Msg.Dir, e.Msg.Frames)
 	}
 	for _, v := range vs {
 		snk.raw(fmt.Sprintf("%s conn %d %s: %s (%s): %s\n", fmtT(e), e.Conn, where, v.Rule, v.Section, v.Message))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -39,7 +40,8 @@ type sink struct {
 	prompt      string // "> " redrawn after each line in the line mode
 	buf         []byte
 
-	filter inspect.Filter // what stdout shows; recordings keep everything
+	filter   inspect.Filter // what stdout shows; recordings keep everything
+	findings inspect.Findings
 
 	json *record.Writer // -o json: the recording on stdout, batched through w
 	file *record.Writer // --record FILE: each event written as it happens
@@ -180,16 +182,16 @@ func (s *sink) text(e *inspect.Event) {
 		s.buf = append(b, '\n')
 		s.endLine()
 		s.mu.Unlock()
-		if len(e.Msg.Violations) > 0 {
-			s.warn(e.Conn, e.Msg.Violations, "message")
+		if vs := s.violationsOf(e); len(vs) > 0 {
+			s.warn(e.Conn, vs, "message")
 		}
 	case inspect.KindFrame:
 		f := e.Frame
 		if s.recvDir != 0 && f.Dir != s.recvDir {
 			return
 		}
-		if len(f.Violations) > 0 {
-			s.warn(e.Conn, f.Violations, "frame "+strconv.FormatUint(f.Seq, 10))
+		if vs := s.violationsOf(e); len(vs) > 0 {
+			s.warn(e.Conn, vs, "frame "+strconv.FormatUint(f.Seq, 10))
 		}
 		if !s.showControl || !f.Op.IsControl() {
 			return
@@ -253,6 +255,13 @@ func (s *sink) appendPayload(b []byte, op inspect.OpCode, p []byte) []byte {
 		return append(b, p...)
 	}
 	return base64.StdEncoding.AppendEncode(b, p)
+}
+
+// violationsOf returns the violations e adds, each counted once.
+func (s *sink) violationsOf(e *inspect.Event) []inspect.Violation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.findings.Of(e))
 }
 
 func (s *sink) warn(conn int, vs []inspect.Violation, where string) {

@@ -1,6 +1,9 @@
 package inspect
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // TooLargeError reports a frame or message over the size limit. It is
 // returned before the payload is read or allocated.
@@ -26,10 +29,23 @@ func (e *DecompressError) Error() string {
 
 func (e *DecompressError) Unwrap() error { return e.Err }
 
+// TooManyFramesError reports a fragmented message of more frames than the
+// limit: each frame costs its receiver work even when it carries nothing.
+type TooManyFramesError struct{ Limit int }
+
+func (e *TooManyFramesError) Error() string {
+	return fmt.Sprintf("message of more than %d frames exceeds the limit", e.Limit)
+}
+
+// maxListedFrames bounds Message.Frames: a message of more frames lists its
+// first ones and FrameCount says how many there were, so that what an open
+// message costs does not grow with its frame count.
+const maxListedFrames = 1024
+
 // Assembler follows one direction of a connection: it checks every frame
-// against the rules that need context (fragmentation, extensions) and
-// reassembles data messages, with control frames allowed between the
-// fragments (section 5.4).
+// against the rules that need context (fragmentation, extensions, UTF-8
+// across fragments) and reassembles data messages, with control frames
+// allowed between the fragments (section 5.4).
 type Assembler struct {
 	Dir Direction
 	// Deflate reports that permessage-deflate was negotiated, which gives
@@ -38,6 +54,9 @@ type Assembler struct {
 	// MaxMessageSize bounds a reassembled message; 0 means no limit.
 	// With Inflater, it bounds the decompressed size too.
 	MaxMessageSize uint64
+	// MaxFrames bounds the frames of one message; 0 means no limit. A
+	// message past it is dropped and reported as a *TooManyFramesError.
+	MaxFrames int
 	// Inflater, when set with Deflate, decompresses deflated messages:
 	// they come out with the decompressed payload (WireLen keeps the
 	// compressed size), checked against the UTF-8 rule. A message that
@@ -47,11 +66,14 @@ type Assembler struct {
 	Inflater *Inflater
 
 	open     bool // a fragmented message is in progress
-	dropping bool // continuations of a message over MaxMessageSize follow
+	dropping bool // continuations of a message over a limit follow
 	op       OpCode
 	deflated bool
 	frames   []uint64
+	nframes  int
 	buf      []byte
+	text     utf8Stream // the open text message, as its fragments arrive
+	badText  bool       // the open text message cannot be valid UTF-8
 	msg      Message
 }
 
@@ -60,6 +82,9 @@ func (a *Assembler) Reset() {
 	a.open = false
 	a.buf = a.buf[:0]
 	a.frames = a.frames[:0]
+	a.nframes = 0
+	a.text.reset()
+	a.badText = false
 }
 
 // InMessage reports whether a fragmented message is open.
@@ -68,9 +93,12 @@ func (a *Assembler) InMessage() bool { return a.open }
 // Add checks f, appends what it breaks to f.Violations, and returns the
 // data message f completes, if any. The message and its payload are valid
 // until the next call to Add. f.Dir must be set. A message over
-// MaxMessageSize is dropped and reported as a *TooLargeError.
+// MaxMessageSize is dropped and reported as a *TooLargeError, one over
+// MaxFrames as a *TooManyFramesError.
 //
-// Without an Inflater, the Assembler does not inflate: a message with
+// Text is checked as it arrives: the frame at which a message can no
+// longer be valid UTF-8 carries the violation, and so does the message.
+// Without an Inflater the Assembler does not inflate: a message with
 // Deflated set still holds the compressed payload, and is not checked
 // against the UTF-8 rule.
 func (a *Assembler) Add(f *Frame) (*Message, error) {
@@ -106,47 +134,82 @@ func (a *Assembler) Add(f *Frame) (*Message, error) {
 		if f.Fin {
 			// The common case: the message is the frame, no copy.
 			a.frames = append(a.frames[:0], f.Seq)
-			return a.finish(f.Op, f.Rsv1() && a.Deflate, f.Payload)
+			a.nframes = 1
+			return a.finish(f.Op, f.Rsv1() && a.Deflate, f.Payload, f)
 		}
 		a.open, a.op, a.deflated = true, f.Op, f.Rsv1() && a.Deflate
 	}
 
 	if max := a.MaxMessageSize; max > 0 && uint64(len(a.buf))+uint64(len(f.Payload)) > max {
-		size := uint64(len(a.buf)) + uint64(len(f.Payload))
-		if a.deflated && a.Inflater != nil {
-			a.Inflater.Break("an earlier message was dropped for its size, and the sender keeps its compression context")
-		}
-		a.Reset()
-		a.dropping = !f.Fin
-		return nil, &TooLargeError{What: "message", Size: size, Limit: max}
+		return nil, a.drop(f, &TooLargeError{What: "message", Size: uint64(len(a.buf)) + uint64(len(f.Payload)), Limit: max})
+	}
+	if a.MaxFrames > 0 && a.nframes >= a.MaxFrames {
+		return nil, a.drop(f, &TooManyFramesError{Limit: a.MaxFrames})
 	}
 	a.buf = append(a.buf, f.Payload...)
-	a.frames = append(a.frames, f.Seq)
+	if len(a.frames) < maxListedFrames {
+		a.frames = append(a.frames, f.Seq)
+	}
+	a.nframes++
+	if a.op == OpText && !a.deflated && !a.badText && !a.text.write(f.Payload) {
+		a.badText = true
+		f.Violations = append(f.Violations, invalidText("text message is not valid UTF-8 from this frame on"))
+	}
 	if !f.Fin {
 		return nil, nil
 	}
 	a.open = false
-	m, err := a.finish(a.op, a.deflated, a.buf)
+	m, err := a.finish(a.op, a.deflated, a.buf, f)
 	a.buf = a.buf[:0]
 	return m, err
 }
 
-// finish completes a message from payload p and the frames in a.frames.
-func (a *Assembler) finish(op OpCode, deflated bool, p []byte) (*Message, error) {
+// CheckHeader checks what the header of f alone can break, for a frame
+// whose payload is not read (over the size limit). The message in progress
+// is left as it is.
+func (a *Assembler) CheckHeader(f *Frame) {
+	checkReservedOpcode(f)
+	checkControl(f)
+	checkMasking(f)
+	checkLength(f)
+	checkRsv(f, a.Deflate, f.Op.IsData())
+}
+
+// drop forgets the open message, over a limit at frame f, and keeps
+// dropping its continuations.
+func (a *Assembler) drop(f *Frame, err error) error {
+	if a.deflated && a.Inflater != nil {
+		a.Inflater.Break("an earlier message was dropped for its size, and the sender keeps its compression context")
+	}
+	a.Reset()
+	a.dropping = !f.Fin
+	return err
+}
+
+// finish completes a message from payload p and the frames listed in
+// a.frames; last is its final frame.
+func (a *Assembler) finish(op OpCode, deflated bool, p []byte, last *Frame) (*Message, error) {
 	m := &a.msg
 	m.Dir, m.Op, m.Deflated = a.Dir, op, deflated
 	m.WireLen = len(p)
 	m.Payload = p
 	m.Violations = m.Violations[:0]
 	m.Frames = a.frames
+	m.FrameCount = a.nframes
 	a.frames = a.frames[:0]
+	a.nframes = 0
+	fragmented := m.FrameCount > 1
+	badText := a.badText
+	endsInside := !a.text.end()
+	a.badText = false
 	if max := a.MaxMessageSize; max > 0 && uint64(len(p)) > max {
 		if deflated && a.Inflater != nil {
 			a.Inflater.Break("an earlier message was dropped for its size, and the sender keeps its compression context")
 		}
 		return nil, &TooLargeError{What: "message", Size: uint64(len(p)), Limit: max}
 	}
-	if deflated && a.Inflater != nil {
+	switch {
+	case deflated && a.Inflater != nil:
 		limit := int64(1<<63 - 1)
 		if a.MaxMessageSize > 0 && a.MaxMessageSize < 1<<62 {
 			limit = int64(a.MaxMessageSize)
@@ -156,13 +219,21 @@ func (a *Assembler) finish(op OpCode, deflated bool, p []byte) (*Message, error)
 			return nil, &DecompressError{Frames: m.Frames, Err: err}
 		}
 		m.Payload = out
-		checkTextUTF8(m)
-		return m, nil
-	}
-	if !deflated {
-		// A deflated payload is still compressed here: the UTF-8 rule
-		// applies to the inflated text, so it is left to the inflater.
-		checkTextUTF8(m)
+		if op == OpText && !utf8.Valid(out) {
+			markInvalidText(m, last, true)
+		}
+	case deflated:
+		// Still compressed: the UTF-8 rule applies to the inflated text,
+		// so it is left to whoever inflates.
+	case op != OpText:
+	case !fragmented:
+		if !utf8.Valid(p) {
+			markInvalidText(m, last, true)
+		}
+	case badText:
+		markInvalidText(m, last, false) // its frame says so already
+	case endsInside:
+		markInvalidText(m, last, true)
 	}
 	return m, nil
 }

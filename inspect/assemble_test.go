@@ -50,9 +50,9 @@ func TestAssemblerReassembly(t *testing.T) {
 		t.Fatal(errs)
 	}
 	want := []Message{
-		{Dir: ClientToServer, Op: OpText, Frames: []uint64{10, 13, 17}, WireLen: 13, Payload: []byte("one two three")},
-		{Dir: ClientToServer, Op: OpBinary, Frames: []uint64{20}, WireLen: 2, Payload: []byte{0, 1}},
-		{Dir: ClientToServer, Op: OpText, Frames: []uint64{21}, WireLen: 4, Payload: []byte("solo")},
+		{Dir: ClientToServer, Op: OpText, Frames: []uint64{10, 13, 17}, FrameCount: 3, WireLen: 13, Payload: []byte("one two three")},
+		{Dir: ClientToServer, Op: OpBinary, Frames: []uint64{20}, FrameCount: 1, WireLen: 2, Payload: []byte{0, 1}},
+		{Dir: ClientToServer, Op: OpText, Frames: []uint64{21}, FrameCount: 1, WireLen: 4, Payload: []byte("solo")},
 	}
 	if !reflect.DeepEqual(msgs, want) {
 		t.Errorf("messages\n%+v\nwant\n%+v", msgs, want)

@@ -76,5 +76,8 @@ func (c CloseCode) ValidOnWire() bool {
 	return false
 }
 
-// Clean reports whether c ends a session normally (1000 or 1001).
-func (c CloseCode) Clean() bool { return c == CloseNormal || c == CloseGoingAway }
+// Normal reports whether c, received at the end of a completed close
+// handshake, ends a session normally: 1000, 1001, or no code at all (1005).
+func (c CloseCode) Normal() bool {
+	return c == CloseNormal || c == CloseGoingAway || c == CloseNoStatus
+}

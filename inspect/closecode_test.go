@@ -86,10 +86,10 @@ func TestCloseCodeValidOnWire(t *testing.T) {
 	}
 }
 
-func TestCloseCodeClean(t *testing.T) {
+func TestCloseCodeNormal(t *testing.T) {
 	for c := CloseCode(0); c < 5000; c++ {
-		if got := c.Clean(); got != (c == 1000 || c == 1001) {
-			t.Errorf("CloseCode(%d).Clean() = %v", c, got)
+		if got := c.Normal(); got != (c == 1000 || c == 1001 || c == 1005) {
+			t.Errorf("CloseCode(%d).Normal() = %v", c, got)
 		}
 	}
 }

@@ -103,23 +103,57 @@ type Open struct {
 	Start       time.Time // wall clock, to rebuild HAR times
 }
 
-// End describes how a connection ended.
+// End describes how a connection ended: the verdict of its Tracker.
 type End struct {
-	// Clean is true when both close frames crossed and the code was
-	// 1000 or 1001.
+	// Clean is true when the close handshake completed: a close frame
+	// crossed each way (RFC 6455 section 7.1.4), whatever its code.
 	Clean bool
-	// Code is the close code; 1005 when a close frame had none, 1006 when
-	// no close frame arrived.
+	// Code is the connection's close code (section 7.1.5): the code of the
+	// first close frame the tracked endpoint received (for a proxy or a
+	// capture, the one the client received); 1005 when that frame had no
+	// code, 1006 when no close frame arrived.
 	Code   CloseCode
 	Reason string
-	// Closer is who sent the first close frame: "client", "server" or ""
-	// when neither did.
+	// Closer is who sent the first close frame: "client", "server",
+	// "proxy", or "" when none was sent.
 	Closer string
+	// ClientClose and ServerClose are the first close frame each side
+	// sent (code 1005 for one without a code); nil when it sent none.
+	ClientClose, ServerClose *Close
 	// TCP says how the transport ended: "fin", "reset", "timeout",
 	// "local" (we closed it), or "" when unknown.
 	TCP string
-	// Err is the error that ended the connection, if any.
+	// Err says what went wrong, if anything: why wscope failed the
+	// connection, or how the transport ended before the close handshake
+	// completed.
 	Err string
+	// Violations counts the RFC 6455 violations the peer committed (both
+	// sides', for a proxy or a capture); FirstViolation is the first.
+	Violations     int
+	FirstViolation *ViolationAt
+}
+
+// ViolationAt is a violation and the frame it was found on.
+type ViolationAt struct {
+	Violation
+	Dir Direction
+	Seq uint64
+}
+
+// Exit statuses that say how a session ended (the README's table).
+const (
+	ExitClean    = 0
+	ExitAbnormal = 4
+)
+
+// ExitStatus maps how a connection ended to the session's exit status:
+// ExitClean when the close handshake completed with 1000, 1001 or no code
+// (1005) and the peer broke no rule of RFC 6455, ExitAbnormal otherwise.
+func (e *End) ExitStatus() int {
+	if e.Clean && e.Violations == 0 && e.Code.Normal() {
+		return ExitClean
+	}
+	return ExitAbnormal
 }
 
 // CredentialHeaders are the headers redacted from recordings unless the

@@ -61,8 +61,12 @@ func (f *Frame) MaskedPayload() []byte {
 type Message struct {
 	Dir Direction
 	Op  OpCode
-	// Frames lists the Seq of every frame the message was made of.
+	// Frames lists the Seq of the frames the message was made of: all of
+	// them, or the first ones of a message of very many (FrameCount).
 	Frames []uint64
+	// FrameCount is how many frames the message was made of, when known;
+	// NumFrames reads it.
+	FrameCount int
 	// Deflated reports that the message was compressed on the wire
 	// (permessage-deflate, RFC 7692).
 	Deflated bool
@@ -72,3 +76,6 @@ type Message struct {
 	Payload    []byte
 	Violations []Violation
 }
+
+// NumFrames returns how many frames m was made of.
+func (m *Message) NumFrames() int { return max(m.FrameCount, len(m.Frames)) }

@@ -74,13 +74,7 @@ func appendFrame(b []byte, f *Frame) []byte {
 	// A compressed or reserved-bit payload is not text, whatever it looks like.
 	b = appendPayload(b, f.Payload, f.Rsv == 0 && f.Op != OpBinary)
 	if f.Close != nil {
-		b = append(b, `,"close":{"code":`...)
-		b = strconv.AppendUint(b, uint64(f.Close.Code), 10)
-		b = append(b, `,"name":`...)
-		b = AppendJSONString(b, f.Close.Code.Name())
-		b = append(b, `,"reason":`...)
-		b = AppendJSONString(b, f.Close.Reason)
-		b = append(b, '}')
+		b = appendCloseObject(append(b, `,"close":`...), f.Close)
 	}
 	return appendViolations(b, f.Violations)
 }
@@ -97,7 +91,12 @@ func appendMessage(b []byte, m *Message) []byte {
 		}
 		b = strconv.AppendUint(b, s, 10)
 	}
-	b = append(b, `],"deflated":`...)
+	b = append(b, ']')
+	if m.FrameCount > len(m.Frames) {
+		b = append(b, `,"frame_count":`...)
+		b = strconv.AppendInt(b, int64(m.FrameCount), 10)
+	}
+	b = append(b, `,"deflated":`...)
 	b = strconv.AppendBool(b, m.Deflated)
 	if m.Deflated {
 		b = append(b, `,"wire_len":`...)
@@ -210,7 +209,48 @@ func appendEnd(b []byte, e *End) []byte {
 		b = append(b, `,"error":`...)
 		b = AppendJSONString(b, e.Err)
 	}
+	if e.ClientClose != nil || e.ServerClose != nil {
+		b = append(b, `,"closes":{`...)
+		if c := e.ClientClose; c != nil {
+			b = appendCloseObject(append(b, `"c2s":`...), c)
+		}
+		if c := e.ServerClose; c != nil {
+			if e.ClientClose != nil {
+				b = append(b, ',')
+			}
+			b = appendCloseObject(append(b, `"s2c":`...), c)
+		}
+		b = append(b, '}')
+	}
+	if e.Violations > 0 {
+		b = append(b, `,"violations":`...)
+		b = strconv.AppendInt(b, int64(e.Violations), 10)
+	}
+	if v := e.FirstViolation; v != nil {
+		b = append(b, `,"first_violation":{"rule":`...)
+		b = AppendJSONString(b, string(v.Rule))
+		b = append(b, `,"section":`...)
+		b = AppendJSONString(b, v.Section)
+		b = append(b, `,"msg":`...)
+		b = AppendJSONString(b, v.Message)
+		b = append(b, `,"dir":"`...)
+		b = append(b, v.Dir.String()...)
+		b = append(b, `","seq":`...)
+		b = strconv.AppendUint(b, v.Seq, 10)
+		b = append(b, '}')
+	}
 	return b
+}
+
+// appendCloseObject writes {"code":N,"name":"...","reason":"..."}.
+func appendCloseObject(b []byte, c *Close) []byte {
+	b = append(b, `{"code":`...)
+	b = strconv.AppendUint(b, uint64(c.Code), 10)
+	b = append(b, `,"name":`...)
+	b = AppendJSONString(b, c.Code.Name())
+	b = append(b, `,"reason":`...)
+	b = AppendJSONString(b, c.Reason)
+	return append(b, '}')
 }
 
 func appendPairs(b []byte, hs []HeaderField) []byte {

@@ -65,7 +65,7 @@ func jsonCases(t testing.TB) []jsonCase {
 			frameKeys("mask", "len", "b64", "violations"), ptr("hello"), true},
 		{"frame invalid UTF-8 text is b64", &Event{T: 5 * time.Second, Kind: KindFrame, Conn: 1,
 			Frame: frameOf(t, 5, s2c, server(true, OpText, "ok\xff"))},
-			frameKeys("len", "b64"), ptr("ok\xff"), true},
+			frameKeys("len", "b64", "violations"), ptr("ok\xff"), true},
 		{"frame text fragment cut mid-rune is b64", &Event{T: 5 * time.Second, Kind: KindFrame, Conn: 1,
 			Frame: frameOf(t, 6, s2c, server(false, OpText, "\xe4\xb8"))},
 			frameKeys("len", "b64"), ptr("\xe4\xb8"), true},

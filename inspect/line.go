@@ -142,7 +142,10 @@ func appendRules(b []byte, vs []Violation) []byte {
 }
 
 // DescribeEnd says how a connection ended, in one line:
-// "1000 Normal Closure by client, clean".
+// "1000 Normal Closure by client, clean", or
+// "1002 Protocol Error by server, after the client's 1000 Normal Closure,
+// clean; 1 violation: rsv-without-extension (RFC 6455 5.2) by the server
+// in frame 3".
 func DescribeEnd(e *End) string {
 	b := strconv.AppendUint(nil, uint64(e.Code), 10)
 	b = append(b, ' ')
@@ -151,7 +154,17 @@ func DescribeEnd(e *End) string {
 		b = append(b, ' ')
 		b = strconv.AppendQuote(b, e.Reason)
 	}
-	if e.Closer != "" {
+	if first := e.closerClose(); first != nil && (first.Code != e.Code || first.Reason != e.Reason) {
+		// The code came from the other side, or no close came back.
+		if e.Code != CloseAbnormal {
+			b = append(b, " by "...)
+			b = append(b, otherSide(e.Closer)...)
+		}
+		b = append(b, ", after the "...)
+		b = append(b, e.Closer...)
+		b = append(b, "'s "...)
+		b = append(b, first.Code.String()...)
+	} else if e.Closer != "" {
 		b = append(b, " by "...)
 		b = append(b, e.Closer...)
 	}
@@ -164,7 +177,44 @@ func DescribeEnd(e *End) string {
 		b = append(b, ": "...)
 		b = append(b, e.Err...)
 	}
+	if e.Violations > 0 {
+		b = append(b, "; "...)
+		b = strconv.AppendInt(b, int64(e.Violations), 10)
+		b = append(b, " violation"...)
+		if e.Violations > 1 {
+			b = append(b, "s, first"...)
+		}
+		if v := e.FirstViolation; v != nil {
+			b = append(b, ": "...)
+			b = append(b, v.Rule...)
+			b = append(b, " ("...)
+			b = append(b, v.Section...)
+			b = append(b, ") by the "...)
+			b = append(b, sideName(v.Dir)...)
+			b = append(b, " in frame "...)
+			b = strconv.AppendUint(b, v.Seq, 10)
+		}
+	}
 	return string(b)
+}
+
+// closerClose is the close frame that started the handshake, nil when
+// none was sent or its sender is not a side of the connection.
+func (e *End) closerClose() *Close {
+	switch e.Closer {
+	case "client":
+		return e.ClientClose
+	case "server":
+		return e.ServerClose
+	}
+	return nil
+}
+
+func otherSide(s string) string {
+	if s == "client" {
+		return "server"
+	}
+	return "client"
 }
 
 func previewLen(o LineOptions) int {

@@ -23,6 +23,7 @@ type Stats struct {
 	Deflated   [3]Count     // messages compressed on the wire: Bytes is decompressed
 	DeflatedOn [3]int64     // ... and their size on the wire
 	Violations map[Rule]int
+	findings   Findings
 	Closes     map[CloseCode]int
 	RTT        Durations
 	pings      map[pingKey]time.Duration
@@ -82,7 +83,7 @@ func (s *Stats) Add(e *Event) {
 	case KindFrame:
 		f := e.Frame
 		s.Frames[f.Dir&3][f.Op&0xF].add(len(f.Payload))
-		s.addViolations(f.Violations)
+		s.addViolations(s.findings.Of(e))
 		if f.Close != nil {
 			s.count(&s.Closes, f.Close.Code)
 		}
@@ -95,7 +96,7 @@ func (s *Stats) Add(e *Event) {
 			s.Deflated[m.Dir&3].add(len(m.Payload))
 			s.DeflatedOn[m.Dir&3] += int64(m.WireLen)
 		}
-		s.addViolations(m.Violations)
+		s.addViolations(s.findings.Of(e))
 	}
 }
 

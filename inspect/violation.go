@@ -49,6 +49,16 @@ var ruleSections = map[Rule]string{
 // Section returns where the rule is written, e.g. "RFC 6455 5.2".
 func (r Rule) Section() string { return ruleSections[r] }
 
+// FailCode is the close code an endpoint fails the connection with when
+// its peer breaks r: 1007 for text that is not UTF-8 (section 8.1), 1002
+// for the rest (section 7.4.1).
+func (r Rule) FailCode() CloseCode {
+	if r == RuleTextInvalidUTF8 || r == RuleCloseReasonUTF8 {
+		return CloseInvalidPayload
+	}
+	return CloseProtocolError
+}
+
 // Rules returns every rule wscope checks.
 func Rules() []Rule {
 	return []Rule{
@@ -174,12 +184,63 @@ func checkClose(f *Frame) {
 	}
 }
 
-// checkTextUTF8: a text message is valid UTF-8 once reassembled and
-// decompressed (section 8.1).
-func checkTextUTF8(m *Message) bool {
-	if m.Op != OpText || utf8.Valid(m.Payload) {
-		return true
+// invalidText is the violation of a text message that is not UTF-8 once
+// reassembled and decompressed (section 8.1).
+func invalidText(why string) Violation { return violation(RuleTextInvalidUTF8, "%s", why) }
+
+// markInvalidText reports m as invalid text, on m and, unless an earlier
+// fragment already says so, on its final frame: every view of frames shows
+// it, and the frame is where an endpoint learnt it.
+func markInvalidText(m *Message, last *Frame, onFrame bool) {
+	v := invalidText("text message is not valid UTF-8")
+	m.Violations = append(m.Violations, v)
+	if onFrame {
+		last.Violations = append(last.Violations, v)
 	}
-	m.Violations = append(m.Violations, violation(RuleTextInvalidUTF8, "text message is not valid UTF-8"))
-	return false
+}
+
+// Findings picks each violation out of a stream of events once. Invalid
+// text is found on a message and also put on the frame where it showed:
+// it is reported there, and on the message only when no frame of it
+// carried it (a HAR has no frames; older recordings had it on the message
+// alone). The zero value is ready to use.
+type Findings struct {
+	onFrame map[findingKey]bool // the open message's invalid text is on a frame
+}
+
+type findingKey struct {
+	conn int
+	dir  Direction
+}
+
+// Of returns the violations e adds, valid until the next call.
+func (fs *Findings) Of(e *Event) []Violation {
+	switch e.Kind {
+	case KindFrame:
+		f := e.Frame
+		for _, v := range f.Violations {
+			if v.Rule == RuleTextInvalidUTF8 {
+				if fs.onFrame == nil {
+					fs.onFrame = map[findingKey]bool{}
+				}
+				fs.onFrame[findingKey{e.Conn, f.Dir}] = true
+			}
+		}
+		return f.Violations
+	case KindMsg:
+		m := e.Msg
+		k := findingKey{e.Conn, m.Dir}
+		if !fs.onFrame[k] || len(m.Violations) == 0 {
+			return m.Violations
+		}
+		delete(fs.onFrame, k)
+		var out []Violation
+		for _, v := range m.Violations {
+			if v.Rule != RuleTextInvalidUTF8 {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	return nil
 }

@@ -327,14 +327,19 @@ func violationCases(t testing.TB) []vcase {
 
 		// text-invalid-utf8
 		{"invalid text", s2c, false, []vstep{
-			{server(true, OpText, "ok\xff"), nil, msg(OpText, "ok\xff", 1).with(RuleTextInvalidUTF8)},
+			{server(true, OpText, "ok\xff"), rules(RuleTextInvalidUTF8), msg(OpText, "ok\xff", 1).with(RuleTextInvalidUTF8)},
 		}},
 		{"text ends mid-rune", s2c, false, []vstep{
 			{server(false, OpText, "ok"), nil, nil},
-			{server(true, OpContinuation, "\xe4\xb8"), nil, msg(OpText, "ok\xe4\xb8", 1, 2).with(RuleTextInvalidUTF8)},
+			{server(true, OpContinuation, "\xe4\xb8"), rules(RuleTextInvalidUTF8), msg(OpText, "ok\xe4\xb8", 1, 2).with(RuleTextInvalidUTF8)},
+		}},
+		{"text invalid from its second fragment on", s2c, false, []vstep{
+			{server(false, OpText, "ok"), nil, nil},
+			{server(false, OpContinuation, "\xf4\x90"), rules(RuleTextInvalidUTF8), nil},
+			{server(true, OpContinuation, "\x80\x80"), nil, msg(OpText, "ok\xf4\x90\x80\x80", 1, 2, 3).with(RuleTextInvalidUTF8)},
 		}},
 		{"surrogate in text", c2s, false, []vstep{
-			{client(true, OpText, "\xed\xa0\x80"), nil, msg(OpText, "\xed\xa0\x80", 1).with(RuleTextInvalidUTF8)},
+			{client(true, OpText, "\xed\xa0\x80"), rules(RuleTextInvalidUTF8), msg(OpText, "\xed\xa0\x80", 1).with(RuleTextInvalidUTF8)},
 		}},
 
 		// close-payload-one-byte, close-code-invalid, close-reason-invalid-utf8

@@ -137,7 +137,7 @@ func (s *session) close(dir inspect.Direction, code inspect.CloseCode, reason st
 }
 
 func (s *session) end(code inspect.CloseCode, closer string) *session {
-	e := &inspect.End{Clean: code.Clean(), Code: code, Closer: closer, TCP: "fin"}
+	e := &inspect.End{Clean: code != inspect.CloseAbnormal, Code: code, Closer: closer, TCP: "fin"}
 	s.emit(&inspect.Event{T: s.tick(), Kind: inspect.KindEnd, Conn: s.conn, End: e})
 	return s
 }

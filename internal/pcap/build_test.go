@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/gobwas/ws"
+
 	"github.com/wscope/wscope/inspect"
 )
 
@@ -89,7 +91,7 @@ func wsFrame(fin bool, rsv uint8, op inspect.OpCode, masked bool, payload []byte
 	n := len(b)
 	b = append(b, payload...)
 	if masked {
-		unmask(b[n:], testMask)
+		ws.Cipher(b[n:], testMask, 0)
 	}
 	return b
 }

@@ -584,7 +584,7 @@ func TestEnds(t *testing.T) {
 			f.send(true, wsFrame(true, 0, inspect.OpClose, true, nil))
 			f.send(false, wsFrame(true, 0, inspect.OpClose, false, nil))
 			f.rst(false)
-		}, "1 end clean=false code=1005 closer=client tcp=reset"},
+		}, "1 end clean=true code=1005 closer=client tcp=reset"},
 		{"clean-close-then-reset", func(f *flow) {
 			f.send(false, closeFrame(false, 1000, ""))
 			f.send(true, closeFrame(true, 1000, ""))

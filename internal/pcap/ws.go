@@ -1,10 +1,11 @@
 package pcap
 
 import (
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/gobwas/ws"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -25,29 +26,22 @@ type wsConn struct {
 	head    [2][]byte // bytes of each endpoint not dissected yet
 	req     inspect.Request
 	dirs    *[2]wsDir // by endpoint index, once the 101 is seen
-	seq     uint64
-
-	closeFirst  inspect.Direction // who sent the first close frame
-	closeCode   inspect.CloseCode
-	closeReason string
-	closeSeen   [2]bool // by endpoint index
-	fail        string  // why dissection stopped in a direction, the first time
+	track   *inspect.Tracker
+	fail    string // why dissection stopped in a direction, the first time
 }
 
 // wsDir dissects the frames one endpoint sent.
 type wsDir struct {
-	dir      inspect.Direction
-	buf      []byte // the start of a frame not yet whole
-	asm      inspect.Assembler
-	frame    inspect.Frame
-	dead     bool
-	deflated bool // the message in progress started with RSV1 under permessage-deflate
-	inf      inspect.Inflater
+	dir   inspect.Direction
+	buf   []byte // the start of a frame not yet whole
+	frame inspect.Frame
+	dead  bool
 }
 
 func (w *wsConn) release() {
 	w.head = [2][]byte{}
 	w.dirs = nil
+	w.track = nil
 }
 
 // dirOf returns the direction of the bytes endpoint i sends.
@@ -157,13 +151,13 @@ func (r *reader) handshake(c *conn) {
 	w.req = inspect.Request{}
 	w.phase = phaseWS
 	w.dirs = new([2]wsDir)
-
-	deflate, takeover := false, [2]bool{true, true} // by direction: c2s, s2c
+	// A capture watches both sides and answers for neither.
+	w.track = inspect.NewTracker(inspect.TrackerOptions{MaxMessageSize: uint64(r.max)})
 	for _, x := range o.Extensions {
 		if x.Name != "permessage-deflate" {
 			continue
 		}
-		deflate = true
+		takeover := [2]bool{true, true} // by direction: c2s, s2c
 		for _, p := range x.Params {
 			switch p.Name {
 			case "client_no_context_takeover":
@@ -172,13 +166,12 @@ func (r *reader) handshake(c *conn) {
 				takeover[1] = false
 			}
 		}
+		w.track.SetDeflate(inspect.ClientToServer, takeover[0])
+		w.track.SetDeflate(inspect.ServerToClient, takeover[1])
 		break
 	}
 	for i := range w.dirs {
-		d := &w.dirs[i]
-		d.dir = w.dirOf(i)
-		d.asm = inspect.Assembler{Dir: d.dir, Deflate: deflate, MaxMessageSize: uint64(r.max)}
-		d.inf = inspect.Inflater{Takeover: takeover[d.dir-1]}
+		w.dirs[i].dir = w.dirOf(i)
 	}
 	r.ev = inspect.Event{Kind: inspect.KindOpen, Open: o}
 	r.send(c)
@@ -236,8 +229,8 @@ func (r *reader) consume(c *conn, i int, b []byte) int {
 		if h.Length > uint64(r.max) {
 			// Report the header, then stop: its payload cannot be waited
 			// for, and nothing after it can be found.
-			w.seq++
-			f.Seq, f.Raw, f.Payload = w.seq, b[off:off+n], nil
+			f.Raw = b[off : off+n]
+			w.track.Oversized(f, &inspect.TooLargeError{What: "frame", Size: h.Length, Limit: uint64(r.max)})
 			r.ev = inspect.Event{Kind: inspect.KindFrame, Frame: f}
 			r.send(c)
 			r.stop(c, i, fmt.Sprintf("%s frame %d announces %d bytes of payload, over the limit of %d bytes: the rest of this direction is not dissected", d.dir, f.Seq, h.Length, r.max))
@@ -247,74 +240,43 @@ func (r *reader) consume(c *conn, i int, b []byte) int {
 		if len(b)-off < total {
 			break
 		}
-		w.seq++
-		f.Seq, f.Raw, f.Payload = w.seq, b[off:off+n], b[off+n:off+total]
+		f.Raw, f.Payload = b[off:off+n], b[off+n:off+total]
 		if h.Masked {
-			unmask(f.Payload, h.Mask)
+			ws.Cipher(f.Payload, h.Mask, 0)
 		}
 		off += total
-		r.frame(c, i, f)
+		r.frame(c, f)
 	}
 	return off
 }
 
 // frame reports a whole frame and the message it completes.
-func (r *reader) frame(c *conn, i int, f *inspect.Frame) {
-	w, d := &c.ws, &c.ws.dirs[i]
-	if f.Op.IsData() {
-		d.deflated = d.asm.Deflate && f.Rsv1()
-	}
-	msg, aerr := d.asm.Add(f)
+func (r *reader) frame(c *conn, f *inspect.Frame) {
+	st := c.ws.track.Frame(f)
 	r.ev = inspect.Event{Kind: inspect.KindFrame, Frame: f}
 	if !r.send(c) {
 		return
 	}
-	if f.Op == inspect.OpClose && !w.closeSeen[i] {
-		w.closeSeen[i] = true
-		if w.closeFirst == 0 {
-			w.closeFirst, w.closeCode = d.dir, inspect.CloseNoStatus
-			if f.Close != nil {
-				w.closeCode, w.closeReason = f.Close.Code, f.Close.Reason
-			}
+	if st.Err != nil {
+		text := fmt.Sprintf("%s message ending in frame %d dropped: %v", f.Dir, f.Seq, st.Err)
+		var de *inspect.DecompressError
+		if errors.As(st.Err, &de) {
+			text = fmt.Sprintf("%s %v", f.Dir, de) // it names its frames
 		}
-	}
-	if aerr != nil {
-		if d.deflated {
-			d.inf.Break(fmt.Sprintf("message ending in frame %d was dropped, and the sender keeps its compression context", f.Seq))
-		}
-		r.ev = inspect.Event{Kind: inspect.KindError, Text: fmt.Sprintf("%s message ending in frame %d dropped: %v", d.dir, f.Seq, aerr)}
+		r.ev = inspect.Event{Kind: inspect.KindError, Text: text}
 		r.send(c)
 		return
 	}
-	if msg == nil {
-		return
+	if st.Msg != nil {
+		r.ev = inspect.Event{Kind: inspect.KindMsg, Msg: st.Msg}
+		r.send(c)
 	}
-	if msg.Deflated {
-		p, err := d.inf.Inflate(msg.Payload, r.max)
-		if err != nil {
-			r.ev = inspect.Event{Kind: inspect.KindError, Text: fmt.Sprintf("%s message of frames %v: cannot decompress it: %v", d.dir, msg.Frames, err)}
-			r.send(c)
-			return
-		}
-		msg.Payload = p
-		if msg.Op == inspect.OpText && !utf8.Valid(p) {
-			// The Assembler leaves this rule to whoever inflates.
-			msg.Violations = append(msg.Violations, inspect.Violation{
-				Rule:    inspect.RuleTextInvalidUTF8,
-				Section: inspect.RuleTextInvalidUTF8.Section(),
-				Message: "text message is not valid UTF-8",
-			})
-		}
-	}
-	r.ev = inspect.Event{Kind: inspect.KindMsg, Msg: msg}
-	r.send(c)
 }
 
 // stop ends the dissection of what endpoint i sends, saying why.
 func (r *reader) stop(c *conn, i int, why string) {
 	d := &c.ws.dirs[i]
 	d.dead, d.buf = true, nil
-	d.asm.Reset()
 	if c.ws.fail == "" {
 		c.ws.fail = why
 	}
@@ -341,7 +303,6 @@ func (r *reader) gap(c *conn, i int, off, n uint32, why string) {
 	d := &w.dirs[i]
 	text += fmt.Sprintf(": the rest of %s is not dissected", d.dir)
 	d.dead, d.buf = true, nil
-	d.asm.Reset()
 	if w.fail == "" {
 		w.fail = text
 	}
@@ -355,9 +316,8 @@ func (r *reader) connError(c *conn, text string) {
 	r.send(c)
 }
 
-// wsEnd reports how c ended, the way internal/wire does for a live
-// connection: the first close frame names the code, and the end is clean
-// when both close frames crossed with 1000 or 1001.
+// wsEnd reports how c ended: the tracker decides from the close frames
+// that crossed, given how the capture saw the transport end.
 func (r *reader) wsEnd(c *conn, tcp string) {
 	w := &c.ws
 	if c.ignored {
@@ -369,42 +329,28 @@ func (r *reader) wsEnd(c *conn, tcp string) {
 		}
 		return
 	}
-	e := inspect.End{TCP: tcp, Code: inspect.CloseAbnormal}
-	if w.closeFirst != 0 {
-		e.Closer = peerName(w.closeFirst)
-		e.Code, e.Reason = w.closeCode, w.closeReason
+	// Who still owed a close frame, if one side sent one.
+	c2s, s2c := w.track.CloseSent(inspect.ClientToServer), w.track.CloseSent(inspect.ServerToClient)
+	owing := "client"
+	if c2s {
+		owing = "server"
 	}
-	both := w.closeSeen[0] && w.closeSeen[1]
+	var why error
 	switch {
-	case both:
-		// Both close frames crossed: how TCP went down no longer matters.
 	case w.fail != "":
-		e.Err = w.fail
+		why = errors.New(w.fail)
 	case tcp == "reset":
-		e.Err = "connection reset"
-	case tcp == "" && w.closeFirst == 0:
-		e.Err = "the capture ended before the connection did"
+		why = errors.New("connection reset")
+	case tcp == "" && !c2s && !s2c:
+		why = errors.New("the capture ended before the connection did")
 	case tcp == "":
-		e.Err = fmt.Sprintf("the capture ended before the %s answered the close frame", peerName(w.closeFirst.Reverse()))
-	case w.closeFirst == 0:
-		e.Err = "connection closed without a close frame"
+		why = fmt.Errorf("the capture ended before the %s answered the close frame", owing)
+	case !c2s && !s2c:
+		why = errors.New("connection closed without a close frame")
 	default:
-		e.Err = fmt.Sprintf("connection closed before the %s answered the close frame", peerName(w.closeFirst.Reverse()))
+		why = fmt.Errorf("connection closed before the %s answered the close frame", owing)
 	}
-	e.Clean = both && e.Err == "" && e.Code.Clean()
+	e := w.track.End(tcp, why)
 	r.ev = inspect.Event{Kind: inspect.KindEnd, End: &e}
 	r.send(c)
-}
-
-// unmask XORs p with the mask key, in place.
-func unmask(p []byte, key [4]byte) {
-	k32 := binary.LittleEndian.Uint32(key[:])
-	k64 := uint64(k32) | uint64(k32)<<32
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(p[i:])^k64)
-	}
-	for ; i < len(p); i++ {
-		p[i] ^= key[i&3]
-	}
 }

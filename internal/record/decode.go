@@ -558,38 +558,31 @@ func (r *Reader) decodeFrame(name string) error {
 
 // getClose reads a frame's "close" object.
 func (r *Reader) getClose() error {
-	sc := &r.sc
-	ok, err := sc.open('{')
-	if !ok {
-		return wantErr(err, "close", "an object")
-	}
 	c := &r.close
-	*c = inspect.Close{}
-	m := 0
-	for {
-		key, esc, more, err := sc.member(&m)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		switch string(r.key(key, esc)) {
-		case "code":
-			var code uint64
-			code, _, err = r.getUint("close.code", 0xFFFF)
-			c.Code = inspect.CloseCode(code)
-		case "reason":
-			c.Reason, _, err = r.getString("close.reason")
-		default: // "name" is derived from the code
-			err = sc.skip()
-		}
-		if err != nil {
-			return err
-		}
+	if err := r.getCloseInto("close", c); err != nil {
+		return err
 	}
 	r.frame.Close = c
 	return nil
+}
+
+// getCloseInto reads {"code":N,"reason":"..."} ("name" is derived from the
+// code).
+func (r *Reader) getCloseInto(key string, c *inspect.Close) error {
+	*c = inspect.Close{}
+	return r.object(key, "an object", func(k string) (err error) {
+		switch k {
+		case "code":
+			var code uint64
+			code, _, err = r.getUint(key+".code", 0xFFFF)
+			c.Code = inspect.CloseCode(code)
+		case "reason":
+			c.Reason, _, err = r.getString(key + ".reason")
+		default:
+			err = r.sc.skip()
+		}
+		return err
+	})
 }
 
 func (r *Reader) decodeMsg(name string) error {
@@ -610,6 +603,8 @@ func (r *Reader) decodeMsg(name string) error {
 			}
 		case "frames":
 			m.Frames, err = r.getFrames()
+		case "frame_count":
+			m.FrameCount, _, err = r.getInt("frame_count")
 		case "deflated":
 			m.Deflated, _, err = r.getBool("deflated")
 		case "wire_len":
@@ -701,6 +696,23 @@ func (r *Reader) decodeEnd(name string) error {
 			e.TCP, _, err = r.getString("tcp")
 		case "error":
 			e.Err, _, err = r.getString("error")
+		case "closes":
+			err = r.object("closes", "an object", func(k string) error {
+				var c inspect.Close
+				switch k {
+				case "c2s":
+					e.ClientClose = &c
+				case "s2c":
+					e.ServerClose = &c
+				default:
+					return sc.skip()
+				}
+				return r.getCloseInto("closes."+k, &c)
+			})
+		case "violations":
+			e.Violations, _, err = r.getInt("violations")
+		case "first_violation":
+			e.FirstViolation, err = r.getViolationAt()
 		default: // "name" is derived from the code
 			err = sc.skip()
 		}
@@ -710,6 +722,31 @@ func (r *Reader) decodeEnd(name string) error {
 	}
 	r.ev.End = e
 	return nil
+}
+
+// getViolationAt reads an end event's first_violation.
+func (r *Reader) getViolationAt() (*inspect.ViolationAt, error) {
+	v := &inspect.ViolationAt{}
+	err := r.object("first_violation", "an object", func(k string) (err error) {
+		switch k {
+		case "rule":
+			var s string
+			s, _, err = r.getString("first_violation.rule")
+			v.Rule = inspect.Rule(s)
+		case "section":
+			v.Section, _, err = r.getString("first_violation.section")
+		case "msg":
+			v.Message, _, err = r.getString("first_violation.msg")
+		case "dir":
+			v.Dir, _, err = r.getDir("first_violation.dir")
+		case "seq":
+			v.Seq, _, err = r.getUint("first_violation.seq", 1<<64-1)
+		default:
+			err = r.sc.skip()
+		}
+		return err
+	})
+	return v, err
 }
 
 // decodeText reads error, gap, mark and note events.

@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -108,10 +109,13 @@ func allEvents(t testing.TB) []*inspect.Event {
 		{T: 13 * time.Millisecond, Kind: inspect.KindGap, Conn: 1, Text: "1234 bytes lost"},
 		{T: 14 * time.Millisecond, Kind: inspect.KindFrame, Conn: 1, Frame: dissect(t, 15, c2s, text(c2s, true, inspect.OpClose, string(inspect.AppendClose(nil, inspect.CloseNormal, "bye"))))},
 		{T: 15 * time.Millisecond, Kind: inspect.KindFrame, Conn: 1, Frame: dissect(t, 16, s2c, text(s2c, true, inspect.OpClose, string(inspect.AppendClose(nil, 1005, "\xff"))))},
-		{T: 16 * time.Millisecond, Kind: inspect.KindEnd, Conn: 1, End: &inspect.End{Clean: true, Code: inspect.CloseNormal, Reason: "bye", Closer: "client", TCP: "fin"}},
+		{T: 16 * time.Millisecond, Kind: inspect.KindEnd, Conn: 1, End: &inspect.End{Clean: true, Code: inspect.CloseNormal, Reason: "bye", Closer: "client", TCP: "fin",
+			ClientClose: &inspect.Close{Code: inspect.CloseNormal, Reason: "bye"}, ServerClose: &inspect.Close{Code: inspect.CloseNormal, Reason: "bye"}}},
 		{T: 17 * time.Millisecond, Kind: inspect.KindOpen, Conn: 2, Open: &inspect.Open{URL: "ws://127.0.0.1:9000/", Role: inspect.RoleServer, Start: testStart.Add(17 * time.Millisecond)}},
 		{T: 18 * time.Millisecond, Kind: inspect.KindError, Conn: 2, Text: "read tcp: connection reset by peer"},
-		{T: 1234567890 * time.Microsecond, Kind: inspect.KindEnd, Conn: 2, End: &inspect.End{Code: inspect.CloseAbnormal, TCP: "reset", Err: "connection reset by peer"}},
+		{T: 1234567890 * time.Microsecond, Kind: inspect.KindEnd, Conn: 2, End: &inspect.End{Code: inspect.CloseAbnormal, TCP: "reset", Err: "connection reset by peer",
+			ClientClose: &inspect.Close{Code: inspect.CloseNoStatus}, Violations: 2,
+			FirstViolation: &inspect.ViolationAt{Violation: inspect.Violation{Rule: inspect.RuleRsvWithoutExtension, Section: "RFC 6455 5.2", Message: "RSV2 set: no extension was negotiated"}, Dir: inspect.ServerToClient, Seq: 3}}},
 	}
 }
 
@@ -164,7 +168,7 @@ func sameEvent(a, b *inspect.Event) string {
 			return fmt.Sprintf("msg %+v != %+v", x, y)
 		}
 	}
-	if a.End != nil && *a.End != *b.End {
+	if a.End != nil && !reflect.DeepEqual(a.End, b.End) {
 		return fmt.Sprintf("end %+v != %+v", a.End, b.End)
 	}
 	return ""

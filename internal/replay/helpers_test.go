@@ -89,7 +89,7 @@ func (r *rec) closeBy(closer inspect.Direction, code inspect.CloseCode, reason s
 	r.frame(closer, inspect.OpClose, true, inspect.AppendClose(nil, code, reason))
 	r.frame(closer.Reverse(), inspect.OpClose, true, inspect.AppendClose(nil, code, ""))
 	r.evs = append(r.evs, &inspect.Event{T: r.t, Kind: inspect.KindEnd, Conn: 1, End: &inspect.End{
-		Clean: code.Clean(), Code: code, Reason: reason, Closer: peerName(closer), TCP: "fin"}})
+		Clean: true, Code: code, Reason: reason, Closer: peerName(closer), TCP: "fin"}})
 	return r
 }
 

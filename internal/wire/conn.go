@@ -20,6 +20,11 @@ import (
 // DefaultMaxMessageSize is the default bound on frames and messages.
 const DefaultMaxMessageSize = 64 << 20
 
+// DefaultMaxMessageFrames is the default bound on the frames of one
+// message: enough for any real sender (Autobahn's largest case sends 65,536),
+// while 50 million empty continuations no longer keep a peer busy.
+const DefaultMaxMessageFrames = 1 << 20
+
 // DefaultCloseTimeout bounds the wait for the peer's side of the close
 // handshake.
 const DefaultCloseTimeout = 5 * time.Second
@@ -37,10 +42,15 @@ type Config struct {
 	// that announces more is closed with 1009 before anything is allocated.
 	// Zero means DefaultMaxMessageSize; negative means no limit.
 	MaxMessageSize int64
+	// MaxMessageFrames bounds the frames of each message the peer sends;
+	// past it the connection is closed with 1009. Zero means
+	// DefaultMaxMessageFrames; negative means no limit.
+	MaxMessageFrames int
 	// NoAutoPong stops the automatic answer to pings.
 	NoAutoPong bool
-	// Strict closes the connection with 1002 on the first violation of
-	// RFC 6455 by the peer instead of only reporting it.
+	// Strict fails the connection at the peer's first violation of RFC
+	// 6455 (1002; 1007 for invalid UTF-8, at the first fragment that
+	// cannot be valid) instead of only reporting and counting it.
 	Strict bool
 	// CloseTimeout bounds the silence from the peer once the close
 	// handshake started (waiting for its close frame and its TCP close);
@@ -51,14 +61,16 @@ type Config struct {
 	// this many bytes; zero sends each message as one frame.
 	FragmentSize int
 	// OnEvent receives every event: frames and messages both ways, and the
-	// end. It is called from the reading goroutine and from writers, so it
-	// must be safe for concurrent use. The event and everything it points
-	// to are valid only during the call. It may write to the connection
-	// when handling an event of the receiving direction, never one of the
-	// sending direction.
+	// end, which is the last. It is called from the reading goroutine and
+	// from writers, so it must be safe for concurrent use. The event and
+	// everything it points to are valid only during the call. It may write
+	// to the connection when handling an event of the receiving direction,
+	// never one of the sending direction. A sent frame is reported once
+	// its bytes have been handed to the socket, never before.
 	OnEvent func(*inspect.Event)
-	// OmitSent stops events for what we send: for outputs that show only
-	// what the peer sent, it saves the cost of checking our own frames.
+	// OmitSent stops events for the data we send: for outputs that show
+	// only what the peer sent, it saves the cost of checking our own
+	// frames. Frame numbers are the same either way.
 	OmitSent bool
 	// OnIdle is called by the reading goroutine when it has decoded every
 	// byte received so far: the moment to flush buffered output.
@@ -71,10 +83,10 @@ type Config struct {
 
 // Errors returned by the send API.
 var (
-	ErrClosing      = errors.New("connection is closing: the close frame was already sent")
-	ErrControlSize  = errors.New("control frame payload is longer than 125 bytes")
-	ErrNotDataOp    = errors.New("opcode is not text or binary")
-	ErrInvalidClose = errors.New("close code must not be sent on the wire")
+	ErrClosing     = errors.New("connection is closing: the close frame was already sent")
+	ErrClosed      = errors.New("connection is closed")
+	ErrControlSize = errors.New("control frame payload is longer than 125 bytes")
+	ErrNotDataOp   = errors.New("opcode is not text or binary")
 )
 
 // Conn is one live WebSocket connection seen from one side.
@@ -85,12 +97,11 @@ type Conn struct {
 	start  time.Time
 	rdir   inspect.Direction // what we receive
 	wdir   inspect.Direction // what we send
-	seq    atomic.Uint64
+	track  *inspect.Tracker
 	events eventSink
 
 	// Read side, owned by Run.
 	dec    *inspect.Decoder
-	rasm   inspect.Assembler
 	rframe inspect.Frame
 	revent inspect.Event
 
@@ -106,26 +117,22 @@ type Conn struct {
 
 	bw      *bufio.Writer
 	deflate *inspect.Deflater // permessage-deflate was negotiated
-	wasm    inspect.Assembler
+	sent    sentFrames
 	wframe  inspect.Frame
 	wevent  inspect.Event
 	hdr     []byte
 	scratch []byte
 	rng     *rand.ChaCha8
+	ended   bool // Run is done: nothing more is written or reported
 
 	stalled   atomic.Bool // a write ran out of WriteTimeout
 	closeSent atomic.Bool
 	// closeBy, once the close handshake started, is the latest moment
 	// (unix nanoseconds) the read deadline may be pushed to: the peer may
 	// take CloseTimeout of silence, and longer only while data still flows.
-	closeBy   atomic.Int64
-	mu        sync.Mutex // guards the close state below
-	closer    inspect.Direction
-	closeCode inspect.CloseCode
-	closeWhy  string
-	closeRecv bool
-	done      chan struct{}
-	end       inspect.End
+	closeBy atomic.Int64
+	done    chan struct{}
+	end     inspect.End
 }
 
 // withDefaults fills in what the zero values of c mean.
@@ -139,7 +146,23 @@ func (c Config) withDefaults() Config {
 	if c.MaxMessageSize == 0 {
 		c.MaxMessageSize = DefaultMaxMessageSize
 	}
+	if c.MaxMessageFrames == 0 {
+		c.MaxMessageFrames = DefaultMaxMessageFrames
+	}
 	return c
+}
+
+// trackerOptions is what the tracker of a connection seen as role needs
+// to know of c: whose frames are judged, and their bounds.
+func (c Config) trackerOptions(peer inspect.Direction) inspect.TrackerOptions {
+	o := inspect.TrackerOptions{Peer: peer, Strict: c.Strict}
+	if c.MaxMessageSize > 0 {
+		o.MaxMessageSize = uint64(c.MaxMessageSize)
+	}
+	if c.MaxMessageFrames > 0 {
+		o.MaxFrames = c.MaxMessageFrames
+	}
+	return o
 }
 
 func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn {
@@ -175,11 +198,10 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 		br = bufio.NewReaderSize(tc, bufSize)
 	}
 	c.dec = inspect.NewDecoder(br, c.rdir)
-	c.rasm.Dir, c.wasm.Dir = c.rdir, c.wdir
 	if cfg.MaxMessageSize > 0 {
 		c.dec.MaxFrameSize = uint64(cfg.MaxMessageSize)
-		c.rasm.MaxMessageSize = uint64(cfg.MaxMessageSize)
 	}
+	c.track = inspect.NewTracker(cfg.trackerOptions(c.rdir))
 	c.bw = bufio.NewWriterSize(nc, bufSize)
 	c.revent.Conn, c.wevent.Conn = cfg.ID, cfg.ID
 	return c
@@ -246,8 +268,14 @@ func (c *Conn) Run() inspect.End {
 	defer close(c.done)
 	tcp, err := c.readLoop()
 	c.nc.Close()
-	c.end = c.ending(tcp, err)
+	// Under the write lock: no sent frame is reported after the end, and
+	// nothing is written once it is decided.
+	c.wmu.Lock()
+	c.ended = true
+	c.sent.drop()
+	c.end = c.track.End(tcp, err)
 	c.emit(&inspect.Event{T: c.since(), Kind: inspect.KindEnd, Conn: c.cfg.ID, End: &c.end})
+	c.wmu.Unlock()
 	return c.end
 }
 
@@ -270,26 +298,17 @@ func (c *Conn) readLoop() (tcp string, err error) {
 		if err != nil {
 			return c.readFailed(f, err)
 		}
-		f.Seq = c.seq.Add(1)
-		msg, aerr := c.rasm.Add(f)
+		st := c.track.Frame(f)
 		c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
 		c.emit(&c.revent)
-		if aerr != nil {
-			c.failMessage(aerr)
-			continue
+		if st.Fail != 0 {
+			// Before the message reaches anyone: nothing acts on what
+			// failed the connection.
+			c.fail(st.Fail, st.FailWhy)
 		}
-		if c.cfg.Strict && len(f.Violations) > 0 {
-			c.fail(inspect.CloseProtocolError, f.Violations[0].Message)
-			continue
-		}
-		if msg != nil {
-			c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindMsg, nil, msg
+		if st.Msg != nil {
+			c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindMsg, nil, st.Msg
 			c.emit(&c.revent)
-			if len(msg.Violations) > 0 {
-				// Section 8.1: invalid UTF-8 in a text message fails the
-				// connection with 1007.
-				c.fail(inspect.CloseInvalidPayload, msg.Violations[0].Message)
-			}
 			continue
 		}
 		switch f.Op {
@@ -300,9 +319,17 @@ func (c *Conn) readLoop() (tcp string, err error) {
 				c.queuePong(f.Payload)
 			}
 		case inspect.OpClose:
-			if done := c.receivedClose(f); done {
+			if st.Answer {
+				c.sendClose(st.AnswerCode, "")
+			}
+			if c.role == inspect.RoleServer && c.closeSent.Load() {
+				// Both close frames crossed: the server drops TCP first
+				// (section 7.1.1).
 				return "local", nil
 			}
+			// The client waits for the server to close TCP (section
+			// 7.1.1), bounded.
+			c.armClose()
 		}
 	}
 }
@@ -313,7 +340,7 @@ func (c *Conn) readLoop() (tcp string, err error) {
 func (c *Conn) idle() {
 	if c.wmu.TryLock() {
 		if c.bw.Buffered() > 0 {
-			c.bw.Flush()
+			c.flush()
 		}
 		c.unlock()
 	}
@@ -337,50 +364,13 @@ func (c *Conn) queuePong(p []byte) {
 // unlock releases the write lock, sending a waiting pong first.
 func (c *Conn) unlock() {
 	c.pmu.Lock()
-	if c.pongPending && !c.closeSent.Load() {
+	if c.pongPending && !c.closeSent.Load() && !c.ended {
 		c.pongPending = false
 		c.writeFrame(inspect.Header{Fin: true, Op: inspect.OpPong, Length: uint64(len(c.pong))}, c.pong, MaskAuto)
-		c.bw.Flush()
+		c.flush()
 	}
 	c.pmu.Unlock()
 	c.wmu.Unlock()
-}
-
-// receivedClose handles the peer's close frame (section 5.5.1): answer it
-// if we have not sent ours, then let the server drop TCP first. It reports
-// whether the read loop should stop now.
-func (c *Conn) receivedClose(f *inspect.Frame) bool {
-	code, reason := inspect.CloseNoStatus, ""
-	if f.Close != nil {
-		code, reason = f.Close.Code, f.Close.Reason
-	}
-	c.mu.Lock()
-	c.closeRecv = true
-	first := c.closer == 0
-	if first {
-		c.closer, c.closeCode, c.closeWhy = c.rdir, code, reason
-	}
-	c.mu.Unlock()
-	if first {
-		// Echo the status code (section 5.5.1); a code that may not be sent
-		// is answered with 1002.
-		// A body too short for a code, or a code that may not be sent, is
-		// a protocol error.
-		reply := code
-		switch {
-		case len(f.Payload) == 1, f.Close != nil && !code.ValidOnWire():
-			reply = inspect.CloseProtocolError
-		case f.Close == nil:
-			reply = 0
-		}
-		c.sendClose(reply, "")
-	}
-	if c.role == inspect.RoleServer {
-		return true
-	}
-	// The client waits for the server to close TCP (section 7.1.1), bounded.
-	c.armClose()
-	return false
 }
 
 // armClose bounds what is left of the connection once the close handshake
@@ -403,24 +393,6 @@ func (c *Conn) readProgress() {
 		d = limit
 	}
 	c.nc.SetReadDeadline(d)
-}
-
-// failMessage closes the connection for a message the Assembler refused:
-// too large (1009), or not decompressible (1007, section 8.1 of RFC 7692
-// leaves the code open; the payload is invalid data).
-func (c *Conn) failMessage(err error) {
-	var (
-		de *inspect.DecompressError
-		le *inspect.InflateLimitError
-	)
-	switch {
-	case errors.As(err, &le):
-		c.fail(inspect.CloseMessageTooBig, "compressed message "+le.Error())
-	case errors.As(err, &de):
-		c.fail(inspect.CloseInvalidPayload, "cannot decompress message: "+de.Err.Error())
-	default:
-		c.fail(inspect.CloseMessageTooBig, err.Error())
-	}
 }
 
 // fail closes the connection from our side because of what the peer sent.
@@ -446,21 +418,14 @@ func (c *Conn) readFailed(f *inspect.Frame, err error) (string, error) {
 	if errors.As(err, &tl) {
 		// Report the header we refused, then close: its payload was never
 		// read, so nothing after it can be trusted.
-		f.Seq = c.seq.Add(1)
+		st := c.track.Oversized(f, tl)
 		c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
 		c.emit(&c.revent)
-		c.fail(inspect.CloseMessageTooBig, tl.Error())
-		return "local", err
+		c.fail(st.Fail, st.FailWhy)
+		return "local", nil
 	}
 	tcp, err := classify(err)
-	c.mu.Lock()
-	recv, sent := c.closeRecv, c.closeSent.Load()
-	c.mu.Unlock()
-	switch {
-	case recv && sent:
-		// Both close frames crossed: how TCP went down no longer matters.
-		return tcp, nil
-	case tcp == "timeout" && sent:
+	if tcp == "timeout" && c.closeSent.Load() {
 		return tcp, fmt.Errorf("no close frame from the peer within %s", c.cfg.CloseTimeout)
 	}
 	return tcp, err
@@ -485,23 +450,6 @@ func classify(err error) (tcp string, _ error) {
 	return "", err
 }
 
-func (c *Conn) ending(tcp string, err error) inspect.End {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := inspect.End{TCP: tcp, Code: inspect.CloseAbnormal}
-	if err != nil {
-		e.Err = err.Error()
-	}
-	if c.closer != 0 {
-		// The first close frame names the code; when it was ours and no
-		// answer came, the code still says why we closed.
-		e.Closer = peerName(c.closer)
-		e.Code, e.Reason = c.closeCode, c.closeWhy
-	}
-	e.Clean = c.closeRecv && c.closeSent.Load() && err == nil && e.Code.Clean()
-	return e
-}
-
 func peerName(d inspect.Direction) string {
 	if d == inspect.ClientToServer {
 		return "client"
@@ -511,16 +459,15 @@ func peerName(d inspect.Direction) string {
 
 // Close starts the close handshake with code and reason (code 0 sends an
 // empty close frame) and returns at once; Run finishes when the peer
-// answers or CloseTimeout passes. Calling it again does nothing.
+// answers or CloseTimeout passes. A reason too long for a control frame is
+// refused before anything is sent. Calling it again does nothing.
 func (c *Conn) Close(code inspect.CloseCode, reason string) error {
-	c.mu.Lock()
-	if c.closer == 0 {
-		c.closer, c.closeCode, c.closeWhy = c.wdir, code, reason
-		if code == 0 {
-			c.closeCode = inspect.CloseNoStatus
-		}
+	if len(reason) > 123 {
+		return fmt.Errorf("close reason of %d bytes: a close frame carries at most 123 bytes of reason (125 with its code)", len(reason))
 	}
-	c.mu.Unlock()
+	if code == 0 && reason != "" {
+		return errors.New("a close reason needs a close code")
+	}
 	// The write deadline frees a writer stuck on a peer that stopped
 	// reading, so the close frame gets its turn.
 	c.nc.SetWriteDeadline(time.Now().Add(c.cfg.CloseTimeout))
@@ -537,14 +484,9 @@ func (c *Conn) sendClose(code inspect.CloseCode, reason string) error {
 		body = inspect.AppendClose(make([]byte, 0, 2+len(reason)), code, reason)
 	}
 	err := c.writeControl(inspect.OpClose, body)
-	if c.role == inspect.RoleServer {
-		c.mu.Lock()
-		recv := c.closeRecv
-		c.mu.Unlock()
-		if recv {
-			// Both frames crossed: the server drops TCP first (section 7.1.1).
-			c.nc.Close()
-		}
+	if c.role == inspect.RoleServer && c.track.CloseSent(c.rdir) {
+		// Both frames crossed: the server drops TCP first (section 7.1.1).
+		c.nc.Close()
 	}
 	return err
 }

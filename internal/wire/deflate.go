@@ -265,6 +265,6 @@ func (c *Conn) setDeflate(a *Compression) {
 		ours, theirs = serverKeeps, clientKeeps
 	}
 	c.deflate = &inspect.Deflater{Takeover: ours, Level: a.Level}
-	c.rasm.Deflate, c.rasm.Inflater = true, &inspect.Inflater{Takeover: theirs}
-	c.wasm.Deflate, c.wasm.Inflater = true, &inspect.Inflater{Takeover: ours}
+	c.track.SetDeflate(c.rdir, theirs)
+	c.track.SetDeflate(c.wdir, ours)
 }

@@ -41,6 +41,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitMsgsFrom waits, up to d, for n messages sent in dir.
+func (r *recorder) waitMsgsFrom(dir inspect.Direction, n int, d time.Duration) []inspect.Message {
+	deadline := time.Now().Add(d)
+	for {
+		ms := r.msgsFrom(dir)
+		if len(ms) >= n || time.Now().After(deadline) {
+			return ms
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (r *recorder) msgsFrom(d inspect.Direction) []inspect.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -58,7 +70,8 @@ func (r *recorder) msgsFrom(d inspect.Direction) []inspect.Message {
 // keeps its context, and RSV1 on their first frames only.
 func checkDeflated(t *testing.T, rec *recorder, d inspect.Direction, takeover bool) {
 	t.Helper()
-	ms := rec.msgsFrom(d)
+	// A sent frame is reported once written: the peer may read it first.
+	ms := rec.waitMsgsFrom(d, 3, step)
 	if len(ms) != 3 {
 		t.Fatalf("%s: %d messages", d, len(ms))
 	}
@@ -325,19 +338,31 @@ func TestDeflateInvalidDataCloses1007(t *testing.T) {
 	}
 }
 
+// Invalid text found once inflated is a violation on its frame; --strict
+// fails the connection with 1007 (RFC 6455 section 8.1).
 func TestDeflateInvalidUTF8AfterDecompression(t *testing.T) {
 	t.Parallel()
 	z, _ := (&inspect.Deflater{}).Deflate([]byte{'a', 0xff, 'b'})
 	f := tp.ServerFrame(inspect.OpText, z)
 	f.Rsv = inspect.Rsv1
 	srv, got := rawDeflateServer(t, f)
-	c, _, _, err := dialCompress(t, srv.URL(), &Compression{}, Config{})
+	c, _, rec, err := dialCompress(t, srv.URL(), &Compression{}, Config{Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go c.Run()
-	if ci := <-got; ci.Code != 1007 {
-		t.Errorf("close %v", ci)
+	select {
+	case ci := <-got:
+		if ci.Code != 1007 {
+			t.Errorf("close %v", ci)
+		}
+	case <-time.After(step):
+		t.Fatal("no close frame from wscope")
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.frames) == 0 || ruleList(rec.frames[0].Violations) != string(inspect.RuleTextInvalidUTF8) {
+		t.Errorf("frames %+v", rec.frames)
 	}
 }
 

@@ -70,19 +70,14 @@ func (e *UpstreamError) Unwrap() error { return e.Err }
 type Relay struct {
 	cfg    Config
 	start  time.Time
-	seq    atomic.Uint64
+	track  *inspect.Tracker
 	events eventSink
 	legs   [2]*relayLeg // client to server, server to client
 
-	mu       sync.Mutex
-	closer   string // who sent the first close frame: client, server or proxy
-	code     inspect.CloseCode
-	why      string
-	closes   int   // close frames forwarded, both ways
-	failure  error // what made the relay close both sides itself
 	done     chan struct{}
 	end      inspect.End
 	aborting atomic.Bool
+	oneDone  atomic.Bool // one leg has ended
 }
 
 // relayLeg is one direction: what it reads from one peer and writes to
@@ -91,7 +86,6 @@ type relayLeg struct {
 	dir   inspect.Direction
 	src   net.Conn
 	dec   *inspect.Decoder
-	asm   inspect.Assembler
 	frame inspect.Frame
 	event inspect.Event
 
@@ -101,10 +95,6 @@ type relayLeg struct {
 	scratch []byte
 	mask    bool // frames the relay itself sends this way are masked
 	closed  bool // the relay sent its own close this way: nothing follows it
-
-	// Guarded by Relay.mu.
-	srcClosed bool // src sent a close frame
-	dstClosed bool // dst got a close frame: src's, or the relay's own
 
 	tcp string // how src ended
 	err error
@@ -162,8 +152,8 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	open.Local = nc.RemoteAddr().String()
 	r := newRelay(nc, cbr, up.nc, up.br, cfg)
 	if agreed, err := relayedDeflate(open.Response.Headers); err == nil && agreed != nil {
-		r.legs[0].setInflate(!agreed.ClientNoContextTakeover)
-		r.legs[1].setInflate(!agreed.ServerNoContextTakeover)
+		r.track.SetDeflate(inspect.ClientToServer, !agreed.ClientNoContextTakeover)
+		r.track.SetDeflate(inspect.ServerToClient, !agreed.ServerNoContextTakeover)
 	}
 	return r, open, nil
 }
@@ -322,7 +312,8 @@ func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Re
 	if sbr == nil {
 		sbr = bufio.NewReaderSize(server, bufSize)
 	}
-	r := &Relay{cfg: cfg, start: cfg.Start, done: make(chan struct{})}
+	// The relay judges both peers and answers for neither.
+	r := &Relay{cfg: cfg, start: cfg.Start, track: inspect.NewTracker(cfg.trackerOptions(0)), done: make(chan struct{})}
 	r.events.onEvent = cfg.OnEvent
 	r.legs[0] = newLeg(inspect.ClientToServer, client, cbr, server, cfg, true)
 	r.legs[1] = newLeg(inspect.ServerToClient, server, sbr, client, cfg, false)
@@ -331,17 +322,11 @@ func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Re
 
 func newLeg(dir inspect.Direction, src net.Conn, br *bufio.Reader, dst net.Conn, cfg Config, mask bool) *relayLeg {
 	l := &relayLeg{dir: dir, src: src, dec: inspect.NewDecoder(br, dir), dst: dst, bw: bufio.NewWriterSize(dst, bufSize), mask: mask}
-	l.asm.Dir = dir
 	if cfg.MaxMessageSize > 0 {
 		l.dec.MaxFrameSize = uint64(cfg.MaxMessageSize)
-		l.asm.MaxMessageSize = uint64(cfg.MaxMessageSize)
 	}
 	l.event.Conn = cfg.ID
 	return l
-}
-
-func (l *relayLeg) setInflate(takeover bool) {
-	l.asm.Deflate, l.asm.Inflater = true, &inspect.Inflater{Takeover: takeover}
 }
 
 // ID returns the connection id.
@@ -366,11 +351,29 @@ func (r *Relay) Run() inspect.End {
 		}()
 	}
 	l := <-first
+	r.oneDone.Store(true)
+	other := r.legs[0]
+	if other == l {
+		other = r.legs[1]
+	}
+	pending := 1
+	if r.track.OwesClose(other.dir) {
+		// Its answer is on its way: the close handshake is its too.
+		t := time.NewTimer(r.cfg.CloseTimeout)
+		select {
+		case <-first:
+			pending = 0
+		case <-t.C:
+		}
+		t.Stop()
+	}
 	for _, leg := range r.legs {
 		leg.src.Close()
 	}
-	<-first
-	r.end = r.ending(l)
+	if pending > 0 {
+		<-first
+	}
+	r.end = r.track.End(l.tcp, l.err)
 	r.emit(&inspect.Event{T: time.Since(r.start), Kind: inspect.KindEnd, Conn: r.cfg.ID, End: &r.end})
 	return r.end
 }
@@ -393,21 +396,24 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 		}
 		// Reported before it is passed on: the answer it causes comes back
 		// through the other leg, and must not be shown first.
-		f.Seq = r.seq.Add(1)
-		msg, aerr := l.asm.Add(f)
+		st := r.track.Frame(f)
 		if f.Op == inspect.OpClose {
-			r.sawClose(l, f)
+			r.sawClose(st.Closed)
 		}
 		r.report(l, inspect.KindFrame, f, nil)
-		if aerr != nil {
-			// Forwarded all the same: only the view is lost.
-			r.emit(&inspect.Event{T: l.event.T, Kind: inspect.KindNote, Conn: r.cfg.ID, Text: fmt.Sprintf("%s message not shown: %v", l.dir, aerr)})
+		if st.Err != nil {
+			// Forwarded all the same: the peers judge it, only the view
+			// is lost.
+			r.emit(&inspect.Event{T: l.event.T, Kind: inspect.KindNote, Conn: r.cfg.ID, Text: fmt.Sprintf("%s message not shown: %v", l.dir, st.Err)})
 		}
-		if msg != nil {
-			r.report(l, inspect.KindMsg, nil, msg)
+		if st.Msg != nil {
+			r.report(l, inspect.KindMsg, nil, st.Msg)
 		}
 		if err := l.send(f, l.dec.Buffered() == 0); err != nil {
 			return "", fmt.Errorf("forwarding to the %s: %w", peerName(l.dir.Reverse()), err)
+		}
+		if f.Op == inspect.OpClose && r.oneDone.Load() {
+			return "local", nil // the other side is gone: this one has answered
 		}
 	}
 }
@@ -442,24 +448,14 @@ func (r *Relay) report(l *relayLeg, kind inspect.Kind, f *inspect.Frame, m *insp
 // going back.
 func (r *Relay) emit(e *inspect.Event) { r.events.emit(e) }
 
-// sawClose notes a close frame that went through, and bounds what is left
-// of the connection: the peers get CloseTimeout to finish once both close
-// frames crossed, twice that while one is unanswered.
-func (r *Relay) sawClose(l *relayLeg, f *inspect.Frame) {
-	r.mu.Lock()
-	r.closes++
-	l.srcClosed, l.dstClosed = true, true
-	if r.closer == "" {
-		r.closer, r.code = peerName(l.dir), inspect.CloseNoStatus
-		if f.Close != nil {
-			r.code, r.why = f.Close.Code, f.Close.Reason
-		}
-	}
+// sawClose bounds what is left of the connection once a close frame went
+// through: the peers get CloseTimeout to finish once both sides closed,
+// twice that while one is unanswered.
+func (r *Relay) sawClose(done bool) {
 	wait := 2 * r.cfg.CloseTimeout
-	if r.closes >= 2 {
+	if done {
 		wait = r.cfg.CloseTimeout
 	}
-	r.mu.Unlock()
 	by := time.Now().Add(wait)
 	for _, l := range r.legs {
 		l.src.SetReadDeadline(by)
@@ -471,13 +467,10 @@ func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
 	if errors.As(err, &tl) {
 		// Its payload was never read, so nothing can be forwarded after
 		// it: report the header, and close both sides as too big.
-		l.frame.Seq = r.seq.Add(1)
+		st := r.track.Oversized(&l.frame, tl)
 		r.report(l, inspect.KindFrame, &l.frame, nil)
-		r.mu.Lock()
-		r.failure = err // the end says why, whichever leg ends first
-		r.mu.Unlock()
-		r.Close(inspect.CloseMessageTooBig, "frame over wscope's --max-message-size")
-		return "local", err
+		r.Close(st.Fail, "frame too large for the relay")
+		return "local", nil
 	}
 	if r.aborting.Load() {
 		return "local", nil
@@ -489,48 +482,11 @@ func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
 	return tcp, err
 }
 
-// ending says how the connection ended, from the close frames that
-// crossed and from the leg that ended first.
-func (r *Relay) ending(first *relayLeg) inspect.End {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	e := inspect.End{TCP: first.tcp, Code: inspect.CloseAbnormal}
-	if r.closer != "" {
-		e.Closer, e.Code, e.Reason = r.closer, r.code, r.why
-	}
-	// The peer that went first had its close handshake when it both sent
-	// a close frame and got one: how its TCP went no longer matters.
-	other := r.legs[0]
-	if other == first {
-		other = r.legs[1]
-	}
-	done := first.srcClosed && other.dstClosed
-	err := first.err
-	if done {
-		err = nil
-	}
-	if r.failure != nil {
-		e.TCP, err, done = "local", r.failure, false
-	}
-	if err != nil {
-		e.Err = err.Error()
-	}
-	e.Clean = done && e.Code.Clean()
-	return e
-}
-
 // Close ends the relay from the middle: a close frame with code to each
 // peer, as each expects it (masked towards the server), then the peers
 // finish the handshake with each other's silence bounded by CloseTimeout.
 func (r *Relay) Close(code inspect.CloseCode, reason string) {
-	r.mu.Lock()
-	if r.closer == "" {
-		r.closer, r.code, r.why = "proxy", code, reason
-	}
-	for _, l := range r.legs {
-		l.dstClosed = true
-	}
-	r.mu.Unlock()
+	r.track.MarkCloser("proxy")
 	body := inspect.AppendClose(nil, code, reason)
 	for _, l := range r.legs {
 		h := inspect.Header{Fin: true, Op: inspect.OpClose, Length: uint64(len(body)), Masked: l.mask}
@@ -551,11 +507,9 @@ func (r *Relay) Close(code inspect.CloseCode, reason string) {
 		l.bw.Flush()
 		l.closed = true
 		l.wmu.Unlock()
-		f := &inspect.Frame{Dir: l.dir, Header: h, Raw: raw, Payload: body, Seq: r.seq.Add(1)}
+		f := &inspect.Frame{Dir: l.dir, Header: h, Raw: raw, Payload: body}
 		f.LenEnc = inspect.MinimalLengthEncoding(h.Length)
-		if c, ok := inspect.ParseClose(body); ok {
-			f.Close = &c
-		}
+		r.track.Injected(f)
 		r.emit(&inspect.Event{T: time.Since(r.start), Kind: inspect.KindFrame, Conn: r.cfg.ID, Frame: f})
 	}
 	by := time.Now().Add(r.cfg.CloseTimeout)

@@ -402,7 +402,7 @@ func TestRelayCloses(t *testing.T) {
 			t.Errorf("server saw %v", st)
 		}
 		end := rt.waitEnd(t)
-		if end.Closer != "client" || end.Code != 4001 || end.Clean || end.Err != "" {
+		if end.Closer != "client" || end.Code != 4001 || !end.Clean || end.Err != "" || end.ExitStatus() != inspect.ExitAbnormal {
 			t.Errorf("end %+v", end)
 		}
 	})

@@ -48,6 +48,9 @@ func (c *Conn) WriteFragmented(op inspect.OpCode, p []byte, n int) error {
 	}
 	c.wmu.Lock()
 	defer c.unlock()
+	if c.ended {
+		return ErrClosed
+	}
 	var rsv uint8
 	if c.deflate != nil {
 		// Compress the whole message, then split it: RSV1 on the first
@@ -81,7 +84,18 @@ func (c *Conn) WriteFragmented(op inspect.OpCode, p []byte, n int) error {
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
 	defer c.unlock()
-	return c.bw.Flush()
+	return c.flush()
+}
+
+// flush writes out what is buffered and reports the frames it held.
+// c.wmu must be held.
+func (c *Conn) flush() error {
+	if err := c.bw.Flush(); err != nil {
+		c.sent.drop()
+		return err
+	}
+	c.reportWritten()
+	return nil
 }
 
 // Send writes a data message and flushes.
@@ -104,10 +118,13 @@ func (c *Conn) writeControl(op inspect.OpCode, p []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.unlock()
+	if c.ended {
+		return ErrClosed
+	}
 	if err := c.writeFrame(inspect.Header{Fin: true, Op: op, Length: uint64(len(p))}, p, MaskAuto); err != nil {
 		return err
 	}
-	return c.bw.Flush()
+	return c.flush()
 }
 
 // WriteFrame sends one crafted frame exactly as spec says, and flushes.
@@ -122,6 +139,9 @@ func (c *Conn) WriteFrame(spec FrameSpec) error {
 	}
 	c.wmu.Lock()
 	defer c.unlock()
+	if c.ended {
+		return ErrClosed
+	}
 	h.Length = uint64(len(spec.Payload))
 	if spec.Length != nil {
 		h.Length = *spec.Length
@@ -129,7 +149,7 @@ func (c *Conn) WriteFrame(spec FrameSpec) error {
 	if err := c.writeFrame(h, spec.Payload, spec.Mask); err != nil {
 		return err
 	}
-	return c.bw.Flush()
+	return c.flush()
 }
 
 // writeFrame buffers one frame and reports it. c.wmu must be held. The
@@ -149,14 +169,25 @@ func (c *Conn) writeFrame(h inspect.Header, p []byte, mask int) error {
 	}
 	c.hdr = inspect.AppendHeader(c.hdr[:0], h)
 	if _, err := c.bw.Write(c.hdr); err != nil {
+		c.sent.drop()
 		return err
 	}
 	if err := c.writePayload(p, h); err != nil {
+		c.sent.drop()
 		return err
 	}
-	if c.cfg.OnEvent != nil && !c.cfg.OmitSent {
-		c.reportSent(h, p)
+	c.sent.written += int64(len(c.hdr) + len(p))
+	// Control frames are always tracked (the close handshake needs ours);
+	// data frames only when someone is shown them.
+	track := h.Op.IsControl() || c.cfg.OnEvent != nil && !c.cfg.OmitSent
+	// A frame is reported once its bytes left the buffer for the socket:
+	// at once when the buffer had to make room, else at the next flush.
+	c.reportWritten()
+	if len(c.sent.queue) == 0 && c.sent.written <= c.sent.out(c.bw) {
+		c.reportSent(h, c.hdr, p, track)
+		return nil
 	}
+	c.sent.add(h, c.hdr, p, track)
 	return nil
 }
 
@@ -191,23 +222,93 @@ func writePayload(bw *bufio.Writer, scratch *[]byte, p []byte, h inspect.Header)
 	return nil
 }
 
-func (c *Conn) reportSent(h inspect.Header, p []byte) {
+// reportWritten reports the queued frames whose bytes have all left the
+// buffer. c.wmu must be held.
+func (c *Conn) reportWritten() {
+	out := c.sent.out(c.bw)
+	n := 0
+	for _, q := range c.sent.queue {
+		if q.end > out {
+			break
+		}
+		c.reportSent(q.h, q.raw[:q.rawLen], c.sent.arena[q.off:q.off+q.n], q.track)
+		n++
+	}
+	c.sent.shift(n)
+}
+
+// reportSent checks a frame we sent and reports it, and the message it
+// completes; one not tracked is only numbered. c.wmu must be held.
+func (c *Conn) reportSent(h inspect.Header, raw, p []byte, track bool) {
+	if !track {
+		c.track.Skip()
+		return
+	}
 	f := &c.wframe
-	f.Seq = c.seq.Add(1)
 	f.Dir = c.wdir
 	f.Header = h
 	if h.LenEnc == 0 {
 		f.LenEnc = inspect.MinimalLengthEncoding(h.Length)
 	}
-	f.Raw = c.hdr
+	f.Raw = raw
 	f.Payload = p
 	f.Violations = f.Violations[:0]
-	msg, _ := c.wasm.Add(f)
+	st := c.track.Frame(f)
+	if c.cfg.OnEvent == nil {
+		return
+	}
 	c.wevent.T = c.since()
 	c.wevent.Kind, c.wevent.Frame, c.wevent.Msg = inspect.KindFrame, f, nil
 	c.emit(&c.wevent)
-	if msg != nil {
-		c.wevent.Kind, c.wevent.Frame, c.wevent.Msg = inspect.KindMsg, nil, msg
+	if st.Msg != nil {
+		c.wevent.Kind, c.wevent.Frame, c.wevent.Msg = inspect.KindMsg, nil, st.Msg
 		c.emit(&c.wevent)
 	}
 }
+
+// sentFrames are the frames written into the buffer but not yet out of
+// it: reported once they are, dropped when the write fails.
+type sentFrames struct {
+	written int64 // bytes given to the buffer, all frames so far
+	queue   []queuedFrame
+	arena   []byte // the queued frames' payloads, copied
+}
+
+type queuedFrame struct {
+	h      inspect.Header
+	raw    [inspect.MaxHeaderSize]byte
+	rawLen int
+	off, n int   // the payload in arena
+	end    int64 // where the frame ends in the written stream
+	track  bool  // fed to the tracker, not only numbered
+}
+
+// out is how many of the written bytes have left bw for the socket.
+func (s *sentFrames) out(bw *bufio.Writer) int64 { return s.written - int64(bw.Buffered()) }
+
+func (s *sentFrames) add(h inspect.Header, raw, p []byte, track bool) {
+	q := queuedFrame{h: h, off: len(s.arena), end: s.written, track: track}
+	if track {
+		q.rawLen = copy(q.raw[:], raw)
+		q.n = len(p)
+		s.arena = append(s.arena, p...)
+	}
+	s.queue = append(s.queue, q)
+}
+
+// shift forgets the first n queued frames, reported.
+func (s *sentFrames) shift(n int) {
+	if n == 0 {
+		return
+	}
+	s.queue = s.queue[:copy(s.queue, s.queue[n:])]
+	if len(s.queue) == 0 {
+		s.arena = s.arena[:0]
+		if cap(s.arena) > 4*bufSize {
+			s.arena = nil // do not keep a burst's buffer
+		}
+	}
+}
+
+// drop forgets the queued frames: their bytes never reached the socket.
+func (s *sentFrames) drop() { s.shift(len(s.queue)) }

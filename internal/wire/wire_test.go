@@ -450,3 +450,12 @@ func TestWriteTimeoutDropsAPeerThatStopsReading(t *testing.T) {
 	}
 	peer.CloseTCP()
 }
+
+// ruleList names the rules of vs, comma-separated.
+func ruleList(vs []inspect.Violation) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v.Rule)
+	}
+	return strings.Join(s, ",")
+}
