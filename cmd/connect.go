@@ -237,7 +237,7 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 wait:
 	select {
 	case <-conn.Done():
-		if end := conn.End(); opts.Reconnect && !end.Clean {
+		if end := conn.End(); opts.Reconnect && endedByPeer(&end) {
 			next, nextID, interrupted := opts.redial(dialCtx, dopts, cfg, snk.event, snk, id, inspect.DescribeEnd(&end))
 			switch {
 			case interrupted:
@@ -363,10 +363,16 @@ func pump(in *inputReader, send func(*action) error, flush func() error, snk *si
 	}
 }
 
+// endedByPeer reports whether a connection ended in a way --reconnect
+// answers: abnormally, and not by a close handshake wscope started.
+func endedByPeer(end *inspect.End) bool {
+	return end.ExitStatus() != inspect.ExitClean && !(end.Clean && end.Closer == "client")
+}
+
 // finish reports how the session ended and returns the exit status.
 func finish(end inspect.End, snk *sink, always bool) error {
 	snk.flush()
-	if end.Clean {
+	if end.ExitStatus() == inspect.ExitClean {
 		if always {
 			snk.note("closed: %s", inspect.DescribeEnd(&end))
 		}

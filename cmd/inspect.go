@@ -256,7 +256,6 @@ func dissectHex(s string, snk *sink, handle func(*inspect.Event) error) error {
 	}
 	snk.startRecordingWith(inspect.RecordingHeader{Source: "hex"})
 	dec := inspect.NewDecoder(bytes.NewReader(p), inspect.ServerToClient)
-	dec.MaxFrameSize = uint64(len(p)) // no frame is longer than what was given
 	track := inspect.NewTracker(inspect.TrackerOptions{})
 	var f inspect.Frame
 	for {

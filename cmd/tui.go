@@ -111,7 +111,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 				go hb.run(c)
 			}
 			end := c.Run()
-			if !opts.Reconnect || end.Clean || tctx.Err() != nil {
+			if !opts.Reconnect || !endedByPeer(&end) || tctx.Err() != nil {
 				return
 			}
 			// The TUI shows each attempt; stderr is the TUI's.
@@ -172,7 +172,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions, dopts wire.DialOption
 	if res.Quit == tui.QuitInterrupt {
 		return silent(ExitInterrupted)
 	}
-	if !end.Clean || hb.failed() {
+	if end.ExitStatus() != inspect.ExitClean || hb.failed() {
 		return silent(ExitAbnormal)
 	}
 	return nil

@@ -435,58 +435,103 @@ func TestConnectViolations(t *testing.T) {
 		{inspect.RuleCloseOneByte, []tp.FrameSpec{tp.ServerFrame(inspect.OpClose, []byte{3})}, 1002},
 		{inspect.RuleCloseCodeInvalid, []tp.FrameSpec{tp.ServerFrame(inspect.OpClose, tp.ClosePayload(1005, ""))}, 1002},
 		{inspect.RuleCloseReasonUTF8, []tp.FrameSpec{tp.ServerFrame(inspect.OpClose, append(tp.ClosePayload(1000, ""), 0xff, 0xfe))}, 1000},
-		{inspect.RuleTextInvalidUTF8, []tp.FrameSpec{{Fin: true, Op: inspect.OpText, Payload: []byte{'a', 0xc3}}}, 1007},
+		{inspect.RuleTextInvalidUTF8, []tp.FrameSpec{{Fin: true, Op: inspect.OpText, Payload: []byte{'a', 0xc3}}}, 0},
+		// The rule first, then the limit: no length can be read past it.
+		{inspect.RuleLengthTopBit, []tp.FrameSpec{{Fin: true, Op: inspect.OpBinary, LenEnc: inspect.Len64, Length: tp.Len(1<<63 | 5), Payload: []byte("12345")}}, 1009},
 	}
 	for _, c := range cases {
-		t.Run(string(c.rule), func(t *testing.T) {
-			t.Parallel()
-			sawClose := make(chan int, 1)
-			srv := acceptThen(t, func(rc *tp.RawConn) {
-				rc.WriteFrames(c.frames...)
-				for {
-					f, err := rc.ReadFrame(step)
-					if err != nil {
-						sawClose <- 0
-						return
-					}
-					if f.Op == inspect.OpClose {
-						ci, ok := f.Close()
-						if !ok {
-							ci.Code = -1
+		for _, strict := range []bool{false, true} {
+			name := string(c.rule)
+			if strict {
+				name += "/strict"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				sawClose := make(chan int, 1)
+				srv := acceptThen(t, func(rc *tp.RawConn) {
+					rc.WriteFrames(c.frames...)
+					for {
+						f, err := rc.ReadFrame(step)
+						if err != nil {
+							sawClose <- 0
+							return
 						}
-						sawClose <- ci.Code
-						rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
-						return
+						if f.Op == inspect.OpClose {
+							ci, ok := f.Close()
+							if !ok {
+								ci.Code = -1
+							}
+							sawClose <- ci.Code
+							rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+							return
+						}
 					}
+				})
+				args := []string{"connect", srv.URL(), "-o", "json", "-w", "300ms"}
+				if strict {
+					args = append(args, "--strict")
+				}
+				r := run(t, "", args...)
+				var found bool
+				for _, f := range filter(parseEvents(t, r.Stdout), "frame", "s2c") {
+					if slices.Contains(f.rules(), string(c.rule)) {
+						found = true
+						v := f["violations"].([]any)[0].(map[string]any)
+						if !strings.HasPrefix(v["section"].(string), "RFC 6455 ") {
+							t.Errorf("section %v", v["section"])
+						}
+					}
+				}
+				if !found {
+					t.Fatalf("rule %s not reported on a frame:\n%s", c.rule, r.Stdout)
+				}
+				// Observing or strict, the peer broke the protocol: exit 4,
+				// and the end says which rule first.
+				if r.Code != 4 || !strings.Contains(r.Stderr, "1 violation: "+string(c.rule)+" (RFC 6455 ") {
+					t.Errorf("exit %d, stderr %q: want 4 and the rule named", r.Code, r.Stderr)
+				}
+				want := c.code
+				switch {
+				case strict:
+					want = int(c.rule.FailCode()) // failed at once (section 7.1.7)
+				case want == 0:
+					want = 1000 // nothing wrong enough to close: the -w timer closes
+				}
+				select {
+				case got := <-sawClose:
+					if got != want {
+						t.Errorf("wscope closed with %d, want %d", got, want)
+					}
+				case <-time.After(step):
+					t.Error("the server saw no close frame")
 				}
 			})
-			r := run(t, "", "connect", srv.URL(), "-o", "json", "-w", "300ms")
-			var found bool
-			for _, f := range filter(parseEvents(t, r.Stdout), "frame", "s2c") {
-				if slices.Contains(f.rules(), string(c.rule)) {
-					found = true
-					v := f["violations"].([]any)[0].(map[string]any)
-					if !strings.HasPrefix(v["section"].(string), "RFC 6455 ") {
-						t.Errorf("section %v", v["section"])
-					}
-				}
+		}
+	}
+}
+
+// Invalid text shows on its frame in every view: -o frames too.
+func TestConnectInvalidTextShowsOnItsFrame(t *testing.T) {
+	t.Parallel()
+	srv := acceptThen(t, func(rc *tp.RawConn) {
+		rc.WriteFrames(
+			tp.FrameSpec{Fin: false, Op: inspect.OpText, Payload: []byte("ok ")},
+			tp.FrameSpec{Fin: true, Op: inspect.OpContinuation, Payload: []byte{0xf4, 0x90, 0x80, 0x80}},
+		)
+		for {
+			f, err := rc.ReadFrame(step)
+			if err != nil || f.Op == inspect.OpClose {
+				rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+				return
 			}
-			if c.rule == inspect.RuleTextInvalidUTF8 {
-				for _, m := range filter(parseEvents(t, r.Stdout), "msg", "s2c") {
-					found = found || slices.Contains(m.rules(), string(c.rule))
-				}
-			}
-			if !found {
-				t.Fatalf("rule %s not reported:\n%s", c.rule, r.Stdout)
-			}
-			want := c.code
-			if want == 0 {
-				want = 1000 // nothing wrong enough to close: the -w timer closes
-			}
-			if got := <-sawClose; got != want {
-				t.Errorf("wscope closed with %d, want %d", got, want)
-			}
-		})
+		}
+	})
+	r := run(t, "", "connect", srv.URL(), "-o", "frames", "-w", "300ms")
+	if !regexp.MustCompile(`(?m)^ +[0-9.]+ s2c cont .*!! text-invalid-utf8`).MatchString(r.Stdout) {
+		t.Errorf("no !! on the continuation frame:\n%s", r.Stdout)
+	}
+	if r.Code != 4 {
+		t.Errorf("exit %d, want 4", r.Code)
 	}
 }
 

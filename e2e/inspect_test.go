@@ -75,6 +75,9 @@ func TestInspectGolden(t *testing.T) {
 		{"pcap-deflate-stats.txt", 0, []string{pcapD, "--stats"}},
 		{"pcap-plain-check.txt", 0, []string{pcapP, "--check"}},
 		{"hex.txt", 0, []string{"--hex", "81 fe 00 05 37 fa 21 3d 7f 9f 4d 51 58 88 02 03 e8"}},
+		// A 64-bit length with its top bit set: the rule, not a usage error.
+		{"hex-length-top-bit.txt", 0, []string{"--hex", "82 7f 80 00 00 00 00 00 00 05 01 02 03 04 05"}},
+		{"hex-length-top-bit-check.txt", 5, []string{"--hex", "82 7f 80 00 00 00 00 00 00 05 01 02 03 04 05", "--check"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -137,3 +137,38 @@ func TestNodeThroughProxy(t *testing.T) {
 	// (gobwas/ws writes it without the optional space after ';').
 	srvOut.waitMatch(t, regexp.MustCompile(`^extensions permessage-deflate; ?client_max_window_bits$`), step)
 }
+
+// A frame with RSV2 set makes Node's ws fail the connection with 1002.
+// The connection's close code is the one received (RFC 6455 section
+// 7.1.5), whichever close frame went first: exit 4 every time.
+func TestNodeServerAnswersRSV2With1002(t *testing.T) {
+	t.Parallel()
+	url, _ := nodeServer(t)
+	for _, stdin := range []string{
+		`{"text":"hi","rsv2":true}` + "\n",
+		`{"text":"hi","rsv2":true}` + "\n" + `{"sleep":0.5}` + "\n",
+	} {
+		r := run(t, stdin, "connect", url, "--stdin", "json")
+		if r.Code != 4 || !strings.Contains(r.Stderr, "1002 Protocol Error") || !strings.Contains(r.Stderr, "by server") {
+			t.Errorf("stdin %q: exit %d, stderr %q: want 4 and 1002 from the server", stdin, r.Code, r.Stderr)
+		}
+	}
+}
+
+// Node's ws.close() sends a close frame without a code: the handshake
+// completes all the same, and 1005 from a completed handshake exits 0.
+func TestNodeClientEmptyCloseIsClean(t *testing.T) {
+	t.Parallel()
+	p, url := listen(t, "--once", "-o", "json")
+	c := exec.Command("node", nodePeer(t), "close-empty", url+"/")
+	out, err := c.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "closed 1005") {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	if code := p.wait(step); code != 0 {
+		t.Fatalf("listen --once exit %d, want 0\n%s", code, p.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^\[1\] closed: 1005 No Status Received by client, clean$`).MatchString(p.stderr.String()) {
+		t.Errorf("stderr:\n%s", p.stderr)
+	}
+}

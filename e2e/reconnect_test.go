@@ -68,6 +68,32 @@ func TestConnectReconnects(t *testing.T) {
 	if k["open"] != 2 || k["note"] < 1 || k["msg s2c"] != 2 {
 		t.Errorf("recording holds %v", k)
 	}
+	checkEndsLast(t, evs)
+	// "two" crossed the wire once, on the new connection: a frame event
+	// means bytes were written to a socket.
+	var twos []int
+	for _, e := range evs {
+		if e.Kind == inspect.KindFrame && e.Frame.Dir == inspect.ClientToServer && string(e.Frame.Payload) == "two" {
+			twos = append(twos, e.Conn)
+		}
+	}
+	if len(twos) != 1 || twos[0] != 2 {
+		t.Errorf(`"two" recorded as sent on connections %v, want [2]`, twos)
+	}
+}
+
+// checkEndsLast checks that no event of a connection follows its end.
+func checkEndsLast(t *testing.T, evs []*inspect.Event) {
+	t.Helper()
+	ended := map[int]bool{}
+	for i, e := range evs {
+		if ended[e.Conn] && e.Kind != inspect.KindNote && e.Kind != inspect.KindError {
+			t.Errorf("event %d (%s) of connection %d comes after its end", i, e.Kind, e.Conn)
+		}
+		if e.Kind == inspect.KindEnd {
+			ended[e.Conn] = true
+		}
+	}
 }
 
 func TestConnectReconnectGivesUp(t *testing.T) {

@@ -147,14 +147,21 @@ func appendRules(b []byte, vs []Violation) []byte {
 // clean; 1 violation: rsv-without-extension (RFC 6455 5.2) by the server
 // in frame 3".
 func DescribeEnd(e *End) string {
+	first := e.closerClose()
+	reason := e.Reason
+	if first != nil && first.Code == e.Code && reason == "" {
+		// An answer usually echoes the code alone: the reason is the
+		// closer's.
+		reason = first.Reason
+	}
 	b := strconv.AppendUint(nil, uint64(e.Code), 10)
 	b = append(b, ' ')
 	b = append(b, e.Code.Name()...)
-	if e.Reason != "" {
+	if reason != "" {
 		b = append(b, ' ')
-		b = strconv.AppendQuote(b, e.Reason)
+		b = strconv.AppendQuote(b, reason)
 	}
-	if first := e.closerClose(); first != nil && (first.Code != e.Code || first.Reason != e.Reason) {
+	if first != nil && first.Code != e.Code {
 		// The code came from the other side, or no close came back.
 		if e.Code != CloseAbnormal {
 			b = append(b, " by "...)

@@ -291,10 +291,13 @@ func (m *Model) stateText() (string, lipgloss.Style) {
 		return "closing", st.Closing
 	}
 	s := "closed " + c.end.Code.String()
-	if c.end.Clean {
+	if !c.end.Clean {
+		s += ", not clean"
+	}
+	if c.end.ExitStatus() == inspect.ExitClean {
 		return s, st.Closed
 	}
-	return s + ", not clean", st.Failed
+	return s, st.Failed
 }
 
 // filterText describes the filter in use, "" for none.

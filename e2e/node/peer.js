@@ -4,6 +4,7 @@
 //
 //   node peer.js server          echo server on 127.0.0.1, prints "listening PORT"
 //   node peer.js client URL M... sends each message, waits for its echo, closes 1000
+//   node peer.js close-empty URL  opens, then closes with an empty close frame (ws.close())
 'use strict';
 const { WebSocket, WebSocketServer } = require('ws');
 
@@ -18,6 +19,7 @@ if (mode === 'server') {
     console.log(`extensions ${req.headers['sec-websocket-extensions'] || ''}`);
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     ws.on('close', (code) => console.log(`closed ${code}`));
+    ws.on('error', (err) => console.log(`error ${err.message}`)); // a peer's protocol error: ws closes with 1002
   });
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
@@ -36,7 +38,12 @@ if (mode === 'server') {
   ws.on('message', (data) => { console.log(`echo ${data}`); next(); });
   ws.on('close', (code) => { console.log(`closed ${code}`); process.exit(code === 1000 ? 0 : 1); });
   ws.on('error', (err) => { console.error(`peer.js: ${err.message}`); process.exit(1); });
+} else if (mode === 'close-empty') {
+  const ws = new WebSocket(url, { perMessageDeflate: deflate });
+  ws.on('open', () => ws.close());
+  ws.on('close', (code) => { console.log(`closed ${code}`); process.exit(0); });
+  ws.on('error', (err) => { console.error(`peer.js: ${err.message}`); process.exit(1); });
 } else {
-  console.error('usage: node peer.js server | client URL [message...]');
+  console.error('usage: node peer.js server | client URL [message...] | close-empty URL');
   process.exit(2);
 }

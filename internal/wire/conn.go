@@ -202,7 +202,8 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 		c.dec.MaxFrameSize = uint64(cfg.MaxMessageSize)
 	}
 	c.track = inspect.NewTracker(cfg.trackerOptions(c.rdir))
-	c.bw = bufio.NewWriterSize(nc, bufSize)
+	c.sent = sentFrames{c: c, nc: c.nc}
+	c.bw = bufio.NewWriterSize(&c.sent, bufSize)
 	c.revent.Conn, c.wevent.Conn = cfg.ID, cfg.ID
 	return c
 }

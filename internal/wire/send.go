@@ -87,16 +87,8 @@ func (c *Conn) Flush() error {
 	return c.flush()
 }
 
-// flush writes out what is buffered and reports the frames it held.
-// c.wmu must be held.
-func (c *Conn) flush() error {
-	if err := c.bw.Flush(); err != nil {
-		c.sent.drop()
-		return err
-	}
-	c.reportWritten()
-	return nil
-}
+// flush writes out what is buffered. c.wmu must be held.
+func (c *Conn) flush() error { return c.bw.Flush() }
 
 // Send writes a data message and flushes.
 func (c *Conn) Send(op inspect.OpCode, p []byte) error {
@@ -168,26 +160,17 @@ func (c *Conn) writeFrame(h inspect.Header, p []byte, mask int) error {
 		h.Masked = false
 	}
 	c.hdr = inspect.AppendHeader(c.hdr[:0], h)
-	if _, err := c.bw.Write(c.hdr); err != nil {
-		c.sent.drop()
-		return err
-	}
-	if err := c.writePayload(p, h); err != nil {
-		c.sent.drop()
-		return err
-	}
-	c.sent.written += int64(len(c.hdr) + len(p))
 	// Control frames are always tracked (the close handshake needs ours);
 	// data frames only when someone is shown them.
 	track := h.Op.IsControl() || c.cfg.OnEvent != nil && !c.cfg.OmitSent
-	// A frame is reported once its bytes left the buffer for the socket:
-	// at once when the buffer had to make room, else at the next flush.
-	c.reportWritten()
-	if len(c.sent.queue) == 0 && c.sent.written <= c.sent.out(c.bw) {
-		c.reportSent(h, c.hdr, p, track)
-		return nil
+	c.sent.begin(h, c.hdr, p, track)
+	if _, err := c.bw.Write(c.hdr); err != nil {
+		return err
 	}
-	c.sent.add(h, c.hdr, p, track)
+	if err := c.writePayload(p, h); err != nil {
+		return err
+	}
+	c.sent.end()
 	return nil
 }
 
@@ -222,21 +205,6 @@ func writePayload(bw *bufio.Writer, scratch *[]byte, p []byte, h inspect.Header)
 	return nil
 }
 
-// reportWritten reports the queued frames whose bytes have all left the
-// buffer. c.wmu must be held.
-func (c *Conn) reportWritten() {
-	out := c.sent.out(c.bw)
-	n := 0
-	for _, q := range c.sent.queue {
-		if q.end > out {
-			break
-		}
-		c.reportSent(q.h, q.raw[:q.rawLen], c.sent.arena[q.off:q.off+q.n], q.track)
-		n++
-	}
-	c.sent.shift(n)
-}
-
 // reportSent checks a frame we sent and reports it, and the message it
 // completes; one not tracked is only numbered. c.wmu must be held.
 func (c *Conn) reportSent(h inspect.Header, raw, p []byte, track bool) {
@@ -265,50 +233,3 @@ func (c *Conn) reportSent(h inspect.Header, raw, p []byte, track bool) {
 		c.emit(&c.wevent)
 	}
 }
-
-// sentFrames are the frames written into the buffer but not yet out of
-// it: reported once they are, dropped when the write fails.
-type sentFrames struct {
-	written int64 // bytes given to the buffer, all frames so far
-	queue   []queuedFrame
-	arena   []byte // the queued frames' payloads, copied
-}
-
-type queuedFrame struct {
-	h      inspect.Header
-	raw    [inspect.MaxHeaderSize]byte
-	rawLen int
-	off, n int   // the payload in arena
-	end    int64 // where the frame ends in the written stream
-	track  bool  // fed to the tracker, not only numbered
-}
-
-// out is how many of the written bytes have left bw for the socket.
-func (s *sentFrames) out(bw *bufio.Writer) int64 { return s.written - int64(bw.Buffered()) }
-
-func (s *sentFrames) add(h inspect.Header, raw, p []byte, track bool) {
-	q := queuedFrame{h: h, off: len(s.arena), end: s.written, track: track}
-	if track {
-		q.rawLen = copy(q.raw[:], raw)
-		q.n = len(p)
-		s.arena = append(s.arena, p...)
-	}
-	s.queue = append(s.queue, q)
-}
-
-// shift forgets the first n queued frames, reported.
-func (s *sentFrames) shift(n int) {
-	if n == 0 {
-		return
-	}
-	s.queue = s.queue[:copy(s.queue, s.queue[n:])]
-	if len(s.queue) == 0 {
-		s.arena = s.arena[:0]
-		if cap(s.arena) > 4*bufSize {
-			s.arena = nil // do not keep a burst's buffer
-		}
-	}
-}
-
-// drop forgets the queued frames: their bytes never reached the socket.
-func (s *sentFrames) drop() { s.shift(len(s.queue)) }
