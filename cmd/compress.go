@@ -16,9 +16,6 @@ type compressOptions struct {
 	ServerMaxWindowBits     int
 	ClientMaxWindowBits     int
 	Level                   int
-
-	// cx is what prepare made of the flags; nil when compression is off.
-	cx *wire.Compression
 }
 
 func (o *compressOptions) addFlags(fs *pflag.FlagSet) {
@@ -30,12 +27,11 @@ func (o *compressOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Level, "compress-level", 0, "compress/flate `level` for what wscope sends: 1 (fastest) to 9 (best), -2 Huffman only; 0 is the default level")
 }
 
-// prepare checks the flags for the side playing role and keeps the
-// parameters for the wire options.
-func (o *compressOptions) prepare(role inspect.Role) error {
-	o.cx = nil
+// prepare checks the flags for the side playing role and returns the
+// parameters for the wire options; nil when compression is off.
+func (o *compressOptions) prepare(role inspect.Role) (*wire.Compression, error) {
 	if !o.On && !o.ServerNoContextTakeover && !o.ClientNoContextTakeover && o.ServerMaxWindowBits == 0 && o.ClientMaxWindowBits == 0 && o.Level == 0 {
-		return nil
+		return nil, nil
 	}
 	cx := &wire.Compression{
 		ServerNoContextTakeover: o.ServerNoContextTakeover,
@@ -45,8 +41,7 @@ func (o *compressOptions) prepare(role inspect.Role) error {
 		Level:                   o.Level,
 	}
 	if err := cx.Check(role); err != nil {
-		return usageErr("--compress: %v", err)
+		return nil, usageErr("--compress: %v", err)
 	}
-	o.cx = cx
-	return nil
+	return cx, nil
 }

@@ -2,16 +2,13 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/session"
 	"github.com/wscope/wscope/internal/wire"
 )
 
@@ -124,28 +121,44 @@ any other close code, 130 on Ctrl-C.`,
 }
 
 func connectRun(ctx context.Context, opts *ConnectOptions) error {
-	if err := opts.validate(); err != nil {
+	so, err := opts.options(inspect.RoleClient)
+	if err != nil {
 		return err
 	}
-	if err := opts.Compress.prepare(inspect.RoleClient); err != nil {
+	dial, err := opts.dialOptions()
+	if err != nil {
 		return err
 	}
-	if opts.Reconnect && (opts.ReconnectMaxDelay <= 0 || opts.ReconnectAttempts < 0) {
-		return usageErr("--reconnect-max-delay must be positive and --reconnect-attempts not negative")
-	}
+	return session.Connect(ctx, &session.ConnectOptions{
+		IO:                opts.IO,
+		Options:           so,
+		Dial:              dial,
+		Execute:           opts.Execute,
+		Wait:              opts.Wait,
+		Location:          opts.Location,
+		MaxRedirects:      opts.MaxRedirects,
+		Reconnect:         opts.Reconnect,
+		ReconnectMaxDelay: opts.ReconnectMaxDelay,
+		ReconnectAttempts: opts.ReconnectAttempts,
+	})
+}
+
+// dialOptions turns the connection flags into how to reach the server:
+// the URL (its credentials become Basic auth, as in browsers and curl),
+// headers, subprotocols, TLS and the transport.
+func (opts *ConnectOptions) dialOptions() (wire.DialOptions, error) {
 	u, err := wire.ParseURL(opts.URL)
 	if err != nil {
-		return usageErr("%v", err)
+		return wire.DialOptions{}, usageErr("%v", err)
 	}
 	headers, err := parseHeaders(opts.Headers)
 	if err != nil {
-		return err
+		return wire.DialOptions{}, err
 	}
 	if opts.Origin != "" {
 		headers = append(headers, inspect.HeaderField{Name: "Origin", Value: opts.Origin})
 	}
 	if u.User != nil {
-		// Credentials in the URL become Basic auth, as in browsers and curl.
 		headers = append(headers, basicAuth(u.User.String()))
 		u.User = nil
 	}
@@ -154,329 +167,21 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 	}
 	tlsConf, err := opts.TLS.config()
 	if err != nil {
-		return err
+		return wire.DialOptions{}, err
 	}
-	ios := opts.IO
-	opts.TLS.warn(ios.ErrOut)
-	var subprotocols []string
-	for _, s := range opts.Subprotocols {
-		if s = strings.TrimSpace(s); s != "" {
-			subprotocols = append(subprotocols, s)
-		}
-	}
-
-	dopts := wire.DialOptions{
-		URL:          u,
-		Headers:      headers,
-		Subprotocols: subprotocols,
-		TLS:          tlsConf,
-		Timeout:      opts.ConnectTimeout,
-		Compress:     opts.Compress.cx,
-	}
-	if dopts.NetDial, err = opts.netDial(u, tlsConf, func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }); err != nil {
-		return err
-	}
-	if opts.useTUI(ios) && len(opts.Execute) == 0 {
-		return connectTUI(ctx, opts, dopts)
-	}
-
-	lineMode := ios.Interactive() && len(opts.Execute) == 0
-	snk, err := opts.sink(ios, inspect.ServerToClient, false)
-	if err != nil {
-		return err
-	}
-	defer snk.close()
-	if lineMode && opts.Output == formatText {
-		snk.linePrefix, snk.prompt = "< ", "> "
-	}
-	start := time.Now()
-	cfg := opts.config(1, start)
-	var conn *wire.Conn
-	ref := newConnRef(nil)
-	hb := opts.heartbeat(snk)
-	cfg.OnEvent = func(e *inspect.Event) {
-		snk.event(e)
-		hb.event(e)
-		if opts.Echo && e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ServerToClient {
-			c, _ := ref.get()
-			c.WriteMessage(e.Msg.Op, e.Msg.Payload)
-		}
-	}
-	cfg.OnIdle = snk.flush
-
-	dialCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stopInterrupt := watchInterrupt(ios.Interrupt, cancel)
-	conn, open, err := opts.dial(dialCtx, dopts, cfg)
-	interrupted := stopInterrupt()
-	if err != nil {
-		if interrupted {
-			return silent(ExitInterrupted)
-		}
-		snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: 1, Text: err.Error()})
-		return reportDialError(ios.ErrOut, err, opts.Verbose)
-	}
-	if opts.Verbose {
-		printHandshake(ios.ErrOut, open)
-	}
-	snk.event(&inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: 1, Open: open})
-	if lineMode {
-		snk.note("connected to %s (Ctrl-C or /close to quit, /help for commands)", u)
-		snk.raw(snk.prompt)
-	}
-	ref.set(conn)
-	go conn.Run()
-	if hb != nil {
-		go hb.run(conn)
-	}
-
-	sendDone := make(chan error, 1)
-	go func() { sendDone <- sendInput(opts, ref, snk, lineMode) }()
-
-	id := 1
-wait:
-	select {
-	case <-conn.Done():
-		if end := conn.End(); opts.Reconnect && endedByPeer(&end) {
-			next, nextID, interrupted := opts.redial(dialCtx, dopts, cfg, snk.event, snk, id, inspect.DescribeEnd(&end))
-			switch {
-			case interrupted:
-				ref.stop()
-				return silent(ExitInterrupted)
-			case next != nil:
-				conn, id = next, nextID
-				hb.reset()
-				ref.set(conn)
-				go conn.Run()
-				if hb != nil {
-					go hb.run(conn)
-				}
-				goto wait
-			}
-		}
-		ref.stop()
-	case err := <-sendDone:
-		if err != nil {
-			snk.note("wscope: %v", err)
-		}
-		if !waitOrDone(conn, opts.Wait, ios.Interrupt) {
-			return interrupt(conn, snk)
-		}
-		conn.Close(inspect.CloseNormal, "")
-		// The connection bounds the close itself (see wire.Config.CloseTimeout).
-		select {
-		case <-conn.Done():
-		case <-ios.Interrupt:
-			return interrupt(conn, snk)
-		}
-	case <-ios.Interrupt:
-		return interrupt(conn, snk)
-	}
-	err = finish(conn.End(), snk, lineMode || opts.Verbose)
-	if err == nil && hb.failed() {
-		return silent(ExitAbnormal) // our own 1001 after the pongs stopped
-	}
-	return err
+	opts.TLS.warn(opts.IO.ErrOut)
+	d := wire.DialOptions{URL: u, Headers: headers, Subprotocols: trimmed(opts.Subprotocols), TLS: tlsConf, Timeout: opts.ConnectTimeout}
+	d.NetDial, err = opts.netDial(u, tlsConf, opts.IO.ErrOut)
+	return d, err
 }
 
-// dial connects, following redirects with -L (each hop said on stderr).
-func (opts *ConnectOptions) dial(ctx context.Context, dopts wire.DialOptions, cfg wire.Config) (*wire.Conn, *inspect.Open, error) {
-	if !opts.Location {
-		return wire.Dial(ctx, dopts, cfg)
-	}
-	return wire.DialFollow(ctx, dopts, cfg, opts.MaxRedirects, func(h wire.Hop) {
-		fmt.Fprintf(opts.IO.ErrOut, "wscope: %d redirect to %s\n", h.Status, h.To)
-	})
-}
-
-// heartbeat returns the --ping-interval heartbeat, or nil.
-func (opts *ConnectOptions) heartbeat(snk *sink) *heartbeat {
-	if opts.PingInterval <= 0 {
-		return nil
-	}
-	report := func(format string, args ...any) {
-		if opts.Verbose || strings.Contains(format, "no pong") {
-			snk.note(format, args...)
+// trimmed drops the spaces around each value and the empty ones.
+func trimmed(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
 		}
 	}
-	return newHeartbeat(opts.PingInterval, opts.PingTimeout, inspect.ServerToClient, report)
-}
-
-// sendInput sends -x messages, or stdin, until it ends.
-func sendInput(opts *ConnectOptions, ref *connRef, snk *sink, lineMode bool) error {
-	var src io.Reader = opts.IO.In
-	if len(opts.Execute) > 0 {
-		src = strings.NewReader(strings.Join(opts.Execute, "\n") + "\n")
-	}
-	slash := lineMode || len(opts.Execute) > 0
-	in := newInputReader(src, opts.Stdin, opts.Binary, slash, inspect.ClientToServer, int(opts.MaxMessageSize))
-	if len(opts.Execute) > 0 && opts.Stdin == stdinRaw {
-		in.mode = stdinLines
-	}
-	flush := func() error {
-		c, _ := ref.get()
-		return c.Flush()
-	}
-	return pump(in, func(a *action) error { return ref.send(a, opts.Reconnect) }, flush, snk)
-}
-
-// pump reads actions until EOF and hands each to send, flushing whenever
-// the input is drained rather than per message.
-func pump(in *inputReader, send func(*action) error, flush func() error, snk *sink) error {
-	for {
-		a, err := in.next()
-		if err == io.EOF {
-			return flush()
-		}
-		if err != nil {
-			var perr *inputError
-			if errors.As(err, &perr) {
-				snk.note("wscope: %v", err)
-				snk.raw(snk.prompt)
-				continue
-			}
-			flush()
-			return err
-		}
-		switch a.kind {
-		case actHelp:
-			snk.note("%s", slashHelp)
-			snk.raw(snk.prompt)
-			continue
-		}
-		if err := send(a); err != nil {
-			if errors.Is(err, wire.ErrClosing) {
-				return nil
-			}
-			snk.note("wscope: %v", err)
-		}
-		if a.kind == actClose {
-			return flush()
-		}
-		if in.drained() {
-			if err := flush(); err != nil {
-				return err
-			}
-			snk.flush()
-			snk.raw(snk.prompt)
-		}
-	}
-}
-
-// endedByPeer reports whether a connection ended in a way --reconnect
-// answers: abnormally, and not by a close handshake wscope started.
-func endedByPeer(end *inspect.End) bool {
-	return end.ExitStatus() != inspect.ExitClean && !(end.Clean && end.Closer == "client")
-}
-
-// finish reports how the session ended and returns the exit status.
-func finish(end inspect.End, snk *sink, always bool) error {
-	snk.flush()
-	if end.ExitStatus() == inspect.ExitClean {
-		if always {
-			snk.note("closed: %s", inspect.DescribeEnd(&end))
-		}
-		return nil
-	}
-	snk.note("wscope: connection ended abnormally: %s", inspect.DescribeEnd(&end))
-	return silent(ExitAbnormal)
-}
-
-// interrupt closes with 1001 on Ctrl-C, waits briefly for the handshake
-// (a second Ctrl-C stops waiting) and exits 130.
-func interrupt(conn *wire.Conn, snk *sink) error {
-	conn.Close(inspect.CloseGoingAway, "")
-	conn.Wait(2 * time.Second)
-	conn.Abort()
-	snk.flush()
-	return silent(ExitInterrupted)
-}
-
-// waitOrDone waits d or until the connection ends; false means Ctrl-C.
-func waitOrDone(conn *wire.Conn, d time.Duration, intr <-chan os.Signal) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-conn.Done():
-	case <-t.C:
-	case <-intr:
-		return false
-	}
-	return true
-}
-
-// watchInterrupt calls cancel on Ctrl-C until the returned stop is
-// called; stop reports whether Ctrl-C came.
-func watchInterrupt(intr <-chan os.Signal, cancel func()) (stop func() bool) {
-	done := make(chan struct{})
-	hit := make(chan bool, 1)
-	go func() {
-		select {
-		case <-intr:
-			cancel()
-			hit <- true
-		case <-done:
-			hit <- false
-		}
-	}()
-	return func() bool {
-		close(done)
-		return <-hit
-	}
-}
-
-func reportDialError(w io.Writer, err error, verbose bool) error {
-	var he *wire.HandshakeError
-	if errors.As(err, &he) {
-		fmt.Fprintf(w, "wscope: %v\n", he)
-		if he.Response != nil {
-			printResponse(w, he.Response)
-		}
-		if len(he.Body) > 0 {
-			w.Write(he.Body)
-			if he.Body[len(he.Body)-1] != '\n' {
-				fmt.Fprintln(w)
-			}
-		}
-		return silent(ExitConnect)
-	}
-	return exitf(ExitConnect, "%v", err)
-}
-
-// printHandshake writes the handshake the way curl -v does.
-func printHandshake(w io.Writer, o *inspect.Open) {
-	fmt.Fprintf(w, "> %s %s %s\n", o.Request.Method, o.Request.Target, o.Request.Proto)
-	for _, h := range o.Request.Headers {
-		fmt.Fprintf(w, "> %s: %s\n", h.Name, h.Value)
-	}
-	fmt.Fprintln(w, ">")
-	printResponse(w, &o.Response)
-	if o.Subprotocol != "" {
-		fmt.Fprintf(w, "* subprotocol: %s\n", o.Subprotocol)
-	}
-	for _, x := range o.Extensions {
-		fmt.Fprintf(w, "* extension: %s\n", formatExtension(x))
-	}
-	if o.TLS != nil {
-		fmt.Fprintf(w, "* TLS: %s %s, server name %q, peer %s\n", o.TLS.Version, o.TLS.Cipher, o.TLS.SNI, o.TLS.PeerSubject)
-	}
-}
-
-func printResponse(w io.Writer, r *inspect.Response) {
-	fmt.Fprintf(w, "< %s %d %s\n", r.Proto, r.Status, r.Reason)
-	for _, h := range r.Headers {
-		fmt.Fprintf(w, "< %s: %s\n", h.Name, h.Value)
-	}
-	fmt.Fprintln(w, "<")
-}
-
-func formatExtension(x inspect.Extension) string {
-	s := x.Name
-	for _, p := range x.Params {
-		s += "; " + p.Name
-		if p.Value != "" {
-			s += "=" + p.Value
-		}
-	}
-	return s
+	return out
 }

@@ -16,13 +16,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/iotest"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/spf13/cobra"
 
-	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/session"
 	"github.com/wscope/wscope/internal/wire"
 )
 
@@ -65,11 +64,15 @@ func runWscope(t *testing.T, stdin string, args ...string) (code int, stdout, st
 // defaultSession is what sessionOptions hold when no flag is given.
 func defaultSession() sessionOptions {
 	return sessionOptions{
-		Output:         formatText,
-		BinaryAs:       "base64",
-		Stdin:          stdinLines,
+		Options: session.Options{
+			Output:       session.FormatText,
+			BinaryAs:     "base64",
+			Stdin:        session.StdinLines,
+			MaxFrames:    wire.DefaultMaxMessageFrames,
+			CloseTimeout: wire.DefaultCloseTimeout,
+			EOFWait:      session.DefaultEOFWait,
+		},
 		MaxMessageSize: wire.DefaultMaxMessageSize,
-		CloseTimeout:   wire.DefaultCloseTimeout,
 	}
 }
 
@@ -143,14 +146,14 @@ func TestNewCmdConnect(t *testing.T) {
 		}},
 		{"wait", []string{"-w", "2s", "ws://h/"}, func(o *ConnectOptions) { o.Wait = 2 * time.Second }},
 		{"wait long", []string{"--wait", "150ms", "ws://h/"}, func(o *ConnectOptions) { o.Wait = 150 * time.Millisecond }},
-		{"output", []string{"-o", "json", "ws://h/"}, func(o *ConnectOptions) { o.Output = formatJSON }},
-		{"output long", []string{"--output=frames", "ws://h/"}, func(o *ConnectOptions) { o.Output = formatFrames }},
+		{"output", []string{"-o", "json", "ws://h/"}, func(o *ConnectOptions) { o.Output = session.FormatJSON }},
+		{"output long", []string{"--output=frames", "ws://h/"}, func(o *ConnectOptions) { o.Output = session.FormatFrames }},
 		{"output not validated by parsing", []string{"-o", "yaml", "ws://h/"}, func(o *ConnectOptions) { o.Output = "yaml" }},
 		{"binary-as", []string{"--binary-as", "hex", "ws://h/"}, func(o *ConnectOptions) { o.BinaryAs = "hex" }},
 		{"show-control", []string{"--show-control", "ws://h/"}, func(o *ConnectOptions) { o.ShowControl = true }},
 		{"verbose", []string{"-v", "ws://h/"}, func(o *ConnectOptions) { o.Verbose = true }},
 		{"binary", []string{"--binary", "ws://h/"}, func(o *ConnectOptions) { o.Binary = true }},
-		{"stdin", []string{"--stdin", "raw", "ws://h/"}, func(o *ConnectOptions) { o.Stdin = stdinRaw }},
+		{"stdin", []string{"--stdin", "raw", "ws://h/"}, func(o *ConnectOptions) { o.Stdin = session.StdinRaw }},
 		{"echo", []string{"--echo", "ws://h/"}, func(o *ConnectOptions) { o.Echo = true }},
 		{"fragment", []string{"--fragment", "16", "ws://h/"}, func(o *ConnectOptions) { o.Fragment = 16 }},
 		{"max-message-size", []string{"--max-message-size", "1MiB", "ws://h/"}, func(o *ConnectOptions) { o.MaxMessageSize = 1 << 20 }},
@@ -175,7 +178,7 @@ func TestNewCmdConnect(t *testing.T) {
 		{"filters and record", []string{"--from", "server", "--op", "text", "--grep", "x", "--record", "r.jsonl", "ws://h/"}, func(o *ConnectOptions) {
 			o.From, o.Op, o.Grep, o.Record = "server", "text", "x", "r.jsonl"
 		}},
-		{"flags after the URL", []string{"ws://h/", "-o", "json", "-k"}, func(o *ConnectOptions) { o.Output, o.TLS.Insecure = formatJSON, true }},
+		{"flags after the URL", []string{"ws://h/", "-o", "json", "-k"}, func(o *ConnectOptions) { o.Output, o.TLS.Insecure = session.FormatJSON, true }},
 		{"URL taken as given", []string{"127.0.0.1:9000/x?y=1"}, func(o *ConnectOptions) { o.URL = "127.0.0.1:9000/x?y=1" }},
 		{"dash dash", []string{"--", "-odd"}, func(o *ConnectOptions) { o.URL = "-odd" }},
 		{"everything", []string{
@@ -187,11 +190,11 @@ func TestNewCmdConnect(t *testing.T) {
 			o.URL, o.Headers, o.Subprotocols, o.Origin, o.Auth = "wss://h:1/p", []string{"X: 1"}, []string{"p1", "p2"}, "o", "u:p"
 			o.TLS = tlsOptions{Insecure: true, CAFile: "ca", CertFile: "c", KeyFile: "k"}
 			o.ConnectTimeout, o.Execute, o.Wait = time.Second, []string{"m"}, time.Second
-			o.sessionOptions = sessionOptions{
-				Output: formatFrames, BinaryAs: "raw", ShowControl: true, Verbose: true, Binary: true, Stdin: stdinJSON,
-				Echo: true, Fragment: 3, MaxMessageSize: 2048, NoAutoPong: true, Strict: true,
-				CloseTimeout: 750 * time.Millisecond, RecordSecrets: true, NoTUI: true,
-			}
+			o.sessionOptions = sessionOptions{Options: session.Options{
+				Output: session.FormatFrames, BinaryAs: "raw", ShowControl: true, Verbose: true, Binary: true, Stdin: session.StdinJSON,
+				Echo: true, Fragment: 3, MaxFrames: wire.DefaultMaxMessageFrames, NoAutoPong: true, Strict: true,
+				CloseTimeout: 750 * time.Millisecond, EOFWait: session.DefaultEOFWait, RecordSecrets: true, NoTUI: true,
+			}, MaxMessageSize: 2048}
 		}},
 	}
 	for _, tt := range tests {
@@ -532,160 +535,6 @@ func TestRunConnectJSONRecording(t *testing.T) {
 	}
 }
 
-// fakeSender records what pump sends.
-type fakeSender struct {
-	sent    []string
-	flushes int
-	sendErr func(*action) error
-}
-
-func (f *fakeSender) send(a *action) error {
-	f.sent = append(f.sent, a.String())
-	if f.sendErr != nil {
-		return f.sendErr(a)
-	}
-	return nil
-}
-
-func (f *fakeSender) flush() error {
-	f.flushes++
-	return nil
-}
-
-func TestPump(t *testing.T) {
-	t.Parallel()
-	boom := errors.New("boom")
-	tests := []struct {
-		name    string
-		in      io.Reader
-		mode    string
-		slash   bool
-		prompt  string
-		sendErr func(*action) error
-		err     error
-		sent    []string
-		stderr  string
-		stdout  string
-	}{
-		{name: "lines", in: strings.NewReader("a\nb\n"), sent: []string{`message text "a" fragment=0`, `message text "b" fragment=0`}},
-		{name: "empty", in: strings.NewReader("")},
-		{name: "bad command skipped", in: strings.NewReader("/foo\nb\n"), slash: true,
-			sent: []string{`message text "b" fragment=0`}, stderr: "wscope: unknown command /foo (/help lists them; //foo sends it as text)\n"},
-		{name: "help", in: strings.NewReader("/help\n"), slash: true, stderr: slashHelp + "\n"},
-		{name: "close ends input", in: strings.NewReader("a\n/close 4000 bye\nnever\n"), slash: true,
-			sent: []string{`message text "a" fragment=0`, `close 4000 "bye"`}},
-		{name: "json close ends input", in: strings.NewReader(`{"op":"close"}` + "\n" + `{"text":"never"}` + "\n"), mode: stdinJSON,
-			sent: []string{`close 1000 ""`}},
-		{name: "closing stops quietly", in: strings.NewReader("a\nb\n"), sendErr: func(*action) error { return wire.ErrClosing },
-			sent: []string{`message text "a" fragment=0`}},
-		{name: "send errors are reported", in: strings.NewReader("a\nb\n"), sendErr: func(*action) error { return boom },
-			sent: []string{`message text "a" fragment=0`, `message text "b" fragment=0`}, stderr: "wscope: boom\nwscope: boom\n"},
-		{name: "read error", in: io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom)), err: boom,
-			sent: []string{`message text "a" fragment=0`}},
-		{name: "prompt redrawn", in: strings.NewReader("a\n/nope\n/help\n"), slash: true, prompt: "> ",
-			sent:   []string{`message text "a" fragment=0`},
-			stderr: "wscope: unknown command /nope (/help lists them; //nope sends it as text)\n" + slashHelp + "\n",
-			// Not after "a": the next lines were already buffered.
-			stdout: "> > "},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			mode := tt.mode
-			if mode == "" {
-				mode = stdinLines
-			}
-			in := newInputReader(tt.in, mode, false, tt.slash, inspect.ClientToServer, 0)
-			snk, out, errOut := testSink(formatText, s2c, func(s *sink) { s.prompt = tt.prompt })
-			f := &fakeSender{sendErr: tt.sendErr}
-			err := pump(in, f.send, f.flush, snk)
-			snk.flush()
-			if !errors.Is(err, tt.err) || (err == nil) != (tt.err == nil) {
-				t.Errorf("pump() = %v, want %v", err, tt.err)
-			}
-			if !reflect.DeepEqual(f.sent, tt.sent) {
-				t.Errorf("sent\n got %q\nwant %q", f.sent, tt.sent)
-			}
-			if f.flushes == 0 && tt.sendErr == nil {
-				t.Error("never flushed")
-			}
-			if errOut.String() != tt.stderr {
-				t.Errorf("stderr %q, want %q", errOut, tt.stderr)
-			}
-			if out.String() != tt.stdout {
-				t.Errorf("stdout %q, want %q", out, tt.stdout)
-			}
-		})
-	}
-}
-
-func TestPumpFlushesWhenDrained(t *testing.T) {
-	t.Parallel()
-	// Three lines in one read: one flush for the batch, one at EOF.
-	in := newInputReader(strings.NewReader("a\nb\nc\n"), stdinLines, false, false, inspect.ClientToServer, 0)
-	snk, _, _ := testSink(formatText, s2c, nil)
-	f := &fakeSender{}
-	if err := pump(in, f.send, f.flush, snk); err != nil {
-		t.Fatal(err)
-	}
-	if len(f.sent) != 3 || f.flushes != 2 {
-		t.Errorf("%d sent with %d flushes, want 3 with 2 (per batch, not per message)", len(f.sent), f.flushes)
-	}
-}
-
-func TestPumpFlushError(t *testing.T) {
-	t.Parallel()
-	boom := errors.New("broken pipe")
-	in := newInputReader(strings.NewReader("a\nb\n"), stdinLines, false, false, inspect.ClientToServer, 0)
-	snk, _, _ := testSink(formatText, s2c, nil)
-	n := 0
-	err := pump(in, func(*action) error { n++; return nil }, func() error { return boom }, snk)
-	if !errors.Is(err, boom) || n != 2 {
-		t.Errorf("pump() = %v after %d sends, want %v after 2", err, n, boom)
-	}
-}
-
-func TestFinish(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		end    inspect.End
-		always bool
-		code   int // 0: nil error
-		stderr string
-	}{
-		{"clean", inspect.End{Clean: true, Code: 1000, Closer: "client"}, false, 0, ""},
-		{"clean, told", inspect.End{Clean: true, Code: 1000, Closer: "client"}, true, 0, "closed: 1000 Normal Closure by client, clean\n"},
-		{"going away", inspect.End{Clean: true, Code: 1001, Closer: "server"}, false, 0, ""},
-		{"abnormal", inspect.End{Code: 1006, Err: "EOF"}, false, ExitAbnormal, "wscope: connection ended abnormally: 1006 Abnormal Closure, not clean: EOF\n"},
-		{"abnormal, told once", inspect.End{Code: 4001, Reason: "bye", Closer: "server"}, true, ExitAbnormal, "wscope: connection ended abnormally: 4001 Private Use \"bye\" by server, not clean\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			snk, out, errOut := testSink(formatText, s2c, nil)
-			snk.event(msgEvent(1, s2c, inspect.OpText, "last"))
-			err := finish(tt.end, snk, tt.always)
-			if tt.code == 0 {
-				if err != nil {
-					t.Errorf("finish() = %v, want nil", err)
-				}
-			} else {
-				var ee *ExitError
-				if !errors.As(err, &ee) || ee.Code != tt.code || !ee.Silent {
-					t.Errorf("finish() = %#v, want a silent exit %d", err, tt.code)
-				}
-			}
-			if out.String() != "last\n" {
-				t.Errorf("stdout %q: finish must flush what is buffered", out)
-			}
-			if errOut.String() != tt.stderr {
-				t.Errorf("stderr %q, want %q", errOut, tt.stderr)
-			}
-		})
-	}
-}
-
 func TestSilent(t *testing.T) {
 	t.Parallel()
 	if err := silent(ExitOK); err != nil {
@@ -704,131 +553,4 @@ func TestSilent(t *testing.T) {
 	if !errors.Is(ee, ee.Err) || ee.Error() != "inner" {
 		t.Errorf("ExitError does not wrap its error: %v", ee)
 	}
-}
-
-func TestReportDialError(t *testing.T) {
-	t.Parallel()
-	resp := &inspect.Response{Proto: "HTTP/1.1", Status: 403, Reason: "Forbidden", Headers: []inspect.HeaderField{
-		{Name: "Content-Type", Value: "text/plain"}, {Name: "X-Dup", Value: "1"}, {Name: "X-Dup", Value: "2"},
-	}}
-	tests := []struct {
-		name   string
-		err    error
-		stderr string
-		silent bool
-		msg    string
-	}{
-		{
-			name:   "refused with body",
-			err:    &wire.HandshakeError{Status: 403, Reason: "Forbidden", Body: []byte("go away"), Response: resp},
-			stderr: "wscope: handshake refused: HTTP 403 Forbidden\n< HTTP/1.1 403 Forbidden\n< Content-Type: text/plain\n< X-Dup: 1\n< X-Dup: 2\n<\ngo away\n",
-			silent: true,
-		},
-		{
-			name:   "body ends with a newline",
-			err:    &wire.HandshakeError{Status: 403, Reason: "Forbidden", Body: []byte("go away\n"), Response: resp},
-			stderr: "wscope: handshake refused: HTTP 403 Forbidden\n< HTTP/1.1 403 Forbidden\n< Content-Type: text/plain\n< X-Dup: 1\n< X-Dup: 2\n<\ngo away\n",
-			silent: true,
-		},
-		{
-			name:   "wrapped, no response, no body",
-			err:    fmt.Errorf("dial: %w", &wire.HandshakeError{Status: 200, Problem: "status 200 is not 101"}),
-			stderr: "wscope: invalid upgrade response: status 200 is not 101\n",
-			silent: true,
-		},
-		{
-			name: "connect error",
-			err:  &wire.ConnectError{Stage: "tcp", Err: errors.New("could not connect to h:1: connection refused")},
-			msg:  "could not connect to h:1: connection refused",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			var b bytes.Buffer
-			err := reportDialError(&b, tt.err, false)
-			var ee *ExitError
-			if !errors.As(err, &ee) || ee.Code != ExitConnect || ee.Silent != tt.silent {
-				t.Fatalf("reportDialError() = %#v, want exit %d, silent %v", err, ExitConnect, tt.silent)
-			}
-			if b.String() != tt.stderr {
-				t.Errorf("stderr\n got %q\nwant %q", b.String(), tt.stderr)
-			}
-			if tt.msg != "" && err.Error() != tt.msg {
-				t.Errorf("error %q, want %q", err, tt.msg)
-			}
-		})
-	}
-}
-
-func TestPrintHandshake(t *testing.T) {
-	t.Parallel()
-	o := &inspect.Open{
-		Request: inspect.Request{Method: "GET", Target: "/ws?x=1", Proto: "HTTP/1.1", Headers: []inspect.HeaderField{
-			{Name: "Host", Value: "h"}, {Name: "Upgrade", Value: "websocket"},
-		}},
-		Response: inspect.Response{Proto: "HTTP/1.1", Status: 101, Reason: "Switching Protocols", Headers: []inspect.HeaderField{
-			{Name: "Upgrade", Value: "websocket"},
-		}},
-		Subprotocol: "chat",
-		Extensions: []inspect.Extension{{Name: "permessage-deflate", Params: []inspect.HeaderField{
-			{Name: "client_no_context_takeover"}, {Name: "server_max_window_bits", Value: "10"},
-		}}},
-		TLS: &inspect.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "h", PeerSubject: "CN=h"},
-	}
-	var b bytes.Buffer
-	printHandshake(&b, o)
-	want := "> GET /ws?x=1 HTTP/1.1\n> Host: h\n> Upgrade: websocket\n>\n" +
-		"< HTTP/1.1 101 Switching Protocols\n< Upgrade: websocket\n<\n" +
-		"* subprotocol: chat\n" +
-		"* extension: permessage-deflate; client_no_context_takeover; server_max_window_bits=10\n" +
-		"* TLS: TLS 1.3 TLS_AES_128_GCM_SHA256, server name \"h\", peer CN=h\n"
-	if b.String() != want {
-		t.Errorf("printHandshake\n got %q\nwant %q", b.String(), want)
-	}
-	b.Reset()
-	printHandshake(&b, &inspect.Open{Request: o.Request, Response: o.Response})
-	if strings.Contains(b.String(), "*") {
-		t.Errorf("no subprotocol, extension or TLS, yet: %q", b.String())
-	}
-}
-
-func TestWatchInterrupt(t *testing.T) {
-	t.Parallel()
-	t.Run("no interrupt", func(t *testing.T) {
-		t.Parallel()
-		intr := make(chan os.Signal, 1)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		stop := watchInterrupt(intr, cancel)
-		if stop() {
-			t.Error("stop() reported an interrupt that did not come")
-		}
-		if ctx.Err() != nil {
-			t.Error("cancelled without an interrupt")
-		}
-	})
-	t.Run("nil channel", func(t *testing.T) {
-		t.Parallel()
-		stop := watchInterrupt(nil, func() { t.Error("cancelled") })
-		if stop() {
-			t.Error("stop() reported an interrupt")
-		}
-	})
-	t.Run("interrupt", func(t *testing.T) {
-		t.Parallel()
-		intr := make(chan os.Signal, 1)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		stop := watchInterrupt(intr, cancel)
-		intr <- os.Interrupt
-		select {
-		case <-ctx.Done():
-		case <-time.After(5 * time.Second):
-			t.Fatal("Ctrl-C did not cancel")
-		}
-		if !stop() {
-			t.Error("stop() did not report the interrupt")
-		}
-	})
 }

@@ -2,15 +2,15 @@ package cmd
 
 import (
 	"context"
-	"io"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/demo"
+	"github.com/wscope/wscope/internal/session"
 )
 
 // DemoOptions are the flags of `wscope demo`.
@@ -33,10 +33,6 @@ type DemoOptions struct {
 // demoFlags are the session flags that make sense against the demo
 // server; the others (--echo, --stdin, --strict, ...) are left out.
 var demoFlags = []string{"output", "verbose", "show-control", "binary-as", "from", "op", "grep", "record", "no-tui", "no-history", "scrollback", "fragment", "compress"}
-
-// tourBound is how long a pipe demo waits for the tour beyond --duration
-// before it closes anyway.
-const tourBound = 30 * time.Second
 
 // NewCmdDemo builds `wscope demo`; runF replaces the run function in
 // tests of flag parsing.
@@ -123,145 +119,25 @@ do not apply to it.`,
 }
 
 func demoRun(ctx context.Context, opts *DemoOptions) error {
-	if opts.Duration < 0 {
-		return usageErr("--duration must not be negative")
+	so, err := opts.options(inspect.RoleClient)
+	if err != nil {
+		return err
 	}
+	addr := opts.Addr
 	if opts.Serve {
-		return demoServe(ctx, opts)
-	}
-	if opts.Addr != "" {
-		return usageErr("ADDR is for --serve: the demo's own server listens on a free port of 127.0.0.1")
-	}
-	ios := opts.IO
-	toured := make(chan struct{})
-	var once sync.Once
-	sopts := opts.server
-	sopts.OnTour = func() { once.Do(func() { close(toured) }) }
-	srv, err := demo.Listen("127.0.0.1:0", sopts)
-	if err != nil {
-		return exitf(ExitRuntime, "could not start the demo server: %v", err)
-	}
-	defer srv.Close()
-	if opts.ready != nil {
-		opts.ready(srv.Addr())
-	}
-
-	copts := &ConnectOptions{
-		IO:             ios,
-		URL:            srv.URL() + "demo",
-		ConnectTimeout: 10 * time.Second,
-		sessionOptions: opts.sessionOptions,
-	}
-	copts.NoProxy = true // the server is on loopback
-	if !opts.outputSet && !copts.useTUI(ios) {
-		copts.Output = formatFrames
-	}
-	if !ios.Interactive() {
-		// A pipe: stdin is sent as it comes, and ends when the time is up.
-		end := make(chan struct{})
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			defer close(end)
-			t := time.NewTimer(opts.Duration)
-			defer t.Stop()
-			bound := time.NewTimer(opts.Duration + tourBound)
-			defer bound.Stop()
-			select {
-			case <-t.C:
-			case <-stop:
-				return
-			}
-			select {
-			case <-toured:
-			case <-bound.C:
-			case <-stop:
-			}
-		}()
-		pipe := *ios
-		pipe.In = newTimedInput(ios.In, end)
-		copts.IO = &pipe
-	}
-	return connectRun(ctx, copts)
-}
-
-// demoServe is `wscope demo --serve`: the server alone, until Ctrl-C.
-func demoServe(ctx context.Context, opts *DemoOptions) error {
-	ios := opts.IO
-	addr := DefaultListenAddr
-	if opts.Addr != "" {
-		addr = listenAddr(opts.Addr)
-	}
-	errOut := &lockedWriter{w: ios.ErrOut}
-	sopts := opts.server
-	sopts.Logf = func(format string, args ...any) { errOut.printf(format+"\n", args...) }
-	srv, err := demo.Listen(addr, sopts)
-	if err != nil {
-		return exitf(ExitRuntime, "could not listen on %s: %v", addr, err)
-	}
-	defer srv.Close()
-	if tcp, ok := srv.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		errOut.printf("wscope: WARNING: listening on every interface (%s): anyone who can reach this machine can connect\n", srv.Addr())
-	}
-	errOut.printf("demo server listening on %s (Ctrl-C to stop); try: wscope connect %s\n", srv.URL(), srv.URL())
-	if opts.ready != nil {
-		opts.ready(srv.Addr())
-	}
-	select {
-	case <-ios.Interrupt:
-		srv.Close()
-		return silent(ExitInterrupted)
-	case <-ctx.Done():
-		return nil
-	}
-}
-
-// timedInput is stdin for the demo in a pipe: what stdin holds, as it
-// comes, then EOF once end is closed, whether stdin ended before or not.
-// A read of stdin still blocked then is left behind; the process is about
-// to exit.
-type timedInput struct {
-	chunks chan []byte // closed at stdin's end
-	end    <-chan struct{}
-	buf    []byte
-}
-
-func newTimedInput(r io.Reader, end <-chan struct{}) *timedInput {
-	t := &timedInput{chunks: make(chan []byte), end: end}
-	go func() {
-		defer close(t.chunks)
-		for {
-			b := make([]byte, 32<<10)
-			n, err := r.Read(b)
-			if n > 0 {
-				select {
-				case t.chunks <- b[:n]:
-				case <-end:
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return t
-}
-
-func (t *timedInput) Read(p []byte) (int, error) {
-	for len(t.buf) == 0 {
-		select {
-		case b, ok := <-t.chunks:
-			if !ok {
-				t.chunks = nil // stdin ended: wait for the end alone
-				continue
-			}
-			t.buf = b
-		case <-t.end:
-			return 0, io.EOF
+		addr = DefaultListenAddr
+		if opts.Addr != "" {
+			addr = listenAddr(opts.Addr)
 		}
 	}
-	n := copy(p, t.buf)
-	t.buf = t.buf[n:]
-	return n, nil
+	return session.Demo(ctx, &session.DemoOptions{
+		IO:        opts.IO,
+		Options:   so,
+		Duration:  opts.Duration,
+		Serve:     opts.Serve,
+		Addr:      addr,
+		OutputSet: opts.outputSet,
+		Server:    opts.server,
+		Ready:     opts.ready,
+	})
 }

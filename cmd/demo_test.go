@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/wscope/wscope/internal/demo"
+	"github.com/wscope/wscope/internal/session"
 )
 
 // parseDemo runs `demo args...` with a runF that keeps the options.
@@ -25,7 +26,7 @@ func TestNewCmdDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Duration != 5*time.Second || o.Serve || o.Addr != "" || o.outputSet || o.Output != formatText ||
+	if o.Duration != 5*time.Second || o.Serve || o.Addr != "" || o.outputSet || o.Output != session.FormatText ||
 		!o.Compress.On || o.BinaryAs != "base64" || o.CloseTimeout != defaultSession().CloseTimeout {
 		t.Errorf("defaults: %+v", o)
 	}
@@ -33,7 +34,7 @@ func TestNewCmdDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Duration != 2*time.Second || !o.outputSet || o.Output != formatJSON || o.Compress.On || !o.NoTUI || !o.Verbose ||
+	if o.Duration != 2*time.Second || !o.outputSet || o.Output != session.FormatJSON || o.Compress.On || !o.NoTUI || !o.Verbose ||
 		o.Record != "r.jsonl" || o.Fragment != 4 || o.Op != "text" {
 		t.Errorf("options: %+v", o)
 	}
@@ -243,36 +244,5 @@ func TestRunDemoServe(t *testing.T) {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("no %q in stderr:\n%s", want, errOut)
 		}
-	}
-}
-
-func TestTimedInput(t *testing.T) {
-	t.Parallel()
-	end := make(chan struct{})
-	in := newTimedInput(strings.NewReader("a\nb\n"), end)
-	got, ok := make(chan []byte, 1), make(chan bool, 1)
-	go func() {
-		b, err := io.ReadAll(in)
-		got <- b
-		ok <- err == nil
-	}()
-	select {
-	case <-got:
-		t.Fatal("EOF before the end, at stdin's end")
-	case <-time.After(20 * time.Millisecond):
-	}
-	close(end)
-	if b := <-got; string(b) != "a\nb\n" || !<-ok {
-		t.Errorf("read %q", b)
-	}
-
-	// The end cuts off a stdin that never ends.
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	end = make(chan struct{})
-	in = newTimedInput(pr, end)
-	close(end)
-	if n, err := in.Read(make([]byte, 8)); n != 0 || err != io.EOF {
-		t.Errorf("read %d %v, want EOF", n, err)
 	}
 }

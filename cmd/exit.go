@@ -1,45 +1,30 @@
 package cmd
 
-import "fmt"
+import "github.com/wscope/wscope/internal/session"
 
-// Exit statuses, documented in the README and tested against the binary.
+// The exit statuses and error type are the session runner's; the command
+// layer only reports them.
 const (
-	ExitOK          = 0
-	ExitRuntime     = 1 // runtime error not covered below
-	ExitUsage       = 2 // bad flag, bad URL, unreadable file
-	ExitConnect     = 3 // DNS, TCP, TLS, proxy, or handshake refused
-	ExitAbnormal    = 4 // 1006, protocol error, or close code other than 1000/1001
-	ExitMismatch    = 5 // replay mismatch or inspect --check violations
-	ExitInterrupted = 130
+	ExitOK          = session.ExitOK
+	ExitRuntime     = session.ExitRuntime
+	ExitUsage       = session.ExitUsage
+	ExitConnect     = session.ExitConnect
+	ExitAbnormal    = session.ExitAbnormal
+	ExitMismatch    = session.ExitMismatch
+	ExitInterrupted = session.ExitInterrupted
 )
 
-// ExitError carries the status a command ends with. When Silent, the
-// message was already printed.
-type ExitError struct {
-	Code   int
-	Err    error
-	Silent bool
-}
+// ExitError carries the status a command ends with.
+type ExitError = session.ExitError
 
-func (e *ExitError) Error() string {
-	if e.Err == nil {
-		return fmt.Sprintf("exit status %d", e.Code)
-	}
-	return e.Err.Error()
-}
+// IOStreams are a command's standard streams, replaceable in tests.
+type IOStreams = session.IOStreams
 
-func (e *ExitError) Unwrap() error { return e.Err }
+var (
+	exitf    = session.Exitf
+	usageErr = session.UsageErr
+	silent   = session.Silent
+)
 
-func exitf(code int, format string, args ...any) error {
-	return &ExitError{Code: code, Err: fmt.Errorf(format, args...)}
-}
-
-func usageErr(format string, args ...any) error { return exitf(ExitUsage, format, args...) }
-
-// silent ends with code after the command printed its own explanation.
-func silent(code int) error {
-	if code == ExitOK {
-		return nil
-	}
-	return &ExitError{Code: code, Silent: true}
-}
+// SystemIO returns the process's streams.
+func SystemIO() *IOStreams { return session.SystemIO() }

@@ -8,59 +8,41 @@ import (
 	"io"
 	"math"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/session"
 	"github.com/wscope/wscope/internal/wire"
 )
 
 // sessionOptions are the flags every command that holds connections
-// shares, spelled the same everywhere.
+// shares, spelled the same everywhere: they fill session.Options, where
+// each is used. Adding one means a field there and a line here.
 type sessionOptions struct {
-	Output         string
-	BinaryAs       string
-	ShowControl    bool
-	Verbose        bool
-	Binary         bool
-	Stdin          string
-	Echo           bool
-	Fragment       int
+	session.Options
 	MaxMessageSize byteSize
-	NoAutoPong     bool
-	Strict         bool
-	CloseTimeout   time.Duration
-	Record         string
-	RecordSecrets  bool
-	From           string
-	Op             string
-	Grep           string
-	NoTUI          bool
-	NoHistory      bool
-	Scrollback     int
-	PingInterval   time.Duration
-	PingTimeout    time.Duration
 	Compress       compressOptions
 }
 
 func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	o.MaxMessageSize = wire.DefaultMaxMessageSize
-	fs.StringVarP(&o.Output, "output", "o", formatText, "output `format`: text (received payloads), frames (one line per frame), json (NDJSON recording)")
+	fs.StringVarP(&o.Output, "output", "o", session.FormatText, "output `format`: text (received payloads), frames (one line per frame), json (NDJSON recording)")
 	fs.StringVar(&o.BinaryAs, "binary-as", "base64", "how text output shows binary messages: base64, hex or raw")
 	fs.BoolVar(&o.ShowControl, "show-control", false, "print ping, pong and close frames in text output")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "print the handshake request and response on stderr")
 	fs.BoolVar(&o.Binary, "binary", false, "send each stdin line as a binary message")
-	fs.StringVar(&o.Stdin, "stdin", stdinLines, "stdin `mode`: lines (one message per line), raw (the stream as binary chunks), json (one object per line)")
+	fs.StringVar(&o.Stdin, "stdin", session.StdinLines, "stdin `mode`: lines (one message per line), raw (the stream as binary chunks), json (one object per line)")
 	fs.BoolVar(&o.Echo, "echo", false, "send every received data message straight back with the same opcode")
 	fs.IntVar(&o.Fragment, "fragment", 0, "split sent messages into frames of at most `N` bytes")
 	fs.Var(&o.MaxMessageSize, "max-message-size", "largest frame or message accepted; more closes with 1009 (e.g. 1MiB)")
+	fs.IntVar(&o.MaxFrames, "max-message-frames", wire.DefaultMaxMessageFrames, "most frames one message may have; more closes with 1009 (0: no limit)")
 	fs.BoolVar(&o.NoAutoPong, "no-auto-pong", false, "do not answer pings automatically")
-	fs.BoolVar(&o.Strict, "strict", false, "close with 1002 on the peer's first RFC 6455 violation instead of only reporting it")
+	fs.BoolVar(&o.Strict, "strict", false, "fail the connection at the peer's first RFC 6455 violation (1002; 1007 for invalid UTF-8, at the first bad fragment), as a conforming endpoint must, instead of reporting it and going on")
 	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long the peer may stay silent once the close handshake started (replies still arriving extend it)")
+	fs.DurationVar(&o.EOFWait, "eof-wait", session.DefaultEOFWait, "at the end of stdin, wait until the peer has sent nothing for this long before closing, so its last replies arrive (bounded by --close-timeout; 0: close at once)")
 	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens")
 	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie, Set-Cookie and Proxy-Authorization values in recordings")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
@@ -74,94 +56,21 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	o.Compress.addFlags(fs)
 }
 
-// useTUI reports whether the session opens the TUI: at a terminal, with
-// the default output, unless --no-tui.
-func (o *sessionOptions) useTUI(ios *IOStreams) bool {
-	return ios.Interactive() && !o.NoTUI && o.Output == formatText
-}
-
-func (o *sessionOptions) validate() error {
-	if err := validFormat(o.Output); err != nil {
-		return err
+// options returns the session options the flags made, with compression
+// prepared for the side playing role.
+func (o *sessionOptions) options(role inspect.Role) (session.Options, error) {
+	so := o.Options
+	so.MaxMessageSize = int64(o.MaxMessageSize)
+	cx, err := o.Compress.prepare(role)
+	if err != nil {
+		return so, err
 	}
-	if err := validBinaryAs(o.BinaryAs); err != nil {
-		return err
-	}
-	switch o.Stdin {
-	case stdinLines, stdinRaw, stdinJSON:
-	default:
-		return usageErr("unknown --stdin mode %q (want lines, raw or json)", o.Stdin)
-	}
-	if o.Fragment < 0 {
-		return usageErr("--fragment must be positive")
-	}
-	if o.CloseTimeout <= 0 {
-		return usageErr("--close-timeout must be positive")
-	}
-	if o.PingInterval < 0 || o.PingTimeout < 0 || o.PingTimeout > 0 && o.PingInterval == 0 {
-		return usageErr("--ping-timeout needs --ping-interval, and both must be positive")
-	}
-	return nil
-}
-
-func (o *sessionOptions) config(id int, start time.Time) wire.Config {
-	max := int64(o.MaxMessageSize)
-	if max == 0 {
-		max = -1 // 0 on the command line means no limit
-	}
-	return wire.Config{
-		ID:             id,
-		Start:          start,
-		MaxMessageSize: max,
-		NoAutoPong:     o.NoAutoPong,
-		Strict:         o.Strict,
-		CloseTimeout:   o.CloseTimeout,
-		FragmentSize:   o.Fragment,
-		// Text output shows only what the peer sends; a recording keeps all.
-		OmitSent: o.Output == formatText && o.Record == "",
-	}
-}
-
-// sink returns the output for a session, with the recording started on
-// stdout (-o json) and in the --record file.
-func (o *sessionOptions) sink(ios *IOStreams, recv inspect.Direction, showConn bool) (*sink, error) {
-	s := newSink(ios.Out, ios.ErrOut, o.Output, recv)
-	s.binaryAs, s.showControl, s.showConn = o.BinaryAs, o.ShowControl, showConn
-	var err error
-	if s.filter, err = parseFilter(o.From, o.Op, o.Grep, 0); err != nil {
-		return nil, err
-	}
-	if err := s.startRecording(o.Record, o.RecordSecrets); err != nil {
-		return nil, err
-	}
-	return s, nil
+	so.Compress = cx
+	return so, nil
 }
 
 // parseFilter reads the --from, --op, --grep and --conn flags.
-func parseFilter(from, ops, grep string, conn int) (inspect.Filter, error) {
-	var f inspect.Filter
-	var err error
-	if from != "" {
-		if f.From, err = inspect.ParseDirection(from); err != nil {
-			return f, usageErr("--from: want client or server, not %q", from)
-		}
-	}
-	if ops != "" {
-		if f.Ops, err = inspect.ParseOps(ops); err != nil {
-			return f, usageErr("%v", err)
-		}
-	}
-	if grep != "" {
-		if f.Grep, err = regexp.Compile(grep); err != nil {
-			return f, usageErr("--grep: %v", err)
-		}
-	}
-	if conn < 0 {
-		return f, usageErr("--conn must be positive")
-	}
-	f.Conn = conn
-	return f, nil
-}
+var parseFilter = session.ParseFilter
 
 // byteSize is a flag value like "64MiB", "1M", "4096".
 type byteSize int64

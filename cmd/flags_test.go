@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/wscope/wscope/inspect"
-	"github.com/wscope/wscope/internal/wire"
 )
 
 // wantUsage fails unless err is an *ExitError with ExitUsage whose message
@@ -315,83 +314,5 @@ func TestTLSOptionsConfig(t *testing.T) {
 			}
 			wantUsage(t, err, tt.subs...)
 		})
-	}
-}
-
-// validSession returns the options the flags default to.
-func validSession() sessionOptions {
-	return sessionOptions{
-		Output:         formatText,
-		BinaryAs:       "base64",
-		Stdin:          stdinLines,
-		MaxMessageSize: wire.DefaultMaxMessageSize,
-		CloseTimeout:   wire.DefaultCloseTimeout,
-	}
-}
-
-func TestSessionOptionsValidate(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		change func(*sessionOptions)
-		subs   []string // nil: valid
-	}{
-		{"defaults", func(*sessionOptions) {}, nil},
-		{"frames", func(o *sessionOptions) { o.Output = formatFrames }, nil},
-		{"json", func(o *sessionOptions) { o.Output = formatJSON }, nil},
-		{"hex", func(o *sessionOptions) { o.BinaryAs = "hex" }, nil},
-		{"raw", func(o *sessionOptions) { o.BinaryAs = "raw" }, nil},
-		{"stdin raw", func(o *sessionOptions) { o.Stdin = stdinRaw }, nil},
-		{"stdin json", func(o *sessionOptions) { o.Stdin = stdinJSON }, nil},
-		{"fragment", func(o *sessionOptions) { o.Fragment = 1 }, nil},
-		{"no size limit", func(o *sessionOptions) { o.MaxMessageSize = 0 }, nil},
-		{"bad output", func(o *sessionOptions) { o.Output = "yaml" }, []string{`unknown output format "yaml"`}},
-		{"empty output", func(o *sessionOptions) { o.Output = "" }, []string{"unknown output format"}},
-		{"output case", func(o *sessionOptions) { o.Output = "JSON" }, []string{"unknown output format"}},
-		{"bad binary-as", func(o *sessionOptions) { o.BinaryAs = "octal" }, []string{`--binary-as "octal"`}},
-		{"bad stdin", func(o *sessionOptions) { o.Stdin = "xml" }, []string{`--stdin mode "xml"`}},
-		{"negative fragment", func(o *sessionOptions) { o.Fragment = -1 }, []string{"--fragment"}},
-		{"zero close timeout", func(o *sessionOptions) { o.CloseTimeout = 0 }, []string{"--close-timeout"}},
-		{"negative close timeout", func(o *sessionOptions) { o.CloseTimeout = -time.Second }, []string{"--close-timeout"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			o := validSession()
-			tt.change(&o)
-			err := o.validate()
-			if tt.subs == nil {
-				if err != nil {
-					t.Errorf("validate() = %v, want nil", err)
-				}
-				return
-			}
-			wantUsage(t, err, tt.subs...)
-		})
-	}
-}
-
-func TestSessionOptionsConfig(t *testing.T) {
-	t.Parallel()
-	start := time.Unix(1700000000, 0)
-	o := validSession()
-	o.NoAutoPong, o.Strict, o.Fragment, o.CloseTimeout = true, true, 7, 3*time.Second
-	got := o.config(4, start)
-	want := wire.Config{ID: 4, Start: start, MaxMessageSize: wire.DefaultMaxMessageSize, NoAutoPong: true, Strict: true, CloseTimeout: 3 * time.Second, FragmentSize: 7, OmitSent: true}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("config\n got %+v\nwant %+v", got, want)
-	}
-
-	o.MaxMessageSize, o.Output = 0, formatJSON
-	got = o.config(1, start)
-	if got.MaxMessageSize != -1 {
-		t.Errorf("--max-message-size 0 gives MaxMessageSize %d, want -1 (no limit)", got.MaxMessageSize)
-	}
-	if got.OmitSent {
-		t.Error("json output omits sent frames; a recording needs both directions")
-	}
-	o.Output = formatFrames
-	if o.config(1, start).OmitSent {
-		t.Error("frames output omits sent frames")
 	}
 }

@@ -2,21 +2,16 @@ package cmd
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wscope/wscope/inspect"
-	"github.com/wscope/wscope/internal/wire"
-	"github.com/wscope/wscope/tui"
+	"github.com/wscope/wscope/internal/session"
 )
 
 // DefaultListenAddr is loopback: a debugging server is not for the network
@@ -40,14 +35,9 @@ type ListenOptions struct {
 
 	// ready, when set, is told the bound address (tests listen on :0).
 	ready func(net.Addr)
-	// writeTimeout replaces clientWriteTimeout (tests).
+	// writeTimeout replaces session.ClientWriteTimeout (tests).
 	writeTimeout time.Duration
 }
-
-// clientWriteTimeout is how long listen waits for a client to take what it
-// is sent before dropping it: one client that stops reading must not hold
-// up stdin lines and broadcasts to all the others for longer.
-const clientWriteTimeout = 10 * time.Second
 
 // NewCmdListen builds `wscope listen`.
 func NewCmdListen(ios *IOStreams, runF func(context.Context, *ListenOptions) error) *cobra.Command {
@@ -121,290 +111,33 @@ func listenAddr(s string) string {
 	return s
 }
 
-// server is a running `wscope listen`: its clients and what they share.
-type server struct {
-	opts  *ListenOptions
-	snk   *sink
-	start time.Time
-	url   string
-
-	mu     sync.Mutex
-	conns  map[int]*wire.Conn
-	active int       // clients accepted and not gone, handshakes included: what --max-conns counts
-	feed   *tui.Feed // the TUI's input, when there is one
-	// closing is set by closeAll: clients whose handshake ends later are
-	// closed at once.
-	closing bool
-	nextID  int
-	wg      sync.WaitGroup
-	ended   chan inspect.End // first connection's end, for --once
-}
-
 func listenRun(ctx context.Context, opts *ListenOptions) error {
-	if err := opts.validate(); err != nil {
-		return err
-	}
-	if err := opts.Compress.prepare(inspect.RoleServer); err != nil {
-		return err
-	}
-	if opts.MaxConns < 0 {
-		return usageErr("--max-conns must not be negative")
-	}
-	ios := opts.IO
-	ln, err := net.Listen("tcp", listenAddr(opts.Addr))
+	so, err := opts.options(inspect.RoleServer)
 	if err != nil {
-		return exitf(ExitRuntime, "could not listen on %s: %v", opts.Addr, err)
+		return err
 	}
-	defer ln.Close()
-	scheme := "ws://"
 	kl, err := keyLog(opts.Keylog)
 	if err != nil {
 		return err
 	}
-	tlsConf, err := opts.TLS.config(ios.ErrOut, keylogWriter(kl))
+	tlsConf, err := opts.TLS.config(opts.IO.ErrOut, keylogWriter(kl))
 	if err != nil {
 		return err
 	}
-	if tlsConf != nil {
-		ln, scheme = tls.NewListener(ln, tlsConf), "wss://"
-	}
-	s := &server{
-		opts:  opts,
-		start: time.Now(),
-		url:   scheme + ln.Addr().String(),
-		conns: map[int]*wire.Conn{},
-		ended: make(chan inspect.End, 1),
-	}
-	useTUI := opts.useTUI(ios)
-	sinkIO := ios
-	if useTUI {
-		sinkIO = quietIO(ios)
-	}
-	if s.snk, err = opts.sink(sinkIO, inspect.ClientToServer, true); err != nil {
-		return err
-	}
-	defer s.snk.close()
-	if ios.Interactive() && opts.Output == formatText && !useTUI {
-		s.snk.linePrefix = "< "
-	}
-	if useTUI {
-		s.feed = tui.NewFeed(0)
-		defer s.feed.Close()
-	}
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		s.snk.note("wscope: WARNING: listening on every interface (%s): anyone who can reach this machine can connect", ln.Addr())
-	}
-	s.snk.note("listening on %s%s (Ctrl-C to stop)", s.url, opts.Path)
-	if opts.ready != nil {
-		opts.ready(ln.Addr())
-	}
-	go s.acceptLoop(ln)
-	if useTUI {
-		return listenTUI(ctx, s, s.feed)
-	}
-
-	sendDone := make(chan error, 1)
-	go func() {
-		in := newInputReader(ios.In, opts.Stdin, opts.Binary, ios.Interactive(), inspect.ServerToClient, int(opts.MaxMessageSize))
-		sendDone <- pump(in, s.toAll, s.flushAll, s.snk)
-	}()
-
-	for {
-		select {
-		case err := <-sendDone:
-			// stdin ended: keep serving until Ctrl-C.
-			if err != nil {
-				s.snk.note("wscope: stdin: %v", err)
-			}
-			sendDone = nil
-		case end := <-s.ended:
-			ln.Close()
-			s.closeAll(inspect.CloseGoingAway)
-			return finish(end, s.snk, false)
-		case <-ios.Interrupt:
-			ln.Close()
-			s.closeAll(inspect.CloseGoingAway)
-			return silent(ExitInterrupted)
-		case <-ctx.Done():
-			ln.Close()
-			s.closeAll(inspect.CloseGoingAway)
-			return nil
-		}
-	}
-}
-
-func (s *server) acceptLoop(ln net.Listener) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		full := s.opts.MaxConns > 0 && s.active >= s.opts.MaxConns
-		if !full {
-			s.active++
-			s.wg.Add(1) // from here: closeAll waits for this client too
-		}
-		s.nextID++
-		id := s.nextID
-		s.mu.Unlock()
-		if full {
-			go wire.Refuse(nc, 503, "Service Unavailable", fmt.Sprintf("this server takes at most %d clients at once\n", s.opts.MaxConns))
-			s.snk.note("[%d] refused %s: --max-conns %d reached", id, nc.RemoteAddr(), s.opts.MaxConns)
-			continue
-		}
-		go s.serve(nc, id)
-	}
-}
-
-func (s *server) serve(nc net.Conn, id int) {
-	defer s.wg.Done()
-	cfg := s.opts.config(id, s.start)
-	cfg.WriteTimeout = clientWriteTimeout
-	if s.opts.writeTimeout > 0 {
-		cfg.WriteTimeout = s.opts.writeTimeout
-	}
-	var conn *wire.Conn
-	if s.feed != nil {
-		cfg.OmitSent = false
-	}
-	var hb *heartbeat
-	if s.opts.PingInterval > 0 {
-		hb = newHeartbeat(s.opts.PingInterval, s.opts.PingTimeout, inspect.ClientToServer, func(format string, args ...any) {
-			if s.opts.Verbose || strings.Contains(format, "no pong") {
-				s.snk.note("[%d] "+strings.TrimPrefix(format, "wscope: "), append([]any{id}, args...)...)
-			}
-		})
-	}
-	cfg.OnEvent = func(e *inspect.Event) {
-		s.snk.event(e)
-		hb.event(e)
-		if s.feed != nil {
-			s.feed.Add(e)
-		}
-		if e.Kind != inspect.KindMsg || e.Msg.Dir != inspect.ClientToServer {
-			return
-		}
-		if s.opts.Echo {
-			conn.WriteMessage(e.Msg.Op, e.Msg.Payload)
-		}
-		if s.opts.Broadcast {
-			s.each(func(c *wire.Conn) {
-				if c != conn {
-					c.Send(e.Msg.Op, e.Msg.Payload)
-				}
-			})
-		}
-	}
-	cfg.OnIdle = s.snk.flush
-	conn, open, err := wire.Accept(nc, wire.AcceptOptions{
-		Subprotocols: s.opts.Subprotocols,
-		Path:         s.opts.Path,
-		Compress:     s.opts.Compress.cx,
-		Origins:      s.opts.Origins,
-		Timeout:      10 * time.Second,
-		URL:          s.url,
-	}, cfg)
-	if err == nil && open.TLS == nil {
-		open.TLS = wire.ConnTLS(nc)
-	}
-	if err != nil {
-		s.mu.Lock()
-		s.active--
-		s.mu.Unlock()
-		s.snk.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
-		nc.Close()
-		return
-	}
-	s.mu.Lock()
-	s.conns[id] = conn
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
-		// Its handshake finished while closeAll was closing the others.
-		conn.Close(inspect.CloseGoingAway, "")
-	}
-	s.snk.opened(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open}, s.feed, s.opts.Verbose)
-	s.snk.note("[%d] connected from %s %s", id, open.Remote, open.Request.Target)
-	if hb != nil {
-		go hb.run(conn)
-	}
-	end := conn.Run()
-	s.mu.Lock()
-	delete(s.conns, id)
-	s.active--
-	s.mu.Unlock()
-	s.snk.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
-	if s.opts.Once {
-		select {
-		case s.ended <- end:
-		default:
-		}
-	}
-}
-
-// conn returns the open connection id, or nil.
-func (s *server) conn(id int) *wire.Conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.conns[id]
-}
-
-// each calls f on every open connection, in id order.
-func (s *server) each(f func(*wire.Conn)) {
-	s.mu.Lock()
-	ids := make([]int, 0, len(s.conns))
-	for id := range s.conns {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids)
-	conns := make([]*wire.Conn, len(ids))
-	for i, id := range ids {
-		conns[i] = s.conns[id]
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		f(c)
-	}
-}
-
-func (s *server) toAll(a *action) error {
-	s.each(func(c *wire.Conn) {
-		if err := a.apply(c); err != nil && err != wire.ErrClosing {
-			s.snk.note("wscope: [%d] %v", c.ID(), err)
-		}
+	return session.Listen(ctx, &session.ListenOptions{
+		IO:           opts.IO,
+		Options:      so,
+		Addr:         listenAddr(opts.Addr),
+		TLS:          tlsConf,
+		Subprotocols: opts.Subprotocols,
+		Path:         opts.Path,
+		Origins:      opts.Origins,
+		MaxConns:     opts.MaxConns,
+		Broadcast:    opts.Broadcast,
+		Once:         opts.Once,
+		WriteTimeout: opts.writeTimeout,
+		Ready:        opts.ready,
 	})
-	return nil
-}
-
-func (s *server) flushAll() error {
-	s.each(func(c *wire.Conn) { c.Flush() })
-	return nil
-}
-
-// closeAll starts the close handshake with every client and waits for
-// them, bounded by the close timeout.
-func (s *server) closeAll(code inspect.CloseCode) {
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	s.each(func(c *wire.Conn) { c.Close(code, "") })
-	if !waitGroup(&s.wg, s.opts.CloseTimeout+time.Second) {
-		s.each(func(c *wire.Conn) { c.Abort() })
-	}
-	s.snk.flush()
-}
-
-// waitGroup waits for wg, at most d; false means d passed first.
-func waitGroup(wg *sync.WaitGroup, d time.Duration) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
-	}
 }
 
 // keylogWriter keeps a nil *os.File from becoming a non-nil io.Writer.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wscope/wscope/internal/session"
 )
 
 func parseListen(t *testing.T, args ...string) (*ListenOptions, error) {
@@ -19,7 +20,7 @@ func parseListen(t *testing.T, args ...string) (*ListenOptions, error) {
 func TestNewCmdListen(t *testing.T) {
 	t.Parallel()
 	o, err := parseListen(t)
-	if err != nil || o.Addr != DefaultListenAddr || o.Output != formatText || o.MaxConns != 0 {
+	if err != nil || o.Addr != DefaultListenAddr || o.Output != session.FormatText || o.MaxConns != 0 {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
 	o, err = parseListen(t, "9000", "--path", "/ws", "--origin", "https://a,https://b", "--origin", "https://c",
@@ -30,7 +31,7 @@ func TestNewCmdListen(t *testing.T) {
 	}
 	if o.Addr != "9000" || o.Path != "/ws" || !slices.Equal(o.Origins, []string{"https://a", "https://b", "https://c"}) ||
 		o.MaxConns != 3 || !o.Broadcast || !o.Once || !slices.Equal(o.Subprotocols, []string{"x", "y"}) || !o.Echo ||
-		o.Output != formatFrames || o.Fragment != 10 || o.MaxMessageSize != 1024 || !o.Strict || !o.NoAutoPong || o.CloseTimeout != 2*time.Second {
+		o.Output != session.FormatFrames || o.Fragment != 10 || o.MaxMessageSize != 1024 || !o.Strict || !o.NoAutoPong || o.CloseTimeout != 2*time.Second {
 		t.Errorf("options %+v", o)
 	}
 	if _, err := parseListen(t, "a", "b"); err == nil {

@@ -2,19 +2,15 @@ package cmd
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
-	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/session"
 	"github.com/wscope/wscope/internal/wire"
-	"github.com/wscope/wscope/tui"
 )
 
 // DefaultProxyAddr is where `wscope proxy` listens unless told: loopback.
@@ -127,24 +123,9 @@ the upstream refused it or could not be reached).`,
 	return c
 }
 
-// proxy is a running `wscope proxy`: its relays and what they share.
-type proxy struct {
-	opts  *ProxyOptions
-	ropts wire.RelayOptions
-	snk   *sink
-	feed  *tui.Feed
-	start time.Time
-
-	mu      sync.Mutex
-	relays  map[int]*wire.Relay
-	closing bool
-	nextID  int
-	wg      sync.WaitGroup
-	ended   chan error // the first client's outcome, for --once
-}
-
 func proxyRun(ctx context.Context, opts *ProxyOptions) error {
-	if err := opts.validate(); err != nil {
+	so, err := opts.options(inspect.RoleProxy)
+	if err != nil {
 		return err
 	}
 	up, err := wire.ParseURL(opts.Upstream)
@@ -165,7 +146,7 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	}
 	opts.TLS.warn(ios.ErrOut)
 	dial := wire.DialOptions{Headers: headers, TLS: tlsConf, Timeout: opts.ConnectTimeout}
-	if dial.NetDial, err = opts.netDial(up, tlsConf, func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) }); err != nil {
+	if dial.NetDial, err = opts.netDial(up, tlsConf, ios.ErrOut); err != nil {
 		return err
 	}
 	kl, err := keyLog(opts.TLS.Keylog)
@@ -176,173 +157,13 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", listenAddr(opts.Listen))
-	if err != nil {
-		return exitf(ExitRuntime, "could not listen on %s: %v", opts.Listen, err)
-	}
-	defer ln.Close()
-	scheme := "ws://"
-	if serverTLS != nil {
-		ln, scheme = tls.NewListener(ln, serverTLS), "wss://"
-	}
-
-	p := &proxy{
-		opts:   opts,
-		ropts:  wire.RelayOptions{Upstream: up, Dial: dial, RewriteHost: opts.RewriteHost, RewriteOrigin: opts.RewriteOrigin, Timeout: 10 * time.Second},
-		start:  time.Now(),
-		relays: map[int]*wire.Relay{},
-		ended:  make(chan error, 1),
-	}
-	useTUI := opts.useTUI(ios)
-	sinkIO := ios
-	if useTUI {
-		sinkIO = quietIO(ios)
-		p.feed = tui.NewFeed(0)
-		defer p.feed.Close()
-	}
-	if p.snk, err = opts.sink(sinkIO, 0, true); err != nil {
-		return err
-	}
-	defer p.snk.close()
-	p.snk.showDir = true
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		p.snk.note("wscope: WARNING: listening on every interface (%s): anyone who can reach this machine can use the relay", ln.Addr())
-	}
-	self := scheme + ln.Addr().String()
-	p.snk.note("relaying %s to %s (Ctrl-C to stop)", self, up)
-	if opts.ready != nil {
-		opts.ready(ln.Addr())
-	}
-	go p.acceptLoop(ctx, ln)
-
-	if useTUI {
-		res, err := tui.Run(ctx, tui.Options{
-			Title:      self + " → " + up.String(),
-			Live:       true,
-			Multi:      true,
-			Recording:  opts.Record,
-			Scrollback: opts.Scrollback,
-			Input:      ios.In,
-			Output:     ios.Out,
-		}, p.feed.Events())
-		ln.Close()
-		p.closeAll(res.Quit.CloseCode())
-		if err != nil {
-			return exitf(ExitRuntime, "terminal: %v", err)
-		}
-		if res.Quit == tui.QuitInterrupt {
-			return silent(ExitInterrupted)
-		}
-		return nil
-	}
-	select {
-	case err := <-p.ended:
-		ln.Close()
-		p.closeAll(inspect.CloseGoingAway)
-		return err
-	case <-ios.Interrupt:
-		ln.Close()
-		p.closeAll(inspect.CloseGoingAway)
-		return silent(ExitInterrupted)
-	case <-ctx.Done():
-		ln.Close()
-		p.closeAll(inspect.CloseGoingAway)
-		return nil
-	}
-}
-
-func (p *proxy) acceptLoop(ctx context.Context, ln net.Listener) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		p.nextID++
-		id := p.nextID
-		p.wg.Add(1)
-		p.mu.Unlock()
-		go p.serve(ctx, nc, id)
-	}
-}
-
-// serve relays one client.
-func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
-	defer p.wg.Done()
-	cfg := p.opts.config(id, p.start)
-	cfg.OnEvent = func(e *inspect.Event) {
-		p.snk.event(e)
-		if p.feed != nil {
-			p.feed.Add(e)
-		}
-	}
-	cfg.OnIdle = p.snk.flush
-	r, open, err := wire.AcceptRelay(ctx, nc, p.ropts, cfg)
-	if err != nil {
-		p.refused(nc, id, err)
-		return
-	}
-	p.mu.Lock()
-	p.relays[id] = r
-	closing := p.closing
-	p.mu.Unlock()
-	if closing {
-		r.Close(inspect.CloseGoingAway, "")
-	}
-	p.snk.opened(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindOpen, Conn: id, Open: open}, p.feed, p.opts.Verbose)
-	p.snk.note("[%d] %s relayed to %s", id, open.Local, open.URL)
-	end := r.Run()
-	p.mu.Lock()
-	delete(p.relays, id)
-	p.mu.Unlock()
-	p.snk.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
-	if p.opts.Once {
-		p.done(finish(end, p.snk, false))
-	}
-}
-
-// refused reports a client the relay could not serve: a bad request, or
-// an upstream that refused or could not be reached (the client got its
-// answer, see wire.AcceptRelay).
-func (p *proxy) refused(nc net.Conn, id int, err error) {
-	nc.Close()
-	p.snk.event(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
-	p.snk.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
-	if !p.opts.Once {
-		return
-	}
-	var ue *wire.UpstreamError
-	if errors.As(err, &ue) {
-		p.done(silent(ExitConnect))
-		return
-	}
-	p.done(silent(ExitRuntime))
-}
-
-func (p *proxy) done(err error) {
-	select {
-	case p.ended <- err:
-	default:
-	}
-}
-
-// closeAll closes every relay with code towards both peers and waits for
-// them, bounded by the close timeout.
-func (p *proxy) closeAll(code inspect.CloseCode) {
-	p.mu.Lock()
-	p.closing = true
-	rs := make([]*wire.Relay, 0, len(p.relays))
-	for _, r := range p.relays {
-		rs = append(rs, r)
-	}
-	p.mu.Unlock()
-	for _, r := range rs {
-		r.Close(code, "")
-	}
-	if !waitGroup(&p.wg, 2*p.opts.CloseTimeout+time.Second) {
-		for _, r := range rs {
-			r.Abort()
-		}
-	}
-	p.snk.flush()
+	return session.Proxy(ctx, &session.ProxyOptions{
+		IO:      ios,
+		Options: so,
+		Addr:    listenAddr(opts.Listen),
+		TLS:     serverTLS,
+		Relay:   wire.RelayOptions{Upstream: up, Dial: dial, RewriteHost: opts.RewriteHost, RewriteOrigin: opts.RewriteOrigin, Timeout: 10 * time.Second},
+		Once:    opts.Once,
+		Ready:   opts.ready,
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wscope/wscope/internal/session"
 )
 
 func parseProxy(t *testing.T, args ...string) (*ProxyOptions, error) {
@@ -18,7 +19,7 @@ func parseProxy(t *testing.T, args ...string) (*ProxyOptions, error) {
 func TestNewCmdProxy(t *testing.T) {
 	t.Parallel()
 	o, err := parseProxy(t, "--upstream", "wss://example.com/ws")
-	if err != nil || o.Listen != DefaultProxyAddr || o.Upstream != "wss://example.com/ws" || o.Output != formatText ||
+	if err != nil || o.Listen != DefaultProxyAddr || o.Upstream != "wss://example.com/ws" || o.Output != session.FormatText ||
 		o.CloseTimeout != defaultSession().CloseTimeout || o.MaxMessageSize != defaultSession().MaxMessageSize {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
@@ -27,7 +28,7 @@ func TestNewCmdProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Listen != ":1" || len(o.Headers) != 1 || !o.RewriteHost || !o.RewriteOrigin || !o.Once || o.Output != formatFrames ||
+	if o.Listen != ":1" || len(o.Headers) != 1 || !o.RewriteHost || !o.RewriteOrigin || !o.Once || o.Output != session.FormatFrames ||
 		o.Record != "r.jsonl" || !o.TLS.Insecure || !o.ServerTLS.SelfSigned || o.Proxy != "http://p:1" || o.From != "server" {
 		t.Errorf("options %+v", o)
 	}

@@ -1,20 +1,15 @@
 package cmd
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net"
-	"os"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wscope/wscope/inspect"
-	"github.com/wscope/wscope/internal/record"
 	"github.com/wscope/wscope/internal/replay"
+	"github.com/wscope/wscope/internal/session"
 	"github.com/wscope/wscope/internal/wire"
 )
 
@@ -48,10 +43,6 @@ type ReplayOptions struct {
 	MaxMessageSize byteSize
 	Verbose        bool
 }
-
-// maxReplayEvents bounds what replay loads into memory: a replay is a
-// test, not an archive.
-const maxReplayEvents = 1 << 20
 
 // NewCmdReplay builds `wscope replay`.
 func NewCmdReplay(ios *IOStreams, runF func(context.Context, *ReplayOptions) error) *cobra.Command {
@@ -162,244 +153,45 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 	if err != nil {
 		return err
 	}
-	events, err := loadEvents(opts.File, opts.IO.ErrOut)
-	if err != nil {
-		return err
-	}
-	script, err := replay.NewScript(events, opts.Conn)
-	if err != nil {
-		return usageErr("%s: %v", opts.File, err)
-	}
 	ios := opts.IO
-	var rec *record.Writer
-	if opts.Record != "" {
-		if rec, err = record.Create(opts.Record, inspect.RecordingHeader{Version: versionString()}, record.WriterOptions{Secrets: opts.RecordSecrets}); err != nil {
-			return usageErr("--record: %v", err)
-		}
-		defer rec.Close()
-	}
-	onEvent := func(e *inspect.Event) {
-		if rec != nil {
-			rec.Write(e)
-		}
-	}
-	walk := replay.Options{
-		MaxMessageSize: int64(opts.MaxMessageSize),
-		Timeout:        opts.Timeout,
-		Realtime:       opts.Realtime,
-		Speed:          opts.Speed,
-		Unordered:      opts.Unordered,
-		StrictFrames:   opts.StrictFrames,
-		Pings:          opts.Pings,
-		JSON:           opts.JSON,
-		Ignore:         opts.Ignore,
-		Captures:       captures,
-		OnEvent:        onEvent,
-	}
+	serve := ""
 	if opts.Serve != "" {
-		return replayServe(ctx, opts, script, walk)
+		serve = listenAddr(opts.Serve)
+	} else {
+		opts.TLS.warn(ios.ErrOut)
 	}
-
-	opts.TLS.warn(ios.ErrOut)
-	target := opts.URL
-	if target == "" {
-		target = script.URL
-	}
-	u, err := wire.ParseURL(target)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	netDial, err := opts.netDial(u, tlsConf, func(f string, a ...any) { fmt.Fprintf(ios.ErrOut, f+"\n", a...) })
-	if err != nil {
-		return err
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := watchInterrupt(ios.Interrupt, cancel)
-	res, err := replay.RunClient(rctx, script, replay.ClientOptions{
-		URL:            opts.URL,
-		Headers:        headers,
-		Subprotocols:   opts.Subprotocols,
-		TLS:            tlsConf,
-		ConnectTimeout: opts.ConnectTimeout,
-		NetDial:        netDial,
-		Options:        walk,
+	return session.Replay(ctx, &session.ReplayOptions{
+		IO:   ios,
+		File: opts.File,
+		Conn: opts.Conn,
+		Client: replay.ClientOptions{
+			URL:            opts.URL,
+			Headers:        headers,
+			Subprotocols:   opts.Subprotocols,
+			TLS:            tlsConf,
+			ConnectTimeout: opts.ConnectTimeout,
+		},
+		Walk: replay.Options{
+			MaxMessageSize: int64(opts.MaxMessageSize),
+			Timeout:        opts.Timeout,
+			Realtime:       opts.Realtime,
+			Speed:          opts.Speed,
+			Unordered:      opts.Unordered,
+			StrictFrames:   opts.StrictFrames,
+			Pings:          opts.Pings,
+			JSON:           opts.JSON,
+			Ignore:         opts.Ignore,
+			Captures:       captures,
+		},
+		Serve:         serve,
+		Once:          opts.Once,
+		MaxConns:      opts.MaxConns,
+		Report:        opts.Report,
+		Record:        opts.Record,
+		RecordSecrets: opts.RecordSecrets,
+		Verbose:       opts.Verbose,
+		NetDial: func(u *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
+			return opts.netDial(u, tlsConf, ios.ErrOut)
+		},
 	})
-	if stop() {
-		return silent(ExitInterrupted)
-	}
-	if err != nil {
-		var he *wire.HandshakeError
-		var ce *wire.ConnectError
-		if errors.As(err, &he) {
-			return reportDialError(ios.ErrOut, he, false)
-		}
-		if errors.As(err, &ce) {
-			return exitf(ExitConnect, "%v", err)
-		}
-		return exitf(ExitRuntime, "%v", err)
-	}
-	return reportResult(opts, res, opts.File)
-}
-
-// reportResult prints the result, writes the JUnit report and returns the
-// exit status: 5 on any mismatch.
-func reportResult(opts *ReplayOptions, res *replay.Result, suite string) error {
-	ios := opts.IO
-	if opts.Verbose {
-		for _, s := range res.Steps {
-			status := "ok"
-			switch {
-			case s.Mismatch != nil:
-				status = "FAIL"
-			case s.Skipped != "":
-				status = "skip: " + s.Skipped
-			}
-			fmt.Fprintf(ios.ErrOut, "  %-40s %s (%s)\n", s.Name, status, s.Wait.Round(time.Microsecond))
-		}
-	}
-	if err := res.WriteText(ios.Out); err != nil {
-		return exitf(ExitRuntime, "%v", err)
-	}
-	if opts.Report != "" {
-		if err := writeReport(opts.Report, res, suite); err != nil {
-			return err
-		}
-	}
-	if !res.OK() {
-		return silent(ExitMismatch)
-	}
-	return nil
-}
-
-func writeReport(path string, res *replay.Result, suite string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return exitf(ExitRuntime, "--report: %v", err)
-	}
-	if err := res.WriteJUnit(f, suite); err != nil {
-		f.Close()
-		return exitf(ExitRuntime, "--report: %v", err)
-	}
-	if err := f.Close(); err != nil {
-		return exitf(ExitRuntime, "--report: %v", err)
-	}
-	return nil
-}
-
-// replayServe plays the recorded server for every client until Ctrl-C
-// (or, with --once, until the first client is done).
-func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script, walk replay.Options) error {
-	ios := opts.IO
-	ln, err := net.Listen("tcp", listenAddr(opts.Serve))
-	if err != nil {
-		return exitf(ExitRuntime, "could not listen on %s: %v", opts.Serve, err)
-	}
-	defer ln.Close()
-	fmt.Fprintf(ios.ErrOut, "serving %s as ws://%s/ (Ctrl-C to stop)\n", opts.File, ln.Addr())
-
-	type done struct {
-		conn int
-		res  *replay.Result
-		err  error
-	}
-	results := make(chan done, 16)
-	var out = &lockedWriter{w: ios.Out}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	serveErr := make(chan error, 1)
-	go func() {
-		serveErr <- replay.Serve(sctx, ln, script, replay.ServeOptions{
-			MaxConns: opts.MaxConns,
-			Options:  walk,
-			OnMismatch: func(conn int, m replay.Mismatch) {
-				out.printf("[%d] %s", conn, m.Text())
-			},
-			OnDone: func(conn int, r *replay.Result, err error) {
-				select {
-				case results <- done{conn, r, err}:
-				default:
-				}
-			},
-		})
-	}()
-	failed := false
-	var last *replay.Result
-	for {
-		select {
-		case d := <-results:
-			switch {
-			case d.err != nil:
-				out.printf("[%d] %v\n", d.conn, d.err)
-				failed = true
-			case d.res != nil:
-				out.printf("[%d] %s\n", d.conn, d.res.Summary())
-				failed = failed || !d.res.OK()
-				last = d.res
-			}
-			if opts.Once {
-				cancel()
-				<-serveErr
-				if last != nil && opts.Report != "" {
-					if err := writeReport(opts.Report, last, opts.File); err != nil {
-						return err
-					}
-				}
-				if failed {
-					return silent(ExitMismatch)
-				}
-				return nil
-			}
-		case <-ios.Interrupt:
-			cancel()
-			<-serveErr
-			return silent(ExitInterrupted)
-		case err := <-serveErr:
-			if err != nil && ctx.Err() == nil {
-				return exitf(ExitRuntime, "%v", err)
-			}
-			return nil
-		}
-	}
-}
-
-// loadEvents reads every event of a recording or HAR into memory (cloned).
-func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	head, _ := br.Peek(record.SniffLen)
-	var src record.Source
-	switch record.Sniff(head) {
-	case record.FormatRecording:
-		src, err = record.NewReader(br)
-	case record.FormatHAR:
-		src, err = record.NewHARReader(br)
-	default:
-		return nil, usageErr("%s: not a wscope recording or HAR (replay needs messages; convert a capture with wscope inspect -o json)", path)
-	}
-	if err != nil {
-		return nil, usageErr("%s: %v", path, err)
-	}
-	var events []*inspect.Event
-	for {
-		e, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, usageErr("%s: %v", path, err)
-		}
-		if len(events) == maxReplayEvents {
-			return nil, usageErr("%s: more than %d events: too long to replay", path, maxReplayEvents)
-		}
-		events = append(events, record.CloneEvent(e))
-	}
-	for _, w := range src.Warnings() {
-		fmt.Fprintf(errOut, "wscope: warning: %s: %s\n", path, w)
-	}
-	return events, nil
 }

@@ -11,10 +11,13 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wscope/wscope/internal/session"
 )
 
 // NewRootCmd builds the command tree on the given streams.
 func NewRootCmd(ios *IOStreams) *cobra.Command {
+	session.Version = versionString() // in recording headers
 	root := &cobra.Command{
 		Use:   "wscope",
 		Short: "See every WebSocket frame as it is on the wire",

@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -27,8 +29,8 @@ func (o *transportOptions) addFlags(fs *pflag.FlagSet) {
 }
 
 // netDial returns the NetDial for u, or nil for a direct TCP connection.
-// It says on stderr which proxy it uses.
-func (o *transportOptions) netDial(u *url.URL, tlsConf *tls.Config, errOut func(string, ...any)) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
+// It says on errOut which proxy it uses.
+func (o *transportOptions) netDial(u *url.URL, tlsConf *tls.Config, errOut io.Writer) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
 	if o.Unix != "" {
 		if o.Proxy != "" {
 			return nil, usageErr("--unix and --proxy exclude each other")
@@ -63,6 +65,6 @@ func (o *transportOptions) netDial(u *url.URL, tlsConf *tls.Config, errOut func(
 	}
 	shown := *p
 	shown.User = nil // never print credentials
-	errOut("wscope: using proxy %s", shown.String())
+	fmt.Fprintf(errOut, "wscope: using proxy %s\n", shown.String())
 	return nd, nil
 }

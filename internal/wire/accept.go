@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -159,4 +160,48 @@ func Refuse(nc net.Conn, status int, reason, body string) error {
 		status, reason, len(body), body)
 	nc.Close()
 	return &RejectError{Status: status, Reason: reason}
+}
+
+// AcceptLoop accepts connections on ln and hands each to handle (which
+// must not block) until ln is closed, then returns nil. Errors that pass
+// (out of file descriptors, a connection aborted before it was accepted)
+// are waited out with a growing pause and reported to onPause once per
+// spell, with nil when accepting works again; any other error is
+// returned.
+func AcceptLoop(ln net.Listener, handle func(net.Conn), onPause func(error)) error {
+	var pause time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if !passingAcceptError(err) {
+				return err
+			}
+			if pause == 0 && onPause != nil {
+				onPause(err)
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			time.Sleep(pause)
+			continue
+		}
+		if pause > 0 && onPause != nil {
+			onPause(nil)
+		}
+		pause = 0
+		handle(nc)
+	}
+}
+
+// passingAcceptError reports whether an Accept error is one that goes away
+// by itself: the process or the system out of file descriptors or memory
+// for a moment, or a client gone before it was accepted.
+func passingAcceptError(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ECONNABORTED, syscall.ENOBUFS, syscall.ENOMEM, syscall.EAGAIN, syscall.EINTR} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -130,9 +130,10 @@ type Conn struct {
 	// closeBy, once the close handshake started, is the latest moment
 	// (unix nanoseconds) the read deadline may be pushed to: the peer may
 	// take CloseTimeout of silence, and longer only while data still flows.
-	closeBy atomic.Int64
-	done    chan struct{}
-	end     inspect.End
+	closeBy  atomic.Int64
+	lastRead atomic.Int64 // unix nanoseconds of the last read that brought bytes
+	done     chan struct{}
+	end      inspect.End
 }
 
 // withDefaults fills in what the zero values of c mean.
@@ -175,6 +176,7 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 		done:  make(chan struct{}),
 	}
 	c.events.onEvent = cfg.OnEvent
+	c.lastRead.Store(time.Now().UnixNano())
 	if role == inspect.RoleClient {
 		c.rdir, c.wdir = inspect.ServerToClient, inspect.ClientToServer
 		var seed [32]byte
@@ -210,6 +212,10 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 
 // ID returns the connection id.
 func (c *Conn) ID() int { return c.cfg.ID }
+
+// LastRead returns when bytes last arrived from the peer (when the
+// connection opened, if none have): the peer has been silent since.
+func (c *Conn) LastRead() time.Time { return time.Unix(0, c.lastRead.Load()) }
 
 // NetConn returns the underlying connection.
 func (c *Conn) NetConn() net.Conn { return c.nc }
@@ -385,6 +391,7 @@ func (c *Conn) armClose() {
 
 // readProgress is called after every read that returned bytes.
 func (c *Conn) readProgress() {
+	c.lastRead.Store(time.Now().UnixNano())
 	by := c.closeBy.Load()
 	if by == 0 {
 		return

@@ -240,23 +240,23 @@ func dialError(err error, tee *teeConn, refused *HandshakeError, opts DialOption
 	host := opts.URL.Host
 	switch {
 	case errors.As(err, &dnsErr):
-		return &ConnectError{"dns", fmt.Errorf("could not resolve %s: %v", dnsErr.Name, dnsErr.Err)}
+		return &ConnectError{Stage: "dns", Err: fmt.Errorf("could not resolve %s: %v", dnsErr.Name, dnsErr.Err)}
 	case errors.As(err, &hostErr):
-		return &ConnectError{"tls", fmt.Errorf("TLS: certificate does not match %s: %v (use -k to skip verification)", host, hostErr)}
+		return &ConnectError{Stage: "tls", Cert: CertWrongName, Err: fmt.Errorf("TLS: certificate does not match %s: %v", host, hostErr)}
 	case errors.As(err, &authErr), errors.As(err, &invErr), errors.As(err, &certErr):
-		return &ConnectError{"tls", fmt.Errorf("TLS: certificate of %s not trusted: %v (use --ca FILE, or -k to skip verification)", host, err)}
+		return &ConnectError{Stage: "tls", Cert: CertUntrusted, Err: fmt.Errorf("TLS: certificate of %s not trusted: %v", host, err)}
 	case errors.As(err, &alert), errors.As(err, &recErr):
-		return &ConnectError{"tls", fmt.Errorf("TLS handshake with %s failed: %v", host, err)}
+		return &ConnectError{Stage: "tls", Err: fmt.Errorf("TLS handshake with %s failed: %v", host, err)}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		if tee == nil {
-			return &ConnectError{"timeout", fmt.Errorf("could not connect to %s within %s", host, opts.Timeout)}
+			return &ConnectError{Stage: "timeout", Err: fmt.Errorf("could not connect to %s within %s", host, opts.Timeout)}
 		}
-		return &ConnectError{"timeout", fmt.Errorf("no handshake response from %s within %s", host, opts.Timeout)}
+		return &ConnectError{Stage: "timeout", Err: fmt.Errorf("no handshake response from %s within %s", host, opts.Timeout)}
 	case errors.As(err, &opErr) && opErr.Op == "dial":
-		return &ConnectError{"tcp", fmt.Errorf("could not connect to %s: %v", host, opErr.Err)}
+		return &ConnectError{Stage: "tcp", Err: fmt.Errorf("could not connect to %s: %v", host, opErr.Err)}
 	}
 	if tee == nil {
-		return &ConnectError{"tcp", err}
+		return &ConnectError{Stage: "tcp", Err: err}
 	}
 	return upgradeError(err, tee, opts)
 }
@@ -295,9 +295,9 @@ func upgradeError(err error, tee *teeConn, opts DialOptions) error {
 		problem = "malformed HTTP response"
 	default:
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return &ConnectError{"tcp", fmt.Errorf("%s closed the connection during the handshake", opts.URL.Host)}
+			return &ConnectError{Stage: "tcp", Err: fmt.Errorf("%s closed the connection during the handshake", opts.URL.Host)}
 		}
-		return &ConnectError{"tcp", err}
+		return &ConnectError{Stage: "tcp", Err: err}
 	}
 	return &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: problem, Response: &resp}
 }

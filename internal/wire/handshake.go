@@ -45,8 +45,21 @@ func (e *HandshakeError) Error() string {
 // ConnectError is a failure before any HTTP was exchanged: DNS, TCP, TLS.
 type ConnectError struct {
 	Stage string // "dns", "tcp", "tls", "timeout"
-	Err   error
+	// Cert says what was wrong with the server's certificate, when that
+	// is why TLS failed.
+	Cert CertProblem
+	Err  error
 }
+
+// CertProblem is what a TLS client refused in a server's certificate.
+type CertProblem uint8
+
+// The certificate problems a ConnectError names.
+const (
+	CertOK        CertProblem = iota
+	CertWrongName             // valid, but not for the host dialled
+	CertUntrusted             // not signed by a trusted authority, or invalid
+)
 
 func (e *ConnectError) Error() string { return e.Err.Error() }
 func (e *ConnectError) Unwrap() error { return e.Err }

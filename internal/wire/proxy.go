@@ -66,14 +66,14 @@ func ProxyDial(p *url.URL, tlsConf *tls.Config) (func(ctx context.Context, netwo
 				if net.ParseIP(host) == nil {
 					ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
 					if err != nil || len(ips) == 0 {
-						return nil, &ConnectError{"dns", fmt.Errorf("could not resolve %s: %v", host, err)}
+						return nil, &ConnectError{Stage: "dns", Err: fmt.Errorf("could not resolve %s: %v", host, err)}
 					}
 					addr = net.JoinHostPort(ips[0].IP.String(), port)
 				}
 			}
 			c, err := cd.DialContext(ctx, network, addr)
 			if err != nil {
-				return nil, &ConnectError{"proxy", fmt.Errorf("SOCKS5 proxy %s could not reach %s: %v", p.Host, addr, err)}
+				return nil, &ConnectError{Stage: "proxy", Err: fmt.Errorf("SOCKS5 proxy %s could not reach %s: %v", p.Host, addr, err)}
 			}
 			return c, nil
 		}, nil
@@ -94,7 +94,7 @@ func proxyAddr(p *url.URL) string {
 func connectThrough(ctx context.Context, d *net.Dialer, p *url.URL, tlsConf *tls.Config, addr string) (net.Conn, error) {
 	c, err := d.DialContext(ctx, "tcp", proxyAddr(p))
 	if err != nil {
-		return nil, &ConnectError{"proxy", fmt.Errorf("could not connect to proxy %s: %v", p.Host, err)}
+		return nil, &ConnectError{Stage: "proxy", Err: fmt.Errorf("could not connect to proxy %s: %v", p.Host, err)}
 	}
 	if p.Scheme == "https" {
 		conf := tlsConf.Clone()
@@ -105,7 +105,7 @@ func connectThrough(ctx context.Context, d *net.Dialer, p *url.URL, tlsConf *tls
 		tc := tls.Client(c, conf)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			c.Close()
-			return nil, &ConnectError{"proxy", fmt.Errorf("TLS with proxy %s failed: %v", p.Host, err)}
+			return nil, &ConnectError{Stage: "proxy", Err: fmt.Errorf("TLS with proxy %s failed: %v", p.Host, err)}
 		}
 		c = tc
 	}
@@ -123,17 +123,17 @@ func connectThrough(ctx context.Context, d *net.Dialer, p *url.URL, tlsConf *tls
 	req.WriteString("\r\n")
 	if _, err := c.Write([]byte(req.String())); err != nil {
 		c.Close()
-		return nil, &ConnectError{"proxy", fmt.Errorf("proxy %s: %v", p.Host, err)}
+		return nil, &ConnectError{Stage: "proxy", Err: fmt.Errorf("proxy %s: %v", p.Host, err)}
 	}
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
 	if err != nil {
 		c.Close()
-		return nil, &ConnectError{"proxy", fmt.Errorf("proxy %s sent no valid answer to CONNECT: %v", p.Host, err)}
+		return nil, &ConnectError{Stage: "proxy", Err: fmt.Errorf("proxy %s sent no valid answer to CONNECT: %v", p.Host, err)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		c.Close()
-		return nil, &ConnectError{"proxy", fmt.Errorf("proxy %s refused CONNECT %s: %s", p.Host, addr, resp.Status)}
+		return nil, &ConnectError{Stage: "proxy", Err: fmt.Errorf("proxy %s refused CONNECT %s: %s", p.Host, addr, resp.Status)}
 	}
 	if br.Buffered() > 0 {
 		// The tunnel's first bytes came with the answer: keep them.

@@ -31,14 +31,14 @@ func DialFollow(ctx context.Context, opts DialOptions, cfg Config, max int, onHo
 			return nil, nil, fmt.Errorf("%w (a redirect without a Location header)", he)
 		}
 		if hops == max {
-			return nil, nil, &ConnectError{"redirect", fmt.Errorf("more than %d redirects (last: %d to %s)", max, he.Status, loc)}
+			return nil, nil, &ConnectError{Stage: "redirect", Err: fmt.Errorf("more than %d redirects (last: %d to %s)", max, he.Status, loc)}
 		}
 		next, err := opts.URL.Parse(loc)
 		if err != nil {
-			return nil, nil, &ConnectError{"redirect", fmt.Errorf("redirect to an invalid Location %q: %v", loc, err)}
+			return nil, nil, &ConnectError{Stage: "redirect", Err: fmt.Errorf("redirect to an invalid Location %q: %v", loc, err)}
 		}
 		if next, err = ParseURL(next.String()); err != nil {
-			return nil, nil, &ConnectError{"redirect", fmt.Errorf("redirect to %q: %v", loc, err)}
+			return nil, nil, &ConnectError{Stage: "redirect", Err: fmt.Errorf("redirect to %q: %v", loc, err)}
 		}
 		if onHop != nil {
 			onHop(Hop{Status: he.Status, From: opts.URL.String(), To: next.String()})

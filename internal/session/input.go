@@ -1,4 +1,4 @@
-package cmd
+package session
 
 import (
 	"bufio"
@@ -9,19 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/wire"
-)
-
-// Stdin modes (--stdin).
-const (
-	stdinLines = "lines"
-	stdinRaw   = "raw"
-	stdinJSON  = "json"
 )
 
 // inputError is a line of input that could not be understood; the line
@@ -100,7 +94,7 @@ func (in *inputReader) drained() bool { return in.r.Buffered() == 0 }
 // returns io.EOF at the end of the input; errors in a line are returned
 // with the line skipped, so the caller may report and go on.
 func (in *inputReader) next() (*action, error) {
-	if in.mode == stdinRaw {
+	if in.mode == StdinRaw {
 		return in.nextChunk()
 	}
 	line, err := in.line()
@@ -112,7 +106,7 @@ func (in *inputReader) next() (*action, error) {
 		in.a.op = inspect.OpBinary
 	}
 	switch {
-	case in.mode == stdinJSON:
+	case in.mode == StdinJSON:
 		if len(bytes.TrimSpace(line)) == 0 {
 			return in.next()
 		}
@@ -199,65 +193,113 @@ func (in *inputReader) tooLongError() error {
 	return &inputError{fmt.Errorf("input line longer than --max-message-size (%d bytes): skipped", in.maxLine)}
 }
 
-// slashHelp lists the line mode's commands.
-const slashHelp = `commands:
-  /ping [data]              send a ping
-  /pong [data]              send an unsolicited pong
-  /close [code [reason]]    start the close handshake (default 1000)
-  /binary <hex>             send a binary message, e.g. /binary 48 65 6c 6c 6f
-  /fragment <n> <text>      send text split into frames of n bytes
-  /frame [key=value...] [payload]
-                            craft one frame, valid or not; keys:
-                              fin=0|1 (1)   op=text|binary|close|ping|pong|cont|0x3..0xF (text)
-                              rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
-                              len=<n> (announced length, may lie)   lenenc=7|16|64
-                              hex=<payload as hex>
-  //text                    send "/text"
-  /help                     this list`
+// Command is one slash command of the send language: the same table
+// serves the line mode, -x, --stdin lines and the TUI's send box, their
+// help and completion, and the README.
+type Command struct {
+	Name    string // without the slash
+	Args    string // e.g. "[code [reason]]"
+	Summary string
+	Detail  string // more lines of help, indented under the summary
+	parse   func(a *action, name, rest string) error
+}
+
+// commands is the send language's table.
+var commands = []Command{
+	{Name: "ping", Args: "[data]", Summary: "send a ping", parse: parseControl},
+	{Name: "pong", Args: "[data]", Summary: "send an unsolicited pong", parse: parseControl},
+	{Name: "close", Args: "[code [reason]]", Summary: "start the close handshake (default 1000)", parse: parseClose},
+	{Name: "binary", Args: "<hex>", Summary: "send a binary message, e.g. /binary 48 65 6c 6c 6f", parse: parseBinary},
+	{Name: "fragment", Args: "<n> <text>", Summary: "send text split into frames of n bytes", parse: parseFragment},
+	{Name: "frame", Args: "[key=value...] [payload]", Summary: "craft one frame, valid or not; keys:", Detail: `fin=0|1 (1)   op=text|binary|close|ping|pong|cont|0x3..0xF (text)
+rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
+len=<n> (announced length, may lie)   lenenc=7|16|64
+hex=<payload as hex>`, parse: func(a *action, _, rest string) error { return parseFrameSpec(a, rest) }},
+	{Name: "help", Summary: "this list", parse: func(a *action, _, _ string) error { a.kind = actHelp; return nil }},
+}
+
+// Commands returns the send language's slash commands, in help order.
+func Commands() []Command { return slices.Clone(commands) }
+
+// SlashHelp is the help of the send language, as /help prints it.
+func SlashHelp() string {
+	var b strings.Builder
+	b.WriteString("commands:")
+	for _, c := range commands {
+		use := "/" + c.Name
+		if c.Args != "" {
+			use += " " + c.Args
+		}
+		if len(use) > 25 {
+			fmt.Fprintf(&b, "\n  %s\n  %-25s %s", use, "", c.Summary)
+		} else {
+			fmt.Fprintf(&b, "\n  %-25s %s", use, c.Summary)
+		}
+		for line := range strings.SplitSeq(c.Detail, "\n") {
+			if line != "" {
+				fmt.Fprintf(&b, "\n  %-25s   %s", "", line)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n  %-25s %s", "//text", `send "/text"`)
+	return b.String()
+}
 
 // parseSlash fills a from a line-mode command.
 func parseSlash(a *action, line string) error {
 	name, rest, _ := strings.Cut(line[1:], " ")
 	rest = strings.TrimLeft(rest, " ")
-	switch name {
-	case "help", "?":
-		a.kind = actHelp
-	case "ping", "pong":
-		a.kind, a.op, a.payload = actControl, inspect.OpPing, []byte(rest)
-		if name == "pong" {
-			a.op = inspect.OpPong
-		}
-		if len(a.payload) > 125 {
-			return fmt.Errorf("/%s: payload is %d bytes, control frames carry at most 125", name, len(a.payload))
-		}
-	case "close":
-		a.kind, a.code = actClose, inspect.CloseNormal
-		if rest != "" {
-			codeStr, reason, _ := strings.Cut(rest, " ")
-			code, err := parseCloseCode(codeStr)
-			if err != nil {
-				return fmt.Errorf("/close: %v", err)
-			}
-			a.code, a.reason = code, reason
-		}
-	case "binary":
-		p, err := parseHex(rest)
-		if err != nil {
-			return fmt.Errorf("/binary: %v", err)
-		}
-		a.kind, a.op, a.payload = actMessage, inspect.OpBinary, p
-	case "fragment":
-		nStr, text, _ := strings.Cut(rest, " ")
-		n, err := strconv.Atoi(nStr)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("/fragment: want a positive frame size, got %q", nStr)
-		}
-		a.kind, a.op, a.payload, a.fragment = actMessage, inspect.OpText, []byte(text), n
-	case "frame":
-		return parseFrameSpec(a, rest)
-	default:
+	if name == "?" {
+		name = "help"
+	}
+	i := slices.IndexFunc(commands, func(c Command) bool { return c.Name == name })
+	if i < 0 {
 		return fmt.Errorf("unknown command /%s (/help lists them; //%s sends it as text)", name, name)
 	}
+	return commands[i].parse(a, name, rest)
+}
+
+func parseControl(a *action, name, rest string) error {
+	a.kind, a.op, a.payload = actControl, inspect.OpPing, []byte(rest)
+	if name == "pong" {
+		a.op = inspect.OpPong
+	}
+	if len(a.payload) > 125 {
+		return fmt.Errorf("/%s: payload is %d bytes, control frames carry at most 125", name, len(a.payload))
+	}
+	return nil
+}
+
+func parseClose(a *action, _, rest string) error {
+	a.kind, a.code = actClose, inspect.CloseNormal
+	if rest == "" {
+		return nil
+	}
+	codeStr, reason, _ := strings.Cut(rest, " ")
+	code, err := parseCloseCode(codeStr)
+	if err != nil {
+		return fmt.Errorf("/close: %v", err)
+	}
+	a.code, a.reason = code, reason
+	return nil
+}
+
+func parseBinary(a *action, _, rest string) error {
+	p, err := parseHex(rest)
+	if err != nil {
+		return fmt.Errorf("/binary: %v", err)
+	}
+	a.kind, a.op, a.payload = actMessage, inspect.OpBinary, p
+	return nil
+}
+
+func parseFragment(a *action, _, rest string) error {
+	nStr, text, _ := strings.Cut(rest, " ")
+	n, err := strconv.Atoi(nStr)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("/fragment: want a positive frame size, got %q", nStr)
+	}
+	a.kind, a.op, a.payload, a.fragment = actMessage, inspect.OpText, []byte(text), n
 	return nil
 }
 

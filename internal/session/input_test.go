@@ -1,4 +1,4 @@
-package cmd
+package session
 
 import (
 	"bytes"
@@ -333,7 +333,7 @@ func TestInputLines(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			in := newInputReader(strings.NewReader(tt.in), stdinLines, tt.binary, tt.slash, inspect.ClientToServer, 1<<20)
+			in := newInputReader(strings.NewReader(tt.in), StdinLines, tt.binary, tt.slash, inspect.ClientToServer, 1<<20)
 			checkSteps(t, readSteps(t, in), tt.want)
 		})
 	}
@@ -341,7 +341,7 @@ func TestInputLines(t *testing.T) {
 
 func TestInputLinesOneByteReader(t *testing.T) {
 	t.Parallel()
-	in := newInputReader(iotest.OneByteReader(strings.NewReader("one\r\ntwo\nthree")), stdinLines, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(iotest.OneByteReader(strings.NewReader("one\r\ntwo\nthree")), StdinLines, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{textStep("one"), textStep("two"), textStep("three")})
 }
 
@@ -349,7 +349,7 @@ func TestInputLinesReadError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
 	r := io.MultiReader(strings.NewReader("a\npartial"), iotest.ErrReader(boom))
-	in := newInputReader(r, stdinLines, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(r, StdinLines, false, false, inspect.ClientToServer, 0)
 	a, err := in.next()
 	if err != nil || string(a.payload) != "a" {
 		t.Fatalf("first next() = %v, %v", a, err)
@@ -369,23 +369,23 @@ func TestInputLongLines(t *testing.T) {
 	long := strings.Repeat("0123456789", 20000) // 200,000 bytes: three buffers' worth
 	t.Run("assembled", func(t *testing.T) {
 		t.Parallel()
-		in := newInputReader(strings.NewReader("a\n"+long+"\r\nb\n"+long), stdinLines, false, false, inspect.ClientToServer, 1<<20)
+		in := newInputReader(strings.NewReader("a\n"+long+"\r\nb\n"+long), StdinLines, false, false, inspect.ClientToServer, 1<<20)
 		checkSteps(t, readSteps(t, in), []step{textStep("a"), textStep(long), textStep("b"), textStep(long)})
 	})
 	t.Run("no limit", func(t *testing.T) {
 		t.Parallel()
-		in := newInputReader(strings.NewReader(long+"\n"), stdinLines, false, false, inspect.ClientToServer, 0)
+		in := newInputReader(strings.NewReader(long+"\n"), StdinLines, false, false, inspect.ClientToServer, 0)
 		checkSteps(t, readSteps(t, in), []step{textStep(long)})
 	})
 	t.Run("exactly the buffer", func(t *testing.T) {
 		t.Parallel()
 		line := long[:64<<10]
-		in := newInputReader(strings.NewReader(line+"\n"+line), stdinLines, false, false, inspect.ClientToServer, 1<<20)
+		in := newInputReader(strings.NewReader(line+"\n"+line), StdinLines, false, false, inspect.ClientToServer, 1<<20)
 		checkSteps(t, readSteps(t, in), []step{textStep(line), textStep(line)})
 	})
 	t.Run("over the limit is skipped", func(t *testing.T) {
 		t.Parallel()
-		in := newInputReader(strings.NewReader("first\n"+long+"\nafter\n"+long+"\nlast"), stdinLines, false, false, inspect.ClientToServer, 70000)
+		in := newInputReader(strings.NewReader("first\n"+long+"\nafter\n"+long+"\nlast"), StdinLines, false, false, inspect.ClientToServer, 70000)
 		checkSteps(t, readSteps(t, in), []step{
 			textStep("first"),
 			{err: "input: input line longer than --max-message-size (70000 bytes): skipped"},
@@ -396,12 +396,12 @@ func TestInputLongLines(t *testing.T) {
 	})
 	t.Run("over the limit at EOF", func(t *testing.T) {
 		t.Parallel()
-		in := newInputReader(strings.NewReader("first\n"+long), stdinLines, false, false, inspect.ClientToServer, 70000)
+		in := newInputReader(strings.NewReader("first\n"+long), StdinLines, false, false, inspect.ClientToServer, 70000)
 		checkSteps(t, readSteps(t, in), []step{textStep("first"), {err: "input: input line longer"}})
 	})
 	t.Run("over the limit in json mode", func(t *testing.T) {
 		t.Parallel()
-		in := newInputReader(strings.NewReader(`{"text":"`+long+`"}`+"\n"+`{"text":"ok"}`), stdinJSON, false, false, inspect.ClientToServer, 70000)
+		in := newInputReader(strings.NewReader(`{"text":"`+long+`"}`+"\n"+`{"text":"ok"}`), StdinJSON, false, false, inspect.ClientToServer, 70000)
 		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("ok")})
 	})
 }
@@ -415,14 +415,14 @@ func TestInputLineOverLimitShorterThanBuffer(t *testing.T) {
 		if n > 64<<10 {
 			limit = 70000
 		}
-		in := newInputReader(strings.NewReader(strings.Repeat("x", n)+"\nnext\n"), stdinLines, false, false, inspect.ClientToServer, limit)
+		in := newInputReader(strings.NewReader(strings.Repeat("x", n)+"\nnext\n"), StdinLines, false, false, inspect.ClientToServer, limit)
 		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("next")})
 	}
 }
 
 func TestInputDrained(t *testing.T) {
 	t.Parallel()
-	in := newInputReader(strings.NewReader("a\nb\n"), stdinLines, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(strings.NewReader("a\nb\n"), StdinLines, false, false, inspect.ClientToServer, 0)
 	if !in.drained() {
 		t.Error("drained before reading: nothing is buffered yet")
 	}
@@ -456,7 +456,7 @@ func TestInputRaw(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			in := newInputReader(tt.r, stdinRaw, false, true, inspect.ClientToServer, 100)
+			in := newInputReader(tt.r, StdinRaw, false, true, inspect.ClientToServer, 100)
 			var got []byte
 			for {
 				a, err := in.next()
@@ -485,7 +485,7 @@ func TestInputRaw(t *testing.T) {
 	}
 	t.Run("empty", func(t *testing.T) {
 		t.Parallel()
-		in := newInputReader(strings.NewReader(""), stdinRaw, false, false, inspect.ClientToServer, 0)
+		in := newInputReader(strings.NewReader(""), StdinRaw, false, false, inspect.ClientToServer, 0)
 		if a, err := in.next(); err != io.EOF {
 			t.Errorf("next() on empty raw input = %v, %v; want io.EOF", a, err)
 		}
@@ -493,7 +493,7 @@ func TestInputRaw(t *testing.T) {
 	t.Run("read error", func(t *testing.T) {
 		t.Parallel()
 		boom := errors.New("boom")
-		in := newInputReader(iotest.ErrReader(boom), stdinRaw, false, false, inspect.ClientToServer, 0)
+		in := newInputReader(iotest.ErrReader(boom), StdinRaw, false, false, inspect.ClientToServer, 0)
 		if _, err := in.next(); !errors.Is(err, boom) {
 			t.Errorf("next() = %v, want %v", err, boom)
 		}
@@ -591,7 +591,7 @@ func TestInputJSON(t *testing.T) {
 				dir = inspect.ClientToServer
 			}
 			// --binary and slash mode do not apply to json lines.
-			in := newInputReader(strings.NewReader(tt.line+"\n"), stdinJSON, true, true, dir, 1<<20)
+			in := newInputReader(strings.NewReader(tt.line+"\n"), StdinJSON, true, true, dir, 1<<20)
 			checkSteps(t, readSteps(t, in), tt.want)
 		})
 	}
@@ -610,7 +610,7 @@ func TestInputJSONGoesOnAfterErrors(t *testing.T) {
 		`{"sleep":0.25}`,
 		`{"op":"close","code":4000}`,
 	}, "\r\n")
-	in := newInputReader(strings.NewReader(lines), stdinJSON, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(strings.NewReader(lines), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{
 		{err: "input: --stdin json"},
 		textStep("a"),
@@ -629,14 +629,14 @@ func TestInputJSONManySkippedLines(t *testing.T) {
 		b.WriteString(`{"ev":"msg","dir":"s2c","text":"theirs"}` + "\n\n")
 	}
 	b.WriteString(`{"text":"mine"}` + "\n")
-	in := newInputReader(strings.NewReader(b.String()), stdinJSON, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(strings.NewReader(b.String()), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{textStep("mine")})
 }
 
 func TestInputJSONRecordingHeaderSkipped(t *testing.T) {
 	t.Parallel()
 	line := `{"wsrec":1,"created":"2024-01-01T00:00:00Z","tool":{"name":"wscope","version":"v0"},"source":"live","lossy":false,"redacted":["Authorization"]}`
-	in := newInputReader(strings.NewReader(line+"\n"), stdinJSON, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(strings.NewReader(line+"\n"), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), nil)
 }
 
@@ -649,12 +649,12 @@ func TestInputJSONRecordingSendsEachMessageOnce(t *testing.T) {
 		`{"t":0.001000,"ev":"frame","conn":1,"seq":2,"dir":"s2c","fin":true,"rsv1":false,"rsv2":false,"rsv3":false,"op":"text","masked":false,"len":5,"text":"hello"}`,
 		`{"t":0.001000,"ev":"msg","conn":1,"dir":"s2c","op":"text","frames":[2],"deflated":false,"text":"hello"}`,
 	}, "\n")
-	in := newInputReader(strings.NewReader(rec), stdinJSON, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(strings.NewReader(rec), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{textStep("hello")})
 }
 
 func TestInputJSONLenEncValidated(t *testing.T) {
 	t.Parallel()
-	in := newInputReader(strings.NewReader(`{"text":"x","len_enc":32}`+"\n"), stdinJSON, false, false, inspect.ClientToServer, 0)
+	in := newInputReader(strings.NewReader(`{"text":"x","len_enc":32}`+"\n"), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{{err: "len_enc"}})
 }

@@ -1,4 +1,4 @@
-package cmd
+package session
 
 import (
 	"context"
@@ -98,38 +98,38 @@ func backoff(n int, max time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
 }
 
-// redial reconnects after the connection ended abnormally, as --reconnect
-// asks: each attempt is a note event (recorded, and shown in the TUI) and
-// a line on stderr. It returns the new connection and its id, or nil when
-// the attempts ran out, or Ctrl-C came or ctx ended (interrupted true).
-func (opts *ConnectOptions) redial(ctx context.Context, dopts wire.DialOptions, cfg wire.Config, emit func(*inspect.Event), snk *sink, id int, why string) (c *wire.Conn, newID int, interrupted bool) {
-	start := cfg.Start
+// redial reconnects after connection id ended abnormally, as
+// --reconnect asks: each attempt is a note event (recorded, and shown in
+// the TUI) and a line on stderr. It returns the new connection, or nil
+// when the attempts ran out, or Ctrl-C came or ctx ended (interrupted).
+func (c *client) redial(ctx context.Context, id int, why string, emit func(*inspect.Event)) (conn *wire.Conn, open *inspect.Open, interrupted bool) {
+	opts := c.opts
+	note := func(conn int, text string) {
+		emit(&inspect.Event{T: time.Since(c.start), Kind: inspect.KindNote, Conn: conn, Text: text})
+		c.out.note("wscope: %s", text)
+	}
 	for n := 1; opts.ReconnectAttempts == 0 || n <= opts.ReconnectAttempts; n++ {
 		d := backoff(n, opts.ReconnectMaxDelay)
-		text := fmt.Sprintf("reconnect attempt %d in %s after %s", n, d.Round(time.Millisecond), why)
-		emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindNote, Conn: id, Text: text})
-		snk.note("wscope: %s", text)
+		note(id, fmt.Sprintf("reconnect attempt %d in %s after %s", n, d.Round(time.Millisecond), why))
 		select {
 		case <-time.After(d):
-		case <-opts.IO.Interrupt:
-			return nil, id, true
+		case <-c.ios.Interrupt:
+			return nil, nil, true
 		case <-ctx.Done():
-			return nil, id, true
+			return nil, nil, true
 		}
 		id++
+		cfg := c.cfg
 		cfg.ID = id
-		conn, open, err := opts.dial(ctx, dopts, cfg)
+		conn, open, err := c.dial(ctx, cfg)
 		if err != nil {
 			why = err.Error()
-			emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
+			emit(&inspect.Event{T: time.Since(c.start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
 			continue
 		}
-		emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindOpen, Conn: id, Open: open})
-		snk.note("wscope: reconnected to %s (connection %d)", dopts.URL, id)
-		return conn, id, false
+		c.out.note("wscope: reconnected to %s (connection %d)", opts.Dial.URL, id)
+		return conn, open, false
 	}
-	text := fmt.Sprintf("giving up after %d reconnect attempts", opts.ReconnectAttempts)
-	emit(&inspect.Event{T: time.Since(start), Kind: inspect.KindNote, Conn: id, Text: text})
-	snk.note("wscope: %s", text)
-	return nil, id, false
+	note(id, fmt.Sprintf("giving up after %d reconnect attempts", opts.ReconnectAttempts))
+	return nil, nil, false
 }

@@ -1,4 +1,4 @@
-package cmd
+package session
 
 import (
 	"bufio"
@@ -12,14 +12,6 @@ import (
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/record"
-	"github.com/wscope/wscope/tui"
-)
-
-// Output formats (-o).
-const (
-	formatText   = "text"
-	formatFrames = "frames"
-	formatJSON   = "json"
 )
 
 // sink writes events to stdout in the chosen format. It is called from
@@ -56,33 +48,17 @@ func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink
 	}
 }
 
-func validFormat(f string) error {
-	switch f {
-	case formatText, formatFrames, formatJSON:
-		return nil
-	}
-	return usageErr("unknown output format %q (want text, frames or json)", f)
-}
-
-func validBinaryAs(s string) error {
-	switch s {
-	case "base64", "hex", "raw":
-		return nil
-	}
-	return usageErr("unknown --binary-as %q (want base64, hex or raw)", s)
-}
-
 // startRecording writes the recording header: on stdout in json mode,
 // and to the --record file. Credentials are redacted unless secrets.
 func (s *sink) startRecording(path string, secrets bool) error {
-	return s.startRecordingAs(inspect.RecordingHeader{Version: versionString()}, path, secrets)
+	return s.startRecordingAs(inspect.RecordingHeader{Version: Version}, path, secrets)
 }
 
 // startRecordingWith starts json output with the header of a session read
 // back (its source and lossiness kept), for inspect. Redaction already
 // happened when it was recorded, or not, as the user chose then.
 func (s *sink) startRecordingWith(h inspect.RecordingHeader) {
-	h.Tool, h.Version = "wscope", versionString()
+	h.Tool, h.Version = "wscope", Version
 	s.startRecordingAs(h, "", true)
 }
 
@@ -91,16 +67,16 @@ func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, secrets 
 	if path != "" {
 		f, err := record.Create(path, h, opts)
 		if err != nil {
-			return usageErr("--record: %v", err)
+			return UsageErr("--record: %v", err)
 		}
 		s.file = f
 	}
-	if s.format == formatJSON {
+	if s.format == FormatJSON {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		w, err := record.NewWriter(s.w, h, opts)
 		if err != nil {
-			return exitf(ExitRuntime, "writing the recording header: %v", err)
+			return Exitf(ExitRuntime, "writing the recording header: %v", err)
 		}
 		s.json = w
 	}
@@ -129,11 +105,11 @@ func (s *sink) event(e *inspect.Event) {
 		return
 	}
 	switch s.format {
-	case formatJSON:
+	case FormatJSON:
 		s.mu.Lock()
 		s.json.Write(e)
 		s.mu.Unlock()
-	case formatFrames:
+	case FormatFrames:
 		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 && !e.Msg.Deflated {
 			// Its frames were shown; a message without (HAR) is shown
 			// itself, and so is a deflated one: its frames hold only the
@@ -150,19 +126,58 @@ func (s *sink) event(e *inspect.Event) {
 }
 
 // opened handles a connection's open event in a server (listen, proxy):
-// the handshake on stderr with -v, then the event to the outputs and to
-// the TUI's feed when there is one.
-func (s *sink) opened(ev *inspect.Event, feed *tui.Feed, verbose bool) {
+// the handshake on stderr with -v, then the event to its observers.
+func (s *sink) opened(ev *inspect.Event, observe func(*inspect.Event), verbose bool) {
 	if verbose {
-		s.mu.Lock()
-		s.w.Flush()
-		printHandshake(s.err, ev.Open)
-		s.mu.Unlock()
+		s.handshake(ev.Open)
 	}
-	s.event(ev)
-	if feed != nil {
-		feed.Add(ev)
+	observe(ev)
+}
+
+// handshake writes the handshake on stderr the way curl -v does.
+func (s *sink) handshake(o *inspect.Open) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.w.Flush()
+	printHandshake(s.err, o)
+}
+
+// printHandshake writes the handshake the way curl -v does.
+func printHandshake(w io.Writer, o *inspect.Open) {
+	fmt.Fprintf(w, "> %s %s %s\n", o.Request.Method, o.Request.Target, o.Request.Proto)
+	for _, h := range o.Request.Headers {
+		fmt.Fprintf(w, "> %s: %s\n", h.Name, h.Value)
 	}
+	fmt.Fprintln(w, ">")
+	printResponse(w, &o.Response)
+	if o.Subprotocol != "" {
+		fmt.Fprintf(w, "* subprotocol: %s\n", o.Subprotocol)
+	}
+	for _, x := range o.Extensions {
+		fmt.Fprintf(w, "* extension: %s\n", formatExtension(x))
+	}
+	if o.TLS != nil {
+		fmt.Fprintf(w, "* TLS: %s %s, server name %q, peer %s\n", o.TLS.Version, o.TLS.Cipher, o.TLS.SNI, o.TLS.PeerSubject)
+	}
+}
+
+func printResponse(w io.Writer, r *inspect.Response) {
+	fmt.Fprintf(w, "< %s %d %s\n", r.Proto, r.Status, r.Reason)
+	for _, h := range r.Headers {
+		fmt.Fprintf(w, "< %s: %s\n", h.Name, h.Value)
+	}
+	fmt.Fprintln(w, "<")
+}
+
+func formatExtension(x inspect.Extension) string {
+	s := x.Name
+	for _, p := range x.Params {
+		s += "; " + p.Name
+		if p.Value != "" {
+			s += "=" + p.Value
+		}
+	}
+	return s
 }
 
 // text writes what text mode shows: received data messages, and control

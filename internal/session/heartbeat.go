@@ -1,6 +1,7 @@
-package cmd
+package session
 
 import (
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -11,11 +12,12 @@ import (
 
 // heartbeat pings the peer every interval and, when timeout is set, closes
 // the connection with 1001 once a ping has waited that long for its pong.
-// Each pong's round trip is reported (-v).
+// A nil heartbeat does nothing.
 type heartbeat struct {
 	interval, timeout time.Duration
 	peer              inspect.Direction // who answers our pings
-	report            func(format string, args ...any)
+	onRTT             func(string)      // each pong's round trip, when asked (-v)
+	onTimeout         func(string)      // the pongs stopped
 
 	mu       sync.Mutex
 	sent     map[string]time.Time // ping payload -> when sent
@@ -23,11 +25,20 @@ type heartbeat struct {
 	timedOut bool
 }
 
-func newHeartbeat(interval, timeout time.Duration, peer inspect.Direction, report func(string, ...any)) *heartbeat {
-	return &heartbeat{interval: interval, timeout: timeout, peer: peer, report: report, sent: map[string]time.Time{}}
+// heartbeat returns the --ping-interval heartbeat of a connection whose
+// peer sends in peer, or nil; note says what it saw.
+func (o *Options) heartbeat(peer inspect.Direction, note func(string)) *heartbeat {
+	if o.PingInterval <= 0 {
+		return nil
+	}
+	h := &heartbeat{interval: o.PingInterval, timeout: o.PingTimeout, peer: peer, onTimeout: note, sent: map[string]time.Time{}}
+	if o.Verbose {
+		h.onRTT = note
+	}
+	return h
 }
 
-// event watches for pongs; call it from Config.OnEvent.
+// event watches for pongs; it is one of a connection's observers.
 func (h *heartbeat) event(e *inspect.Event) {
 	if h == nil || e.Kind != inspect.KindFrame || e.Frame.Op != inspect.OpPong || e.Frame.Dir != h.peer {
 		return
@@ -44,12 +55,18 @@ func (h *heartbeat) event(e *inspect.Event) {
 		}
 	}
 	h.mu.Unlock()
-	if ok && h.report != nil {
-		h.report("wscope: pong %s: rtt %s", e.Frame.Payload, time.Since(at).Round(time.Microsecond))
+	if ok && h.onRTT != nil {
+		h.onRTT(fmt.Sprintf("pong %s: rtt %s", e.Frame.Payload, time.Since(at).Round(time.Microsecond)))
 	}
 }
 
-// run pings until the connection ends.
+// start pings c until it ends.
+func (h *heartbeat) start(c *wire.Conn) {
+	if h != nil {
+		go h.run(c)
+	}
+}
+
 func (h *heartbeat) run(c *wire.Conn) {
 	t := time.NewTicker(h.interval)
 	defer t.Stop()
@@ -59,7 +76,7 @@ func (h *heartbeat) run(c *wire.Conn) {
 			return
 		case now := <-t.C:
 			if h.expired(now) {
-				h.report("wscope: no pong within %s: closing", h.timeout)
+				h.onTimeout(fmt.Sprintf("no pong within %s: closing", h.timeout))
 				c.Close(inspect.CloseGoingAway, "pong timeout")
 				return
 			}

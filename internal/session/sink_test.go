@@ -1,4 +1,4 @@
-package cmd
+package session
 
 import (
 	"bytes"
@@ -86,7 +86,7 @@ func testSink(format string, recv inspect.Direction, change func(*sink)) (*sink,
 	if change != nil {
 		change(s)
 	}
-	if format == formatJSON {
+	if format == FormatJSON {
 		s.startRecording("", false)
 		s.w.Reset(&out) // drop the header line: tests of it start again
 	}
@@ -167,7 +167,7 @@ func TestSinkText(t *testing.T) {
 			if recv == 0 {
 				recv = s2c
 			}
-			s, out, errOut := testSink(formatText, recv, tt.change)
+			s, out, errOut := testSink(FormatText, recv, tt.change)
 			s.startRecording("", false) // nothing outside json
 			for _, e := range tt.events {
 				s.event(e)
@@ -185,7 +185,7 @@ func TestSinkText(t *testing.T) {
 
 func TestSinkTextCloseReasonIsTerminalSafe(t *testing.T) {
 	t.Parallel()
-	s, out, _ := testSink(formatText, s2c, func(s *sink) { s.showControl = true })
+	s, out, _ := testSink(FormatText, s2c, func(s *sink) { s.showControl = true })
 	s.event(closeFrame(1, s2c, 1000, "bye\x1b[2J"))
 	s.flush()
 	if want := "[close] 1000 Normal Closure: bye\\x1b[2J\n"; out.String() != want {
@@ -195,7 +195,7 @@ func TestSinkTextCloseReasonIsTerminalSafe(t *testing.T) {
 
 func TestSinkBuffersUntilFlush(t *testing.T) {
 	t.Parallel()
-	for _, format := range []string{formatText, formatFrames, formatJSON} {
+	for _, format := range []string{FormatText, FormatFrames, FormatJSON} {
 		s, out, _ := testSink(format, s2c, nil)
 		s.event(msgEvent(1, s2c, inspect.OpText, "x"))
 		s.event(frameEvent(1, 1, s2c, inspect.OpText, "x"))
@@ -211,7 +211,7 @@ func TestSinkBuffersUntilFlush(t *testing.T) {
 
 func TestSinkLineModePrompt(t *testing.T) {
 	t.Parallel()
-	s, out, _ := testSink(formatText, s2c, func(s *sink) {
+	s, out, _ := testSink(FormatText, s2c, func(s *sink) {
 		s.linePrefix, s.prompt, s.showControl = "< ", "> ", true
 	})
 	s.raw(s.prompt)
@@ -235,7 +235,7 @@ func TestSinkLineModePrompt(t *testing.T) {
 func TestSinkLinePrefixWithoutPrompt(t *testing.T) {
 	t.Parallel()
 	// listen at a terminal: "< " and the connection, no prompt to redraw.
-	s, out, _ := testSink(formatText, c2s, func(s *sink) { s.linePrefix, s.showConn = "< ", true })
+	s, out, _ := testSink(FormatText, c2s, func(s *sink) { s.linePrefix, s.showConn = "< ", true })
 	s.event(msgEvent(4, c2s, inspect.OpText, "hi"))
 	s.raw(s.prompt)
 	if out.String() != "< [4] hi\n" {
@@ -248,7 +248,7 @@ func TestSinkFrames(t *testing.T) {
 	for _, showConn := range []bool{false, true} {
 		t.Run(fmt.Sprint("showConn=", showConn), func(t *testing.T) {
 			t.Parallel()
-			s, out, errOut := testSink(formatFrames, s2c, func(s *sink) { s.showConn = showConn })
+			s, out, errOut := testSink(FormatFrames, s2c, func(s *sink) { s.showConn = showConn })
 			events := []*inspect.Event{
 				openEvent(2),
 				frameEvent(2, 1, c2s, inspect.OpText, "hello"),
@@ -288,7 +288,7 @@ func TestSinkJSONHeader(t *testing.T) {
 	for _, secrets := range []bool{false, true} {
 		t.Run(fmt.Sprint("secrets=", secrets), func(t *testing.T) {
 			t.Parallel()
-			s, out, _ := testSink(formatJSON, s2c, nil)
+			s, out, _ := testSink(FormatJSON, s2c, nil)
 			before := time.Now()
 			s.startRecording("", secrets)
 			s.flush()
@@ -309,7 +309,7 @@ func TestSinkJSONHeader(t *testing.T) {
 			if err := json.Unmarshal([]byte(line), &h); err != nil {
 				t.Fatal(err)
 			}
-			if h.Wsrec != inspect.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != versionString() || h.Source != "live" || h.Lossy {
+			if h.Wsrec != inspect.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != Version || h.Source != "live" || h.Lossy {
 				t.Errorf("header %+v", h)
 			}
 			if h.Created.Before(before.Add(-time.Second)) || h.Created.After(time.Now().Add(time.Second)) {
@@ -332,7 +332,7 @@ func TestSinkJSONRedactsOpen(t *testing.T) {
 	for _, secrets := range []bool{false, true} {
 		t.Run(fmt.Sprint("secrets=", secrets), func(t *testing.T) {
 			t.Parallel()
-			s, out, _ := testSink(formatJSON, c2s, nil)
+			s, out, _ := testSink(FormatJSON, c2s, nil)
 			s.startRecording("", secrets)
 			s.w.Reset(out) // drop the header line
 			e := openEvent(1)
@@ -372,7 +372,7 @@ func TestSinkJSONRedactsOpen(t *testing.T) {
 
 func TestSinkJSONEvents(t *testing.T) {
 	t.Parallel()
-	s, out, errOut := testSink(formatJSON, s2c, nil)
+	s, out, errOut := testSink(FormatJSON, s2c, nil)
 	events := []*inspect.Event{
 		frameEvent(1, 1, c2s, inspect.OpText, "hello"),
 		msgEvent(1, c2s, inspect.OpText, "hello"),
@@ -419,7 +419,7 @@ func TestSinkNoteFlushesFirst(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var b strings.Builder
-	s := newSink(orderWriter{&mu, &b, "out:"}, orderWriter{&mu, &b, "err:"}, formatText, s2c)
+	s := newSink(orderWriter{&mu, &b, "out:"}, orderWriter{&mu, &b, "err:"}, FormatText, s2c)
 	s.event(msgEvent(1, s2c, inspect.OpText, "reply"))
 	s.note("closed: %s", "1000")
 	want := `out:"reply\n" err:"closed: 1000\n" `
@@ -430,7 +430,7 @@ func TestSinkNoteFlushesFirst(t *testing.T) {
 
 func TestSinkConcurrent(t *testing.T) {
 	t.Parallel()
-	for _, format := range []string{formatText, formatFrames, formatJSON} {
+	for _, format := range []string{FormatText, FormatFrames, FormatJSON} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
 			s, out, _ := testSink(format, c2s, func(s *sink) { s.showConn = true })
@@ -451,12 +451,12 @@ func TestSinkConcurrent(t *testing.T) {
 			wg.Wait()
 			s.flush()
 			lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-			want := map[string]int{formatText: 400, formatFrames: 400, formatJSON: 800}[format]
+			want := map[string]int{FormatText: 400, FormatFrames: 400, FormatJSON: 800}[format]
 			if len(lines) != want {
 				t.Fatalf("%d lines, want %d", len(lines), want)
 			}
 			for _, l := range lines {
-				if format == formatJSON && !json.Valid([]byte(l)) || format == formatText && !strings.HasPrefix(l, "[") {
+				if format == FormatJSON && !json.Valid([]byte(l)) || format == FormatText && !strings.HasPrefix(l, "[") {
 					t.Fatalf("torn line %q", l)
 				}
 			}
@@ -468,12 +468,12 @@ func TestSessionOptionsSink(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
 	o := validSession()
-	o.Output, o.BinaryAs, o.ShowControl, o.RecordSecrets = formatJSON, "hex", true, true
+	o.Output, o.BinaryAs, o.ShowControl, o.RecordSecrets = FormatJSON, "hex", true, true
 	s, err := o.sink(&IOStreams{Out: &out, ErrOut: &errOut}, c2s, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.format != formatJSON || s.recvDir != c2s || s.binaryAs != "hex" || !s.showControl || s.json == nil || !s.showConn {
+	if s.format != FormatJSON || s.recvDir != c2s || s.binaryAs != "hex" || !s.showControl || s.json == nil || !s.showConn {
 		t.Errorf("sink %+v does not follow the options", s)
 	}
 	if s.prompt != "" || s.linePrefix != "" {
@@ -483,16 +483,16 @@ func TestSessionOptionsSink(t *testing.T) {
 
 func TestValidFormat(t *testing.T) {
 	t.Parallel()
-	for _, f := range []string{formatText, formatFrames, formatJSON} {
-		if err := validFormat(f); err != nil {
-			t.Errorf("validFormat(%q) = %v", f, err)
+	for _, f := range []string{FormatText, FormatFrames, FormatJSON} {
+		if err := ValidFormat(f); err != nil {
+			t.Errorf("ValidFormat(%q) = %v", f, err)
 		}
 	}
-	wantUsage(t, validFormat("ndjson"), `"ndjson"`, "text, frames or json")
+	wantUsage(t, ValidFormat("ndjson"), `"ndjson"`, "text, frames or json")
 	for _, b := range []string{"base64", "hex", "raw"} {
-		if err := validBinaryAs(b); err != nil {
-			t.Errorf("validBinaryAs(%q) = %v", b, err)
+		if err := ValidBinaryAs(b); err != nil {
+			t.Errorf("ValidBinaryAs(%q) = %v", b, err)
 		}
 	}
-	wantUsage(t, validBinaryAs("b64"), `"b64"`, "base64, hex or raw")
+	wantUsage(t, ValidBinaryAs("b64"), `"b64"`, "base64, hex or raw")
 }
