@@ -138,16 +138,9 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 	if err != nil {
 		return err
 	}
-	var captures []replay.Capture
-	for _, c := range opts.Captures {
-		cp, err := replay.ParseCapture(c)
-		if err != nil {
-			return usageErr("--capture %q: %v", c, err)
-		}
-		captures = append(captures, cp)
-	}
-	if _, err := replay.NewMatcher(replay.MatchOptions{JSON: opts.JSON, Ignore: opts.Ignore}); err != nil {
-		return usageErr("--ignore: %v", err)
+	walk, err := opts.walk()
+	if err != nil {
+		return err
 	}
 	tlsConf, err := opts.TLS.config()
 	if err != nil {
@@ -171,18 +164,7 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 			TLS:            tlsConf,
 			ConnectTimeout: opts.ConnectTimeout,
 		},
-		Walk: replay.Options{
-			MaxMessageSize: int64(opts.MaxMessageSize),
-			Timeout:        opts.Timeout,
-			Realtime:       opts.Realtime,
-			Speed:          opts.Speed,
-			Unordered:      opts.Unordered,
-			StrictFrames:   opts.StrictFrames,
-			Pings:          opts.Pings,
-			JSON:           opts.JSON,
-			Ignore:         opts.Ignore,
-			Captures:       captures,
-		},
+		Walk: walk,
 		Serve:         serve,
 		Once:          opts.Once,
 		MaxConns:      opts.MaxConns,
@@ -194,4 +176,31 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 			return opts.netDial(u, tlsConf, ios.ErrOut)
 		},
 	})
+}
+
+// walk is how the recording is played: matching, timing, captures.
+func (opts *ReplayOptions) walk() (replay.Options, error) {
+	var captures []replay.Capture
+	for _, c := range opts.Captures {
+		cp, err := replay.ParseCapture(c)
+		if err != nil {
+			return replay.Options{}, usageErr("--capture %q: %v", c, err)
+		}
+		captures = append(captures, cp)
+	}
+	if _, err := replay.NewMatcher(replay.MatchOptions{JSON: opts.JSON, Ignore: opts.Ignore}); err != nil {
+		return replay.Options{}, usageErr("--ignore: %v", err)
+	}
+	return replay.Options{
+		MaxMessageSize: int64(opts.MaxMessageSize),
+		Timeout:        opts.Timeout,
+		Realtime:       opts.Realtime,
+		Speed:          opts.Speed,
+		Unordered:      opts.Unordered,
+		StrictFrames:   opts.StrictFrames,
+		Pings:          opts.Pings,
+		JSON:           opts.JSON,
+		Ignore:         opts.Ignore,
+		Captures:       captures,
+	}, nil
 }
