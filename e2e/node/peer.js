@@ -2,7 +2,8 @@
 // permessage-deflate on for every message (threshold 0) and context
 // takeover both ways, as browsers negotiate it.
 //
-//   node peer.js server          echo server on 127.0.0.1, prints "listening PORT"
+//   node peer.js server          echo server on 127.0.0.1, prints "listening PORT";
+//                                on a path /fragments/N it echoes each message in N frames
 //   node peer.js client URL M... sends each message, waits for its echo, closes 1000
 'use strict';
 const { WebSocket, WebSocketServer } = require('ws');
@@ -16,8 +17,20 @@ if (mode === 'server') {
   wss.on('listening', () => console.log(`listening ${wss.address().port}`));
   wss.on('connection', (ws, req) => {
     console.log(`extensions ${req.headers['sec-websocket-extensions'] || ''}`);
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-    ws.on('close', (code) => console.log(`closed ${code}`));
+    const frag = /^\/fragments\/(\d+)$/.exec(req.url);
+    const parts = frag ? Number(frag[1]) : 1;
+    ws.on('message', (data, isBinary) => {
+      // Cut anywhere, even inside a UTF-8 sequence: only the whole message
+      // must be valid (RFC 6455 5.6).
+      const size = Math.ceil(data.length / parts);
+      for (let i = 0; i < parts; i++) {
+        ws.send(data.subarray(i * size, (i + 1) * size), { binary: isBinary, fin: i === parts - 1 });
+      }
+    });
+    ws.on('close', (code, reason) => {
+      console.log(`closed ${code}`);
+      if (reason.length) console.log(`close reason ${reason}`);
+    });
   });
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();

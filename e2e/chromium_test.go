@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// browserText is long, repetitive and not ASCII, so that deflate and its
+// context takeover show and UTF-8 is carried intact.
+var browserText = strings.Repeat("héllo from the browser, wörld ✓ — ", 24)
+
+// pseudoRandom is n bytes that do not compress, the same in every run.
+func pseudoRandom(n int, seed uint64) []byte {
+	r := rand.NewChaCha8([32]byte{byte(seed)})
+	b := make([]byte, n)
+	r.Read(b)
+	return b
+}
+
+// browserMessages are what a page sends in the echo sessions: the long
+// text twice (the second copy compresses to less with context takeover),
+// a short text, a compressible and an incompressible binary message.
+func browserMessages() []pageMessage {
+	return []pageMessage{
+		textMsg(browserText),
+		textMsg(browserText),
+		textMsg("hi"),
+		binaryMsg(bytes.Repeat([]byte{0, 1, 2, 3, 0xfe, 0xff}, 2000)),
+		binaryMsg(pseudoRandom(20000, 1)),
+	}
+}
+
+// checkBrowserSide checks one direction of a -o json session with the page:
+// every message there, deflated, with the payload the page sent; a message
+// sent twice in a row smaller on the wire the second time (context
+// takeover, which Chromium offers and keeps); frames masked exactly when they come
+// from the client, and no frame breaking a rule.
+func checkBrowserSide(t *testing.T, evs []event, dir string, msgs []pageMessage) {
+	t.Helper()
+	ms := filter(evs, "msg", dir)
+	if len(ms) != len(msgs) {
+		t.Fatalf("%s: %d messages, want %d", dir, len(ms), len(msgs))
+	}
+	for i, m := range ms {
+		want := msgs[i]
+		wantOp := "text"
+		if want.Binary != nil {
+			wantOp = "binary"
+		}
+		if got := payload(t, m); m["op"] != wantOp || got != string(want.payload()) {
+			t.Errorf("%s message %d: %v of %d bytes, want %s", dir, i+1, m["op"], len(got), want)
+		}
+		if m["deflated"] != true {
+			t.Errorf("%s message %d (%s) not deflated", dir, i+1, want)
+		}
+	}
+	if len(msgs) < 2 || !bytes.Equal(msgs[0].payload(), msgs[1].payload()) {
+		// no repeated message to see the context kept
+	} else if w0, w1 := ms[0].num("wire_len"), ms[1].num("wire_len"); !(w1 < w0) {
+		t.Errorf("%s: the repeated text took %d then %d bytes on the wire: context takeover not seen", dir, w0, w1)
+	}
+	first := true // the next data frame starts a message
+	for _, f := range filter(evs, "frame", dir) {
+		if f["masked"] != (dir == "c2s") {
+			t.Errorf("%s frame %d: masked=%v", dir, f.num("seq"), f["masked"])
+		}
+		if v := f.rules(); len(v) > 0 {
+			t.Errorf("%s frame %d breaks %v", dir, f.num("seq"), v)
+		}
+		switch f["op"] {
+		case "text", "binary":
+			// RFC 7692 7.2.3.1: RSV1 on the first frame of a compressed message.
+			if f["rsv1"] != true {
+				t.Errorf("%s %s frame %d without RSV1", dir, f["op"], f.num("seq"))
+			}
+			first = f["fin"] == true
+		case "cont":
+			if first {
+				t.Errorf("%s continuation frame %d outside a message", dir, f.num("seq"))
+			}
+			first = f["fin"] == true
+		}
+	}
+}
+
+// checkEnd checks the session's end event: the client closed with code
+// (and, for 1000, cleanly).
+func checkEnd(t *testing.T, evs []event, code int, reason string) {
+	t.Helper()
+	end := filter(evs, "end", "")
+	if len(end) != 1 {
+		t.Fatalf("%d end events, want 1", len(end))
+	}
+	e := end[0]
+	if e["closer"] != "client" || e.num("code") != code || e["reason"] != reason || e["clean"] != (code == 1000) {
+		t.Errorf("end event %v, want the client's close %d %q", e, code, reason)
+	}
+}
+
+// Chromium as a client of `wscope listen --echo --compress`: the browser's
+// own offer (permessage-deflate; client_max_window_bits) is accepted, its
+// messages arrive compressed and masked and go back compressed, the page
+// gets every echo intact, and the close with 1000 ends the session cleanly.
+func TestChromiumClientListenCompress(t *testing.T) {
+	t.Parallel()
+	b := startChromium(t)
+	p, url := listen(t, "--echo", "--compress", "-o", "json")
+	msgs := browserMessages()
+	rep := b.session(t, pagePlan{URL: url + "/chat", Messages: msgs, Close: pageClose{Code: 1000, Reason: "done"}})
+	rep.checkEchoes(t, msgs)
+	// wscope answers the close with the code alone (RFC 6455 5.5.1 leaves
+	// the reason to each side): that is what the browser's event shows.
+	if rep.Close == nil || rep.Close.Code != 1000 || !rep.Close.Clean {
+		t.Errorf("page's close event %+v, want 1000, clean", rep.Close)
+	}
+
+	p.stdout.waitMatch(t, regexp.MustCompile(`"ev":"end"`), step)
+	p.interrupt()
+	p.wait(step)
+	evs := parseEvents(t, p.stdout.String())
+	open := filter(evs, "open", "")
+	if len(open) != 1 {
+		t.Fatalf("%d open events, want 1", len(open))
+	}
+	offer := headerMap(open[0]["request"].(map[string]any))["Sec-WebSocket-Extensions"]
+	answer := headerMap(open[0]["response"].(map[string]any))["Sec-WebSocket-Extensions"]
+	if !regexp.MustCompile(`^permessage-deflate; ?client_max_window_bits\b`).MatchString(offer) {
+		t.Errorf("Chromium's offer %q: not the browser offer this test is about", offer)
+	}
+	if !strings.HasPrefix(answer, "permessage-deflate") || rep.Extensions != answer {
+		t.Errorf("wscope answered %q; the page's ws.extensions is %q", answer, rep.Extensions)
+	}
+	if exts, _ := open[0]["extensions"].([]any); len(exts) != 1 || exts[0].(map[string]any)["name"] != "permessage-deflate" {
+		t.Errorf("open event extensions %v", open[0]["extensions"])
+	}
+	checkBrowserSide(t, evs, "c2s", msgs)
+	checkBrowserSide(t, evs, "s2c", msgs)
+	checkEnd(t, evs, 1000, "done")
+}
+
+// ofConn returns the events of connection n.
+func ofConn(evs []event, n int) []event {
+	var out []event
+	for _, e := range evs {
+		if e.num("conn") == n {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Chromium through `wscope proxy` to Node's ws with deflate: the browser's
+// offer reaches Node as it was sent, Node's answer reaches the browser,
+// and the proxy shows both directions inflated. Then, on a second
+// connection, a 1 MiB message and replies Node sends in four fragments,
+// and a close code of the browser's own that crosses to Node and back.
+func TestChromiumThroughProxyToNode(t *testing.T) {
+	t.Parallel()
+	b := startChromium(t)
+	upstream, srvOut := nodeServer(t)
+	p, purl := proxyTo(t, strings.TrimSuffix(upstream, "/"), "-o", "json")
+
+	msgs := browserMessages()
+	rep := b.session(t, pagePlan{URL: purl + "/", Messages: msgs, Close: pageClose{Code: 1000, Reason: "done"}})
+	rep.checkEchoes(t, msgs)
+	if rep.Close == nil || rep.Close.Code != 1000 || rep.Close.Reason != "done" || !rep.Close.Clean {
+		t.Errorf("page's close event %+v, want Node's echo of 1000 \"done\", clean", rep.Close)
+	}
+	srvOut.waitMatch(t, regexp.MustCompile(`^closed 1000$`), step)
+	srvOut.waitMatch(t, regexp.MustCompile(`^close reason done$`), step)
+	// The offer reaches Node with its parameter (gobwas/ws writes it
+	// without the optional space after ';').
+	srvOut.waitMatch(t, regexp.MustCompile(`^extensions permessage-deflate; ?client_max_window_bits$`), step)
+
+	big := []pageMessage{binaryMsg(pseudoRandom(1<<20, 2)), textMsg(browserText)}
+	rep2 := b.session(t, pagePlan{URL: purl + "/fragments/4", Messages: big, Close: pageClose{Code: 4000, Reason: "the browser's own code"}})
+	rep2.checkEchoes(t, big)
+	if rep2.Close == nil || rep2.Close.Code != 4000 || rep2.Close.Reason != "the browser's own code" {
+		t.Errorf("page's close event %+v, want Node's echo of 4000", rep2.Close)
+	}
+	srvOut.waitMatch(t, regexp.MustCompile(`^closed 4000$`), step)
+
+	p.stdout.waitCount(t, regexp.MustCompile(`"ev":"end"`), 2, step)
+	p.interrupt()
+	p.wait(step)
+	evs := parseEvents(t, p.stdout.String())
+	first, second := ofConn(evs, 1), ofConn(evs, 2)
+	for i, c := range [][]event{first, second} {
+		open := filter(c, "open", "")
+		if len(open) != 1 {
+			t.Fatalf("connection %d: %d open events, want 1", i+1, len(open))
+		}
+		answer := headerMap(open[0]["response"].(map[string]any))["Sec-WebSocket-Extensions"]
+		if !strings.HasPrefix(answer, "permessage-deflate") || []string{rep.Extensions, rep2.Extensions}[i] != answer {
+			t.Errorf("connection %d: Node answered %q; the page's ws.extensions is %q", i+1, answer, []string{rep.Extensions, rep2.Extensions}[i])
+		}
+	}
+	checkBrowserSide(t, first, "c2s", msgs)
+	checkBrowserSide(t, first, "s2c", msgs)
+	checkEnd(t, first, 1000, "done")
+
+	checkBrowserSide(t, second, "c2s", big)
+	checkBrowserSide(t, second, "s2c", big)
+	for i, m := range filter(second, "msg", "s2c") {
+		if n := len(m["frames"].([]any)); n != 4 {
+			t.Errorf("Node's echo %d in %d frames, want 4", i+1, n)
+		}
+	}
+	checkEnd(t, second, 4000, "the browser's own code")
+}
