@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,23 +23,27 @@ func pseudoRandom(n int, seed uint64) []byte {
 
 // browserMessages are what a page sends in the echo sessions: the long
 // text twice (the second copy compresses to less with context takeover),
-// a short text, a compressible and an incompressible binary message.
+// a short text, a compressible and an incompressible binary message, and
+// one that repeats 3000 bytes 3000 bytes on, which a compressor can only
+// refer back to with a window over 2^11 bytes.
 func browserMessages() []pageMessage {
+	block := pseudoRandom(3000, 3)
 	return []pageMessage{
 		textMsg(browserText),
 		textMsg(browserText),
 		textMsg("hi"),
 		binaryMsg(bytes.Repeat([]byte{0, 1, 2, 3, 0xfe, 0xff}, 2000)),
 		binaryMsg(pseudoRandom(20000, 1)),
+		binaryMsg(append(block, block...)),
 	}
 }
 
 // checkBrowserSide checks one direction of a -o json session with the page:
 // every message there, deflated, with the payload the page sent; a message
-// sent twice in a row smaller on the wire the second time (context
-// takeover, which Chromium offers and keeps); frames masked exactly when they come
+// sent twice in a row smaller on the wire the second time with context
+// takeover, the same size without; frames masked exactly when they come
 // from the client, and no frame breaking a rule.
-func checkBrowserSide(t *testing.T, evs []event, dir string, msgs []pageMessage) {
+func checkBrowserSide(t *testing.T, evs []event, dir string, msgs []pageMessage, takeover bool) {
 	t.Helper()
 	ms := filter(evs, "msg", dir)
 	if len(ms) != len(msgs) {
@@ -57,10 +62,13 @@ func checkBrowserSide(t *testing.T, evs []event, dir string, msgs []pageMessage)
 			t.Errorf("%s message %d (%s) not deflated", dir, i+1, want)
 		}
 	}
-	if len(msgs) < 2 || !bytes.Equal(msgs[0].payload(), msgs[1].payload()) {
-		// no repeated message to see the context kept
-	} else if w0, w1 := ms[0].num("wire_len"), ms[1].num("wire_len"); !(w1 < w0) {
-		t.Errorf("%s: the repeated text took %d then %d bytes on the wire: context takeover not seen", dir, w0, w1)
+	if len(msgs) >= 2 && bytes.Equal(msgs[0].payload(), msgs[1].payload()) {
+		w0, w1 := ms[0].num("wire_len"), ms[1].num("wire_len")
+		if takeover && w1 >= w0 {
+			t.Errorf("%s: the repeated message took %d then %d bytes on the wire: context takeover not seen", dir, w0, w1)
+		} else if !takeover && w1 != w0 {
+			t.Errorf("%s: without context takeover the repeated message should compress alike: %d then %d bytes", dir, w0, w1)
+		}
 	}
 	first := true // the next data frame starts a message
 	for _, f := range filter(evs, "frame", dir) {
@@ -100,45 +108,72 @@ func checkEnd(t *testing.T, evs []event, code int, reason string) {
 	}
 }
 
-// Chromium as a client of `wscope listen --echo --compress`: the browser's
-// own offer (permessage-deflate; client_max_window_bits) is accepted, its
-// messages arrive compressed and masked and go back compressed, the page
-// gets every echo intact, and the close with 1000 ends the session cleanly.
+// Chromium as a client of `wscope listen --echo`, once per way of
+// answering the browser's own offer (permessage-deflate;
+// client_max_window_bits): its messages arrive compressed and masked and go
+// back compressed, the page gets every echo intact, and the close with 1000
+// ends the session cleanly. One browser serves every case in turn.
 func TestChromiumClientListenCompress(t *testing.T) {
 	t.Parallel()
 	b := startChromium(t)
-	p, url := listen(t, "--echo", "--compress", "-o", "json")
-	msgs := browserMessages()
-	rep := b.session(t, pagePlan{URL: url + "/chat", Messages: msgs, Close: pageClose{Code: 1000, Reason: "done"}})
-	rep.checkEchoes(t, msgs)
-	// wscope answers the close with the code alone (RFC 6455 5.5.1 leaves
-	// the reason to each side): that is what the browser's event shows.
-	if rep.Close == nil || rep.Close.Code != 1000 || !rep.Close.Clean {
-		t.Errorf("page's close event %+v, want 1000, clean", rep.Close)
-	}
+	for _, c := range []struct {
+		name     string
+		flags    []string
+		answer   string // wscope's Sec-WebSocket-Extensions
+		takeover bool   // both sides keep their context
+	}{
+		{"plain answer", []string{"--compress"}, "permessage-deflate", true},
+		// Every parameter a server can put in its answer to this offer: a
+		// small window for the browser's compressor, no context kept.
+		{"client window and no context takeover", []string{"--compress-client-max-window-bits", "10", "--compress-client-no-context-takeover", "--compress-server-no-context-takeover"},
+			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits=10", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, url := listen(t, append([]string{"--echo", "-o", "json"}, c.flags...)...)
+			msgs := browserMessages()
+			rep := b.session(t, pagePlan{URL: url + "/chat", Messages: msgs, Close: pageClose{Code: 1000, Reason: "done"}})
+			rep.checkEchoes(t, msgs)
+			// wscope answers the close with the code alone (RFC 6455 5.5.1
+			// leaves the reason to each side): that is what the page sees.
+			if rep.Close == nil || rep.Close.Code != 1000 || !rep.Close.Clean {
+				t.Errorf("page's close event %+v, want 1000, clean", rep.Close)
+			}
 
-	p.stdout.waitMatch(t, regexp.MustCompile(`"ev":"end"`), step)
-	p.interrupt()
-	p.wait(step)
-	evs := parseEvents(t, p.stdout.String())
-	open := filter(evs, "open", "")
-	if len(open) != 1 {
-		t.Fatalf("%d open events, want 1", len(open))
+			p.stdout.waitMatch(t, regexp.MustCompile(`"ev":"end"`), step)
+			p.interrupt()
+			p.wait(step)
+			evs := parseEvents(t, p.stdout.String())
+			open := filter(evs, "open", "")
+			if len(open) != 1 {
+				t.Fatalf("%d open events, want 1", len(open))
+			}
+			offer := headerMap(open[0]["request"].(map[string]any))["Sec-WebSocket-Extensions"]
+			answer := headerMap(open[0]["response"].(map[string]any))["Sec-WebSocket-Extensions"]
+			if !regexp.MustCompile(`^permessage-deflate; ?client_max_window_bits$`).MatchString(offer) {
+				t.Errorf("Chromium's offer %q: not the browser offer this test is about", offer)
+			}
+			if extParams(answer) != extParams(c.answer) || rep.Extensions != answer {
+				t.Errorf("wscope answered %q, want %q; the page's ws.extensions is %q", answer, c.answer, rep.Extensions)
+			}
+			if exts, _ := open[0]["extensions"].([]any); len(exts) != 1 || exts[0].(map[string]any)["name"] != "permessage-deflate" {
+				t.Errorf("open event extensions %v", open[0]["extensions"])
+			}
+			checkBrowserSide(t, evs, "c2s", msgs, c.takeover)
+			checkBrowserSide(t, evs, "s2c", msgs, c.takeover)
+			checkEnd(t, evs, 1000, "done")
+		})
 	}
-	offer := headerMap(open[0]["request"].(map[string]any))["Sec-WebSocket-Extensions"]
-	answer := headerMap(open[0]["response"].(map[string]any))["Sec-WebSocket-Extensions"]
-	if !regexp.MustCompile(`^permessage-deflate; ?client_max_window_bits\b`).MatchString(offer) {
-		t.Errorf("Chromium's offer %q: not the browser offer this test is about", offer)
+}
+
+// extParams is an extension header's value with its parameters sorted, to
+// compare answers whatever order their parameters come in.
+func extParams(h string) string {
+	ps := strings.Split(h, ";")
+	for i := range ps {
+		ps[i] = strings.TrimSpace(ps[i])
 	}
-	if !strings.HasPrefix(answer, "permessage-deflate") || rep.Extensions != answer {
-		t.Errorf("wscope answered %q; the page's ws.extensions is %q", answer, rep.Extensions)
-	}
-	if exts, _ := open[0]["extensions"].([]any); len(exts) != 1 || exts[0].(map[string]any)["name"] != "permessage-deflate" {
-		t.Errorf("open event extensions %v", open[0]["extensions"])
-	}
-	checkBrowserSide(t, evs, "c2s", msgs)
-	checkBrowserSide(t, evs, "s2c", msgs)
-	checkEnd(t, evs, 1000, "done")
+	slices.Sort(ps[1:])
+	return strings.Join(ps, "; ")
 }
 
 // ofConn returns the events of connection n.
@@ -198,12 +233,12 @@ func TestChromiumThroughProxyToNode(t *testing.T) {
 			t.Errorf("connection %d: Node answered %q; the page's ws.extensions is %q", i+1, answer, []string{rep.Extensions, rep2.Extensions}[i])
 		}
 	}
-	checkBrowserSide(t, first, "c2s", msgs)
-	checkBrowserSide(t, first, "s2c", msgs)
+	checkBrowserSide(t, first, "c2s", msgs, true)
+	checkBrowserSide(t, first, "s2c", msgs, true)
 	checkEnd(t, first, 1000, "done")
 
-	checkBrowserSide(t, second, "c2s", big)
-	checkBrowserSide(t, second, "s2c", big)
+	checkBrowserSide(t, second, "c2s", big, true)
+	checkBrowserSide(t, second, "s2c", big, true)
 	for i, m := range filter(second, "msg", "s2c") {
 		if n := len(m["frames"].([]any)); n != 4 {
 			t.Errorf("Node's echo %d in %d frames, want 4", i+1, n)
