@@ -10,7 +10,7 @@ const { WebSocket, WebSocketServer } = require('ws');
 
 const deflate = { threshold: 0 };
 const [mode, url, ...msgs] = process.argv.slice(2);
-setTimeout(() => { console.error('peer.js: timed out'); process.exit(2); }, 15000).unref();
+setTimeout(() => { console.error('peer.js: timed out'); process.exit(2); }, 30000).unref();
 
 if (mode === 'server') {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate });
