@@ -2,7 +2,8 @@
 // permessage-deflate on for every message (threshold 0) and context
 // takeover both ways, as browsers negotiate it.
 //
-//   node peer.js server          echo server on 127.0.0.1, prints "listening PORT"
+//   node peer.js server          echo server on 127.0.0.1, prints "listening PORT";
+//                                on a path /fragments/N it echoes each message in N frames
 //   node peer.js client URL M... sends each message, waits for its echo, closes 1000
 //   node peer.js close-empty URL  opens, then closes with an empty close frame (ws.close())
 'use strict';
@@ -10,15 +11,27 @@ const { WebSocket, WebSocketServer } = require('ws');
 
 const deflate = { threshold: 0 };
 const [mode, url, ...msgs] = process.argv.slice(2);
-setTimeout(() => { console.error('peer.js: timed out'); process.exit(2); }, 15000).unref();
+setTimeout(() => { console.error('peer.js: timed out'); process.exit(2); }, 30000).unref();
 
 if (mode === 'server') {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate });
   wss.on('listening', () => console.log(`listening ${wss.address().port}`));
   wss.on('connection', (ws, req) => {
     console.log(`extensions ${req.headers['sec-websocket-extensions'] || ''}`);
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-    ws.on('close', (code) => console.log(`closed ${code}`));
+    const frag = /^\/fragments\/(\d+)$/.exec(req.url);
+    const parts = frag ? Number(frag[1]) : 1;
+    ws.on('message', (data, isBinary) => {
+      // Cut anywhere, even inside a UTF-8 sequence: only the whole message
+      // must be valid (RFC 6455 5.6).
+      const size = Math.ceil(data.length / parts);
+      for (let i = 0; i < parts; i++) {
+        ws.send(data.subarray(i * size, (i + 1) * size), { binary: isBinary, fin: i === parts - 1 });
+      }
+    });
+    ws.on('close', (code, reason) => {
+      console.log(`closed ${code}`);
+      if (reason.length) console.log(`close reason ${reason}`);
+    });
     ws.on('error', (err) => console.log(`error ${err.message}`)); // a peer's protocol error: ws closes with 1002
   });
   process.stdin.on('end', () => process.exit(0));
