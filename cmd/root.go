@@ -15,9 +15,10 @@ import (
 	"github.com/wscope/wscope/internal/session"
 )
 
+func init() { session.Version = versionString() } // in recording headers
+
 // NewRootCmd builds the command tree on the given streams.
 func NewRootCmd(ios *IOStreams) *cobra.Command {
-	session.Version = versionString() // in recording headers
 	root := &cobra.Command{
 		Use:   "wscope",
 		Short: "See every WebSocket frame as it is on the wire",

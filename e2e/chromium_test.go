@@ -106,7 +106,7 @@ func checkEnd(t *testing.T, evs []event, code int, reason string) {
 		t.Fatalf("%d end events, want 1", len(end))
 	}
 	e := end[0]
-	if e["closer"] != "client" || e.num("code") != code || e["reason"] != reason || e["clean"] != (code == 1000) {
+	if e["closer"] != "client" || e.num("code") != code || e["reason"] != reason || e["clean"] != true {
 		t.Errorf("end event %v, want the client's close %d %q", e, code, reason)
 	}
 }

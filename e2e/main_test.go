@@ -104,8 +104,18 @@ func runIn(t testing.TB, env []string, stdin io.Reader, timeout time.Duration, a
 func (r result) expectCode(t testing.TB, code int) {
 	t.Helper()
 	if r.Code != code {
-		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.Code, code, r.Stdout, r.Stderr)
+		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.Code, code, bounded(r.Stdout), bounded(r.Stderr))
 	}
+}
+
+// bounded is s for a failure message: whole when short, else its start and
+// end with the size between, never megabytes.
+func bounded(s string) string {
+	const keep = 1 << 10
+	if len(s) <= 2*keep {
+		return s
+	}
+	return fmt.Sprintf("%s\n[... %d bytes in all ...]\n%s", s[:keep], len(s), s[len(s)-keep:])
 }
 
 // freeAddr returns a loopback address that nothing listens on, for a
