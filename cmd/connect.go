@@ -49,8 +49,10 @@ In a pipe, each stdin line is sent as one text message (--binary: binary;
 --stdin raw: the stream as binary chunks; --stdin json: one JSON object per
 line describing any message or frame), and each received message is written
 to stdout as one line. Lines read before the connection opens are queued,
-never dropped. At stdin EOF wscope sends what is queued, waits --wait, sends
-a close frame and keeps reading until the server's close frame arrives
+never dropped. At stdin EOF wscope sends what is queued, waits --wait,
+then until the server has been silent for --eof-wait (servers that stop
+sending once a close has arrived still send their last replies), sends a
+close frame and keeps reading until the server's close frame arrives
 (bounded by --close-timeout), so no reply in flight is lost.
 
 At a terminal it opens the frame inspector (a TUI: frame list, detail pane,
@@ -66,11 +68,16 @@ closes, binary data and crafted frames.
 of a wscope recording work too: its msg events in the sending direction are
 sent, everything else (header, frame events, the other direction) is skipped.
 
+By default a peer's RFC 6455 violations are reported on their frames and
+the connection goes on; --strict fails the connection at the first one, as
+a conforming endpoint must (1002; 1007 for invalid UTF-8).
+
 Received messages, frames or events go to stdout; the handshake (-v), notes
 and errors go to stderr. The exit status tells how the session ended: 0
-after a close with 1000 or 1001, 3 when the connection or the handshake
-failed (the status and body are printed), 4 after 1006, a protocol error or
-any other close code, 130 on Ctrl-C.`,
+when the close handshake completed with 1000, 1001 or no code received and
+the peer broke no rule; 3 when the connection or the handshake failed (the
+status and body are printed); 4 after 1006, any other close code received,
+or a violation by the peer (counted, the first named); 130 on Ctrl-C.`,
 		Example: `  # one message, print the reply, exit 0 after the close handshake
   echo hello | wscope connect ws://127.0.0.1:8080/echo
 

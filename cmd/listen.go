@@ -62,7 +62,9 @@ client connects and how it left. --tls-self-signed or --tls-cert serve wss.
 
 It runs until Ctrl-C (exit status 130), or with --once until the first
 client has gone, exiting with that client's status as connect would: 0
-after a close with 1000 or 1001, 4 after anything else.`,
+after a completed close handshake with 1000, 1001 or no code from a client
+that broke no rule, 4 after anything else. A client's RFC 6455 violations
+are reported and counted; --strict fails its connection at the first.`,
 		Example: `  # an echo server on 127.0.0.1:8080, printing what clients send
   wscope listen --echo
 

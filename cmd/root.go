@@ -38,14 +38,15 @@ notes, warnings, errors, the handshake (-v) and a server's "listening on"
 line go to stderr.
 
 Exit status:
-  0    finished cleanly: a close with 1000 or 1001 completed, or stdin
-       ended and the close handshake completed
+  0    finished cleanly: the close handshake completed with 1000, 1001 or
+       no code (1005) received, and the peer broke no rule of RFC 6455
   1    a runtime error not covered below
   2    usage error: a bad flag, URL or argument, or an unreadable file
   3    could not connect: DNS, TCP, TLS, proxy, or the handshake refused
        (non-101; the HTTP status and body are printed)
-  4    the connection ended abnormally: 1006, a protocol error, or a close
-       code other than 1000 and 1001 (printed)
+  4    the connection ended abnormally: 1006 (no close frame received),
+       another close code received (printed), or the peer violated RFC
+       6455 (the count and first rule printed), even if it went on
   5    replay found a mismatch, or inspect --check found violations
   130  interrupted (Ctrl-C)`,
 		Example: `  # a tour of what wscope shows, against its own server: no network needed
