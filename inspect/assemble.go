@@ -74,6 +74,8 @@ type Assembler struct {
 	buf      []byte
 	text     utf8Stream // the open text message, as its fragments arrive
 	badText  bool       // the open text message cannot be valid UTF-8
+	piece    utf8Stream // the text of a frame still arriving (TextPiece)
+	pieceOn  bool       // that frame carries text
 	msg      Message
 }
 
@@ -162,6 +164,24 @@ func (a *Assembler) Add(f *Frame) (*Message, error) {
 	m, err := a.finish(a.op, a.deflated, a.buf, f)
 	a.buf = a.buf[:0]
 	return m, err
+}
+
+// TextPiece reports whether piece, the bytes of f's payload from off as
+// they arrive, can still be valid text where f stands: a text frame, or a
+// continuation of an uncompressed text message. Other frames pass. It
+// changes nothing of the message in progress: Add takes the whole frame.
+func (a *Assembler) TextPiece(f *Frame, off int, piece []byte) bool {
+	if off == 0 {
+		switch {
+		case f.Op == OpText && !(a.Deflate && f.Rsv1()):
+			a.piece, a.pieceOn = utf8Stream{}, true
+		case f.Op == OpContinuation && a.open && a.op == OpText && !a.deflated && !a.dropping && !a.badText:
+			a.piece, a.pieceOn = a.text, true
+		default:
+			a.pieceOn = false
+		}
+	}
+	return !a.pieceOn || a.piece.write(piece)
 }
 
 // CheckHeader checks what the header of f alone can break, for a frame

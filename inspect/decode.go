@@ -38,10 +38,27 @@ type Decoder struct {
 	Dir Direction
 	// MaxFrameSize bounds the payload of one frame; 0 means no limit.
 	MaxFrameSize uint64
+	// Watch, when set, is shown each piece of a payload as it arrives,
+	// unmasked, before the frame is whole (off is where the piece starts
+	// in the payload). Returning false cuts the frame there: Next returns
+	// a *CutError with what arrived, and the rest of its payload is
+	// skipped when it comes.
+	Watch func(f *Frame, off int, piece []byte) bool
 
-	r   *bufio.Reader
-	raw [MaxHeaderSize]byte
-	buf []byte
+	r    *bufio.Reader
+	raw  [MaxHeaderSize]byte
+	buf  []byte
+	skip int // bytes of a cut frame's payload still to come
+	// unmasked is how much of the payload being read is unmasked already.
+	unmasked int
+}
+
+// CutError reports a frame cut before its end because Watch refused what
+// had arrived of it; Frame.Payload holds that.
+type CutError struct{ Got, Want uint64 }
+
+func (e *CutError) Error() string {
+	return fmt.Sprintf("frame cut after %d of %d bytes of payload", e.Got, e.Want)
 }
 
 // NewDecoder returns a Decoder reading frames sent in direction dir from r.
@@ -68,6 +85,13 @@ func (d *Decoder) Next(f *Frame) error {
 	f.Close = nil
 	f.Dir = d.Dir
 	f.Payload = nil
+	if d.skip > 0 {
+		n, err := d.r.Discard(d.skip)
+		d.skip -= n
+		if err != nil {
+			return d.truncated(err, false, uint64(n), uint64(n+d.skip))
+		}
+	}
 
 	b, err := d.r.Peek(2)
 	if err != nil {
@@ -92,11 +116,64 @@ func (d *Decoder) Next(f *Frame) error {
 		return &TooLargeError{What: "frame", Size: length, Limit: 1 << 62}
 	}
 	// On a truncation, Payload holds what arrived: unmask that too.
-	f.Payload, err = d.readPayload(int(length))
+	d.unmasked = 0
+	if d.Watch != nil {
+		f.Payload, err = d.readWatched(f, int(length))
+	} else {
+		f.Payload, err = d.readPayload(int(length))
+	}
 	if f.Masked {
-		ws.Cipher(f.Payload, f.Mask, 0)
+		ws.Cipher(f.Payload[d.unmasked:], f.Mask, d.unmasked)
 	}
 	return err
+}
+
+// readWatched reads a payload of n bytes as readPayload does, showing each
+// piece to Watch as it arrives.
+func (d *Decoder) readWatched(f *Frame, n int) ([]byte, error) {
+	if n == 0 || n > d.r.Size() {
+		// Too large to wait for in the buffer: the pieces are the chunks
+		// readPayload reads, shown once it is whole.
+		p, err := d.readPayload(n)
+		if err == nil {
+			err = d.watch(f, p, 0, len(p))
+		}
+		return p, err
+	}
+	for {
+		avail := min(d.r.Buffered(), n)
+		p, _ := d.r.Peek(avail)
+		if err := d.watch(f, p, d.unmasked, avail); err != nil {
+			d.buf = append(d.buf[:0], p...)
+			d.r.Discard(avail)
+			d.skip = n - avail
+			return d.buf, err
+		}
+		if avail == n {
+			d.r.Discard(n)
+			return p, nil
+		}
+		if p, err := d.r.Peek(avail + 1); err != nil {
+			d.buf = append(d.buf[:0], p...)
+			d.r.Discard(len(p))
+			return d.buf, d.truncated(err, false, uint64(len(p)), uint64(n))
+		}
+	}
+}
+
+// watch unmasks p[from:to] in place and shows it to Watch.
+func (d *Decoder) watch(f *Frame, p []byte, from, to int) error {
+	if to <= from {
+		return nil
+	}
+	if f.Masked {
+		ws.Cipher(p[from:to], f.Mask, from)
+	}
+	d.unmasked = to
+	if !d.Watch(f, from, p[from:to]) {
+		return &CutError{Got: uint64(to), Want: f.Length}
+	}
+	return nil
 }
 
 func (d *Decoder) readPayload(n int) ([]byte, error) {

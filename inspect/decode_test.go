@@ -343,3 +343,55 @@ func TestDecoderTruncatedPayloadUnmasked(t *testing.T) {
 		}
 	}
 }
+
+// A watched payload arrives in pieces, unmasked as it comes: the pieces
+// add up to the payload, and the payload is unmasked once, whatever the
+// reads were.
+func TestDecoderWatchSeesPiecesAsTheyArrive(t *testing.T) {
+	payload := []byte("a masked payload that arrives in several reads, the last one short")
+	w := wire(Header{Fin: true, Op: OpText, Masked: true, Mask: testKey}, payload)
+	for _, cuts := range [][]int{{3}, {5, 9, 20}, {2, 3, 4, 5, 40, 41}} {
+		pr, pw := io.Pipe()
+		go func() {
+			prev := 0
+			for _, c := range append(cuts, len(w)) {
+				pw.Write(w[prev:c])
+				prev = c
+			}
+			pw.Close()
+		}()
+		d := NewDecoder(pr, ClientToServer)
+		var seen []byte
+		d.Watch = func(f *Frame, off int, piece []byte) bool {
+			if off != len(seen) {
+				t.Errorf("cuts %v: piece at %d after %d bytes", cuts, off, len(seen))
+			}
+			seen = append(seen, piece...)
+			return true
+		}
+		var f Frame
+		if err := d.Next(&f); err != nil {
+			t.Fatalf("cuts %v: %v", cuts, err)
+		}
+		if !bytes.Equal(f.Payload, payload) || !bytes.Equal(seen, payload) {
+			t.Errorf("cuts %v: payload %q, pieces %q", cuts, f.Payload, seen)
+		}
+	}
+}
+
+// A frame cut by Watch: what arrived is returned, and the rest of its
+// payload is skipped so the next frame decodes.
+func TestDecoderWatchCutSkipsTheRest(t *testing.T) {
+	w := cat(server(true, OpText, "0123456789"), server(true, OpText, "next"))
+	d := NewDecoder(bytes.NewReader(w), ServerToClient)
+	d.Watch = func(f *Frame, off int, piece []byte) bool { return string(f.Payload) == "" && off > 100 }
+	var f Frame
+	var cut *CutError
+	if err := d.Next(&f); !errors.As(err, &cut) || cut.Want != 10 {
+		t.Fatalf("first frame: %v", err)
+	}
+	d.Watch = nil
+	if err := d.Next(&f); err != nil || string(f.Payload) != "next" {
+		t.Fatalf("after the cut: %q %v", f.Payload, err)
+	}
+}

@@ -174,6 +174,28 @@ func (t *Tracker) Oversized(f *Frame, err *TooLargeError) Step {
 	return st
 }
 
+// Watch is a Decoder.Watch for the peer's frames under Strict: a frame
+// whose text cannot be valid UTF-8 is cut at the first piece that shows
+// it, before the rest arrives (Autobahn 6.4.3), and goes to Cut.
+func (t *Tracker) Watch(f *Frame, off int, piece []byte) bool {
+	return t.asm[f.Dir-1].TextPiece(f, off, piece)
+}
+
+// Cut takes a frame the decoder cut because Watch refused its text: it is
+// numbered and checked, and the connection fails with 1007 (RFC 6455
+// section 8.1); the message it belonged to is dropped.
+func (t *Tracker) Cut(f *Frame) Step {
+	f.Seq = t.seq.Add(1)
+	a := &t.asm[f.Dir-1]
+	a.CheckHeader(f)
+	f.Violations = append(f.Violations, invalidText("text is not valid UTF-8: the frame was cut where that became certain"))
+	a.Reset()
+	t.count(f)
+	st := Step{Fail: CloseInvalidPayload, FailWhy: string(RuleTextInvalidUTF8) + ": text is not valid UTF-8"}
+	t.fail(st.FailWhy)
+	return st
+}
+
 // messageFailure is how an endpoint fails a connection for a message it
 // could not take: 1009 past a limit; 1007 for one that cannot be inflated
 // (RFC 7692 section 8 leaves the code open: the payload is invalid data).

@@ -204,6 +204,9 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 		c.dec.MaxFrameSize = uint64(cfg.MaxMessageSize)
 	}
 	c.track = inspect.NewTracker(cfg.trackerOptions(c.rdir))
+	if cfg.Strict {
+		c.dec.Watch = c.track.Watch // fail fast, inside a frame too
+	}
 	c.sent = sentFrames{c: c, nc: c.nc}
 	c.bw = bufio.NewWriterSize(&c.sent, bufSize)
 	c.revent.Conn, c.wevent.Conn = cfg.ID, cfg.ID
@@ -301,6 +304,14 @@ func (c *Conn) readLoop() (tcp string, err error) {
 			// Frames that came in one read arrived together: one clock
 			// reading per read, not per frame, keeps the hot path cheap.
 			c.revent.T = c.since()
+		}
+		var cut *inspect.CutError
+		if errors.As(err, &cut) {
+			st := c.track.Cut(f)
+			c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
+			c.emit(&c.revent)
+			c.fail(st.Fail, st.FailWhy)
+			continue
 		}
 		if err != nil {
 			return c.readFailed(f, err)
