@@ -750,3 +750,61 @@ func TestConnectFiltersShowButRecordEverything(t *testing.T) {
 		t.Errorf("the recording was filtered too: %v", k)
 	}
 }
+
+// A flood of empty continuations ends at --max-message-frames with 1009,
+// reported as such (issue: 50 million of them took 1.4 GiB).
+func TestConnectTooManyFramesCloses1009(t *testing.T) {
+	t.Parallel()
+	sawClose := make(chan int, 1)
+	srv := acceptThen(t, func(rc *tp.RawConn) {
+		flood := []byte{0x01, 0x00}
+		for range 5000 {
+			flood = append(flood, 0x00, 0x00)
+		}
+		rc.WriteRaw(append(flood, 0x80, 0x03, 'e', 'n', 'd'))
+		for {
+			f, err := rc.ReadFrame(step)
+			if err != nil {
+				sawClose <- 0
+				return
+			}
+			if f.Op == inspect.OpClose {
+				ci, _ := f.Close()
+				sawClose <- ci.Code
+				rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+				return
+			}
+		}
+	})
+	r := run(t, "", "connect", srv.URL(), "--max-message-frames", "1000", "-w", "2s")
+	if got := <-sawClose; got != 1009 {
+		t.Errorf("wscope closed with %d, want 1009", got)
+	}
+	if r.Code != 4 || !strings.Contains(r.Stderr, "more than 1000 frames") {
+		t.Errorf("exit %d, stderr %q: want 4 and the frame limit named", r.Code, r.Stderr)
+	}
+}
+
+// The peer drops TCP while wscope waits (-w): the end is the last event,
+// with no close frame reported after it that was never sent.
+func TestConnectNothingAfterTheEnd(t *testing.T) {
+	t.Parallel()
+	srv := acceptThen(t, func(rc *tp.RawConn) {
+		rc.ReadFrame(step)
+		rc.CloseTCP()
+	})
+	path := filepath.Join(t.TempDir(), "r.wsrec.jsonl")
+	r := run(t, "", "connect", srv.URL(), "-x", "hi", "-w", "1s", "-o", "json", "--record", path)
+	if r.Code != 4 {
+		t.Errorf("exit %d, want 4", r.Code)
+	}
+	evs := parseEvents(t, r.Stdout)
+	if len(evs) == 0 || evs[len(evs)-1]["ev"] != "end" {
+		t.Errorf("stdout does not end with the end event:\n%s", bounded(r.Stdout))
+	}
+	rec, _ := readRecording(t, path)
+	checkEndsLast(t, rec)
+	if rec[len(rec)-1].Kind != inspect.KindEnd {
+		t.Errorf("the recording ends with %s", rec[len(rec)-1].Kind)
+	}
+}

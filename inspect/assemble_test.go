@@ -221,3 +221,56 @@ func TestAssemblerDropsTheRestOfAnOversizedMessageQuietly(t *testing.T) {
 		t.Errorf("%d too-large errors, want 1", tooLarge)
 	}
 }
+
+// Empty continuations cost nothing that grows: past the listed frames, a
+// message's state does not grow with its frame count (50 million empty
+// frames took a connection to 1.4 GiB), and MaxFrames ends it.
+func TestAssemblerFramesBounded(t *testing.T) {
+	a := &Assembler{Dir: ServerToClient}
+	f := &Frame{Dir: ServerToClient, Header: Header{Op: OpText, LenEnc: Len7}}
+	if _, err := a.Add(f); err != nil {
+		t.Fatal(err)
+	}
+	cont := &Frame{Dir: ServerToClient, Header: Header{Op: OpContinuation, LenEnc: Len7}}
+	for i := 0; i < 2*maxListedFrames; i++ {
+		cont.Seq = uint64(i + 2)
+		a.Add(cont)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() { cont.Seq++; a.Add(cont) }); allocs != 0 {
+		t.Errorf("an empty continuation allocates %.1f times", allocs)
+	}
+	last := &Frame{Dir: ServerToClient, Header: Header{Fin: true, Op: OpContinuation, LenEnc: Len7, Length: 3}, Payload: []byte("end")}
+	m, err := a.Add(last)
+	if err != nil || m == nil || string(m.Payload) != "end" {
+		t.Fatalf("message %+v, %v", m, err)
+	}
+	if len(m.Frames) != maxListedFrames || m.NumFrames() != 2*maxListedFrames+1001+2 { // AllocsPerRun runs once more
+		t.Errorf("listed %d frames of %d", len(m.Frames), m.NumFrames())
+	}
+
+	a = &Assembler{Dir: ServerToClient, MaxFrames: 10}
+	a.Add(f)
+	var tooMany *TooManyFramesError
+	for i := 0; i < 20; i++ {
+		if _, err := a.Add(cont); err != nil {
+			if !errors.As(err, &tooMany) || i != 9 {
+				t.Fatalf("frame %d: %v", i+2, err)
+			}
+		}
+	}
+	if tooMany == nil {
+		t.Fatal("no limit on the frames of a message")
+	}
+	if m, err := a.Add(server1(t, "next")); err != nil || m == nil || string(m.Payload) != "next" {
+		t.Errorf("the next message: %+v %v", m, err)
+	}
+}
+
+func server1(t *testing.T, text string) *Frame {
+	t.Helper()
+	var f Frame
+	if err := NewDecoder(bytes.NewReader(server(true, OpText, text)), ServerToClient).Next(&f); err != nil {
+		t.Fatal(err)
+	}
+	return &f
+}

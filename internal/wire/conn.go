@@ -299,6 +299,9 @@ func (c *Conn) readLoop() (tcp string, err error) {
 		if fresh {
 			c.idle()
 		}
+		// The peer's silence counts from now, not from before our own
+		// output held the reader up.
+		c.extendClose()
 		err := c.dec.Next(f)
 		if fresh {
 			// Frames that came in one read arrived together: one clock
@@ -403,6 +406,12 @@ func (c *Conn) armClose() {
 // readProgress is called after every read that returned bytes.
 func (c *Conn) readProgress() {
 	c.lastRead.Store(time.Now().UnixNano())
+	c.extendClose()
+}
+
+// extendClose gives the peer CloseTimeout of silence from now, once the
+// close handshake has started, within its bound.
+func (c *Conn) extendClose() {
 	by := c.closeBy.Load()
 	if by == 0 {
 		return

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -458,4 +459,43 @@ func ruleList(vs []inspect.Violation) string {
 		s[i] = string(v.Rule)
 	}
 	return strings.Join(s, ",")
+}
+
+// The close timeout measures the peer's silence, not ours: a reader held
+// up by its own output (a slow stdout) for longer than CloseTimeout, while
+// the peer's replies wait in the socket, still gets them and the close.
+func TestCloseTimeoutIsThePeersSilence(t *testing.T) {
+	t.Parallel()
+	big := bytes.Repeat([]byte("r"), 1<<20)
+	srv := tp.NewRawServer(t, func(rc *tp.RawConn) {
+		rc.Accept()
+		f, err := rc.ReadFrame(step)
+		if err != nil || f.Op != inspect.OpClose {
+			return
+		}
+		for range 4 {
+			rc.WriteFrame(tp.ServerFrame(inspect.OpBinary, big))
+		}
+		rc.WriteFrame(tp.ServerFrame(inspect.OpClose, f.Payload))
+		rc.WaitEOF(step)
+	})
+	u, _ := ParseURL(srv.URL())
+	var stalled atomic.Bool
+	cfg := Config{CloseTimeout: 200 * time.Millisecond, OnEvent: func(e *inspect.Event) {
+		if e.Kind == inspect.KindMsg && !stalled.Swap(true) {
+			time.Sleep(800 * time.Millisecond) // stdout full
+		}
+	}}
+	c, _, err := Dial(context.Background(), DialOptions{URL: u, Timeout: step}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go c.Run()
+	c.Close(inspect.CloseNormal, "")
+	if !c.Wait(2 * step) {
+		t.Fatal("no end")
+	}
+	if end := c.End(); !end.Clean || end.Code != inspect.CloseNormal {
+		t.Errorf("end %+v, want the close handshake completed", end)
+	}
 }
