@@ -179,8 +179,12 @@ func (in *inputReader) line() ([]byte, error) {
 	if err != nil && (err != io.EOF || len(b) == 0) {
 		return nil, err
 	}
-	b = bytes.TrimSuffix(b, []byte{'\n'})
-	b = bytes.TrimSuffix(b, []byte{'\r'})
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
 	if in.tooLong(len(b)) {
 		return nil, in.tooLongError()
 	}

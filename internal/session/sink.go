@@ -274,6 +274,9 @@ func (s *sink) appendPayload(b []byte, op inspect.OpCode, p []byte) []byte {
 
 // violationsOf returns the violations e adds, each counted once.
 func (s *sink) violationsOf(e *inspect.Event) []inspect.Violation {
+	if (e.Frame == nil || len(e.Frame.Violations) == 0) && (e.Msg == nil || len(e.Msg.Violations) == 0) {
+		return nil // the common case: nothing to count, no lock
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.findings.Of(e))

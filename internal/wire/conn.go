@@ -308,15 +308,10 @@ func (c *Conn) readLoop() (tcp string, err error) {
 			// reading per read, not per frame, keeps the hot path cheap.
 			c.revent.T = c.since()
 		}
-		var cut *inspect.CutError
-		if errors.As(err, &cut) {
-			st := c.track.Cut(f)
-			c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
-			c.emit(&c.revent)
-			c.fail(st.Fail, st.FailWhy)
-			continue
-		}
 		if err != nil {
+			if c.cutFrame(f, err) {
+				continue
+			}
 			return c.readFailed(f, err)
 		}
 		st := c.track.Frame(f)
@@ -353,6 +348,21 @@ func (c *Conn) readLoop() (tcp string, err error) {
 			c.armClose()
 		}
 	}
+}
+
+// cutFrame handles a frame the decoder cut under Strict (its text could
+// not be valid): reported, and the connection failed with 1007. It
+// reports whether err was that.
+func (c *Conn) cutFrame(f *inspect.Frame, err error) bool {
+	var cut *inspect.CutError
+	if !errors.As(err, &cut) {
+		return false
+	}
+	st := c.track.Cut(f)
+	c.revent.Kind, c.revent.Frame, c.revent.Msg = inspect.KindFrame, f, nil
+	c.emit(&c.revent)
+	c.fail(st.Fail, st.FailWhy)
+	return true
 }
 
 // idle flushes what was written while handling received frames (echoes,

@@ -67,12 +67,12 @@ func (s *sentFrames) end() {
 func (s *sentFrames) Write(p []byte) (int, error) {
 	upTo := s.out + int64(len(p))
 	n := 0
-	for _, q := range s.queue {
+	for ; n < len(s.queue); n++ {
+		q := &s.queue[n] // not a copy: its raw header must not escape
 		if q.start >= upTo {
 			break
 		}
 		s.c.reportSent(q.h, q.raw[:q.rawLen], s.arena[q.off:q.off+q.n], q.track)
-		n++
 	}
 	s.shift(n)
 	if s.inCur && len(s.queue) == 0 && s.cur.start < upTo {
