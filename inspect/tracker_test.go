@@ -253,3 +253,24 @@ func TestTrackerObserver(t *testing.T) {
 		t.Fatalf("unanswered: %+v", e)
 	}
 }
+
+// Checking, numbering and reassembling a frame allocates nothing.
+func TestTrackerFrameDoesNotAllocate(t *testing.T) {
+	tr := NewTracker(TrackerOptions{Peer: ServerToClient, MaxMessageSize: 1 << 20, MaxFrames: 1 << 20})
+	w := cat(server(true, OpText, "a text message"), server(false, OpBinary, "in "), server(true, OpContinuation, "two"))
+	r := bytes.NewReader(nil)
+	d := NewDecoder(r, ServerToClient)
+	var f Frame
+	allocs := testing.AllocsPerRun(1000, func() {
+		r.Reset(w)
+		for range 3 {
+			if err := d.Next(&f); err != nil {
+				t.Fatal(err)
+			}
+			tr.Frame(&f)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per three frames", allocs)
+	}
+}
