@@ -35,10 +35,10 @@ func NewCmdInspect(ios *IOStreams, runF func(context.Context, *InspectOptions) e
 		Use:   "inspect FILE|-",
 		Short: "Show the frames of a recording, a browser HAR or a pcap capture",
 		Long: `Open a session offline and show every frame as connect does: a wscope
-recording (.wsrec.jsonl), a HAR file exported by Chrome or Firefox DevTools
-(its WebSocket messages, without frame details), or a pcap/pcapng capture
-(TCP streams reassembled, the HTTP upgrade found on any port, every frame
-dissected both ways, permessage-deflate decompressed). The format is
+recording (.wsrec.jsonl), a HAR file exported by Chrome's DevTools (its
+WebSocket messages, without frame details; Firefox's export has none), or a
+pcap/pcapng capture (TCP streams reassembled, the HTTP upgrade found on any
+port, every frame dissected both ways, permessage-deflate decompressed). The format is
 recognised from the content; "-" reads stdin.
 
 --hex dissects frame bytes given on the command line instead, field by field.

@@ -191,7 +191,7 @@ var helpExamples = map[string]exampleSpec{
 	`wscope inspect devtools.har -o json | jq -c 'select(.ev=="msg") | .text'`: {out: []string{`^"\{\\"op\\":\\"hello\\"`}},
 	`wscope inspect session.wsrec.jsonl --from server --op text --grep ticker`: {out: []string{`^ +[\d.]+ #1 s2c text +F--- - -------- len=44 +\{"op":"subscribe","channel":"ticker","id":1\}\n$`}},
 	`wscope inspect session.wsrec.jsonl --stats`:                               {out: []string{`client → server +5 messages`}},
-	`cat session.wsrec.jsonl | wscope inspect - -o text`:                       {out: []string{`^\[1\] hello\n`}},
+	`cat session.wsrec.jsonl | wscope inspect - -o text`:                       {out: []string{`^\[1\] c2s hello\n`}},
 	`wscope inspect --hex '81 05 48 65 6c 6c 6f'`:                              {out: []string{`(?s)frame 1, s2c, 7 bytes on the wire.*payload  5 bytes, text\nHello\n`}},
 
 	// wscope replay: login.wsrec.jsonl is testdata/connect-echo.wsrec.jsonl,

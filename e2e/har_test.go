@@ -289,13 +289,13 @@ func TestChromeSessionHARFilters(t *testing.T) {
 		}
 		return b.String()
 	}
-	want := "[1] " + hex(chromeSessionSends[2].payload) + "\n[1] " + hex(chromeSessionSends[4].payload) + "\n"
+	want := "[1] c2s " + hex(chromeSessionSends[2].payload) + "\n[1] c2s " + hex(chromeSessionSends[4].payload) + "\n"
 	if r.Stdout != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", r.Stdout, want)
 	}
 	r = run(t, "", "inspect", chromeSessionHAR, "--conn", "2", "-o", "text")
 	r.expectCode(t, 0)
-	if r.Stdout != "[2] about to break\n" {
+	if r.Stdout != "[2] s2c about to break\n" {
 		t.Errorf("--conn 2: %q", r.Stdout)
 	}
 }

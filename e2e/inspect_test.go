@@ -97,7 +97,7 @@ func TestInspectStdin(t *testing.T) {
 	}
 	r := run(t, string(in), "inspect", "-", "-o", "text", "--from", "server")
 	r.expectCode(t, 0)
-	if !strings.HasPrefix(r.Stdout, "[1] hello\n") {
+	if !strings.HasPrefix(r.Stdout, "[1] s2c hello\n") {
 		t.Errorf("stdout %q", r.Stdout)
 	}
 }

@@ -187,6 +187,12 @@ func TestConnectFollowsRedirects(t *testing.T) {
 	if r.Stdout != "after a hop\n" || !strings.Contains(r.Stderr, "302 redirect to "+final.URL()+"moved") {
 		t.Errorf("stdout %q stderr %q", r.Stdout, r.Stderr)
 	}
+	// -L -v shows each hop's handshake, then the last one's.
+	r = run(t, "", "connect", hop.URL(), "-L", "-v")
+	r.expectCode(t, 0)
+	if strings.Count(r.Stderr, "> GET ") != 2 || !strings.Contains(r.Stderr, "< HTTP/1.1 302 Found") || !strings.Contains(r.Stderr, "< HTTP/1.1 101 Switching Protocols") {
+		t.Errorf("-L -v stderr:\n%s", r.Stderr)
+	}
 	r = run(t, "", "connect", hop.URL(), "-L", "--max-redirects", "0")
 	r.expectCode(t, 3)
 	if !strings.Contains(r.Stderr, "more than 0 redirects") {

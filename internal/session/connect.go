@@ -102,6 +102,9 @@ func (c *client) dial(ctx context.Context, cfg wire.Config) (*wire.Conn, *inspec
 		return wire.Dial(ctx, c.opts.Dial, cfg)
 	}
 	return wire.DialFollow(ctx, c.opts.Dial, cfg, c.opts.MaxRedirects, func(h wire.Hop) {
+		if c.opts.Verbose && h.Request != nil && h.Response != nil {
+			c.out.handshake(&inspect.Open{Request: *h.Request, Response: *h.Response})
+		}
 		c.out.note("wscope: %d redirect to %s", h.Status, h.To)
 	})
 }

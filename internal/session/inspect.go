@@ -59,6 +59,7 @@ func Inspect(opts *InspectOptions) error {
 	snk := newSink(ios.Out, ios.ErrOut, format, 0)
 	snk.binaryAs = opts.BinaryAs
 	snk.showConn = true
+	snk.showDir = true // both directions interleave: say which
 	defer snk.flush()
 
 	var (

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/tls"
@@ -213,8 +214,9 @@ func readRefusal(tee *teeConn, status int, reason string, resp io.Reader) *Hands
 	}
 	if tee != nil {
 		r := parseResponse(tee.recv.Bytes())
+		q := parseRequest(tee.sent.Bytes())
 		e.Headers = r.Headers
-		e.Response = &r
+		e.Request, e.Response = &q, &r
 	}
 	return e
 }
@@ -261,10 +263,20 @@ func dialError(err error, tee *teeConn, refused *HandshakeError, opts DialOption
 	return upgradeError(err, tee, opts)
 }
 
-// upgradeError explains a 101 that breaks section 4.1 of RFC 6455.
+// upgradeError explains a 101 that breaks section 4.1 of RFC 6455, or an
+// answer that is no 101 at all (an HTTP/1.0 server ignoring the upgrade).
 func upgradeError(err error, tee *teeConn, opts DialOptions) error {
 	resp := parseResponse(tee.recv.Bytes())
 	req := parseRequest(tee.sent.Bytes())
+	if resp.Status != 0 && resp.Status != 101 {
+		body := tee.recv.Bytes()
+		if i := bytes.Index(body, []byte("\r\n\r\n")); i >= 0 {
+			body = body[i+4:]
+		} else {
+			body = nil
+		}
+		return &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Body: bytes.Clone(body[:min(len(body), maxErrorBody)]), Request: &req, Response: &resp}
+	}
 	got := func(name string) string {
 		v, ok := headerValue(resp.Headers, name)
 		if !ok {
@@ -299,7 +311,7 @@ func upgradeError(err error, tee *teeConn, opts DialOptions) error {
 		}
 		return &ConnectError{Stage: "tcp", Err: err}
 	}
-	return &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: problem, Response: &resp}
+	return &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: problem, Request: &req, Response: &resp}
 }
 
 // acceptKey computes Sec-WebSocket-Accept for key (section 4.2.2).

@@ -32,12 +32,17 @@ type HandshakeError struct {
 	Headers  []inspect.HeaderField
 	Body     []byte // at most 4 KiB
 	Problem  string // what was wrong with a 101; empty for other statuses
+	Request  *inspect.Request // what was sent, when known
 	Response *inspect.Response
 }
 
 func (e *HandshakeError) Error() string {
-	if e.Problem != "" {
+	switch {
+	case e.Problem != "":
 		return "invalid upgrade response: " + e.Problem
+	case e.Status >= 200 && e.Status < 300:
+		// A plain web server that ignored the Upgrade header.
+		return fmt.Sprintf("not a WebSocket endpoint: the server answered the upgrade with HTTP %d %s", e.Status, e.Reason)
 	}
 	return fmt.Sprintf("handshake refused: HTTP %d %s", e.Status, e.Reason)
 }

@@ -9,10 +9,13 @@ import (
 	"github.com/wscope/wscope/inspect"
 )
 
-// Hop is one redirect followed by DialFollow.
+// Hop is one redirect followed by DialFollow, with the handshake that
+// asked for it.
 type Hop struct {
 	Status   int
 	From, To string
+	Request  *inspect.Request
+	Response *inspect.Response
 }
 
 // DialFollow is Dial that follows redirects of the upgrade request (301,
@@ -41,7 +44,7 @@ func DialFollow(ctx context.Context, opts DialOptions, cfg Config, max int, onHo
 			return nil, nil, &ConnectError{Stage: "redirect", Err: fmt.Errorf("redirect to %q: %v", loc, err)}
 		}
 		if onHop != nil {
-			onHop(Hop{Status: he.Status, From: opts.URL.String(), To: next.String()})
+			onHop(Hop{Status: he.Status, From: opts.URL.String(), To: next.String(), Request: he.Request, Response: he.Response})
 		}
 		if !sameHost(opts.URL, next) {
 			opts.Headers = withoutCredentials(opts.Headers)

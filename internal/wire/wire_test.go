@@ -499,3 +499,29 @@ func TestCloseTimeoutIsThePeersSilence(t *testing.T) {
 		t.Errorf("end %+v, want the close handshake completed", end)
 	}
 }
+
+// A plain web server that ignores the upgrade is said to be one, with its
+// status and body, whether it speaks HTTP/1.0 or 1.1.
+func TestDialPlainHTTPServer(t *testing.T) {
+	t.Parallel()
+	for _, proto := range []string{"HTTP/1.0", "HTTP/1.1"} {
+		ln := listenLoopback(t)
+		go func() {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer nc.Close()
+			buf := make([]byte, 4096)
+			nc.Read(buf)
+			fmt.Fprintf(nc, "%s 200 OK\r\nContent-Type: text/html\r\nContent-Length: 18\r\n\r\n<html>hello</html>", proto)
+		}()
+		u, _ := ParseURL("ws://" + ln.Addr().String() + "/")
+		_, _, err := Dial(context.Background(), DialOptions{URL: u, Timeout: step}, Config{})
+		var he *HandshakeError
+		if !errors.As(err, &he) || he.Status != 200 || string(he.Body) != "<html>hello</html>" ||
+			!strings.HasPrefix(he.Error(), "not a WebSocket endpoint: the server answered the upgrade with HTTP 200 OK") {
+			t.Errorf("%s: %v (%+v)", proto, err, he)
+		}
+	}
+}
