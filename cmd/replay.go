@@ -164,7 +164,7 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 			TLS:            tlsConf,
 			ConnectTimeout: opts.ConnectTimeout,
 		},
-		Walk: walk,
+		Walk:          walk,
 		Serve:         serve,
 		Once:          opts.Once,
 		MaxConns:      opts.MaxConns,

@@ -30,8 +30,8 @@ type HandshakeError struct {
 	Status   int
 	Reason   string // the status line's reason phrase
 	Headers  []inspect.HeaderField
-	Body     []byte // at most 4 KiB
-	Problem  string // what was wrong with a 101; empty for other statuses
+	Body     []byte           // at most 4 KiB
+	Problem  string           // what was wrong with a 101; empty for other statuses
 	Request  *inspect.Request // what was sent, when known
 	Response *inspect.Response
 }
