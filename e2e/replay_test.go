@@ -191,3 +191,27 @@ func TestReplayUsageErrors(t *testing.T) {
 		r.expectCode(t, 2)
 	}
 }
+
+// A capture with no value yet is a mismatch of the step that needs it:
+// exit 5, the summary and the JUnit report written, and a hint when the
+// recorded order is the cause.
+func TestReplayUnsetCaptureIsAMismatch(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.wsrec.jsonl")
+	os.WriteFile(rec, []byte(`{"wsrec":1,"created":"2026-12-02T10:00:00Z","tool":{"name":"wscope","version":"test"},"source":"live","lossy":false,"redacted":[]}
+{"t":0.001,"ev":"open","conn":1,"url":"`+srv.URL()+`","role":"client","request":{"method":"GET","target":"/","proto":"HTTP/1.1","headers":[]},"response":{"proto":"HTTP/1.1","status":101,"reason":"Switching Protocols","headers":[]},"subprotocol":"","extensions":[],"local":"","remote":"","start":"2026-12-02T10:00:00Z"}
+{"t":0.002,"ev":"msg","conn":1,"dir":"c2s","op":"text","frames":[1],"deflated":false,"text":"{\"auth\":\"{{tok}}\"}"}
+{"t":0.003,"ev":"msg","conn":1,"dir":"s2c","op":"text","frames":[2],"deflated":false,"text":"{\"token\":\"t-1\"}"}
+`), 0o644)
+	junit := filepath.Join(dir, "junit.xml")
+	r := run(t, "", "replay", rec, "--capture", "$.token=tok", "--report", junit)
+	r.expectCode(t, 5)
+	if !strings.Contains(r.Stdout, "capture tok is used before") || !strings.Contains(r.Stdout, "the recorded order is the cause") {
+		t.Errorf("stdout:\n%s", r.Stdout)
+	}
+	if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), "<failure") {
+		t.Errorf("JUnit report: %v\n%s", err, b)
+	}
+}

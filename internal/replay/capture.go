@@ -90,6 +90,30 @@ func (cs *captureSet) declared(name string) (captureDef, bool) {
 	return captureDef{}, false
 }
 
+// UnsetCaptureError is a placeholder used before any received message had
+// a value for it.
+type UnsetCaptureError struct {
+	Name string
+	Path *Path
+}
+
+func (e *UnsetCaptureError) Error() string {
+	return fmt.Sprintf("capture %s is used before any received message had a value at %s", e.Name, e.Path)
+}
+
+// holds reports whether the text message p has a value for capture d.
+func (d captureDef) holds(op inspect.OpCode, p []byte) bool {
+	if op != inspect.OpText {
+		return false
+	}
+	v, ok := parseJSON(p)
+	if !ok {
+		return false
+	}
+	_, ok = d.path.first(v)
+	return ok
+}
+
 // observe stores the values a received message holds.
 func (cs *captureSet) observe(op inspect.OpCode, p []byte) {
 	if len(cs.defs) == 0 || op != inspect.OpText {
@@ -130,7 +154,7 @@ func (cs *captureSet) expand(p []byte) ([]byte, error) {
 				if d, ok := cs.declared(name); ok {
 					v, set := cs.vals[name]
 					if !set {
-						return nil, fmt.Errorf("capture %s is used before any received message had a value at %s", name, d.path)
+						return nil, &UnsetCaptureError{Name: name, Path: d.path}
 					}
 					if isJSON && inString {
 						q := inspect.AppendJSONString(nil, v)

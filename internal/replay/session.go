@@ -319,6 +319,10 @@ func (s *session) run(ctx context.Context, conn *wire.Conn, open *inspect.Open) 
 	if err == nil {
 		err = s.finish(ctx)
 	}
+	if errors.Is(err, errStopped) {
+		conn.Close(inspect.CloseNormal, "")
+		err = nil // the result says why
+	}
 	if err != nil {
 		code := inspect.CloseGoingAway
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
@@ -643,7 +647,15 @@ func (s *session) send(ctx context.Context, m *Message) error {
 	if m.Op == inspect.OpText {
 		var err error
 		if p, err = s.caps.expand(p); err != nil {
-			return fmt.Errorf("%s: %w", m.describe(), err)
+			var ue *UnsetCaptureError
+			if !errors.As(err, &ue) {
+				return fmt.Errorf("%s: %w", m.describe(), err)
+			}
+			// The step that needs the value fails; without it nothing
+			// after it can be played as recorded.
+			step.Mismatch = s.unsetCapture(m, ue)
+			s.addStep(step)
+			return errStopped
 		}
 	}
 	if err := s.pace(ctx, m.T); err != nil {
@@ -668,6 +680,28 @@ func (s *session) send(ctx context.Context, m *Message) error {
 	}
 	s.addStep(step)
 	return nil
+}
+
+// errStopped ends a replay at a mismatch that nothing after it can be
+// played without.
+var errStopped = errors.New("replay stopped at a mismatch")
+
+// unsetCapture is the mismatch of a send whose capture had no value, with
+// a hint when the recording has the value only in a later message.
+func (s *session) unsetCapture(m *Message, ue *UnsetCaptureError) *Mismatch {
+	mm := &Mismatch{What: m.name(), Index: m.Index, T: m.T,
+		Problem:  ue.Error(),
+		Expected: fmt.Sprintf("a value at %s in a message received before this send", ue.Path),
+		Got:      "none",
+	}
+	d, _ := s.caps.declared(ue.Name)
+	for _, later := range s.sc.Items {
+		if later.Dir == s.peer && later.T > m.T && d.holds(later.Op, later.Payload) {
+			mm.Problem += fmt.Sprintf(" (the recording has it in %s, which came after this send: the recorded order is the cause; capture from an earlier message, or record again)", later.name())
+			break
+		}
+	}
+	return mm
 }
 
 // write puts a message on the wire, in the recorded frames when the
