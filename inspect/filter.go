@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -33,7 +32,7 @@ func ParseOps(list string) (uint16, error) {
 		default:
 			op, err := ParseOpCode(name)
 			if err != nil {
-				return 0, fmt.Errorf("--op: %v", err)
+				return 0, err
 			}
 			set |= 1 << op
 		}

@@ -3,7 +3,7 @@ package replay
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
+	"errors"
 	"net"
 	"slices"
 	"strings"
@@ -39,6 +39,9 @@ type ClientOptions struct {
 	Options
 }
 
+// ErrNoURL is a replay with neither a URL given nor one in the recording.
+var ErrNoURL = errors.New("the recording has no URL")
+
 // RunClient replays the client side of sc against a live server: it
 // connects, sends the recorded client messages in order, and before each
 // one waits for the server messages the recording had at that point and
@@ -56,7 +59,7 @@ func RunClient(ctx context.Context, sc *Script, o ClientOptions) (*Result, error
 		raw = sc.URL
 	}
 	if raw == "" {
-		return nil, fmt.Errorf("the recording has no URL: give one with --url")
+		return nil, ErrNoURL
 	}
 	u, err := wire.ParseURL(raw)
 	if err != nil {

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -529,13 +530,13 @@ func TestClientPings(t *testing.T) {
 
 func TestClientErrors(t *testing.T) {
 	sc := newRec("", "").c("x").script(t)
-	if _, err := RunClient(testCtx(t), sc, ClientOptions{}); err == nil || !strings.Contains(err.Error(), "--url") {
+	if _, err := RunClient(testCtx(t), sc, ClientOptions{}); !errors.Is(err, ErrNoURL) {
 		t.Errorf("no URL: %v", err)
 	}
 	if _, err := RunClient(testCtx(t), sc, ClientOptions{URL: "ftp://x"}); err == nil {
 		t.Error("bad URL: no error")
 	}
-	if _, err := RunClient(testCtx(t), sc, ClientOptions{URL: "ws://127.0.0.1:1/", Options: Options{Ignore: []string{"x"}}}); err == nil || !strings.Contains(err.Error(), "--ignore") {
+	if _, err := RunClient(testCtx(t), sc, ClientOptions{URL: "ws://127.0.0.1:1/", Options: Options{Ignore: []string{"x"}}}); err == nil || !strings.Contains(err.Error(), "must start with $") {
 		t.Errorf("bad ignore: %v", err)
 	}
 	srv := testpeer.NewServer(t, testpeer.ServerOptions{Reject: &testpeer.Reject{Status: 403, Body: "no"}})

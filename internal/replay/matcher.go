@@ -82,7 +82,7 @@ func NewMatcher(o MatchOptions) (*Matcher, error) {
 	for _, s := range o.Ignore {
 		p, err := ParsePath(s)
 		if err != nil {
-			return nil, fmt.Errorf("--ignore: %w", err)
+			return nil, err
 		}
 		m.ignore = append(m.ignore, p)
 	}

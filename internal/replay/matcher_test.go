@@ -94,7 +94,7 @@ func TestMatchIgnore(t *testing.T) {
 			t.Errorf("Match(%s, %s) = %v, want %v: %q", tt.want, tt.got, ok, tt.ok, diff)
 		}
 	}
-	if _, err := NewMatcher(MatchOptions{Ignore: []string{"id"}}); err == nil || !strings.Contains(err.Error(), "--ignore") {
+	if _, err := NewMatcher(MatchOptions{Ignore: []string{"id"}}); err == nil || !strings.Contains(err.Error(), "must start with $") {
 		t.Errorf("bad path: %v", err)
 	}
 }

@@ -75,13 +75,13 @@ func (o Options) settings() (settings, error) {
 	}
 	switch {
 	case o.Timeout < 0:
-		return s, fmt.Errorf("--timeout must not be negative")
+		return s, fmt.Errorf("timeout %s must not be negative", o.Timeout)
 	case o.Timeout == 0:
 		s.timeout = DefaultTimeout
 	}
 	switch {
 	case o.Speed < 0:
-		return s, fmt.Errorf("--speed must be positive, not %g", o.Speed)
+		return s, fmt.Errorf("speed %g must be positive", o.Speed)
 	case o.Speed == 0 && o.Realtime:
 		s.speed = 1
 	}

@@ -165,7 +165,7 @@ func ParseFilter(from, ops, grep string, conn int) (inspect.Filter, error) {
 	}
 	if ops != "" {
 		if f.Ops, err = inspect.ParseOps(ops); err != nil {
-			return f, UsageErr("%v", err)
+			return f, UsageErr("--op: %v", err)
 		}
 	}
 	if grep != "" {

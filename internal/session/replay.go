@@ -77,6 +77,9 @@ func replayClient(ctx context.Context, opts *ReplayOptions, script *replay.Scrip
 	if target == "" {
 		target = script.URL
 	}
+	if target == "" {
+		return UsageErr("%s: %v: give one with --url", opts.File, replay.ErrNoURL)
+	}
 	u, err := wire.ParseURL(target)
 	if err != nil {
 		return UsageErr("%v", err)
