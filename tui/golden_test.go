@@ -204,10 +204,10 @@ func TestGoldenFromChannel(t *testing.T) {
 	if final.Result().Quit != QuitKey {
 		t.Errorf("quit = %v, want %v", final.Result().Quit, QuitKey)
 	}
-	if !final.srcDone {
+	if !final.d.srcDone {
 		t.Error("the source is not seen as done")
 	}
-	if got, want := final.store.len(), len(demo().events); got != want {
+	if got, want := final.d.store.len(), len(demo().events); got != want {
 		t.Errorf("%d rows kept, want %d", got, want)
 	}
 	view := final.View()
