@@ -1014,3 +1014,123 @@ func TestHelpKeys(t *testing.T) {
 		t.Error("? in the list does not show help")
 	}
 }
+
+// compressedSession has a compressed message in one frame, one in two
+// frames, and plain text around them.
+func compressedSession() *session {
+	s := newSession(1).open("ws://x", "", true)
+	s.text(c2s, "plain hello")
+	s.deflated(s2c, "hello from one compressed frame")
+	z := deflate([]byte("hello from two compressed frames"))
+	s.frame(s2c, inspect.Header{Rsv: inspect.Rsv1, Op: inspect.OpText}, z[:len(z)/2])
+	s.ping(c2s, "between")
+	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, z[len(z)/2:])
+	s.text(s2c, "goodbye")
+	return s
+}
+
+// shownSeqs lists the frame rows shown, by Seq.
+func shownSeqs(m *Model) []uint64 {
+	var seqs []uint64
+	for _, id := range m.list.ids {
+		if r := m.d.store.at(id); r.kind == inspect.KindFrame {
+			seqs = append(seqs, r.seq)
+		}
+	}
+	return seqs
+}
+
+// TestFilterReadsCompressedFrames: the regex reads a compressed frame as
+// its message, inflated, whether the filter is set on the rows kept or
+// the frames arrive under it, before their message.
+func TestFilterReadsCompressedFrames(t *testing.T) {
+	events := compressedSession().events
+	// Frames 1 (plain), 2 (one compressed frame), 3 and 5 (two), not
+	// the ping (4) nor 6 (goodbye).
+	want := []uint64{1, 2, 3, 5}
+
+	m := newModel(t, fileOpts(), 80, 24, events)
+	press(m, "/")
+	typeText(m, "hello")
+	press(m, "enter")
+	if got := shownSeqs(m); !slices.Equal(got, want) {
+		t.Errorf("filter on the rows kept: frames %v shown, want %v", got, want)
+	}
+
+	live := newModel(t, fileOpts(), 80, 24, nil)
+	if err := live.setFilterRegex("hello"); err != nil {
+		t.Fatal(err)
+	}
+	press(live, "f") // paused: rows shown before the selection move it on
+	for _, e := range events {
+		live.Update(batchMsg{events: []*inspect.Event{e}})
+	}
+	if got := shownSeqs(live); !slices.Equal(got, want) {
+		t.Errorf("frames arriving under the filter: frames %v shown, want %v", got, want)
+	}
+	if !slices.IsSorted(live.list.ids) || live.list.unseen != len(live.list.ids) {
+		t.Errorf("rows %v, %d unseen", live.list.ids, live.list.unseen)
+	}
+
+	// The bytes on the wire are not what the regex reads.
+	press(m, "/", "ctrl+u")
+	m.prompt.in.SetValue("^J")
+	press(m, "enter")
+	if got := shownSeqs(m); len(got) != 0 {
+		t.Errorf("regex on the compressed bytes matched frames %v", got)
+	}
+}
+
+// TestHexOfCompressedFrame: the hex view of a compressed frame shows the
+// bytes as they crossed, then the message inflated, in lines that fit the
+// pane, and the pane scrolls to the end of both.
+func TestHexOfCompressedFrame(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		m := newModel(t, fileOpts(), w, 24, compressedSession().events)
+		press(m, "g", "j", "j") // frame 2
+		press(m, "v", "v")      // json (not JSON, text), then hex
+		if m.detail.shown != viewHex {
+			t.Fatalf("%d columns: view %v", w, m.detail.shown)
+		}
+		right := w
+		if m.detail.split {
+			right = w - m.detail.fieldsWidth() - 3
+		}
+		body := m.detail.body
+		var text strings.Builder
+		for i := range body.Len() {
+			l := body.Line(i)
+			if len(l) > right {
+				t.Fatalf("%d columns: line %d is %d wide, the pane %d: %q", w, i, len(l), right, l)
+			}
+			text.WriteString(l + "\n")
+		}
+		if s := text.String(); !strings.Contains(s, "the message inflated, 31 bytes:") || !strings.Contains(s, "|hello fr") {
+			t.Errorf("%d columns: no inflated bytes in\n%s", w, s)
+		}
+		press(m, "tab", "G")
+		if m.detail.off == 0 || !strings.Contains(m.View(), "d frame|") {
+			t.Errorf("%d columns: G in the detail: off %d\n%s", w, m.detail.off, m.View())
+		}
+	}
+}
+
+// TestRowPreviews: a continuation previews as what its message is, and an
+// RSV1 frame on a connection without permessage-deflate as its opcode
+// says, beside its violation.
+func TestRowPreviews(t *testing.T) {
+	s := newSession(1).open("ws://x", "", false)
+	s.frame(s2c, inspect.Header{Op: inspect.OpBinary}, []byte{0, 1})
+	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, []byte("\t\n\n\n"))
+	s.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv1, Op: inspect.OpText}, []byte("Hello"))
+	m := newModel(t, fileOpts(), 120, 40, s.events)
+	view := m.View()
+	for _, want := range []string{
+		"← cont   F--- - --------        4 [cont 4 B] 09 0a 0a 0a",
+		"← text   F1-- - --------        5 !! rsv-without-extension (RFC 6455 5.2) Hello",
+	} {
+		if !strings.Contains(view, want) {
+			t.Errorf("no %q in\n%s", want, view)
+		}
+	}
+}
