@@ -174,6 +174,8 @@ type Model struct {
 	scrFr  inspect.Frame
 	scrMsg inspect.Message
 
+	hintSets hintSets
+
 	focus   focus
 	overlay overlay
 	zoom    bool // the detail takes most of the screen
@@ -208,6 +210,7 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 	if opts.Keys != nil {
 		m.keys = *opts.Keys
 	}
+	m.hintSets = newHintSets(&m.keys)
 	m.d = &data{opts: &m.opts, multi: opts.Multi}
 	m.status = newStatusBar(m.d, &m.st)
 	m.list = newFrameList(m.d, &m.st, &m.keys)
@@ -220,7 +223,7 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 		var err error
 		m.compose, err = newComposer(&m.opts, m.d, &m.st, &m.keys)
 		if err != nil {
-			m.footer.notice, m.footer.isErr = "history: "+err.Error(), true
+			m.setError("history: %v", err)
 		}
 		commands = m.compose.commands
 		m.focus = focusSend

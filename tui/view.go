@@ -62,17 +62,26 @@ func (m *Model) layoutIfSendGrew() {
 	}
 }
 
+// hintSets are the footers of the key map, made once.
+type hintSets struct {
+	browse, compose, helpScreen, conns []key.Binding
+}
+
+func newHintSets(k *KeyMap) hintSets {
+	return hintSets{k.ShortHelp(), k.composeHelp(), k.helpScreenHelp(), k.connsHelp()}
+}
+
 // hints are the keys the footer offers, for what has the keys.
 func (m *Model) hints() []key.Binding {
 	switch {
 	case m.overlay == overlayHelp:
-		return m.keys.helpScreenHelp()
+		return m.hintSets.helpScreen
 	case m.overlay == overlayConns:
-		return m.keys.connsHelp()
+		return m.hintSets.conns
 	case m.focus == focusSend:
-		return m.keys.composeHelp()
+		return m.hintSets.compose
 	}
-	return m.keys.ShortHelp()
+	return m.hintSets.browse
 }
 
 // View draws the screen: exactly m.height lines of m.width columns.
