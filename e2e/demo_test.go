@@ -99,11 +99,11 @@ func TestDemoTUIInAPseudoTerminal(t *testing.T) {
 	screen, tty := term.screen, term.tty
 	tour := []*regexp.Regexp{
 		regexp.MustCompile(`ws://127\.0\.0\.1:\d+/demo`),
-		regexp.MustCompile(`← text +F--- - +\d+ Welcome to the wscope demo`),
-		regexp.MustCompile(`← cont +F--- - +20 text, cont, cont\+FIN`),
-		regexp.MustCompile(`← ping +F--- - +14 are you there\?`),
-		regexp.MustCompile(`→ pong +F--- [0-9a-f]{8} +14 are you there\?`),
-		regexp.MustCompile(`← text +F1-- - +\d+ deflated`),
+		regexp.MustCompile(`← text +F--- - -{8} +\d+ Welcome to the wscope demo`),
+		regexp.MustCompile(`← cont +F--- - -{8} +20 text, cont, cont\+FIN`),
+		regexp.MustCompile(`← ping +F--- - -{8} +14 are you there\?`),
+		regexp.MustCompile(`→ pong +F--- M [0-9a-f]{8} +14 are you there\?`),
+		regexp.MustCompile(`← text +F1-- - -{8} +\d+ \[deflated`),
 	}
 	screenText(t, screen, "the demo's URL and tour", func(s string) bool {
 		for _, re := range tour {
@@ -116,8 +116,8 @@ func TestDemoTUIInAPseudoTerminal(t *testing.T) {
 	io.WriteString(tty, "hello demo tui\r")
 	// What is sent goes compressed (a row of deflated bytes); the server
 	// echoes it uncompressed, as it does every short message.
-	sent := regexp.MustCompile(`→ text +F1-- [0-9a-f]{8} +\d+ deflated`)
-	echo := regexp.MustCompile(`← text +F--- - +14 hello demo tui`)
+	sent := regexp.MustCompile(`→ text +F1-- M [0-9a-f]{8} +\d+ \[deflated`)
+	echo := regexp.MustCompile(`← text +F--- - -{8} +14 hello demo tui`)
 	screenText(t, screen, "the message sent and its echo", func(s string) bool {
 		return sent.MatchString(s) && echo.MatchString(s)
 	})

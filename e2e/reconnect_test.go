@@ -122,7 +122,7 @@ func TestConnectTUIReconnects(t *testing.T) {
 	// The rows of received echoes, not the send box, which shows what is
 	// typed too.
 	echo := func(text string) *regexp.Regexp {
-		return regexp.MustCompile(fmt.Sprintf(`← text +F--- - +%d %s`, len(text), text))
+		return regexp.MustCompile(fmt.Sprintf(`← text +F--- - -{8} +%d %s`, len(text), text))
 	}
 	screenText(t, screen, "the open connection", func(s string) bool { return strings.Contains(s, "open") })
 	io.WriteString(tty, "first\r")

@@ -21,7 +21,11 @@ func Describe(f *Frame) string {
 	b0, b1 := raw[0], raw[1]
 	bit := func(v byte, i int) byte { return '0' + (v>>(7-i))&1 }
 	p("         %c... ....  FIN     %s\n", bit(b0, 0), yesNo(f.Fin, "final frame of its message", "more frames follow"))
-	p("         .%c.. ....  RSV1    %s\n", bit(b0, 1), yesNo(f.Rsv1(), "set (permessage-deflate: compressed)", "clear"))
+	rsv1 := "set"
+	if ContentOf(f).Compressed {
+		rsv1 = "set (permessage-deflate: compressed)"
+	}
+	p("         .%c.. ....  RSV1    %s\n", bit(b0, 1), yesNo(f.Rsv1(), rsv1, "clear"))
 	p("         ..%c. ....  RSV2    %s\n", bit(b0, 2), yesNo(f.Rsv2(), "set", "clear"))
 	p("         ...%c ....  RSV3    %s\n", bit(b0, 3), yesNo(f.Rsv3(), "set", "clear"))
 	p("         .... %c%c%c%c  opcode  0x%X %s\n", bit(b0, 4), bit(b0, 5), bit(b0, 6), bit(b0, 7), byte(f.Op), opMeaning(f.Op))
@@ -46,20 +50,16 @@ func Describe(f *Frame) string {
 		p("payload  %d of %d bytes arrived\n", len(f.Payload), f.Length)
 	}
 	if f.Close != nil {
-		p("close    %s", f.Close.Code)
-		if f.Close.Reason != "" {
-			p(", reason %q", f.Close.Reason)
-		}
-		p("\n")
+		p("close    %s\n", AppendCloseText(nil, f.Close.Code, f.Close.Reason))
 	}
 	for _, v := range f.Violations {
 		p("!!       %s\n", v)
 	}
 	p("payload  %d bytes", len(f.Payload))
-	switch {
+	switch c := ContentOf(f); {
 	case len(f.Payload) == 0:
 		p("\n")
-	case f.Op == OpText && !f.Rsv1():
+	case c.Op == OpText && !c.Compressed:
 		if pretty, ok := PrettyJSON(f.Payload); ok {
 			p(", JSON\n%s\n", pretty)
 		} else {

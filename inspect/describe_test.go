@@ -35,3 +35,21 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeRsv1WithoutDeflate: without permessage-deflate, RSV1 is a
+// violation and the payload is still the text it is.
+func TestDescribeRsv1WithoutDeflate(t *testing.T) {
+	t.Parallel()
+	f := &Frame{Dir: ServerToClient, Header: Header{Fin: true, Rsv: Rsv1, Op: OpText, Length: 5, LenEnc: Len7}, Payload: []byte("Hello")}
+	(&Assembler{Dir: ServerToClient}).Add(f)
+	got := Describe(f)
+	for _, want := range []string{
+		".1.. ....  RSV1    1  set\n",
+		"!!       rsv-without-extension (RFC 6455 5.2)",
+		"payload  5 bytes, text\nHello",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}

@@ -140,7 +140,7 @@ func Summary(p []byte, op OpCode, limit int) string {
 		return summaryText(nil, p, limit)
 	case op == OpClose:
 		if len(p) < 2 {
-			return summaryBinary(p, op, limit)
+			return summaryBytes(p, op.String(), limit)
 		}
 		// Not ParseClose: it copies the whole reason.
 		code := CloseCode(binary.BigEndian.Uint16(p))
@@ -157,7 +157,7 @@ func Summary(p []byte, op OpCode, limit int) string {
 	case op != OpBinary && looksLikeText(p[:min(len(p), 4*limit+utf8.UTFMax)]):
 		return summaryText(nil, p, limit)
 	}
-	return summaryBinary(p, op, limit)
+	return summaryBytes(p, op.String(), limit)
 }
 
 // summaryText appends to prefix at most limit runes showing p on one line.
@@ -191,11 +191,11 @@ func summaryText(prefix, p []byte, limit int) string {
 	return string(b)
 }
 
-// summaryBinary shows the size of p and as many of its first bytes in hex
-// as fit in limit runes.
-func summaryBinary(p []byte, op OpCode, limit int) string {
+// summaryBytes shows what p is (an opcode's name, "deflated"), its size,
+// and as many of its first bytes in hex as fit in limit runes.
+func summaryBytes(p []byte, what string, limit int) string {
 	b := append(make([]byte, 0, 24+limit), '[')
-	b = append(b, op.String()...)
+	b = append(b, what...)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, int64(len(p)), 10)
 	b = append(b, " B]"...)

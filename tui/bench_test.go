@@ -76,8 +76,8 @@ func BenchmarkIngest(b *testing.B) {
 					b.StopTimer()
 					runtime.GC()
 					heap = heapInUse() - before
-					if m.store.len() != rows {
-						b.Fatalf("kept %d rows, want %d", m.store.len(), rows)
+					if m.d.store.len() != rows {
+						b.Fatalf("kept %d rows, want %d", m.d.store.len(), rows)
 					}
 					runtime.KeepAlive(m)
 					b.StartTimer()
@@ -154,8 +154,8 @@ func TestMemoryBounded(t *testing.T) {
 		runtime.GC()
 		after[round] = heapInUse()
 	}
-	if m.store.len() != 20_000 {
-		t.Errorf("kept %d rows", m.store.len())
+	if m.d.store.len() != 20_000 {
+		t.Errorf("kept %d rows", m.d.store.len())
 	}
 	// The second and third 100k leave the heap where the first left it.
 	if after[2] > after[0]+after[0]/4 {

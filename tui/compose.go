@@ -13,17 +13,27 @@ import (
 const maxSendRows = 5
 
 // composer is the send box: a text area with history and completion of
-// slash command names.
+// slash command names. It sends what is typed through Options.Send, one
+// line at a time, in the order typed.
 type composer struct {
+	d    *data
+	keys *KeyMap
+
 	ta       textarea.Model
 	history  []string
 	pos      int    // entry shown; len(history) is the draft
 	draft    string // what was typed before going back in history
 	file     string
 	commands []Command
+	send     func(conn int, line string) error
+
+	queue   []sendJob
+	sending bool
+
+	out outbox
 }
 
-func newComposer(opts *Options, st *Styles, keys *KeyMap) (composer, error) {
+func newComposer(opts *Options, d *data, st *Styles, keys *KeyMap) (composer, error) {
 	ta := textarea.New()
 	ta.ShowLineNumbers = false
 	ta.SetPromptFunc(2, func(line int) string {
@@ -40,7 +50,7 @@ func newComposer(opts *Options, st *Styles, keys *KeyMap) (composer, error) {
 	ta.Cursor.SetMode(cursor.CursorStatic)
 	ta.Cursor.Style = st.Text
 	ta.SetHeight(1)
-	c := composer{ta: ta, file: opts.HistoryFile}
+	c := composer{d: d, keys: keys, ta: ta, file: opts.HistoryFile, send: opts.Send}
 	c.commands = append(append(c.commands, opts.Commands...), localCommands...)
 	var err error
 	if c.file != "" {
@@ -48,6 +58,54 @@ func newComposer(opts *Options, st *Styles, keys *KeyMap) (composer, error) {
 	}
 	c.pos = len(c.history)
 	return c, err
+}
+
+// SetSize gives the box w columns and h lines.
+func (c *composer) SetSize(w, h int) {
+	c.ta.SetWidth(w)
+	c.ta.SetHeight(h)
+}
+
+func (c *composer) Focus() { c.ta.Focus() }
+
+func (c *composer) Blur() { c.ta.Blur() }
+
+func (c composer) View() string { return c.ta.View() }
+
+// Update takes keys and what the text area needs (a paste, the cursor),
+// and the outcome of a line sent.
+func (c composer) Update(msg tea.Msg) (composer, tea.Cmd) {
+	k := c.keys
+	switch msg := msg.(type) {
+	case sentMsg:
+		c.sending = false
+		if msg.err != nil {
+			c.out.post(noticeMsg{text: sprintf("%s: %v", firstLine(msg.line), msg.err), err: true})
+		}
+		return c, c.nextSend()
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, k.Send):
+			return c, c.submit()
+		case key.Matches(msg, k.HistPrev) && c.ta.Line() == 0:
+			c.older()
+			return c, nil
+		case key.Matches(msg, k.HistNext) && c.ta.Line() == c.ta.LineCount()-1:
+			c.newer()
+			return c, nil
+		case key.Matches(msg, k.Complete):
+			if !c.completable() {
+				c.out.post(nextPaneMsg{})
+				return c, nil
+			}
+			s, ok := c.complete()
+			c.out.post(noticeMsg{text: s, err: !ok})
+			return c, nil
+		}
+	}
+	var cmd tea.Cmd
+	c.ta, cmd = c.ta.Update(msg)
+	return c, cmd
 }
 
 // rows is the height the send box wants.
@@ -156,89 +214,21 @@ func localCommand(line string) (name, arg string, ok bool) {
 	return "", "", false
 }
 
-// composeKey handles a key while the send box has the focus.
-func (m *Model) composeKey(msg tea.KeyMsg) tea.Cmd {
-	k, c := &m.keys, &m.compose
-	switch {
-	case key.Matches(msg, k.Send):
-		return m.submit()
-	case key.Matches(msg, k.Leave):
-		m.setFocus(focusList)
-		return nil
-	case msg.Type == tea.KeyF1:
-		m.showHelp()
-		return nil
-	case key.Matches(msg, k.HistPrev) && c.ta.Line() == 0:
-		c.older()
-	case key.Matches(msg, k.HistNext) && c.ta.Line() == c.ta.LineCount()-1:
-		c.newer()
-	case key.Matches(msg, k.Complete):
-		if !c.completable() {
-			m.nextPane()
-			return nil
-		}
-		s, ok := c.complete()
-		if ok {
-			m.setNotice("%s", s)
-		} else {
-			m.setError("%s", s)
-		}
-	case msg.Type == tea.KeyPgUp:
-		m.list.move(-max(1, m.list.rows-1))
-		m.refreshDetail()
-		return nil
-	case msg.Type == tea.KeyPgDown:
-		m.list.move(max(1, m.list.rows-1))
-		m.refreshDetail()
-		return nil
-	default:
-		var cmd tea.Cmd
-		c.ta, cmd = c.ta.Update(msg)
-		m.layoutIfSendGrew()
-		return cmd
-	}
-	m.layoutIfSendGrew()
-	return nil
-}
-
-// layoutIfSendGrew reflows the screen when the send box changed height.
-func (m *Model) layoutIfSendGrew() {
-	if m.live() && m.compose.rows() != m.lay.sendRows {
-		m.setSize(m.width, m.height)
-	}
-}
-
-// submit runs the send box's content: a command of the TUI, or a line
-// for the command layer.
-func (m *Model) submit() tea.Cmd {
-	c := &m.compose
+// submit runs the box's content: a command of the TUI, or a line for the
+// command layer.
+func (c *composer) submit() tea.Cmd {
 	line := c.ta.Value()
 	if strings.TrimSpace(line) == "" {
 		return nil
 	}
 	fresh := c.remember(line)
 	c.ta.Reset()
-	m.layoutIfSendGrew()
 	name, arg, local := localCommand(line)
-	m.sendQueue = append(m.sendQueue, sendJob{line: line, conn: m.conn, send: !local, history: fresh})
-	cmd := m.nextSend()
-	if !local {
-		return cmd
+	c.queue = append(c.queue, sendJob{line: line, conn: c.d.conn, send: !local, history: fresh})
+	if local {
+		c.out.post(localCmdMsg{name: name, arg: arg})
 	}
-	switch name {
-	case "help":
-		m.showHelp()
-	case "quit":
-		m.quit = QuitKey
-		return tea.Batch(cmd, tea.Quit)
-	case "save":
-		if arg == "" {
-			m.setError("usage: /save FILE")
-			return cmd
-		}
-		return tea.Batch(cmd, m.saveCmd(arg))
-	}
-	return cmd
+	return c.nextSend()
 }
 
 // sendJob is one line of the send box on its way out: written to the
@@ -253,14 +243,14 @@ type sendJob struct {
 // nextSend starts the oldest waiting job unless one is running: lines
 // reach the connection one at a time, in the order typed, and the update
 // loop never waits for them.
-func (m *Model) nextSend() tea.Cmd {
-	if m.sending || len(m.sendQueue) == 0 {
+func (c *composer) nextSend() tea.Cmd {
+	if c.sending || len(c.queue) == 0 {
 		return nil
 	}
-	j := m.sendQueue[0]
-	m.sendQueue = m.sendQueue[1:]
-	m.sending = true
-	file, send := m.compose.file, m.opts.Send
+	j := c.queue[0]
+	c.queue = c.queue[1:]
+	c.sending = true
+	file, send := c.file, c.send
 	return func() tea.Msg {
 		var herr error
 		if file != "" && j.history {

@@ -33,7 +33,7 @@ type connInfo struct {
 	rtt    time.Duration
 	hasRTT bool
 	pings  map[pingKey]time.Duration
-	frag   [3]bool // in a fragmented message, by direction
+	frags  inspect.Fragments
 	last   time.Duration
 }
 
@@ -69,8 +69,8 @@ func (cs *conns) get(id int) *connInfo {
 	return c
 }
 
-// add updates the connection of e, and returns where a frame stands in a
-// fragmented message.
+// add updates the connection of e, and tells frame row r where it stands
+// in a fragmented message and what its payload holds.
 func (c *connInfo) add(e *inspect.Event, r *row) {
 	c.last = e.T
 	switch e.Kind {
@@ -88,7 +88,9 @@ func (c *connInfo) add(e *inspect.Event, r *row) {
 		d := f.Dir & 3
 		c.frames[d]++
 		c.bytes[d] += int64(r.wireLen())
-		r.group = c.fragment(f)
+		ct, part := c.frags.Frame(f)
+		r.group = part
+		r.setContent(ct)
 		switch f.Op {
 		case inspect.OpClose:
 			if c.state < stateClosing {
@@ -109,36 +111,6 @@ func (c *connInfo) add(e *inspect.Event, r *row) {
 			}
 		}
 	}
-}
-
-// fragment says how f joins a fragmented message (RFC 6455 section 5.4):
-// a data frame without FIN opens one, continuations carry it on, the one
-// with FIN closes it; control frames may come in between.
-func (c *connInfo) fragment(f *inspect.Frame) groupMark {
-	d := f.Dir & 3
-	in := c.frag[d]
-	switch {
-	case f.Op.IsControl():
-		if in {
-			return groupInside
-		}
-	case f.Op == inspect.OpContinuation:
-		if !in {
-			return groupNone // a violation, marked as such
-		}
-		if f.Fin {
-			c.frag[d] = false
-			return groupLast
-		}
-		return groupMiddle
-	case f.Op.IsData():
-		if !f.Fin {
-			c.frag[d] = true
-			return groupFirst
-		}
-		c.frag[d] = false
-	}
-	return groupNone
 }
 
 // total sums the counters of every connection, for the "all" view.

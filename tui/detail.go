@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/wscope/wscope/inspect"
 )
 
@@ -13,17 +16,98 @@ import (
 // content is made when the selection, the view or the width changes,
 // never per frame drawn.
 type detail struct {
-	id     int         // row shown; -1 none
-	want   payloadView // what the user asked for
-	width  int
-	title  string
-	head   []string    // fields
-	body   lines       // the payload
-	shown  payloadView // the view the payload is in
-	note   string      // the payload is shown in part
-	off    int         // first line drawn
-	height int
-	split  bool // head and payload side by side
+	d    *data
+	st   *Styles
+	keys *KeyMap
+
+	id      int         // row shown; -1 none
+	want    payloadView // what the user asked for
+	title   string
+	head    []string    // fields
+	body    lines       // the payload; nil: to be made
+	shown   payloadView // the view the payload is in
+	note    string      // the payload is shown in part
+	off     int         // first line drawn
+	width   int         // of the whole pane
+	height  int         // lines under the title
+	split   bool        // head and payload side by side
+	focused bool
+}
+
+// splitWidth is the width from which the detail shows the header fields
+// and the payload side by side.
+const splitWidth = 120
+
+func newDetail(d *data, st *Styles, keys *KeyMap) detail {
+	return detail{d: d, st: st, keys: keys, id: -1}
+}
+
+// SetSize gives the pane w columns and h lines, its title included.
+func (p *detail) SetSize(w, h int) {
+	split := w >= splitWidth
+	if w != p.width || split != p.split {
+		p.body = nil // laid out for another width
+	}
+	p.width, p.height, p.split = w, max(h-1, 0), split
+	p.Show(p.id)
+}
+
+// Show makes the pane explain row id (-1: none).
+func (p *detail) Show(id int) {
+	r := p.d.row(id)
+	if r == nil {
+		id = -1
+	}
+	if id == p.id && p.body != nil {
+		return
+	}
+	if id != p.id {
+		p.off = 0
+	}
+	p.id = id
+	p.title, p.head, p.body, p.note = "", nil, textLines(nil), ""
+	if r != nil {
+		p.build(id, r)
+	}
+	p.off = min(p.off, max(0, p.total()-p.height))
+}
+
+// Update scrolls (keys, the wheel) and switches the payload view.
+func (p detail) Update(msg tea.Msg) (detail, tea.Cmd) {
+	k := p.keys
+	page := max(1, p.height-1)
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, k.Up):
+			p.scroll(-1)
+		case key.Matches(msg, k.Down):
+			p.scroll(1)
+		case key.Matches(msg, k.PageUp):
+			p.scroll(-page)
+		case key.Matches(msg, k.PageDown):
+			p.scroll(page)
+		case key.Matches(msg, k.Top):
+			p.off = 0
+		case key.Matches(msg, k.Bottom):
+			p.scroll(p.total())
+		case key.Matches(msg, k.PayloadView):
+			v := p.want
+			if v == viewAuto {
+				v = p.shown
+			}
+			p.want, p.body = v.next(), nil
+			p.Show(p.id)
+		}
+	case tea.MouseMsg:
+		switch msg.Button {
+		case tea.MouseButtonWheelUp:
+			p.scroll(-3)
+		case tea.MouseButtonWheelDown:
+			p.scroll(3)
+		}
+	}
+	return p, nil
 }
 
 // describeInline is the payload size up to which inspect.Describe sees the
@@ -64,72 +148,49 @@ func describeFrame(f *inspect.Frame) []string {
 	return ls
 }
 
-// refreshDetail remakes the detail when what it shows changed.
-func (m *Model) refreshDetail() {
-	d := &m.detail
-	id, r := m.selectedRow()
-	width := m.detailWidth()
-	if id == d.id && width == d.width && d.body != nil {
-		return
-	}
-	if id != d.id {
-		d.off = 0
-	}
-	d.id, d.width = id, width
-	d.title, d.head, d.body, d.note = "", nil, textLines(nil), ""
-	if r == nil {
-		return
-	}
-	m.buildDetail(id, r)
-	d.off = min(d.off, max(0, d.total()-d.height))
-}
-
-// setView switches the payload view and remakes the detail.
-func (m *Model) setView(v payloadView) {
-	m.detail.want = v
-	m.detail.body = nil
-	m.refreshDetail()
-}
-
-func (m *Model) buildDetail(id int, r *row) {
-	d := &m.detail
-	var p []byte
+// build lays out row r (id).
+func (p *detail) build(id int, r *row) {
+	var pl []byte
 	op := r.op
 	label := "payload"
+	var inflated *row // the message of a compressed frame, shown with it
 	switch r.kind {
 	case inspect.KindFrame:
 		f := r.frame()
-		d.title = fmt.Sprintf("frame %d · %s %s", r.seq, r.dir, r.op)
-		d.head = describeFrame(f)
-		p = r.payload
-		msg := m.findMessage(id, r)
-		if r.has(flagRsv1) {
+		p.title = fmt.Sprintf("frame %d · %s %s", r.seq, r.dir, r.op)
+		p.head = describeFrame(f)
+		pl = r.payload
+		msg := p.d.messageOf(id, r)
+		if r.has(flagCompressed) {
 			if msg != nil {
-				d.head = append(d.head, fmt.Sprintf("deflate  message %s on the wire, %s inflated%s",
+				p.head = append(p.head, fmt.Sprintf("deflate  message %s on the wire, %s inflated%s",
 					size(int64(msg.length)), size(int64(len(msg.payload))), ratio(msg.length, len(msg.payload))))
 			} else {
-				d.head = append(d.head, "deflate  compressed; its message is not kept")
+				p.head = append(p.head, "deflate  compressed; its message is not kept")
 			}
 		}
 		switch r.group {
-		case groupFirst, groupMiddle, groupLast:
-			pos := map[groupMark]string{groupFirst: "first", groupMiddle: "a middle", groupLast: "the last"}[r.group]
+		case inspect.PartFirst, inspect.PartMiddle, inspect.PartLast:
+			pos := map[inspect.Part]string{inspect.PartFirst: "first", inspect.PartMiddle: "a middle", inspect.PartLast: "the last"}[r.group]
 			s := "fragment " + pos + " frame of a fragmented message"
 			if msg != nil {
 				s += " (frames " + seqList(msg.frames()) + ")"
 			}
-			d.head = append(d.head, s)
-		case groupInside:
-			d.head = append(d.head, "fragment a control frame between the fragments of a message")
+			p.head = append(p.head, s)
+		case inspect.PartBetween:
+			p.head = append(p.head, "fragment a control frame between the fragments of a message")
 		}
-		if r.has(flagRsv1) && msg != nil && d.want != viewHex {
+		switch {
+		case r.has(flagCompressed) && msg != nil && p.want == viewHex:
+			inflated = msg // the bytes as they crossed, then inflated
+		case r.has(flagCompressed) && msg != nil:
 			// The compressed bytes say nothing as text: show the message.
-			p, op, label = msg.payload, msg.op, "payload of the message, inflated"
-		} else if r.op == inspect.OpContinuation && msg != nil {
-			op = msg.op // a continuation reads as what its message is
+			pl, op, label = msg.payload, msg.op, "payload of the message, inflated"
+		case r.op == inspect.OpContinuation:
+			op = r.content().Op // a continuation reads as what its message is
 		}
 	case inspect.KindMsg:
-		d.title = fmt.Sprintf("message · %s %s", r.dir, r.op)
+		p.title = fmt.Sprintf("message · %s %s", r.dir, r.op)
 		s := fmt.Sprintf("message  %s %s, %s bytes", r.dir, r.op, commas(len(r.payload)))
 		switch n := r.frameCount(); {
 		case n == 1:
@@ -139,142 +200,134 @@ func (m *Model) buildDetail(id int, r *row) {
 		default:
 			s += ", frames not recorded"
 		}
-		d.head = append(d.head, s)
+		p.head = append(p.head, s)
 		if r.has(flagDeflated) {
-			d.head = append(d.head, fmt.Sprintf("deflate  %s on the wire, %s inflated%s",
+			p.head = append(p.head, fmt.Sprintf("deflate  %s on the wire, %s inflated%s",
 				size(int64(r.length)), size(int64(len(r.payload))), ratio(r.length, len(r.payload))))
 		}
 		for _, v := range r.violations() {
-			d.head = append(d.head, "!!       "+v.String())
+			p.head = append(p.head, "!!       "+v.String())
 		}
-		p = r.payload
+		pl = r.payload
 	case inspect.KindOpen:
-		d.title = "open"
-		d.head = describeOpen(r.more.open)
+		p.title = "open"
+		p.head = describeOpen(r.more.open)
 	case inspect.KindEnd:
-		d.title = "end"
-		d.head = describeEnd(r.more.end)
+		p.title = "end"
+		p.head = describeEnd(r.more.end)
 	default:
-		d.title = r.kind.String()
+		p.title = r.kind.String()
 		if r.more != nil {
-			d.head = strings.Split(inspect.TextView([]byte(r.more.text)), "\n")
+			p.head = strings.Split(inspect.TextView([]byte(r.more.text)), "\n")
 		}
 	}
-	for i, l := range d.head {
-		d.head[i] = inspect.TextView([]byte(l))
+	for i, l := range p.head {
+		p.head[i] = inspect.TextView([]byte(l))
 	}
-	if d.title != "" && m.multi {
-		d.title = "#" + strconv.Itoa(int(r.conn)) + " " + d.title
+	if p.title != "" && p.d.multi {
+		p.title = "#" + strconv.Itoa(int(r.conn)) + " " + p.title
 	}
 	if r.kind != inspect.KindFrame && r.kind != inspect.KindMsg {
-		d.body = textLines(nil)
+		p.body = textLines(nil)
 		return
 	}
-	v := d.want
+	v := p.want
 	if v == viewAuto {
-		v = chooseView(p, op)
+		v = chooseView(pl, op)
 	}
-	pw := d.width
-	if d.split {
-		pw = m.width - d.width - 3
+	pw := p.width
+	if p.split {
+		pw = p.width - p.fieldsWidth() - 3
 	}
-	d.body, d.shown, d.note = payloadLines(p, v, pw)
-	about := fmt.Sprintf("%s bytes, %s", commas(len(p)), d.shown)
-	if d.note != "" {
-		about += " (" + d.note + ")"
+	p.body, p.shown, p.note = payloadLines(pl, v, pw)
+	about := fmt.Sprintf("%s bytes, %s", commas(len(pl)), p.shown)
+	if inflated != nil {
+		// Both: the bytes as they crossed, then the message inflated.
+		about = fmt.Sprintf("%s bytes on the wire, then %s inflated, hex", commas(len(pl)), commas(len(inflated.payload)))
+		p.body = stack{p.body, textLines{"", fmt.Sprintf("the message inflated, %s bytes:", commas(len(inflated.payload)))}, hexLines{p: inflated.payload, per: hexPerLine(pw)}}
 	}
-	if d.split {
-		d.title += " · " + label + " " + about
+	if p.note != "" {
+		about += " (" + p.note + ")"
+	}
+	if p.split {
+		p.title += " · " + label + " " + about
 	} else {
-		d.head = append(d.head, label+"  "+about)
+		p.head = append(p.head, label+"  "+about)
 	}
 }
 
-// findMessage returns the msg row that frame row r (id) is part of, if
-// it is kept: it comes after its last frame.
-func (m *Model) findMessage(id int, r *row) *row {
-	if r.op.IsControl() {
-		return nil
+// fieldsWidth is the width of the fields column when split.
+func (p *detail) fieldsWidth() int {
+	if p.split {
+		return max(56, min(72, p.width*55/100))
 	}
-	for j := id + 1; j < m.store.next && j <= id+4096; j++ {
-		c := m.store.at(j)
-		if c.kind != inspect.KindMsg || c.conn != r.conn || c.dir != r.dir {
-			continue
-		}
-		if slices.Contains(c.frames(), r.seq) {
-			return c
-		}
-		if c.has(flagOneFrame) && c.seq > r.seq {
-			return nil
-		}
-	}
-	return nil
+	return p.width
 }
 
-func (d *detail) total() int {
-	if d.split {
-		return max(len(d.head), d.body.Len())
+func (p *detail) total() int {
+	if p.split {
+		return max(len(p.head), p.body.Len())
 	}
-	return len(d.head) + d.body.Len()
+	return len(p.head) + p.body.Len()
 }
 
 // line returns line i of the stacked layout.
-func (d *detail) line(i int) string {
-	if i < len(d.head) {
-		return d.head[i]
+func (p *detail) line(i int) string {
+	if i < len(p.head) {
+		return p.head[i]
 	}
-	i -= len(d.head)
-	if i < d.body.Len() {
-		return d.body.Line(i)
+	i -= len(p.head)
+	if i < p.body.Len() {
+		return p.body.Line(i)
 	}
 	return ""
 }
 
-func (d *detail) scroll(delta int) {
-	d.off = max(0, min(d.off+delta, d.total()-d.height))
+func (p *detail) scroll(delta int) {
+	p.off = max(0, min(p.off+delta, p.total()-p.height))
 }
 
-// detailView draws the title rule and lay.detailRows lines.
-func (m *Model) detailView() string {
-	d := &m.detail
+// View draws the title rule and the lines under it.
+func (p detail) View() string {
 	var b strings.Builder
-	title := d.title
+	title := p.title
 	if title == "" {
 		title = "detail"
 	}
-	if d.total() > d.height {
-		title += fmt.Sprintf(" · %d/%d", min(d.off+d.height, d.total()), d.total())
+	if p.total() > p.height {
+		title += fmt.Sprintf(" · %d/%d", min(p.off+p.height, p.total()), p.total())
 	}
-	title += " · v: " + d.want.String()
-	st := m.st.PaneTitle
-	if m.focus == focusDetail {
-		st = m.st.PaneTitleFocused
+	title += " · v: " + p.want.String()
+	st := p.st.PaneTitle
+	if p.focused {
+		st = p.st.PaneTitleFocused
 	}
-	b.WriteString(st.Render(rule(title, m.width)))
-	for i := 0; i < d.height; i++ {
+	b.WriteString(st.Render(rule(title, p.width)))
+	fw := p.fieldsWidth()
+	for i := 0; i < p.height; i++ {
 		b.WriteByte('\n')
-		k := d.off + i
-		if !d.split {
-			b.WriteString(m.styleDetailLine(fit(d.line(k), m.width), k < len(d.head)))
+		k := p.off + i
+		if !p.split {
+			b.WriteString(p.styleLine(fit(p.line(k), p.width), k < len(p.head)))
 			continue
 		}
 		var left, right string
-		if k < len(d.head) {
-			left = d.head[k]
+		if k < len(p.head) {
+			left = p.head[k]
 		}
-		if k < d.body.Len() {
-			right = d.body.Line(k)
+		if k < p.body.Len() {
+			right = p.body.Line(k)
 		}
-		b.WriteString(m.styleDetailLine(fit(left, d.width), true))
-		b.WriteString(m.st.Dim.Render(" │ "))
-		b.WriteString(fit(right, m.width-d.width-3))
+		b.WriteString(p.styleLine(fit(left, fw), true))
+		b.WriteString(p.st.Dim.Render(" │ "))
+		b.WriteString(fit(right, p.width-fw-3))
 	}
 	return b.String()
 }
 
-func (m *Model) styleDetailLine(s string, head bool) string {
+func (p *detail) styleLine(s string, head bool) string {
 	if head && strings.HasPrefix(s, "!!") {
-		return m.st.Violation.Render(s)
+		return p.st.Violation.Render(s)
 	}
 	return s
 }
@@ -285,11 +338,13 @@ func rule(title string, w int) string {
 	return fit(s+strings.Repeat("─", max(0, w-len([]rune(s)))), w)
 }
 
+// ratio is a deflated message's ratio in inspect's notation, for a
+// sentence.
 func ratio(wire uint64, inflated int) string {
 	if inflated == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%.0f%%)", 100*float64(wire)/float64(inflated))
+	return ", ratio " + string(inspect.AppendRatio(nil, int(wire), inflated))
 }
 
 func seqList(seqs []uint64) string {

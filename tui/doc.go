@@ -45,6 +45,22 @@
 // (0: every client). inspect passes the events of the file (Live false,
 // Send nil) and closes the feed at the end of the file.
 //
+// # Inside
+//
+// The Model is a root over panes, each with its own Update, View and
+// SetSize: the frame list (list.go), the detail pane (detail.go), the send
+// box (compose.go), the filter prompt (prompt.go), the help screen
+// (helpscreen.go), the connection list (connlist.go), the status bar
+// (statusbar.go) and the footer (footer.go). The root owns the layout,
+// the rows kept and the filter; it gives Ctrl-C, esc and the keys that
+// mean the same in the list and the detail (keys.go: one KeyMap, from
+// which the footer and the help screen are drawn) their meaning, and
+// routes every other key to what has the focus. A pane asks something of
+// the root (move the focus, show a notice, run /save) through its outbox,
+// which the root empties in the same update. The colours are in one style
+// sheet (styles.go); the facts of a frame row are in inspect's line
+// notation (inspect/line.go), as in `-o frames`.
+//
 // # Keeping up with a fast peer
 //
 // The model keeps each event as a compact row (about 72 bytes plus the

@@ -83,6 +83,7 @@ func screens() []screen {
 		{name: "help_scrolled", opts: liveOpts(), events: all, keys: browse("?", "pgdown")},
 		{name: "paused", opts: liveOpts(), events: openOnly.events, keys: browse("k", "k")},
 		{name: "violations", opts: fileOpts(), events: violations(), keys: rowsTo(1)},
+		{name: "previews", opts: fileOpts(), events: previews(), keys: rowsTo(2)},
 		{name: "violations_messages", opts: fileOpts(), events: violations(), keys: []string{"m", "g", "j", "j", "j", "j", "j", "j"}},
 		{name: "listen", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients()},
 		{name: "connections", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients(), keys: browse("c", "j", "j")},
@@ -103,6 +104,18 @@ func violations() []*inspect.Event {
 	v.close(s2c, 999, "bad code")
 	v.end(inspect.CloseProtocolError, "server")
 	return v.events
+}
+
+// previews are payloads whose preview depends on more than their bytes:
+// the continuations of a binary message that happen to be printable, and
+// RSV1 on a connection that negotiated no extension.
+func previews() []*inspect.Event {
+	s := newSession(1).open("ws://127.0.0.1:8080/p", "", false)
+	s.frame(s2c, inspect.Header{Op: inspect.OpBinary}, []byte{0x89, 'P', 'N', 'G'})
+	s.frame(s2c, inspect.Header{Op: inspect.OpContinuation}, []byte("\t\n\n\n"))
+	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, []byte("IHDR"))
+	s.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv1, Op: inspect.OpText}, []byte("Hello"))
+	return s.events
 }
 
 // twoClients is what listen sees of two clients, interleaved.
@@ -204,10 +217,10 @@ func TestGoldenFromChannel(t *testing.T) {
 	if final.Result().Quit != QuitKey {
 		t.Errorf("quit = %v, want %v", final.Result().Quit, QuitKey)
 	}
-	if !final.srcDone {
+	if !final.d.srcDone {
 		t.Error("the source is not seen as done")
 	}
-	if got, want := final.store.len(), len(demo().events); got != want {
+	if got, want := final.d.store.len(), len(demo().events); got != want {
 		t.Errorf("%d rows kept, want %d", got, want)
 	}
 	view := final.View()

@@ -21,6 +21,7 @@ type KeyMap struct {
 	OpClass     key.Binding // cycle all, data, control
 	ClearFilter key.Binding
 	Conns       key.Binding // the connection list
+	Choose      key.Binding // show the connection selected in the list
 	PrevConn    key.Binding
 	NextConn    key.Binding
 
@@ -65,6 +66,7 @@ func DefaultKeyMap() KeyMap {
 		OpClass:     b([]string{"o"}, "o", "data/control"),
 		ClearFilter: b([]string{"x"}, "x", "clear filter"),
 		Conns:       b([]string{"c"}, "c", "connections"),
+		Choose:      b([]string{"enter"}, "enter", "show"),
 		PrevConn:    b([]string{"["}, "[", "prev conn"),
 		NextConn:    b([]string{"]"}, "]", "next conn"),
 
@@ -87,14 +89,25 @@ func DefaultKeyMap() KeyMap {
 	}
 }
 
-// listKeys is the short help while the list or detail has the focus.
-func (k KeyMap) listKeys() []key.Binding {
+// ShortHelp is the footer while the list or the detail has the focus
+// (bubbles/help.KeyMap).
+func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Filter, k.Messages, k.PayloadView, k.NextPane, k.Quit}
 }
 
-// composeKeys is the short help while the send box has the focus.
-func (k KeyMap) composeKeys() []key.Binding {
+// composeHelp is the footer while the send box has the focus.
+func (k KeyMap) composeHelp() []key.Binding {
 	return []key.Binding{k.Send, k.Newline, k.HistPrev, k.Complete, k.Leave, k.Interrupt}
+}
+
+// helpScreenHelp is the footer of the help screen.
+func (k KeyMap) helpScreenHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Leave, k.Interrupt}
+}
+
+// connsHelp is the footer of the connection list.
+func (k KeyMap) connsHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Choose, k.Leave}
 }
 
 // fullHelp is the help screen, one column per group.
@@ -109,9 +122,6 @@ func (k KeyMap) fullHelp(live bool) [][]key.Binding {
 	}
 	return cols
 }
-
-// ShortHelp is the footer while browsing (bubbles/help.KeyMap).
-func (k KeyMap) ShortHelp() []key.Binding { return k.listKeys() }
 
 // FullHelp is the help screen of a live session (bubbles/help.KeyMap).
 func (k KeyMap) FullHelp() [][]key.Binding { return k.fullHelp(true) }

@@ -1,10 +1,13 @@
 package tui
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
@@ -12,16 +15,75 @@ import (
 )
 
 // frameList is the main pane: the ids of the rows shown, the selection
-// and the scroll position. Only the rows in view are ever drawn.
+// and the scroll position, drawn by hand a screen at a time: only the
+// rows in view are ever drawn, which is what keeps 100k rows fast.
 type frameList struct {
+	d    *data
+	st   *Styles
+	keys *KeyMap
+
 	ids    []int // rows shown, in order
 	inMode int   // rows of the mode and connection, shown or filtered out
 	sel    int   // index in ids of the selected row
 	top    int   // index in ids of the first row drawn
 	rows   int   // rows drawn
-	follow bool  // keep the newest row selected
-	unseen int   // rows added below while paused
+	width  int
+	follow bool // keep the newest row selected
+	unseen int  // rows added below while paused
 }
+
+func newFrameList(d *data, st *Styles, keys *KeyMap) frameList {
+	return frameList{d: d, st: st, keys: keys, follow: true}
+}
+
+// SetSize gives the list w columns and h lines, its header included.
+func (l *frameList) SetSize(w, h int) {
+	l.width, l.rows = w, max(h-1, 0)
+	l.settle()
+}
+
+// Update moves the selection: keys, the wheel, a click (at the line Y of
+// the rows, 0 the first).
+func (l frameList) Update(msg tea.Msg) (frameList, tea.Cmd) {
+	k := l.keys
+	page := max(1, l.rows-1)
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, k.Up):
+			l.move(-1)
+		case key.Matches(msg, k.Down):
+			l.move(1)
+		case key.Matches(msg, k.PageUp):
+			l.move(-page)
+		case key.Matches(msg, k.PageDown):
+			l.move(page)
+		case key.Matches(msg, k.Top):
+			l.home()
+		case key.Matches(msg, k.Bottom):
+			l.end()
+		case key.Matches(msg, k.Follow):
+			if l.follow {
+				l.pause()
+			} else {
+				l.end()
+			}
+		}
+	case tea.MouseMsg:
+		switch msg.Button {
+		case tea.MouseButtonWheelUp:
+			l.move(-3)
+		case tea.MouseButtonWheelDown:
+			l.move(3)
+		case tea.MouseButtonLeft:
+			l.clickRow(msg.Y)
+		}
+	}
+	return l, nil
+}
+
+// View is the header line and the rows.
+func (l frameList) View() string { return l.header() + "\n" + l.rowsView() }
 
 // selected returns the selected row id, or -1.
 func (l *frameList) selected() int {
@@ -35,6 +97,24 @@ func (l *frameList) push(id int) {
 	l.ids = append(l.ids, id)
 	if !l.follow {
 		l.unseen++
+	}
+}
+
+// insert shows row id, which came before the last row shown (a frame
+// whose message made it match the filter).
+func (l *frameList) insert(id int) {
+	i, found := slices.BinarySearch(l.ids, id)
+	if found {
+		return
+	}
+	l.ids = slices.Insert(l.ids, i, id)
+	if l.follow {
+		return
+	}
+	l.unseen++
+	if i <= l.sel && len(l.ids) > 1 {
+		l.sel++
+		l.top++
 	}
 }
 
@@ -141,7 +221,7 @@ const (
 	colConn  = 4
 	colOp    = 6
 	colFlags = 4
-	colMask  = 8
+	colMask  = 10 // "M 9f1c2a7e"
 	colLen   = 8
 )
 
@@ -150,22 +230,22 @@ type columns struct {
 	conn, flags, mask bool
 }
 
-func (m *Model) columns() columns {
-	c := columns{conn: m.multi, flags: true, mask: true}
-	if m.width < 72 {
+func (l *frameList) columns() columns {
+	c := columns{conn: l.d.multi, flags: true, mask: true}
+	if l.width < 72 {
 		c.mask = false
 	}
-	if m.width < 56 {
+	if l.width < 56 {
 		c.flags = false
 	}
 	return c
 }
 
-// listHeader is the line above the rows: column titles, then as many
-// notes as fit, most important first: paused, hidden by the filter,
-// dropped for the scrollback, the count of rows.
-func (m *Model) listHeader() string {
-	c := m.columns()
+// header is the line above the rows: column titles, then as many notes
+// as fit, most important first: paused, hidden by the filter, dropped for
+// the scrollback, the count of rows.
+func (l *frameList) header() string {
+	c := l.columns()
 	var b strings.Builder
 	b.WriteString("   ")
 	b.WriteString(padLeft("time", colTime))
@@ -189,31 +269,31 @@ func (m *Model) listHeader() string {
 	left := b.String()
 
 	what := " frames"
-	if m.mode == modeMessages {
+	if l.d.mode == modeMessages {
 		what = " messages"
 	}
 	// Each note in a long and a short form.
 	var notes [][2]string
-	if !m.list.follow {
+	if !l.follow {
 		s := "paused"
-		if m.list.unseen > 0 {
-			s += " +" + commas(m.list.unseen)
+		if l.unseen > 0 {
+			s += " +" + commas(l.unseen)
 		}
 		notes = append(notes, [2]string{s + " (G follows)", s})
 	}
-	if hidden := m.list.inMode - len(m.list.ids); hidden > 0 {
+	if hidden := l.inMode - len(l.ids); hidden > 0 {
 		notes = append(notes, [2]string{commas(hidden) + " hidden by filter", commas(hidden) + " hidden"})
 	}
-	if m.dropped > 0 {
-		s := commas(m.dropped) + " dropped"
+	if l.d.dropped > 0 {
+		s := commas(l.d.dropped) + " dropped"
 		long := s + " by scrollback"
-		if m.opts.Recording != "" {
+		if l.d.opts.Recording != "" {
 			long = s + ", in recording"
 		}
 		notes = append(notes, [2]string{long, s})
 	}
-	notes = append(notes, [2]string{commas(len(m.list.ids)) + what, commas(len(m.list.ids))})
-	room := m.width - ansi.StringWidth(left) - 2
+	notes = append(notes, [2]string{commas(len(l.ids)) + what, commas(len(l.ids))})
+	room := l.width - ansi.StringWidth(left) - 2
 	var parts []string
 	used := 0
 	for _, n := range notes {
@@ -230,50 +310,50 @@ func (m *Model) listHeader() string {
 		}
 	}
 	right := strings.Join(parts, " · ")
-	if m.width-ansi.StringWidth(left)-used >= len(" payload")+1 {
+	if l.width-ansi.StringWidth(left)-used >= len(" payload")+1 {
 		left += " payload"
 	}
-	gap := max(0, m.width-ansi.StringWidth(left)-ansi.StringWidth(right))
-	st := m.st.Header
-	if !m.list.follow || m.dropped > 0 || m.list.inMode > len(m.list.ids) {
-		return st.Render(fit(left+strings.Repeat(" ", gap), m.width-ansi.StringWidth(right))) + m.st.Notice.Render(right)
+	gap := max(0, l.width-ansi.StringWidth(left)-ansi.StringWidth(right))
+	st := l.st.Header
+	if !l.follow || l.d.dropped > 0 || l.inMode > len(l.ids) {
+		return st.Render(fit(left+strings.Repeat(" ", gap), l.width-ansi.StringWidth(right))) + l.st.Notice.Render(right)
 	}
-	return st.Render(fit(left+strings.Repeat(" ", gap)+right, m.width))
+	return st.Render(fit(left+strings.Repeat(" ", gap)+right, l.width))
 }
 
-// listView draws the visible rows, lay.listRows lines.
-func (m *Model) listView() string {
+// rowsView draws the visible rows, l.rows lines.
+func (l *frameList) rowsView() string {
 	var b strings.Builder
-	c := m.columns()
-	n := m.lay.listRows
-	for i := 0; i < n; i++ {
+	c := l.columns()
+	for i := 0; i < l.rows; i++ {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		k := m.list.top + i
-		if k >= len(m.list.ids) {
-			if i == 0 && len(m.list.ids) == 0 {
-				b.WriteString(m.st.Dim.Render(fit("   "+m.emptyText(), m.width)))
+		k := l.top + i
+		if k >= len(l.ids) {
+			if i == 0 && len(l.ids) == 0 {
+				b.WriteString(l.st.Dim.Render(fit("   "+l.emptyText(), l.width)))
 			} else {
-				b.WriteString(strings.Repeat(" ", m.width))
+				b.WriteString(strings.Repeat(" ", l.width))
 			}
 			continue
 		}
-		r := m.store.at(m.list.ids[k])
-		b.WriteString(m.renderRow(r, k == m.list.sel, c))
+		r := l.d.store.at(l.ids[k])
+		b.WriteString(l.renderRow(r, k == l.sel, c))
 	}
 	return b.String()
 }
 
-func (m *Model) emptyText() string {
+func (l *frameList) emptyText() string {
+	d := l.d
 	switch {
-	case m.list.inMode > 0:
+	case l.inMode > 0:
 		return "every row is hidden by the filter (x clears it)"
-	case m.opts.Live && len(m.conns.ids) == 0 && m.opts.Multi:
+	case d.opts.Live && len(d.conns.ids) == 0 && d.opts.Multi:
 		return "waiting for clients…"
-	case m.opts.Live && len(m.conns.ids) == 0:
+	case d.opts.Live && len(d.conns.ids) == 0:
 		return "waiting for the connection…"
-	case !m.srcDone:
+	case !d.srcDone:
 		return "no frames yet"
 	}
 	return "no frames"
@@ -286,11 +366,14 @@ type segment struct {
 	st   *lipgloss.Style
 }
 
-// renderRow draws one row in exactly m.width columns.
-func (m *Model) renderRow(r *row, selected bool, c columns) string {
+// renderRow draws one row in exactly l.width columns. The facts of a
+// frame are in the notation of inspect's line renderer.
+func (l *frameList) renderRow(r *row, selected bool, c columns) string {
+	st := l.st
 	var segs [12]segment
 	s := segs[:0]
 	add := func(text string, st *lipgloss.Style) { s = append(s, segment{text, st}) }
+	var buf [32]byte
 
 	mark := " "
 	if selected {
@@ -298,67 +381,72 @@ func (m *Model) renderRow(r *row, selected bool, c columns) string {
 	}
 	add(mark, nil)
 	if r.kind == inspect.KindFrame {
-		add(r.group.String(), &m.st.Group)
+		add(groupGlyph(r.group), &st.Group)
 	} else {
 		add(" ", nil)
 	}
 	if r.has(flagViolation) {
-		add("!", &m.st.Violation)
+		add("!", &st.Violation)
 	} else {
 		add(" ", nil)
 	}
-	add(" "+timeCol(r), &m.st.Time)
+	add(" "+timeCol(r), &st.Time)
 	if c.conn {
-		add(" "+pad("#"+strconv.Itoa(int(r.conn)), colConn), &m.st.Dim)
+		add(" "+pad("#"+strconv.Itoa(int(r.conn)), colConn), &st.Dim)
 	}
 	add(" ", nil)
 	switch r.dir {
 	case inspect.ClientToServer:
-		add("→", &m.st.C2S)
+		add("→", &st.C2S)
 	case inspect.ServerToClient:
-		add("←", &m.st.S2C)
+		add("←", &st.S2C)
 	default:
 		add(" ", nil)
 	}
 	add(" ", nil)
 
 	var preview string
-	prevSt := &m.st.Text
+	prevSt := &st.Text
 	switch r.kind {
 	case inspect.KindFrame:
-		add(pad(r.op.String(), colOp), &m.st.Op[r.op&0xF])
+		h := r.header()
+		add(pad(r.op.String(), colOp), &st.Op[r.op&0xF])
 		if c.flags {
-			add(" "+frameFlags(r), &m.st.Dim)
+			add(string(inspect.AppendFlags(append(buf[:0], ' '), h)), &st.Dim)
 		}
 		if c.mask {
-			add(" "+maskCol(r), &m.st.Dim)
+			add(string(inspect.AppendMask(append(buf[:0], ' '), h)), &st.Dim)
 		}
-		add(" "+padLeft(lenCol(r), colLen), &m.st.Dim)
-		preview = framePreview(r, m.previewRunes(c))
+		add(" "+padLeft(string(inspect.AppendLength(buf[:0], h, len(r.payload))), colLen), &st.Dim)
+		f := inspect.Frame{Header: h, Payload: r.payload}
+		if r.more != nil {
+			f.Close = r.more.close
+		}
+		preview = inspect.FramePreview(&f, r.content(), l.previewRunes(c))
 	case inspect.KindMsg:
-		add(pad(r.op.String(), colOp), &m.st.Op[r.op&0xF])
+		add(pad(r.op.String(), colOp), &st.Op[r.op&0xF])
 		if c.flags {
-			add(" "+pad("×"+strconv.Itoa(r.frameCount()), colFlags), &m.st.Dim)
+			add(" "+pad("×"+strconv.Itoa(r.frameCount()), colFlags), &st.Dim)
 		}
 		if c.mask {
 			z := ""
-			if r.has(flagDeflated) {
-				z = "deflated"
+			if r.has(flagDeflated) && len(r.payload) > 0 {
+				z = string(inspect.AppendRatio(append(buf[:0], "ratio="...), int(r.length), len(r.payload)))
 			}
-			add(" "+pad(z, colMask), &m.st.Dim)
+			add(" "+pad(z, colMask), &st.Dim)
 		}
-		add(" "+padLeft(strconv.Itoa(len(r.payload)), colLen), &m.st.Dim)
-		preview = inspect.Summary(r.payload, r.op, m.previewRunes(c))
+		add(" "+padLeft(strconv.Itoa(len(r.payload)), colLen), &st.Dim)
+		preview = inspect.Summary(r.payload, r.op, l.previewRunes(c))
 	default:
-		st := &m.st.Meta
+		rs := &st.Meta
 		if r.kind == inspect.KindError {
-			st = &m.st.ErrorRow
+			rs = &st.ErrorRow
 		}
-		add(pad(r.kind.String(), colOp), st)
-		preview, prevSt = metaPreview(r), st
+		add(pad(r.kind.String(), colOp), rs)
+		preview, prevSt = metaPreview(r), rs
 	}
 	if vs := r.violations(); len(vs) > 0 {
-		add(" !! "+string(vs[0].Rule), &m.st.Violation)
+		add(" "+string(inspect.AppendViolations(nil, vs)), &st.Violation)
 	}
 	add(" "+preview, prevSt)
 
@@ -366,7 +454,7 @@ func (m *Model) renderRow(r *row, selected bool, c columns) string {
 	var b strings.Builder
 	w := 0
 	for _, sg := range s {
-		room := m.width - w
+		room := l.width - w
 		if room <= 0 {
 			break
 		}
@@ -383,18 +471,18 @@ func (m *Model) renderRow(r *row, selected bool, c columns) string {
 			b.WriteString(sg.st.Render(t))
 		}
 	}
-	if w < m.width {
-		b.WriteString(strings.Repeat(" ", m.width-w))
+	if w < l.width {
+		b.WriteString(strings.Repeat(" ", l.width-w))
 	}
 	if selected {
-		return m.st.Selected.Render(b.String())
+		return st.Selected.Render(b.String())
 	}
 	return b.String()
 }
 
 // previewRunes is about the room left for the preview.
-func (m *Model) previewRunes(c columns) int {
-	n := m.width - 3 - colTime - 5 - colOp - colLen - 2
+func (l *frameList) previewRunes(c columns) int {
+	n := l.width - 3 - colTime - 5 - colOp - colLen - 2
 	if c.conn {
 		n -= colConn + 1
 	}
@@ -413,55 +501,9 @@ func timeCol(r *row) string {
 	return padLeft(string(b), colTime)
 }
 
-func frameFlags(r *row) string {
-	b := [4]byte{'-', '-', '-', '-'}
-	for i, f := range [4]rowFlags{flagFin, flagRsv1, flagRsv2, flagRsv3} {
-		if r.has(f) {
-			b[i] = "F123"[i]
-		}
-	}
-	return string(b[:])
-}
-
-func maskCol(r *row) string {
-	if !r.has(flagMasked) {
-		return pad("-", colMask)
-	}
-	const hexDigits = "0123456789abcdef"
-	var b [8]byte
-	for i, c := range r.mask {
-		b[2*i], b[2*i+1] = hexDigits[c>>4], hexDigits[c&0xF]
-	}
-	return string(b[:])
-}
-
-// lenCol is the declared length, starred when its encoding was not the
-// minimal one, with what arrived when that differs.
-func lenCol(r *row) string {
-	s := strconv.FormatUint(r.length, 10)
-	if r.lenEnc != 0 && r.lenEnc != inspect.MinimalLengthEncoding(r.length) {
-		s += "*"
-	}
-	if uint64(len(r.payload)) != r.length {
-		s = strconv.Itoa(len(r.payload)) + "/" + s
-	}
-	return s
-}
-
-func framePreview(r *row, limit int) string {
-	switch {
-	case r.more != nil && r.more.close != nil:
-		s := r.more.close.Code.String()
-		if r.more.close.Reason != "" {
-			s += ": " + inspect.TextView([]byte(r.more.close.Reason))
-		}
-		return s
-	case r.op == inspect.OpClose && len(r.payload) == 0:
-		return "(no status)"
-	case r.has(flagRsv1):
-		return "deflated " + inspect.Summary(r.payload, inspect.OpBinary, limit-9)
-	}
-	return inspect.Summary(r.payload, r.op, limit)
+// groupGlyph joins the frames of a fragmented message in the list.
+func groupGlyph(p inspect.Part) string {
+	return [...]string{" ", "┌", "│", "└", "┆"}[p]
 }
 
 func metaPreview(r *row) string {

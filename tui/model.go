@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"regexp"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/wscope/wscope/inspect"
@@ -62,50 +60,128 @@ type (
 // redrawn at least that often under load.
 const maxBatch = 1 << 16
 
-// Model is the TUI as a Bubble Tea model: a root that owns the layout and
-// routes messages to the frame list, the detail pane, the send box and
-// the status bar. Build it with New; Run runs it.
-type Model struct {
-	opts   Options
-	keys   KeyMap
-	st     Styles
-	events <-chan []*inspect.Event
-
+// data is what the panes show: the rows kept, the connections, and what
+// of them is in view. The root writes it; the panes read it.
+type data struct {
+	opts    *Options
 	store   store
 	conns   conns
 	dropped int  // rows dropped for the scrollback
 	srcDone bool // the source is closed
 	multi   bool // more than one connection: show ids
 
-	list   frameList
 	mode   listMode
 	conn   int // connection shown, 0 for all
 	filter inspect.Filter
 	regex  string // the source of filter.Grep
+}
+
+// live reports whether there is a send box.
+func (d *data) live() bool { return d.opts.Send != nil }
+
+// shownConn returns the connection the status bar describes: the one
+// chosen, or the only one; nil for several.
+func (d *data) shownConn() *connInfo {
+	if d.conn != 0 {
+		return d.conns.byID[d.conn]
+	}
+	if len(d.conns.ids) == 1 {
+		return d.conns.byID[d.conns.ids[0]]
+	}
+	return nil
+}
+
+// row returns the row id if it is kept, else nil.
+func (d *data) row(id int) *row {
+	if id < 0 || id < d.store.first || id >= d.store.next {
+		return nil
+	}
+	return d.store.at(id)
+}
+
+// messageOf returns the msg row that frame row r (id) is part of, if it
+// is kept: it comes after its last frame.
+func (d *data) messageOf(id int, r *row) *row {
+	if r.op.IsControl() {
+		return nil
+	}
+	for j := id + 1; j < d.store.next && j <= id+4096; j++ {
+		c := d.store.at(j)
+		if c.kind != inspect.KindMsg || c.conn != r.conn || c.dir != r.dir {
+			continue
+		}
+		for _, seq := range c.frames() {
+			if seq == r.seq {
+				return c
+			}
+		}
+		if c.has(flagOneFrame) && c.seq > r.seq {
+			return nil
+		}
+	}
+	return nil
+}
+
+// outbox holds what a pane asks of the root during one Update: a focus
+// move, a notice, a command the TUI runs. The root handles each in that
+// same update, before the next key, which a tea.Cmd would not promise.
+type outbox struct{ msgs []tea.Msg }
+
+func (o *outbox) post(msg tea.Msg) { o.msgs = append(o.msgs, msg) }
+
+func (o *outbox) take() []tea.Msg {
+	msgs := o.msgs
+	o.msgs = nil
+	return msgs
+}
+
+// What the panes ask of the root.
+type (
+	nextPaneMsg     struct{}               // move the focus on
+	closeOverlayMsg struct{}               // put the overlay away
+	chooseConnMsg   struct{ id int }       // show connection id, 0 for all
+	applyFilterMsg  struct{ regex string } // the filter prompt's enter
+	localCmdMsg     struct{ name, arg string }
+	noticeMsg       struct {
+		text string
+		err  bool
+	}
+)
+
+// Model is the TUI as a Bubble Tea model: a root that owns the layout,
+// the rows and the filter, and routes messages to its panes: the frame
+// list, the detail pane, the send box, the filter prompt, the help screen
+// and the connection list, with the status bar above and the footer
+// below. Build it with New; Run runs it.
+type Model struct {
+	opts   Options
+	keys   KeyMap
+	st     Styles
+	events <-chan []*inspect.Event
+
+	d *data
+
+	status  statusBar
+	list    frameList
+	detail  detail
+	compose composer
+	prompt  filterPrompt
+	help    helpScreen
+	picker  connList
+	footer  footer
+
 	scrEv  inspect.Event
 	scrFr  inspect.Frame
 	scrMsg inspect.Message
 
-	detail   detail
-	compose  composer
-	filterIn textinput.Model
-	filterOn bool // the filter input is open
-	help     help.Model
+	hintSets hintSets
 
 	focus   focus
 	overlay overlay
 	zoom    bool // the detail takes most of the screen
-	helpOff int  // scroll position of the help screen
-	connSel int  // selection in the connection list: 0 is "all"
 
 	width, height int
 	lay           layout
-
-	notice    string
-	noticeErr bool
-
-	sendQueue []sendJob
-	sending   bool
 
 	quit Quit
 }
@@ -121,7 +197,7 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 	if opts.Commands == nil {
 		opts.Commands = DefaultCommands
 	}
-	m := &Model{opts: opts, events: events, multi: opts.Multi}
+	m := &Model{opts: opts, events: events}
 	switch {
 	case opts.Styles != nil:
 		m.st = *opts.Styles
@@ -134,32 +210,29 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 	if opts.Keys != nil {
 		m.keys = *opts.Keys
 	}
-	m.help = help.New()
-	m.help.Styles = m.st.helpStyles()
-	m.filterIn = textinput.New()
-	m.filterIn.Prompt = "filter /"
-	m.filterIn.Placeholder = "regex on payload text, enter applies, esc cancels"
-	m.filterIn.PromptStyle = m.st.Prompt
-	m.filterIn.TextStyle = m.st.Text
-	m.filterIn.PlaceholderStyle = m.st.Placeholder
-	m.filterIn.Cursor.Style = m.st.Text
-	m.list.follow = true
-	m.detail.id = -1
-	if m.live() {
+	m.hintSets = newHintSets(&m.keys)
+	m.d = &data{opts: &m.opts, multi: opts.Multi}
+	m.status = newStatusBar(m.d, &m.st)
+	m.list = newFrameList(m.d, &m.st, &m.keys)
+	m.detail = newDetail(m.d, &m.st, &m.keys)
+	m.prompt = newFilterPrompt(&m.st, &m.keys)
+	m.picker = newConnList(m.d, &m.st, &m.keys)
+	m.footer = newFooter(&m.st)
+	var commands []Command
+	if m.d.live() {
 		var err error
-		m.compose, err = newComposer(&m.opts, &m.st, &m.keys)
+		m.compose, err = newComposer(&m.opts, m.d, &m.st, &m.keys)
 		if err != nil {
 			m.setError("history: %v", err)
 		}
+		commands = m.compose.commands
 		m.focus = focusSend
-		m.compose.ta.Focus()
+		m.compose.Focus()
 	}
+	m.help = newHelpScreen(&m.st, &m.keys, commands, m.d.live())
 	m.setSize(80, 24)
 	return m
 }
-
-// live reports whether there is a send box.
-func (m *Model) live() bool { return m.opts.Send != nil }
 
 // Result returns how the session ended so far.
 func (m *Model) Result() Result { return Result{Quit: m.quit} }
@@ -171,7 +244,7 @@ func (m *Model) Init() tea.Cmd { return m.wait() }
 // and it does so in a command, outside the update loop.
 func (m *Model) wait() tea.Cmd {
 	ch := m.events
-	if ch == nil || m.srcDone {
+	if ch == nil || m.d.srcDone {
 		return nil
 	}
 	return func() tea.Msg { return readBatch(ch) }
@@ -200,51 +273,97 @@ func readBatch(ch <-chan []*inspect.Event) batchMsg {
 
 // Update handles one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
-		return m, nil
 	case batchMsg:
 		m.ingest(msg.events)
-		m.refreshDetail()
 		if msg.done {
-			m.srcDone = true
-			return m, nil
+			m.d.srcDone = true
+		} else {
+			cmd = m.wait()
 		}
-		return m, m.wait()
 	case sentMsg:
-		m.sending = false
-		if msg.err != nil {
-			m.setError("%s: %v", firstLine(msg.line), msg.err)
-		}
-		return m, m.nextSend()
+		m.compose, cmd = m.compose.Update(msg)
+		cmd = tea.Batch(cmd, m.handle(m.compose.out.take()))
 	case savedMsg:
 		if msg.err != nil {
 			m.setError("/save: %v", msg.err)
 		} else {
 			m.setNotice("saved %d events to %s", msg.n, msg.path)
 		}
-		return m, nil
 	case tea.KeyMsg:
-		return m, m.key(msg)
+		cmd = m.key(msg)
 	case tea.MouseMsg:
 		m.mouse(msg)
-		return m, nil
+	default:
+		// Anything else (the cursor, a paste) belongs to the input in use.
+		cmd = m.updateInput(msg)
 	}
-	// Anything else (the cursor, a paste) belongs to the input in use.
-	return m, m.updateInputs(msg)
+	m.detail.Show(m.list.selected())
+	m.footer.hints = m.hints()
+	return m, cmd
 }
 
-func (m *Model) updateInputs(msg tea.Msg) tea.Cmd {
+// updateInput passes msg to the text input in use.
+func (m *Model) updateInput(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	switch {
-	case m.filterOn:
-		m.filterIn, cmd = m.filterIn.Update(msg)
+	case m.prompt.open:
+		m.prompt, cmd = m.prompt.Update(msg)
+		return tea.Batch(cmd, m.handle(m.prompt.out.take()))
 	case m.focus == focusSend:
-		m.compose.ta, cmd = m.compose.ta.Update(msg)
+		m.compose, cmd = m.compose.Update(msg)
+		cmd = tea.Batch(cmd, m.handle(m.compose.out.take()))
 		m.layoutIfSendGrew()
 	}
 	return cmd
+}
+
+// handle does what the panes asked for.
+func (m *Model) handle(msgs []tea.Msg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, msg := range msgs {
+		switch msg := msg.(type) {
+		case nextPaneMsg:
+			m.nextPane()
+		case noticeMsg:
+			m.footer, _ = m.footer.Update(msg)
+		case closeOverlayMsg:
+			m.overlay = overlayNone
+		case chooseConnMsg:
+			m.overlay = overlayNone
+			m.setConn(msg.id)
+		case applyFilterMsg:
+			if err := m.setFilterRegex(msg.regex); err != nil {
+				m.setError("filter: %v", err)
+				break
+			}
+			m.prompt.Close()
+		case localCmdMsg:
+			cmds = append(cmds, m.local(msg))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// local runs a command of the send box that the TUI runs itself.
+func (m *Model) local(c localCmdMsg) tea.Cmd {
+	switch c.name {
+	case "help":
+		m.showHelp()
+	case "quit":
+		m.quit = QuitKey
+		return tea.Quit
+	case "save":
+		if c.arg == "" {
+			m.setError("usage: /save FILE")
+			return nil
+		}
+		return m.saveCmd(c.arg)
+	}
+	return nil
 }
 
 // ingest adds a batch of events and drops what exceeds the scrollback.
@@ -260,6 +379,7 @@ func (m *Model) ingest(events []*inspect.Event) {
 
 // add keeps one event as a row.
 func (m *Model) add(e *inspect.Event) {
+	d := m.d
 	r := row{t: e.T, conn: int32(e.Conn), kind: e.Kind}
 	switch e.Kind {
 	case inspect.KindFrame:
@@ -291,17 +411,36 @@ func (m *Model) add(e *inspect.Event) {
 		r.kind != inspect.KindOpen && r.kind != inspect.KindEnd:
 		// A note of no connection (a Feed's) makes no connection.
 	default:
-		m.conns.get(e.Conn).add(e, &r)
+		d.conns.get(e.Conn).add(e, &r)
 	}
-	if !m.multi && len(m.conns.ids) > 1 {
-		m.multi = true
+	if !d.multi && len(d.conns.ids) > 1 {
+		d.multi = true
 	}
-	id := m.store.push(r)
-	p := m.store.at(id)
+	id := d.store.push(r)
+	p := d.store.at(id)
 	if m.inMode(p) {
 		m.list.inMode++
-		if m.match(p) {
+		if m.match(id, p) {
 			m.list.push(id)
+		}
+	}
+	if p.kind == inspect.KindMsg && p.has(flagDeflated) && d.filter.Grep != nil {
+		m.revealFrames(id, p)
+	}
+}
+
+// revealFrames shows the compressed frames of message row msg (id) that
+// the filter's regex matches now that their inflated text is known.
+func (m *Model) revealFrames(id int, msg *row) {
+	frames := msg.frames()
+	for j := id - 1; j >= m.d.store.first && j >= id-4096 && len(frames) > 0; j-- {
+		r := m.d.store.at(j)
+		if r.kind != inspect.KindFrame || r.conn != msg.conn || r.dir != msg.dir || r.seq != frames[len(frames)-1] {
+			continue
+		}
+		frames = frames[:len(frames)-1]
+		if r.has(flagCompressed) && m.inMode(r) && m.match(j, r) {
+			m.list.insert(j)
 		}
 	}
 }
@@ -312,8 +451,9 @@ func (m *Model) share(r *row) {
 	if !r.has(flagOneFrame) || r.has(flagDeflated) || len(r.payload) == 0 {
 		return
 	}
-	for id := m.store.next - 1; id >= m.store.first && id >= m.store.next-16; id-- {
-		f := m.store.at(id)
+	s := &m.d.store
+	for id := s.next - 1; id >= s.first && id >= s.next-16; id-- {
+		f := s.at(id)
 		if f.kind != inspect.KindFrame || f.conn != r.conn || f.dir != r.dir || f.seq != r.seq {
 			continue
 		}
@@ -327,58 +467,65 @@ func (m *Model) share(r *row) {
 
 // trim drops the oldest rows beyond the scrollback.
 func (m *Model) trim() {
-	for m.store.len() > 1 && (m.store.len() > m.opts.Scrollback || m.store.bytes > m.opts.MaxBytes) {
-		id := m.store.first
-		if r := m.store.at(id); m.inMode(r) {
+	d := m.d
+	for d.store.len() > 1 && (d.store.len() > m.opts.Scrollback || d.store.bytes > m.opts.MaxBytes) {
+		id := d.store.first
+		if r := d.store.at(id); m.inMode(r) {
 			m.list.inMode--
 		}
 		m.list.drop(id)
-		m.store.dropFirst()
-		m.dropped++
-	}
-	if m.detail.id >= 0 && m.detail.id < m.store.first {
-		m.detail.id = -1
+		d.store.dropFirst()
+		d.dropped++
 	}
 }
 
 // inMode reports whether r is a row of the current mode and connection,
 // before the filter.
 func (m *Model) inMode(r *row) bool {
-	if m.conn != 0 && int(r.conn) != m.conn {
+	d := m.d
+	if d.conn != 0 && int(r.conn) != d.conn {
 		return false
 	}
 	switch r.kind {
 	case inspect.KindMsg:
-		return m.mode == modeMessages || r.has(flagMsgNoFrames)
+		return d.mode == modeMessages || r.has(flagMsgNoFrames)
 	case inspect.KindFrame:
 		// Messages mode keeps the frames that are no part of a message:
 		// control frames, and frames that break the rules.
-		return m.mode == modeFrames || r.op.IsControl() || r.op.IsReserved() || r.has(flagViolation)
+		return d.mode == modeFrames || r.op.IsControl() || r.op.IsReserved() || r.has(flagViolation)
 	}
 	return true
 }
 
-// match applies the filter to r.
-func (m *Model) match(r *row) bool {
-	if !m.filter.Active() {
+// match applies the filter to row r (id). The regex reads a compressed
+// frame's message, inflated, as the message view does: the bytes on the
+// wire say nothing.
+func (m *Model) match(id int, r *row) bool {
+	f := &m.d.filter
+	if !f.Active() {
 		return true
 	}
 	e := &m.scrEv
 	e.Kind, e.Conn, e.Frame, e.Msg = r.kind, int(r.conn), nil, nil
 	switch r.kind {
 	case inspect.KindFrame:
-		f := &m.scrFr
-		f.Dir, f.Op, f.Payload, f.Rsv = r.dir, r.op, r.payload, 0
-		if r.has(flagRsv1) {
-			f.Rsv = inspect.Rsv1
-		}
-		e.Frame = f
+		fr := &m.scrFr
+		fr.Dir, fr.Op, fr.Payload = r.dir, r.op, r.payload
+		e.Frame = fr
 	case inspect.KindMsg:
 		g := &m.scrMsg
 		g.Dir, g.Op, g.Payload = r.dir, r.op, r.payload
 		e.Msg = g
 	}
-	ok := m.filter.Match(e)
+	var ok bool
+	if r.kind == inspect.KindFrame && r.has(flagCompressed) && f.Grep != nil {
+		noGrep := *f
+		noGrep.Grep = nil
+		msg := m.d.messageOf(id, r)
+		ok = noGrep.Match(e) && msg != nil && f.Grep.Match(msg.payload)
+	} else {
+		ok = f.Match(e)
+	}
 	m.scrFr.Payload, m.scrMsg.Payload = nil, nil
 	return ok
 }
@@ -388,25 +535,28 @@ func (m *Model) match(r *row) bool {
 // shown, or on the nearest one after it.
 func (m *Model) rebuild() {
 	keep := m.list.selected()
-	m.list.ids = m.list.ids[:0]
-	m.list.inMode = 0
-	for id := m.store.first; id < m.store.next; id++ {
-		r := m.store.at(id)
+	l := &m.list
+	l.ids = l.ids[:0]
+	l.inMode = 0
+	s := &m.d.store
+	for id := s.first; id < s.next; id++ {
+		r := s.at(id)
 		if m.inMode(r) {
-			m.list.inMode++
-			if m.match(r) {
-				m.list.ids = append(m.list.ids, id)
+			l.inMode++
+			if m.match(id, r) {
+				l.ids = append(l.ids, id)
 			}
 		}
 	}
-	m.list.unseen = 0
-	m.list.reselect(keep)
+	l.unseen = 0
+	l.reselect(keep)
 }
 
 // setFilterRegex sets the payload regex; "" removes it.
 func (m *Model) setFilterRegex(s string) error {
+	d := m.d
 	if s == "" {
-		m.filter.Grep, m.regex = nil, ""
+		d.filter.Grep, d.regex = nil, ""
 		m.rebuild()
 		return nil
 	}
@@ -414,36 +564,15 @@ func (m *Model) setFilterRegex(s string) error {
 	if err != nil {
 		return err
 	}
-	m.filter.Grep, m.regex = re, s
+	d.filter.Grep, d.regex = re, s
 	m.rebuild()
 	return nil
 }
 
-// selectedRow returns the selected row, or nil.
-func (m *Model) selectedRow() (int, *row) {
-	id := m.list.selected()
-	if id < 0 || id < m.store.first || id >= m.store.next {
-		return -1, nil
-	}
-	return id, m.store.at(id)
-}
-
 func (m *Model) setNotice(format string, args ...any) {
-	m.notice, m.noticeErr = sprintf(format, args...), false
+	m.footer, _ = m.footer.Update(noticeMsg{text: sprintf(format, args...)})
 }
 
 func (m *Model) setError(format string, args ...any) {
-	m.notice, m.noticeErr = sprintf(format, args...), true
-}
-
-// shownConn returns the connection the status bar describes: the one
-// chosen, or the only one; nil for several.
-func (m *Model) shownConn() *connInfo {
-	if m.conn != 0 {
-		return m.conns.byID[m.conn]
-	}
-	if len(m.conns.ids) == 1 {
-		return m.conns.byID[m.conns.ids[0]]
-	}
-	return nil
+	m.footer, _ = m.footer.Update(noticeMsg{text: sprintf(format, args...), err: true})
 }

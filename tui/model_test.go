@@ -86,8 +86,8 @@ func TestSendError(t *testing.T) {
 	m := liveModel(t, s, nil)
 	typeText(m, "hi")
 	enter(m)
-	if !m.noticeErr || !strings.Contains(m.notice, "not connected yet") {
-		t.Errorf("notice = %q (error %v), want the send error", m.notice, m.noticeErr)
+	if !m.footer.isErr || !strings.Contains(m.footer.notice, "not connected yet") {
+		t.Errorf("notice = %q (error %v), want the send error", m.footer.notice, m.footer.isErr)
 	}
 	if !strings.Contains(m.View(), "not connected yet") {
 		t.Error("the error is not on screen")
@@ -115,15 +115,15 @@ func TestSendOrder(t *testing.T) {
 	if cmd := press(m, "enter"); cmd != nil {
 		t.Error("a second send started while the first is in flight")
 	}
-	if len(m.sendQueue) != 1 || !m.sending {
-		t.Fatalf("queue %d, sending %v", len(m.sendQueue), m.sending)
+	if len(m.compose.queue) != 1 || !m.compose.sending {
+		t.Fatalf("queue %d, sending %v", len(m.compose.queue), m.compose.sending)
 	}
 	close(release)
 	run(m, first) // runs "one", whose result starts "two"
 	if want := []string{"one", "two"}; !slices.Equal(got, want) {
 		t.Errorf("sent %q, want %q", got, want)
 	}
-	if m.sending || len(m.sendQueue) != 0 {
+	if m.compose.sending || len(m.compose.queue) != 0 {
 		t.Error("queue not drained")
 	}
 }
@@ -255,19 +255,19 @@ func TestCompletion(t *testing.T) {
 	if value() != "/close " {
 		t.Errorf("/cl completes to %q", value())
 	}
-	if !strings.Contains(m.notice, "[code [reason]]") {
-		t.Errorf("notice %q does not give the usage", m.notice)
+	if !strings.Contains(m.footer.notice, "[code [reason]]") {
+		t.Errorf("notice %q does not give the usage", m.footer.notice)
 	}
 
 	m.compose.ta.SetValue("/p")
 	press(m, "tab")
-	if value() != "/p" || !strings.Contains(m.notice, "/ping") || !strings.Contains(m.notice, "/pong") {
-		t.Errorf("/p: value %q, notice %q", value(), m.notice)
+	if value() != "/p" || !strings.Contains(m.footer.notice, "/ping") || !strings.Contains(m.footer.notice, "/pong") {
+		t.Errorf("/p: value %q, notice %q", value(), m.footer.notice)
 	}
 	m.compose.ta.SetValue("/fr")
 	press(m, "tab")
-	if value() != "/fra" || !strings.Contains(m.notice, "/fragment  /frame") {
-		t.Errorf("/fr: value %q, notice %q", value(), m.notice)
+	if value() != "/fra" || !strings.Contains(m.footer.notice, "/fragment  /frame") {
+		t.Errorf("/fr: value %q, notice %q", value(), m.footer.notice)
 	}
 	m.compose.ta.SetValue("/fra")
 	press(m, "tab")
@@ -281,7 +281,7 @@ func TestCompletion(t *testing.T) {
 	}
 	m.compose.ta.SetValue("/zz")
 	press(m, "tab")
-	if !m.noticeErr {
+	if !m.footer.isErr {
 		t.Error("no error for an unknown command")
 	}
 	// Not a command name: tab moves on.
@@ -306,8 +306,8 @@ func TestLocalCommands(t *testing.T) {
 	}
 	typeText(m, "/save")
 	enter(m)
-	if !m.noticeErr || !strings.Contains(m.notice, "/save FILE") {
-		t.Errorf("/save without a file: %q", m.notice)
+	if !m.footer.isErr || !strings.Contains(m.footer.notice, "/save FILE") {
+		t.Errorf("/save without a file: %q", m.footer.notice)
 	}
 	m.setFocus(focusSend)
 	typeText(m, "/quit")
@@ -325,8 +325,8 @@ func TestSave(t *testing.T) {
 	press(m, "d") // c2s only
 	path := filepath.Join(dir, "out.wsrec.jsonl")
 	run(m, m.saveCmd(path))
-	if m.noticeErr {
-		t.Fatal(m.notice)
+	if m.footer.isErr {
+		t.Fatal(m.footer.notice)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -364,13 +364,13 @@ func TestSave(t *testing.T) {
 	if got := strings.Join(kinds, " "); got != "open frame msg frame msg frame frame frame frame msg frame end" {
 		t.Errorf("saved %s", got)
 	}
-	if !strings.Contains(m.notice, "saved 12 events") {
-		t.Errorf("notice %q", m.notice)
+	if !strings.Contains(m.footer.notice, "saved 12 events") {
+		t.Errorf("notice %q", m.footer.notice)
 	}
 	// It never overwrites.
 	run(m, m.saveCmd(path))
-	if !m.noticeErr || !strings.Contains(m.notice, "exists") {
-		t.Errorf("saving over a file: %q", m.notice)
+	if !m.footer.isErr || !strings.Contains(m.footer.notice, "exists") {
+		t.Errorf("saving over a file: %q", m.footer.notice)
 	}
 	// A save function from the command layer replaces the writer.
 	var n int
@@ -387,7 +387,7 @@ func TestFilter(t *testing.T) {
 	m := newModel(t, fileOpts(), 80, 24, demo().events)
 	all := len(m.list.ids)
 	press(m, "/")
-	if !m.filterOn {
+	if !m.prompt.open {
 		t.Fatal("/ does not open the filter")
 	}
 	typeText(m, "hel+o")
@@ -395,7 +395,7 @@ func TestFilter(t *testing.T) {
 		t.Error("the filter applies before enter")
 	}
 	press(m, "enter")
-	if m.filterOn {
+	if m.prompt.open {
 		t.Error("enter leaves the filter open")
 	}
 	if len(m.list.ids) != 2 || m.list.inMode-len(m.list.ids) != all-2 {
@@ -408,21 +408,21 @@ func TestFilter(t *testing.T) {
 	press(m, "/", "backspace", "backspace", "backspace", "backspace", "backspace")
 	typeText(m, "(")
 	press(m, "enter")
-	if !m.filterOn || !m.noticeErr {
-		t.Errorf("bad regex: open %v, error %v %q", m.filterOn, m.noticeErr, m.notice)
+	if !m.prompt.open || !m.footer.isErr {
+		t.Errorf("bad regex: open %v, error %v %q", m.prompt.open, m.footer.isErr, m.footer.notice)
 	}
 	press(m, "esc")
-	if m.filterOn || m.regex != "hel+o" {
-		t.Errorf("esc: open %v, regex %q (want the old one kept)", m.filterOn, m.regex)
+	if m.prompt.open || m.d.regex != "hel+o" {
+		t.Errorf("esc: open %v, regex %q (want the old one kept)", m.prompt.open, m.d.regex)
 	}
 	press(m, "x")
-	if len(m.list.ids) != all || m.regex != "" {
-		t.Errorf("x: %d rows, regex %q", len(m.list.ids), m.regex)
+	if len(m.list.ids) != all || m.d.regex != "" {
+		t.Errorf("x: %d rows, regex %q", len(m.list.ids), m.d.regex)
 	}
 	// In the send box, / is text.
 	l := liveModel(t, &sender{}, demo().events)
 	press(l, "/")
-	if l.filterOn || l.compose.ta.Value() != "/" {
+	if l.prompt.open || l.compose.ta.Value() != "/" {
 		t.Error("/ in the send box opened the filter")
 	}
 }
@@ -431,7 +431,7 @@ func TestToggles(t *testing.T) {
 	m := newModel(t, fileOpts(), 80, 24, demo().events)
 	dirs := func() (c, s int) {
 		for _, id := range m.list.ids {
-			switch m.store.at(id).dir {
+			switch m.d.store.at(id).dir {
 			case c2s:
 				c++
 			case s2c:
@@ -455,7 +455,7 @@ func TestToggles(t *testing.T) {
 	ops := func() map[inspect.OpCode]int {
 		n := map[inspect.OpCode]int{}
 		for _, id := range m.list.ids {
-			n[m.store.at(id).op]++
+			n[m.d.store.at(id).op]++
 		}
 		return n
 	}
@@ -474,12 +474,12 @@ func TestToggles(t *testing.T) {
 
 	// m: one row per message; control frames stay.
 	press(m, "m")
-	if m.mode != modeMessages {
+	if m.d.mode != modeMessages {
 		t.Fatal("m does not switch to messages")
 	}
 	var kinds []string
 	for _, id := range m.list.ids {
-		r := m.store.at(id)
+		r := m.d.store.at(id)
 		kinds = append(kinds, r.kind.String()+":"+r.op.String())
 	}
 	want := "open:cont msg:text msg:text msg:text msg:text frame:ping frame:pong msg:binary msg:text msg:text frame:close frame:close end:cont"
@@ -487,8 +487,8 @@ func TestToggles(t *testing.T) {
 		t.Errorf("message rows:\n got %s\nwant %s", got, want)
 	}
 	press(m, "m")
-	if m.mode != modeFrames || len(m.list.ids) != 15 {
-		t.Errorf("m m: mode %v, %d rows", m.mode, len(m.list.ids))
+	if m.d.mode != modeFrames || len(m.list.ids) != 15 {
+		t.Errorf("m m: mode %v, %d rows", m.d.mode, len(m.list.ids))
 	}
 }
 
@@ -517,7 +517,7 @@ func TestFollowAndPause(t *testing.T) {
 		t.Error("the selection moved while paused")
 	}
 	if m.list.unseen != 5 || !strings.Contains(m.View(), "paused +5") {
-		t.Errorf("unseen %d; header %q", m.list.unseen, m.listHeader())
+		t.Errorf("unseen %d; header %q", m.list.unseen, m.list.header())
 	}
 	press(m, "G")
 	if !m.list.follow || m.list.sel != last() || m.list.unseen != 0 {
@@ -550,7 +550,7 @@ func TestSelection(t *testing.T) {
 		if m.list.sel < m.list.top || m.list.sel >= m.list.top+m.list.rows {
 			t.Errorf("after %s: sel %d outside the rows drawn from %d", keys, m.list.sel, m.list.top)
 		}
-		if id, _ := m.selectedRow(); m.detail.id != id {
+		if id := m.list.selected(); m.detail.id != id {
 			t.Errorf("after %s: detail shows %d, want %d", keys, m.detail.id, id)
 		}
 	}
@@ -665,48 +665,48 @@ func TestQuit(t *testing.T) {
 
 func TestConnections(t *testing.T) {
 	m := newModel(t, Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true}, 80, 24, twoClients())
-	if !m.multi || !strings.Contains(m.listHeader(), "conn") {
+	if !m.d.multi || !strings.Contains(m.list.header(), "conn") {
 		t.Fatal("no connection column")
 	}
 	conns := func() []int32 {
 		var ids []int32
 		for _, id := range m.list.ids {
-			if c := m.store.at(id).conn; !slices.Contains(ids, c) {
+			if c := m.d.store.at(id).conn; !slices.Contains(ids, c) {
 				ids = append(ids, c)
 			}
 		}
 		return ids
 	}
 	press(m, "]")
-	if m.conn != 1 || !slices.Equal(conns(), []int32{1}) {
-		t.Errorf("]: conn %d, rows of %v", m.conn, conns())
+	if m.d.conn != 1 || !slices.Equal(conns(), []int32{1}) {
+		t.Errorf("]: conn %d, rows of %v", m.d.conn, conns())
 	}
 	press(m, "]")
-	if m.conn != 2 || !slices.Equal(conns(), []int32{2}) {
-		t.Errorf("] ]: conn %d, rows of %v", m.conn, conns())
+	if m.d.conn != 2 || !slices.Equal(conns(), []int32{2}) {
+		t.Errorf("] ]: conn %d, rows of %v", m.d.conn, conns())
 	}
 	if !strings.Contains(m.View(), "conn #2") {
 		t.Error("status bar does not name the connection")
 	}
 	press(m, "]")
-	if m.conn != 0 || len(conns()) != 2 {
-		t.Errorf("] ] ]: back to all: conn %d", m.conn)
+	if m.d.conn != 0 || len(conns()) != 2 {
+		t.Errorf("] ] ]: back to all: conn %d", m.d.conn)
 	}
 	press(m, "[")
-	if m.conn != 2 {
-		t.Errorf("[: conn %d", m.conn)
+	if m.d.conn != 2 {
+		t.Errorf("[: conn %d", m.d.conn)
 	}
 	press(m, "c")
-	if m.overlay != overlayConns || m.connSel != 2 {
-		t.Fatalf("c: overlay %v sel %d", m.overlay, m.connSel)
+	if m.overlay != overlayConns || m.picker.sel != 2 {
+		t.Fatalf("c: overlay %v sel %d", m.overlay, m.picker.sel)
 	}
 	press(m, "k", "enter")
-	if m.overlay != overlayNone || m.conn != 1 {
-		t.Errorf("k enter: overlay %v conn %d", m.overlay, m.conn)
+	if m.overlay != overlayNone || m.d.conn != 1 {
+		t.Errorf("k enter: overlay %v conn %d", m.overlay, m.d.conn)
 	}
 	press(m, "c", "k", "enter")
-	if m.conn != 0 {
-		t.Errorf("choosing all: conn %d", m.conn)
+	if m.d.conn != 0 {
+		t.Errorf("choosing all: conn %d", m.d.conn)
 	}
 	press(m, "c", "esc")
 	if m.overlay != overlayNone {
@@ -714,11 +714,11 @@ func TestConnections(t *testing.T) {
 	}
 	// One connection, then a second: the id column appears.
 	one := newModel(t, fileOpts(), 80, 24, demo().events)
-	if one.multi {
+	if one.d.multi {
 		t.Error("multi with one connection")
 	}
 	one.Update(batchMsg{events: newSession(2).open("ws://y", "", false).events})
-	if !one.multi {
+	if !one.d.multi {
 		t.Error("a second connection does not show ids")
 	}
 }
@@ -773,22 +773,22 @@ func TestScrollback(t *testing.T) {
 	opts.Scrollback = 100
 	opts.Recording = "rec.wsrec.jsonl"
 	m := newModel(t, opts, 80, 24, s.events)
-	if m.store.len() != 100 || m.dropped != len(s.events)-100 {
-		t.Fatalf("kept %d, dropped %d", m.store.len(), m.dropped)
+	if m.d.store.len() != 100 || m.d.dropped != len(s.events)-100 {
+		t.Fatalf("kept %d, dropped %d", m.d.store.len(), m.d.dropped)
 	}
-	if !strings.Contains(m.listHeader(), "1,101 dropped") {
-		t.Errorf("header %q", m.listHeader())
+	if !strings.Contains(m.list.header(), "1,101 dropped") {
+		t.Errorf("header %q", m.list.header())
 	}
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	if !strings.Contains(m.listHeader(), "1,101 dropped, in recording") {
-		t.Errorf("header %q", m.listHeader())
+	if !strings.Contains(m.list.header(), "1,101 dropped, in recording") {
+		t.Errorf("header %q", m.list.header())
 	}
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	if len(m.list.ids) != 50 || m.list.inMode != 50 {
 		t.Errorf("%d rows shown of %d", len(m.list.ids), m.list.inMode)
 	}
 	// The connection's counters cover every frame, kept or not.
-	if c := m.conns.byID[1]; c.frames[c2s] != 600 {
+	if c := m.d.conns.byID[1]; c.frames[c2s] != 600 {
 		t.Errorf("counted %d frames", c.frames[c2s])
 	}
 	// Payload bytes are bounded too, shared payloads counted once.
@@ -796,8 +796,8 @@ func TestScrollback(t *testing.T) {
 	b := newModel(t, opts, 80, 24, s.events)
 	// 100 frames of 10 bytes, their messages, and the message of the
 	// frame dropped last, whose bytes were counted with that frame.
-	if b.store.bytes != 1000 || b.store.len() != 201 {
-		t.Errorf("MaxBytes 1000: %d bytes in %d rows", b.store.bytes, b.store.len())
+	if b.d.store.bytes != 1000 || b.d.store.len() != 201 {
+		t.Errorf("MaxBytes 1000: %d bytes in %d rows", b.d.store.bytes, b.d.store.len())
 	}
 	// Paused on a row that is then dropped: the selection stays in range.
 	press(m, "g")
@@ -813,8 +813,8 @@ func TestSharedPayload(t *testing.T) {
 	s.text(c2s, "shared").deflated(s2c, "not shared").fragmented(c2s, inspect.OpText, "not shared either", 5)
 	m := newModel(t, fileOpts(), 80, 24, s.events)
 	var shared, msgs int
-	for id := m.store.first; id < m.store.next; id++ {
-		r := m.store.at(id)
+	for id := m.d.store.first; id < m.d.store.next; id++ {
+		r := m.d.store.at(id)
 		if r.kind == inspect.KindMsg {
 			msgs++
 			if r.has(flagShared) {
@@ -828,8 +828,8 @@ func TestSharedPayload(t *testing.T) {
 	if msgs != 3 || shared != 1 {
 		t.Errorf("%d messages, %d shared", msgs, shared)
 	}
-	if want := int64(len("shared") + len(s.events[3].Frame.Payload) + len("not shared") + len("not shared either")*2); m.store.bytes != want {
-		t.Errorf("%d payload bytes kept, want %d", m.store.bytes, want)
+	if want := int64(len("shared") + len(s.events[3].Frame.Payload) + len("not shared") + len("not shared either")*2); m.d.store.bytes != want {
+		t.Errorf("%d payload bytes kept, want %d", m.d.store.bytes, want)
 	}
 }
 
@@ -840,7 +840,7 @@ func TestRowRoundTrip(t *testing.T) {
 	s.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv2, Op: 0x3}, []byte{1})
 	m := newModel(t, fileOpts(), 80, 24, s.events)
 	for i, e := range s.events {
-		got := m.store.at(i).event()
+		got := m.d.store.at(i).event()
 		a, b := string(e.AppendJSON(nil)), string(got.AppendJSON(nil))
 		if a != b {
 			t.Errorf("event %d:\n got %s\nwant %s", i, b, a)
@@ -942,7 +942,7 @@ func TestRun(t *testing.T) {
 func TestStates(t *testing.T) {
 	state := func(opts Options, events []*inspect.Event) string {
 		m := newModel(t, opts, 120, 40, events)
-		s, _ := m.stateText()
+		s, _ := m.status.stateText()
 		return s
 	}
 	live := liveOpts()
@@ -998,12 +998,12 @@ func TestHelpKeys(t *testing.T) {
 		t.Fatal("F1 in the send box does not show help")
 	}
 	press(m, "j", "j", "pgdown")
-	if m.helpOff == 0 {
+	if m.help.off == 0 {
 		t.Error("help does not scroll")
 	}
 	press(m, "pgup")
-	if m.helpOff != 0 {
-		t.Errorf("help offset %d after pgup", m.helpOff)
+	if m.help.off != 0 {
+		t.Errorf("help offset %d after pgup", m.help.off)
 	}
 	press(m, "?")
 	if m.overlay != overlayNone {
@@ -1012,5 +1012,125 @@ func TestHelpKeys(t *testing.T) {
 	press(m, "esc", "?")
 	if m.overlay != overlayHelp {
 		t.Error("? in the list does not show help")
+	}
+}
+
+// compressedSession has a compressed message in one frame, one in two
+// frames, and plain text around them.
+func compressedSession() *session {
+	s := newSession(1).open("ws://x", "", true)
+	s.text(c2s, "plain hello")
+	s.deflated(s2c, "hello from one compressed frame")
+	z := deflate([]byte("hello from two compressed frames"))
+	s.frame(s2c, inspect.Header{Rsv: inspect.Rsv1, Op: inspect.OpText}, z[:len(z)/2])
+	s.ping(c2s, "between")
+	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, z[len(z)/2:])
+	s.text(s2c, "goodbye")
+	return s
+}
+
+// shownSeqs lists the frame rows shown, by Seq.
+func shownSeqs(m *Model) []uint64 {
+	var seqs []uint64
+	for _, id := range m.list.ids {
+		if r := m.d.store.at(id); r.kind == inspect.KindFrame {
+			seqs = append(seqs, r.seq)
+		}
+	}
+	return seqs
+}
+
+// TestFilterReadsCompressedFrames: the regex reads a compressed frame as
+// its message, inflated, whether the filter is set on the rows kept or
+// the frames arrive under it, before their message.
+func TestFilterReadsCompressedFrames(t *testing.T) {
+	events := compressedSession().events
+	// Frames 1 (plain), 2 (one compressed frame), 3 and 5 (two), not
+	// the ping (4) nor 6 (goodbye).
+	want := []uint64{1, 2, 3, 5}
+
+	m := newModel(t, fileOpts(), 80, 24, events)
+	press(m, "/")
+	typeText(m, "hello")
+	press(m, "enter")
+	if got := shownSeqs(m); !slices.Equal(got, want) {
+		t.Errorf("filter on the rows kept: frames %v shown, want %v", got, want)
+	}
+
+	live := newModel(t, fileOpts(), 80, 24, nil)
+	if err := live.setFilterRegex("hello"); err != nil {
+		t.Fatal(err)
+	}
+	press(live, "f") // paused: rows shown before the selection move it on
+	for _, e := range events {
+		live.Update(batchMsg{events: []*inspect.Event{e}})
+	}
+	if got := shownSeqs(live); !slices.Equal(got, want) {
+		t.Errorf("frames arriving under the filter: frames %v shown, want %v", got, want)
+	}
+	if !slices.IsSorted(live.list.ids) || live.list.unseen != len(live.list.ids) {
+		t.Errorf("rows %v, %d unseen", live.list.ids, live.list.unseen)
+	}
+
+	// The bytes on the wire are not what the regex reads.
+	press(m, "/", "ctrl+u")
+	m.prompt.in.SetValue("^J")
+	press(m, "enter")
+	if got := shownSeqs(m); len(got) != 0 {
+		t.Errorf("regex on the compressed bytes matched frames %v", got)
+	}
+}
+
+// TestHexOfCompressedFrame: the hex view of a compressed frame shows the
+// bytes as they crossed, then the message inflated, in lines that fit the
+// pane, and the pane scrolls to the end of both.
+func TestHexOfCompressedFrame(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		m := newModel(t, fileOpts(), w, 24, compressedSession().events)
+		press(m, "g", "j", "j") // frame 2
+		press(m, "v", "v")      // json (not JSON, text), then hex
+		if m.detail.shown != viewHex {
+			t.Fatalf("%d columns: view %v", w, m.detail.shown)
+		}
+		right := w
+		if m.detail.split {
+			right = w - m.detail.fieldsWidth() - 3
+		}
+		body := m.detail.body
+		var text strings.Builder
+		for i := range body.Len() {
+			l := body.Line(i)
+			if len(l) > right {
+				t.Fatalf("%d columns: line %d is %d wide, the pane %d: %q", w, i, len(l), right, l)
+			}
+			text.WriteString(l + "\n")
+		}
+		if s := text.String(); !strings.Contains(s, "the message inflated, 31 bytes:") || !strings.Contains(s, "|hello fr") {
+			t.Errorf("%d columns: no inflated bytes in\n%s", w, s)
+		}
+		press(m, "tab", "G")
+		if m.detail.off == 0 || !strings.Contains(m.View(), "d frame|") {
+			t.Errorf("%d columns: G in the detail: off %d\n%s", w, m.detail.off, m.View())
+		}
+	}
+}
+
+// TestRowPreviews: a continuation previews as what its message is, and an
+// RSV1 frame on a connection without permessage-deflate as its opcode
+// says, beside its violation.
+func TestRowPreviews(t *testing.T) {
+	s := newSession(1).open("ws://x", "", false)
+	s.frame(s2c, inspect.Header{Op: inspect.OpBinary}, []byte{0, 1})
+	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, []byte("\t\n\n\n"))
+	s.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv1, Op: inspect.OpText}, []byte("Hello"))
+	m := newModel(t, fileOpts(), 120, 40, s.events)
+	view := m.View()
+	for _, want := range []string{
+		"← cont   F--- - --------        4 [cont 4 B] 09 0a 0a 0a",
+		"← text   F1-- - --------        5 !! rsv-without-extension (RFC 6455 5.2) Hello",
+	} {
+		if !strings.Contains(view, want) {
+			t.Errorf("no %q in\n%s", want, view)
+		}
 	}
 }

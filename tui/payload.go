@@ -55,28 +55,67 @@ type textLines []string
 func (t textLines) Len() int          { return len(t) }
 func (t textLines) Line(i int) string { return t[i] }
 
-// hexLines is a payload in the layout of hexdump -C, one line per 16
-// bytes, each made when drawn.
-type hexLines []byte
+// stack is parts of a body one after the other: the bytes of a
+// compressed frame as they crossed, then its message inflated.
+type stack []lines
 
-func (h hexLines) Len() int { return (len(h) + 15) / 16 }
+func (s stack) Len() int {
+	n := 0
+	for _, p := range s {
+		n += p.Len()
+	}
+	return n
+}
+
+func (s stack) Line(i int) string {
+	for _, p := range s {
+		if i < p.Len() {
+			return p.Line(i)
+		}
+		i -= p.Len()
+	}
+	return ""
+}
+
+// hexLines is a payload in the layout of hexdump -C, 16 bytes a line or,
+// in a pane too narrow for that, 8 or 4: never cut. Each line is made
+// when drawn.
+type hexLines struct {
+	p   []byte
+	per int
+}
+
+// hexPerLine is how many bytes a hex line of width columns holds: a line
+// of n bytes takes 13+4n columns, and one more for the gap after the
+// eighth byte of 16.
+func hexPerLine(width int) int {
+	switch {
+	case width >= 78:
+		return 16
+	case width >= 45:
+		return 8
+	}
+	return 4
+}
+
+func (h hexLines) Len() int { return (len(h.p) + h.per - 1) / h.per }
 
 func (h hexLines) Line(i int) string {
 	const digits = "0123456789abcdef"
-	p := h[i*16 : min(len(h), i*16+16)]
+	p := h.p[i*h.per : min(len(h.p), i*h.per+h.per)]
 	b := make([]byte, 0, 80)
-	off := i * 16
+	off := i * h.per
 	for s := 28; s >= 0; s -= 4 {
 		b = append(b, digits[(off>>s)&0xF])
 	}
 	b = append(b, ' ', ' ')
-	for j := 0; j < 16; j++ {
+	for j := 0; j < h.per; j++ {
 		if j < len(p) {
 			b = append(b, digits[p[j]>>4], digits[p[j]&0xF], ' ')
 		} else {
 			b = append(b, ' ', ' ', ' ')
 		}
-		if j == 7 {
+		if j == 7 && h.per == 16 {
 			b = append(b, ' ')
 		}
 	}
@@ -133,7 +172,7 @@ func payloadLines(p []byte, v payloadView, width int) (lines, payloadView, strin
 	width = max(width, 16)
 	switch v {
 	case viewHex:
-		return hexLines(p), viewHex, ""
+		return hexLines{p: p, per: hexPerLine(width)}, viewHex, ""
 	case viewJSON:
 		if len(p) <= jsonCap {
 			if s, ok := inspect.PrettyJSON(p); ok {

@@ -18,12 +18,32 @@ func TestHexLines(t *testing.T) {
 			p[i] = byte(i * 7)
 		}
 		var got strings.Builder
-		h := hexLines(p)
+		h := hexLines{p: p, per: hexPerLine(80)}
 		for i := range h.Len() {
 			got.WriteString(h.Line(i) + "\n")
 		}
 		if want := hex.Dump(p); got.String() != want {
 			t.Errorf("%d bytes:\n got %q\nwant %q", n, got.String(), want)
+		}
+		// Narrower panes get fewer bytes a line, never a line cut.
+		for _, w := range []int{77, 50, 45, 44, 16} {
+			h := hexLines{p: p, per: hexPerLine(w)}
+			var all []byte
+			for i := range h.Len() {
+				l := h.Line(i)
+				if len(l) > max(w, 29) {
+					t.Fatalf("%d bytes at width %d: line %d is %d columns: %q", n, w, i, len(l), l)
+				}
+				f := strings.Fields(l[10 : 10+3*h.per])
+				b, err := hex.DecodeString(strings.Join(f, ""))
+				if err != nil {
+					t.Fatalf("line %q: %v", l, err)
+				}
+				all = append(all, b...)
+			}
+			if !bytes.Equal(all, p) {
+				t.Errorf("%d bytes at width %d: the lines hold %d bytes, not the payload", n, w, len(all))
+			}
 		}
 	}
 }
@@ -83,7 +103,7 @@ func TestPayloadLines(t *testing.T) {
 		t.Errorf("escaped %q", got)
 	}
 	// Hex shows everything, whatever the cap.
-	ls, v, _ = payloadLines(make([]byte, 1<<20), viewHex, 50)
+	ls, v, _ = payloadLines(make([]byte, 1<<20), viewHex, 80)
 	if v != viewHex || ls.Len() != 1<<16 {
 		t.Errorf("hex: %v, %d lines", v, ls.Len())
 	}

@@ -23,7 +23,7 @@ type row struct {
 	op      inspect.OpCode
 	flags   rowFlags
 	lenEnc  inspect.LengthEncoding
-	group   groupMark
+	group   inspect.Part // frame: where it stands in a fragmented message
 	mask    [4]byte
 }
 
@@ -41,22 +41,13 @@ const (
 	flagOneFrame    // msg: made of exactly the frame in seq
 	flagViolation   // frame or msg breaks a rule
 	flagMsgNoFrames // msg: frames unknown (HAR), shown in the frame view
+
+	// What a frame's payload holds (inspect.Content), for its preview
+	// and the filter.
+	flagCompressed // deflated bytes
+	flagOfText     // continuation of a text message
+	flagOfBinary   // continuation of a binary message
 )
-
-// groupMark joins the frames of a fragmented message in the list.
-type groupMark uint8
-
-const (
-	groupNone   groupMark = iota
-	groupFirst            // data frame without FIN
-	groupMiddle           // continuation without FIN
-	groupLast             // continuation with FIN
-	groupInside           // control frame between fragments
-)
-
-func (g groupMark) String() string {
-	return [...]string{" ", "┌", "│", "└", "┆"}[g]
-}
 
 // rowMore holds what few rows have.
 type rowMore struct {
@@ -90,6 +81,33 @@ func (r *row) header() inspect.Header {
 		h.Rsv |= inspect.Rsv3
 	}
 	return h
+}
+
+// setContent keeps what the payload of a frame row holds.
+func (r *row) setContent(c inspect.Content) {
+	if c.Compressed {
+		r.flags |= flagCompressed
+	}
+	if r.op == inspect.OpContinuation {
+		switch c.Op {
+		case inspect.OpText:
+			r.flags |= flagOfText
+		case inspect.OpBinary:
+			r.flags |= flagOfBinary
+		}
+	}
+}
+
+// content returns what the payload of a frame row holds.
+func (r *row) content() inspect.Content {
+	c := inspect.Content{Op: r.op, Compressed: r.has(flagCompressed)}
+	switch {
+	case r.has(flagOfText):
+		c.Op = inspect.OpText
+	case r.has(flagOfBinary):
+		c.Op = inspect.OpBinary
+	}
+	return c
 }
 
 func (r *row) violations() []inspect.Violation {

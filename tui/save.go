@@ -29,14 +29,15 @@ func (m *Model) saveCmd(path string) tea.Cmd {
 // shownEvents rebuilds the events behind the rows on screen.
 func (m *Model) shownEvents() []*inspect.Event {
 	var out []*inspect.Event
-	for id := m.store.first; id < m.store.next; id++ {
-		r := m.store.at(id)
-		if m.conn != 0 && int(r.conn) != m.conn {
+	d := m.d
+	for id := d.store.first; id < d.store.next; id++ {
+		r := d.store.at(id)
+		if d.conn != 0 && int(r.conn) != d.conn {
 			continue
 		}
 		switch r.kind {
 		case inspect.KindFrame, inspect.KindMsg:
-			if !m.match(r) {
+			if !m.match(id, r) {
 				continue
 			}
 		}
