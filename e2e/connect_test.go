@@ -409,7 +409,7 @@ func TestConnectShowControl(t *testing.T) {
 	})
 	r := run(t, "", "connect", srv.URL(), "--show-control", "-w", "2s")
 	r.expectCode(t, 0)
-	if r.Stdout != "[ping] are you there\ndata\n[close] 1000 Normal Closure: done\n" {
+	if r.Stdout != "[ping] are you there\ndata\n[close] 1000 Normal Closure \"done\"\n" {
 		t.Fatalf("stdout %q", r.Stdout)
 	}
 }

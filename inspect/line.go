@@ -39,6 +39,14 @@ type LineContext struct {
 	conns map[int]*Fragments
 }
 
+// See follows a frame event that is not shown (filtered out), so that the
+// continuations that are shown are still previewed as what they continue.
+func (c *LineContext) See(e *Event) {
+	if e.Kind == KindFrame {
+		c.content(e.Conn, e.Frame)
+	}
+}
+
 // content returns what the payload of frame f on connection conn holds.
 func (c *LineContext) content(conn int, f *Frame) Content {
 	s := c.conns[conn]

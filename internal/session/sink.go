@@ -34,6 +34,7 @@ type sink struct {
 
 	filter   inspect.Filter // what stdout shows; recordings keep everything
 	findings inspect.Findings
+	lines    inspect.LineContext // -o frames: what each continuation continues
 
 	json *record.Writer // -o json: the recording on stdout, batched through w
 	file *record.Writer // --record FILE: each event written as it happens
@@ -102,6 +103,11 @@ func (s *sink) event(e *inspect.Event) {
 		}
 	}
 	if !s.filter.Match(e) && e.Kind != inspect.KindEnd {
+		if s.format == FormatFrames && e.Kind == inspect.KindFrame {
+			s.mu.Lock()
+			s.lines.See(e) // what later shown continuations continue
+			s.mu.Unlock()
+		}
 		return
 	}
 	switch s.format {
@@ -117,7 +123,7 @@ func (s *sink) event(e *inspect.Event) {
 			return
 		}
 		s.mu.Lock()
-		s.buf = append(inspect.AppendLine(s.buf[:0], e, inspect.LineOptions{ShowConn: s.showConn}), '\n')
+		s.buf = append(inspect.AppendLine(s.buf[:0], e, inspect.LineOptions{ShowConn: s.showConn, Context: &s.lines}), '\n')
 		s.w.Write(s.buf)
 		s.mu.Unlock()
 	default:
@@ -221,12 +227,7 @@ func (s *sink) text(e *inspect.Event) {
 		b = append(b, ']')
 		switch {
 		case f.Close != nil:
-			b = append(b, ' ')
-			b = append(b, f.Close.Code.String()...)
-			if f.Close.Reason != "" {
-				b = append(b, ": "...)
-				b = append(b, inspect.TextView([]byte(f.Close.Reason))...)
-			}
+			b = inspect.AppendCloseText(append(b, ' '), f.Close.Code, f.Close.Reason)
 		case len(f.Payload) > 0:
 			b = append(b, ' ')
 			b = append(b, inspect.TextView(f.Payload)...)

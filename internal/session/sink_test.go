@@ -132,7 +132,7 @@ func TestSinkText(t *testing.T) {
 			closeFrame(1, s2c, 1000, "reason"),
 			closeFrame(1, s2c, 4001, ""),
 			frameEvent(1, 4, s2c, inspect.OpClose, ""),
-		}, out: "[ping] x\n[pong]\n[ping] \\x1b[2J\n[close] 1000 Normal Closure: reason\n[close] 4001 Private Use\n[close]\n"},
+		}, out: "[ping] x\n[pong]\n[ping] \\x1b[2J\n[close] 1000 Normal Closure \"reason\"\n[close] 4001 Private Use\n[close]\n"},
 		{name: "show control, sent frames hidden", change: func(s *sink) { s.showControl = true }, events: []*inspect.Event{
 			frameEvent(1, 1, c2s, inspect.OpPing, "x"), closeFrame(1, c2s, 1000, ""),
 		}, out: ""},
@@ -188,7 +188,7 @@ func TestSinkTextCloseReasonIsTerminalSafe(t *testing.T) {
 	s, out, _ := testSink(FormatText, s2c, func(s *sink) { s.showControl = true })
 	s.event(closeFrame(1, s2c, 1000, "bye\x1b[2J"))
 	s.flush()
-	if want := "[close] 1000 Normal Closure: bye\\x1b[2J\n"; out.String() != want {
+	if want := "[close] 1000 Normal Closure \"bye\\x1b[2J\"\n"; out.String() != want {
 		t.Errorf("stdout %q, want %q", out, want)
 	}
 }
