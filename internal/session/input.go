@@ -83,6 +83,7 @@ type inputReader struct {
 	sendDir inspect.Direction
 	maxLine int
 	long    []byte
+	lines   int // lines read so far, the current one included
 	a       action
 	// refused counts what could not be sent (pump counts it): lines
 	// refused, sends that failed, a read error.
@@ -118,7 +119,7 @@ func (in *inputReader) next() (*action, error) {
 		}
 		skip, err := parseJSONAction(&in.a, line, in.sendDir)
 		if err != nil {
-			return nil, &inputError{err}
+			return nil, &inputError{fmt.Errorf("--stdin json line %d: %v", in.lines, err)}
 		}
 		if skip {
 			return in.next()
@@ -168,6 +169,9 @@ func (in *inputReader) nextChunk() (*action, error) {
 // without being held in memory.
 func (in *inputReader) line() ([]byte, error) {
 	b, err := in.r.ReadSlice('\n')
+	if len(b) > 0 {
+		in.lines++
+	}
 	if errors.Is(err, bufio.ErrBufferFull) {
 		in.long = append(in.long[:0], b...)
 		for errors.Is(err, bufio.ErrBufferFull) {
@@ -196,7 +200,7 @@ func (in *inputReader) line() ([]byte, error) {
 func (in *inputReader) tooLong(n int) bool { return in.maxLine > 0 && n > in.maxLine }
 
 func (in *inputReader) tooLongError() error {
-	return &inputError{fmt.Errorf("input line longer than --max-message-size (%d bytes): skipped", in.maxLine)}
+	return &inputError{fmt.Errorf("input line %d is longer than --max-message-size (%d bytes): skipped", in.lines, in.maxLine)}
 }
 
 // Command is one slash command of the send language: the same table
@@ -483,7 +487,7 @@ const jsonKeys = "text, b64, hex, op, fragment, code, reason, close, sleep, dir,
 func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bool, err error) {
 	var j jsonAction
 	if err := json.Unmarshal(line, &j); err != nil {
-		return false, fmt.Errorf("--stdin json: %v in line %.60q", err, line)
+		return false, fmt.Errorf("%v in %.60q", err, line)
 	}
 	// From a recording only msg events are sent: its frame events
 	// describe the same messages again.
@@ -494,13 +498,13 @@ func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bo
 		// A recording's lines have keys of their own; one written by hand
 		// with a typo ("txt") would otherwise send an empty message.
 		if err := checkJSONKeys(line); err != nil {
-			return false, fmt.Errorf("--stdin json: %v", err)
+			return false, err
 		}
 	}
 	if j.Dir != "" {
 		dir, err := inspect.ParseDirection(j.Dir)
 		if err != nil {
-			return false, fmt.Errorf("--stdin json: dir: %v", err)
+			return false, fmt.Errorf("dir: %v", err)
 		}
 		if dir != sendDir {
 			return true, nil
@@ -508,7 +512,7 @@ func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bo
 	}
 	*a = action{}
 	if err := j.action(a); err != nil {
-		return false, fmt.Errorf("--stdin json: %v", err)
+		return false, err
 	}
 	return false, nil
 }

@@ -403,21 +403,21 @@ func TestInputLongLines(t *testing.T) {
 		in := newInputReader(strings.NewReader("first\n"+long+"\nafter\n"+long+"\nlast"), StdinLines, false, false, inspect.ClientToServer, 70000)
 		checkSteps(t, readSteps(t, in), []step{
 			textStep("first"),
-			{err: "input: input line longer than --max-message-size (70000 bytes): skipped"},
+			{err: "input: input line 2 is longer than --max-message-size (70000 bytes): skipped"},
 			textStep("after"),
-			{err: "input: input line longer"},
+			{err: "is longer than --max-message-size"},
 			textStep("last"),
 		})
 	})
 	t.Run("over the limit at EOF", func(t *testing.T) {
 		t.Parallel()
 		in := newInputReader(strings.NewReader("first\n"+long), StdinLines, false, false, inspect.ClientToServer, 70000)
-		checkSteps(t, readSteps(t, in), []step{textStep("first"), {err: "input: input line longer"}})
+		checkSteps(t, readSteps(t, in), []step{textStep("first"), {err: "is longer than --max-message-size"}})
 	})
 	t.Run("over the limit in json mode", func(t *testing.T) {
 		t.Parallel()
 		in := newInputReader(strings.NewReader(`{"text":"`+long+`"}`+"\n"+`{"text":"ok"}`), StdinJSON, false, false, inspect.ClientToServer, 70000)
-		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("ok")})
+		checkSteps(t, readSteps(t, in), []step{{err: "is longer than --max-message-size"}, textStep("ok")})
 	})
 }
 
@@ -431,7 +431,7 @@ func TestInputLineOverLimitShorterThanBuffer(t *testing.T) {
 			limit = 70000
 		}
 		in := newInputReader(strings.NewReader(strings.Repeat("x", n)+"\nnext\n"), StdinLines, false, false, inspect.ClientToServer, limit)
-		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("next")})
+		checkSteps(t, readSteps(t, in), []step{{err: "is longer than --max-message-size"}, textStep("next")})
 	}
 }
 
@@ -598,15 +598,15 @@ func TestInputJSON(t *testing.T) {
 		{line: "   \t", want: skip},
 
 		// Errors: the line is skipped.
-		{line: `not json`, want: []step{{err: "input: --stdin json: "}}},
-		{line: `{"text":"unterminated`, want: []step{{err: "input: --stdin json: "}}},
-		{line: `[1,2]`, want: []step{{err: "input: --stdin json: "}}},
-		{line: `{"text":1}`, want: []step{{err: "input: --stdin json: "}}},
+		{line: `not json`, want: []step{{err: "input: --stdin json line 1: "}}},
+		{line: `{"text":"unterminated`, want: []step{{err: "input: --stdin json line 1: "}}},
+		{line: `[1,2]`, want: []step{{err: "input: --stdin json line 1: "}}},
+		{line: `{"text":1}`, want: []step{{err: "input: --stdin json line 1: "}}},
 		{line: `{"op":"nope"}`, want: []step{{err: `unknown opcode "nope"`}}},
 		{line: `{"op":"0x3"}`, want: []step{{err: `op "0x3" needs a crafted frame`}}},
 		{line: `{"op":"cont","text":"x"}`, want: []step{{err: `op "cont" needs a crafted frame`}}},
-		{line: `{"b64":"!!"}`, want: []step{{err: "input: --stdin json: b64: "}}},
-		{line: `{"hex":"zz"}`, want: []step{{err: "input: --stdin json: invalid hex"}}},
+		{line: `{"b64":"!!"}`, want: []step{{err: "input: --stdin json line 1: b64: "}}},
+		{line: `{"hex":"zz"}`, want: []step{{err: "input: --stdin json line 1: invalid hex"}}},
 		{line: `{"text":"x","mask":"xyz"}`, want: []step{{err: "mask=xyz: want auto, none or 8 hex digits"}}},
 		{line: `{"text":"x","mask":5}`, want: []step{{err: "mask must be a string"}}},
 
@@ -648,7 +648,7 @@ func TestInputJSON(t *testing.T) {
 		{line: `{"op":"-1","fin":true}`, want: []step{{err: `unknown opcode "-1"`}}},
 		{line: `{"text":"x","masked":false,"mask":"01020304"}`, want: []step{{err: `"masked":false with a mask key`}}},
 		{line: `{"text":"x","masked":true,"mask":"none"}`, want: []step{{err: `"masked":true with "mask":"none"`}}},
-		{line: `{"text":"x","rsv1":1}`, want: []step{{err: "input: --stdin json: "}}},
+		{line: `{"text":"x","rsv1":1}`, want: []step{{err: "input: --stdin json line 1: "}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -679,7 +679,7 @@ func TestInputJSONGoesOnAfterErrors(t *testing.T) {
 	}, "\r\n")
 	in := newInputReader(strings.NewReader(lines), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{
-		{err: "input: --stdin json"},
+		{err: "input: --stdin json line 2: invalid character"},
 		textStep("a"),
 		{err: "unknown opcode"},
 		textStep("b"),
@@ -740,5 +740,43 @@ func TestInputJSONMaskedTrueMasks(t *testing.T) {
 				t.Errorf("%s from %s: %v, want a frame masked with a key", line, dir, a)
 			}
 		}
+	}
+}
+
+// pump counts what it could not send, and goes on after it.
+func TestPumpCountsWhatWasNotSent(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name    string
+		in      io.Reader
+		mode    string
+		sendErr func(*action) error
+		sent    int
+		refused int64
+	}{
+		{name: "all sent", in: strings.NewReader("a\nb\n"), mode: StdinLines, sent: 2},
+		{name: "not JSON", in: strings.NewReader("{\n" + `{"text":"ok"}` + "\nnot json\n"), mode: StdinJSON, sent: 1, refused: 2},
+		{name: "a refused close, then the rest", in: strings.NewReader(`{"op":"close","code":70000}` + "\n" + `{"text":"ok"}` + "\n" + `{"op":"close"}` + "\n"), mode: StdinJSON, sent: 2, refused: 1},
+		{name: "over the size limit", in: strings.NewReader(strings.Repeat("x", 100) + "\nok\n"), mode: StdinLines, sent: 1, refused: 1},
+		{name: "a send that failed", in: strings.NewReader("a\nb\n"), mode: StdinLines, sendErr: func(a *action) error {
+			if string(a.payload) == "a" {
+				return boom
+			}
+			return nil
+		}, sent: 2, refused: 1},
+		{name: "closing is not a failure", in: strings.NewReader("a\nb\n"), mode: StdinLines, sendErr: func(*action) error { return wire.ErrClosing }, sent: 1},
+		{name: "a read error", in: io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom)), mode: StdinLines, sent: 1, refused: 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			in := newInputReader(c.in, c.mode, false, false, inspect.ClientToServer, 50)
+			snk, _, _ := testSink(FormatText, inspect.ServerToClient, nil)
+			f := &fakeSender{sendErr: c.sendErr}
+			pump(in, f.send, f.flush, snk)
+			if len(f.sent) != c.sent || in.refused.Load() != c.refused {
+				t.Errorf("%d sent, %d refused; want %d and %d (sent %q)", len(f.sent), in.refused.Load(), c.sent, c.refused, f.sent)
+			}
+		})
 	}
 }
