@@ -175,7 +175,8 @@ func (in *inputReader) line() ([]byte, error) {
 	if errors.Is(err, bufio.ErrBufferFull) {
 		in.long = append(in.long[:0], b...)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			if in.tooLong(len(in.long)) {
+			// Its last byte may be the "\r" of a "\r\n" not read yet.
+			if in.tooLong(len(in.long) - 1) {
 				for errors.Is(err, bufio.ErrBufferFull) {
 					_, err = in.r.ReadSlice('\n')
 				}
@@ -264,6 +265,7 @@ func parseSlash(a *action, line string) error {
 	}
 	i := slices.IndexFunc(commands, func(c Command) bool { return c.Name == name })
 	if i < 0 {
+		name = clip(name)
 		return fmt.Errorf("unknown command /%s (/help lists them; //%s sends it as text)", name, name)
 	}
 	return commands[i].parse(a, name, rest)
@@ -310,7 +312,7 @@ func parseFragment(a *action, _, rest string) error {
 	nStr, text, _ := strings.Cut(rest, " ")
 	n, err := strconv.Atoi(nStr)
 	if err != nil || n <= 0 {
-		return fmt.Errorf("/fragment: want a positive frame size, got %q", nStr)
+		return fmt.Errorf("/fragment: want a positive frame size, got %q", clip(nStr))
 	}
 	a.kind, a.op, a.payload, a.fragment = actMessage, inspect.OpText, []byte(text), n
 	return nil
@@ -360,11 +362,11 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 	case "fin":
 		b, err := strconv.ParseBool(val)
 		if err != nil {
-			return fmt.Errorf("fin=%s: want 0 or 1", val)
+			return fmt.Errorf("fin=%s: want 0 or 1", clip(val))
 		}
 		spec.Fin = b
 	case "op":
-		op, err := inspect.ParseOpCode(val)
+		op, err := inspect.ParseOpCode(clip(val))
 		if err != nil {
 			return err
 		}
@@ -380,13 +382,13 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 				spec.Rsv |= inspect.Rsv3
 			case "0", "":
 			default:
-				return fmt.Errorf("rsv=%s: want a list of 1, 2, 3", val)
+				return fmt.Errorf("rsv=%s: want a list of 1, 2, 3", clip(val))
 			}
 		}
 	case "rsv1", "rsv2", "rsv3":
 		b, err := strconv.ParseBool(val)
 		if err != nil {
-			return fmt.Errorf("%s=%s: want 0 or 1", key, val)
+			return fmt.Errorf("%s=%s: want 0 or 1", key, clip(val))
 		}
 		if b {
 			spec.Rsv |= inspect.Rsv1 >> (key[3] - '1')
@@ -400,7 +402,7 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 		default:
 			k, err := hex.DecodeString(val)
 			if err != nil || len(k) != 4 {
-				return fmt.Errorf("mask=%s: want auto, none or 8 hex digits", val)
+				return fmt.Errorf("mask=%s: want auto, none or 8 hex digits", clip(val))
 			}
 			spec.Mask = wire.MaskWith
 			copy(spec.Key[:], k)
@@ -408,7 +410,7 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 	case "len":
 		n, err := strconv.ParseUint(val, 0, 64)
 		if err != nil {
-			return fmt.Errorf("len=%s: want a number", val)
+			return fmt.Errorf("len=%s: want a number", clip(val))
 		}
 		spec.Length = &n
 	case "lenenc":
@@ -420,7 +422,7 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 		case "64":
 			spec.LenEnc = inspect.Len64
 		default:
-			return fmt.Errorf("lenenc=%s: want 7, 16 or 64", val)
+			return fmt.Errorf("lenenc=%s: want 7, 16 or 64", clip(val))
 		}
 	case "hex":
 		p, err := parseHex(val)
@@ -432,11 +434,22 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 	return nil
 }
 
+// clip shortens what the user wrote for an error message: a line of input
+// may be megabytes long, its error is one short line. What is cut can
+// never be taken for a valid value.
+func clip(s string) string {
+	const keep = 32
+	if len(s) <= keep {
+		return s
+	}
+	return s[:keep] + "..."
+}
+
 func parseHex(s string) ([]byte, error) {
 	s = strings.NewReplacer(" ", "", ":", "", "0x", "").Replace(s)
 	p, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("invalid hex %q", s)
+		return nil, fmt.Errorf("invalid hex %q", clip(s))
 	}
 	return p, nil
 }
@@ -444,7 +457,7 @@ func parseHex(s string) ([]byte, error) {
 func parseCloseCode(s string) (inspect.CloseCode, error) {
 	n, err := strconv.ParseUint(s, 10, 16)
 	if err != nil {
-		return 0, fmt.Errorf("close code %q is not a number from 0 to 65535", s)
+		return 0, fmt.Errorf("close code %q is not a number from 0 to 65535", clip(s))
 	}
 	return inspect.CloseCode(n), nil
 }
@@ -502,7 +515,7 @@ func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bo
 		}
 	}
 	if j.Dir != "" {
-		dir, err := inspect.ParseDirection(j.Dir)
+		dir, err := inspect.ParseDirection(clip(j.Dir))
 		if err != nil {
 			return false, fmt.Errorf("dir: %v", err)
 		}
@@ -527,7 +540,7 @@ func checkJSONKeys(line []byte) error {
 		return nil
 	}
 	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Errorf("unknown key %s (keys: %s)", key, jsonKeys)
+		return fmt.Errorf("unknown key %s (keys: %s)", clip(key), jsonKeys)
 	}
 	return err
 }
@@ -544,7 +557,7 @@ func (j *jsonAction) action(a *action) error {
 	a.op = inspect.OpText
 	switch {
 	case j.Op != "":
-		if a.op, err = inspect.ParseOpCode(j.Op); err != nil {
+		if a.op, err = inspect.ParseOpCode(clip(j.Op)); err != nil {
 			return err
 		}
 	case payloadKey == "b64" || payloadKey == "hex":
@@ -595,7 +608,7 @@ func (j *jsonAction) action(a *action) error {
 		}
 		a.kind = actControl
 	case !a.op.IsData():
-		return fmt.Errorf("op %q needs a crafted frame: add \"fin\":true", j.Op)
+		return fmt.Errorf("op %q needs a crafted frame: add \"fin\":true", clip(j.Op))
 	default:
 		a.kind = actMessage
 	}

@@ -780,3 +780,41 @@ func TestPumpCountsWhatWasNotSent(t *testing.T) {
 		})
 	}
 }
+
+// A line of exactly --max-message-size bytes ending in "\r\n" is sent,
+// even when the "\r" is the last byte of a full buffer (found by
+// FuzzInputReader).
+func TestInputLineAtTheLimitWithCRLF(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{64<<10 - 1, 128<<10 - 1, 64 << 10} {
+		in := newInputReader(strings.NewReader(strings.Repeat("x", n)+"\r\nnext\n"), StdinLines, false, false, inspect.ClientToServer, n)
+		checkSteps(t, readSteps(t, in), []step{textStep(strings.Repeat("x", n)), textStep("next")})
+	}
+}
+
+// An error quotes what it refuses, cut short: a line may be megabytes
+// (found by FuzzParseTyped).
+func TestInputErrorsStayShort(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("0", 10000)
+	for _, line := range []string{
+		"/" + long, "/fragment " + long + " x", "/close " + long + "x", "/binary " + long + "z",
+		"/frame fin=" + long, "/frame op=" + long, "/frame rsv=" + long, "/frame rsv1=" + long,
+		"/frame mask=" + long, "/frame len=" + long + "x", "/frame lenenc=" + long, "/frame hex=" + long + "z",
+	} {
+		var a action
+		err := parseTyped(&a, []byte(line), false)
+		if err == nil || len(err.Error()) > 200 {
+			t.Errorf("%.30s...: error %.80q of %d bytes, want a short one", line, err, len(fmt.Sprint(err)))
+		}
+	}
+	for _, line := range []string{
+		`{"` + long + `":1}`, `{"op":"` + long + `"}`, `{"op":"0x` + long + `"}`, `{"dir":"` + long + `"}`, `{"hex":"` + long + `z"}`,
+	} {
+		var a action
+		_, err := parseJSONAction(&a, []byte(line), inspect.ClientToServer)
+		if err == nil || len(err.Error()) > 300 {
+			t.Errorf("%.30s...: error %.80q of %d bytes, want a short one", line, err, len(fmt.Sprint(err)))
+		}
+	}
+}
