@@ -688,9 +688,9 @@ func (j *jsonAction) frame(a *action, p []byte) error {
 	if j.Masked != nil {
 		switch {
 		case !*j.Masked && spec.Mask == wire.MaskWith:
-			return fmt.Errorf(`"masked":false with a mask key`)
+			return errors.New(`"masked":false with a mask key`)
 		case *j.Masked && spec.Mask == wire.MaskNone:
-			return fmt.Errorf(`"masked":true with "mask":"none"`)
+			return errors.New(`"masked":true with "mask":"none"`)
 		case !*j.Masked:
 			spec.Mask = wire.MaskNone
 		case spec.Mask == wire.MaskAuto:
