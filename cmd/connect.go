@@ -67,6 +67,9 @@ closes, binary data and crafted frames.
 ("none", or 8 hex digits), len (a lie), len_enc makes it a raw frame. Lines
 of a wscope recording work too: its msg events in the sending direction are
 sent, everything else (header, frame events, the other direction) is skipped.
+A line that cannot be sent as written (not JSON, an unknown key, two
+payloads, a close code outside 0-65535, a length its len_enc cannot hold)
+is named on stderr and skipped; the rest is sent.
 
 By default a peer's RFC 6455 violations are reported on their frames and
 the connection goes on; --strict fails the connection at the first one, as
@@ -77,7 +80,9 @@ and errors go to stderr. The exit status tells how the session ended: 0
 when the close handshake completed with 1000, 1001 or no code received and
 the peer broke no rule; 3 when the connection or the handshake failed (the
 status and body are printed); 4 after 1006, any other close code received,
-or a violation by the peer (counted, the first named); 130 on Ctrl-C.`,
+or a violation by the peer (counted, the first named); 1 when input from a
+pipe or -x was not all sent (a bad line, one over --max-message-size, a
+refused command), though the session ended cleanly; 130 on Ctrl-C.`,
 		Example: `  # one message, print the reply, exit 0 after the close handshake
   echo hello | wscope connect ws://127.0.0.1:8080/echo
 

@@ -479,7 +479,7 @@ func TestRunConnectEcho(t *testing.T) {
 		{name: "verbose", stdin: "x\n", args: []string{"-v", "-s", "chat"}, stdout: "x\n", stderr: "< HTTP/1.1 101 Switching Protocols"},
 		{name: "server closes 4001", stdin: "close 4001\n", args: []string{"-w", "5s"}, code: ExitAbnormal, stderr: "wscope: connection ended abnormally: 4001 Private Use \"asked\" by server"},
 		{name: "server closes 1001", stdin: "close 1001\n", args: []string{"-w", "5s"}, code: ExitOK},
-		{name: "bad input line is skipped", stdin: "{\n" + `{"text":"ok"}` + "\n", args: []string{"--stdin", "json"}, stdout: "ok\n", stderr: "wscope: --stdin json: "},
+		{name: "bad input line is skipped, and fails the run", stdin: "{\n" + `{"text":"ok"}` + "\n", args: []string{"--stdin", "json"}, code: ExitRuntime, stdout: "ok\n", stderr: "wscope: 1 line of input was not sent (named above)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

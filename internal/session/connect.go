@@ -43,6 +43,7 @@ type client struct {
 	ref      *connRef
 	hb       *heartbeat
 	observe  observers
+	in       *inputReader // -x or stdin; nil in the TUI
 }
 
 // Connect runs `wscope connect` and returns how it ended, as an exit
@@ -68,6 +69,7 @@ func Connect(ctx context.Context, opts *ConnectOptions) error {
 	if err != nil {
 		return err
 	}
+	c.in = c.input()
 	sendDone := make(chan error, 1)
 	go func() { sendDone <- c.sendInput() }()
 	return c.run(ctx, conn, sendDone)
@@ -238,7 +240,27 @@ func (c *client) finish(end inspect.End) error {
 	if err == nil && c.hb.failed() {
 		return Silent(ExitAbnormal) // our own 1001 after the pongs stopped
 	}
+	if err == nil {
+		err = c.refusedInput()
+	}
 	return err
+}
+
+// refusedInput is exit status 1 when some of the input of a pipe or -x
+// could not be sent, though the rest was: a script must not pass after
+// input that did not go out. At a terminal the person saw each error.
+func (c *client) refusedInput() error {
+	if c.in == nil || c.lineMode {
+		return nil
+	}
+	switch n := c.in.refused.Load(); n {
+	case 0:
+		return nil
+	case 1:
+		return Exitf(ExitRuntime, "1 line of input was not sent (named above)")
+	default:
+		return Exitf(ExitRuntime, "%d lines of input were not sent (each named above)", n)
+	}
 }
 
 // interrupt closes with 1001 on Ctrl-C, waits briefly for the handshake
@@ -252,8 +274,8 @@ func (c *client) interrupt(conn *wire.Conn) error {
 	return Silent(ExitInterrupted)
 }
 
-// sendInput sends -x messages, or stdin, until it ends.
-func (c *client) sendInput() error {
+// input is what the session sends: the -x messages, or stdin.
+func (c *client) input() *inputReader {
 	opts := c.opts
 	var src io.Reader = c.ios.In
 	mode := opts.Stdin
@@ -264,16 +286,22 @@ func (c *client) sendInput() error {
 		}
 	}
 	slash := c.lineMode || len(opts.Execute) > 0
-	in := newInputReader(src, mode, opts.Binary, slash, inspect.ClientToServer, int(opts.MaxMessageSize))
+	return newInputReader(src, mode, opts.Binary, slash, inspect.ClientToServer, int(opts.MaxMessageSize))
+}
+
+// sendInput sends c.in until it ends.
+func (c *client) sendInput() error {
 	flush := func() error {
 		conn, _ := c.ref.get()
 		return conn.Flush()
 	}
-	return pump(in, func(a *action) error { return c.ref.send(a, opts.Reconnect) }, flush, c.out)
+	return pump(c.in, func(a *action) error { return c.ref.send(a, c.opts.Reconnect) }, flush, c.out)
 }
 
 // pump reads actions until EOF and hands each to send, flushing whenever
-// the input is drained rather than per message.
+// the input is drained rather than per message. A line that cannot be
+// sent is reported and skipped, and counted in in.refused with a send that
+// failed and a read error.
 func pump(in *inputReader, send func(*action) error, flush func() error, out *sink) error {
 	for {
 		a, err := in.next()
@@ -281,6 +309,7 @@ func pump(in *inputReader, send func(*action) error, flush func() error, out *si
 			return flush()
 		}
 		if err != nil {
+			in.refused.Add(1)
 			var perr *inputError
 			if errors.As(err, &perr) {
 				out.note("wscope: %v", err)
@@ -299,6 +328,7 @@ func pump(in *inputReader, send func(*action) error, flush func() error, out *si
 			if errors.Is(err, wire.ErrClosing) || errors.Is(err, wire.ErrClosed) {
 				return nil
 			}
+			in.refused.Add(1)
 			out.note("wscope: %v", err)
 		}
 		if a.kind == actClose {

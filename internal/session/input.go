@@ -3,15 +3,18 @@ package session
 import (
 	"bufio"
 	"bytes"
+	crand "crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wscope/wscope/inspect"
@@ -80,7 +83,11 @@ type inputReader struct {
 	sendDir inspect.Direction
 	maxLine int
 	long    []byte
+	lines   int // lines read so far, the current one included
 	a       action
+	// refused counts what could not be sent (pump counts it): lines
+	// refused, sends that failed, a read error.
+	refused atomic.Int64
 }
 
 func newInputReader(in io.Reader, mode string, binary, slash bool, sendDir inspect.Direction, maxLine int) *inputReader {
@@ -112,7 +119,7 @@ func (in *inputReader) next() (*action, error) {
 		}
 		skip, err := parseJSONAction(&in.a, line, in.sendDir)
 		if err != nil {
-			return nil, &inputError{err}
+			return nil, &inputError{fmt.Errorf("--stdin json line %d: %v", in.lines, err)}
 		}
 		if skip {
 			return in.next()
@@ -162,10 +169,14 @@ func (in *inputReader) nextChunk() (*action, error) {
 // without being held in memory.
 func (in *inputReader) line() ([]byte, error) {
 	b, err := in.r.ReadSlice('\n')
+	if len(b) > 0 {
+		in.lines++
+	}
 	if errors.Is(err, bufio.ErrBufferFull) {
 		in.long = append(in.long[:0], b...)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			if in.tooLong(len(in.long)) {
+			// Its last byte may be the "\r" of a "\r\n" not read yet.
+			if in.tooLong(len(in.long) - 1) {
 				for errors.Is(err, bufio.ErrBufferFull) {
 					_, err = in.r.ReadSlice('\n')
 				}
@@ -194,7 +205,7 @@ func (in *inputReader) line() ([]byte, error) {
 func (in *inputReader) tooLong(n int) bool { return in.maxLine > 0 && n > in.maxLine }
 
 func (in *inputReader) tooLongError() error {
-	return &inputError{fmt.Errorf("input line longer than --max-message-size (%d bytes): skipped", in.maxLine)}
+	return &inputError{fmt.Errorf("input line %d is longer than --max-message-size (%d bytes): skipped", in.lines, in.maxLine)}
 }
 
 // Command is one slash command of the send language: the same table
@@ -217,7 +228,7 @@ var commands = []Command{
 	{Name: "fragment", Args: "<n> <text>", Summary: "send text split into frames of n bytes", parse: parseFragment},
 	{Name: "frame", Args: "[key=value...] [payload]", Summary: "craft one frame, valid or not; keys:", Detail: `fin=0|1 (1)   op=text|binary|close|ping|pong|cont|0x3..0xF (text)
 rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
-len=<n> (announced length, may lie)   lenenc=7|16|64
+len=<n> (announced, may lie: not below the payload's)   lenenc=7|16|64
 hex=<payload as hex>`, parse: func(a *action, _, rest string) error { return parseFrameSpec(a, rest) }},
 	{Name: "help", Summary: "this list", parse: func(a *action, _, _ string) error { a.kind = actHelp; return nil }},
 }
@@ -258,6 +269,7 @@ func parseSlash(a *action, line string) error {
 	}
 	i := slices.IndexFunc(commands, func(c Command) bool { return c.Name == name })
 	if i < 0 {
+		name = clip(name)
 		return fmt.Errorf("unknown command /%s (/help lists them; //%s sends it as text)", name, name)
 	}
 	return commands[i].parse(a, name, rest)
@@ -284,6 +296,9 @@ func parseClose(a *action, _, rest string) error {
 	if err != nil {
 		return fmt.Errorf("/close: %v", err)
 	}
+	if err := wire.CheckClose(code, reason); err != nil {
+		return fmt.Errorf("/close: %v (/frame op=close sends any payload)", err)
+	}
 	a.code, a.reason = code, reason
 	return nil
 }
@@ -301,7 +316,7 @@ func parseFragment(a *action, _, rest string) error {
 	nStr, text, _ := strings.Cut(rest, " ")
 	n, err := strconv.Atoi(nStr)
 	if err != nil || n <= 0 {
-		return fmt.Errorf("/fragment: want a positive frame size, got %q", nStr)
+		return fmt.Errorf("/fragment: want a positive frame size, got %q", clip(nStr))
 	}
 	a.kind, a.op, a.payload, a.fragment = actMessage, inspect.OpText, []byte(text), n
 	return nil
@@ -312,7 +327,7 @@ func parseFragment(a *action, _, rest string) error {
 func parseFrameSpec(a *action, args string) error {
 	a.kind = actFrame
 	spec := wire.FrameSpec{Fin: true, Op: inspect.OpText, Mask: wire.MaskAuto}
-	rest := args
+	rest, hexGiven := args, false
 	for rest != "" {
 		tok, after, _ := strings.Cut(rest, " ")
 		key, val, ok := strings.Cut(tok, "=")
@@ -323,9 +338,16 @@ func parseFrameSpec(a *action, args string) error {
 		if err := setFrameField(&spec, key, val); err != nil {
 			return fmt.Errorf("/frame: %v", err)
 		}
+		hexGiven = hexGiven || key == "hex"
 	}
-	if spec.Payload == nil {
+	switch {
+	case !hexGiven:
 		spec.Payload = []byte(rest)
+	case rest != "":
+		return fmt.Errorf("/frame: hex= and the text %.20q are two payloads: give one", rest)
+	}
+	if err := spec.Check(); err != nil {
+		return fmt.Errorf("/frame: %v", err)
 	}
 	a.frame = spec
 	return nil
@@ -344,11 +366,11 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 	case "fin":
 		b, err := strconv.ParseBool(val)
 		if err != nil {
-			return fmt.Errorf("fin=%s: want 0 or 1", val)
+			return fmt.Errorf("fin=%s: want 0 or 1", clip(val))
 		}
 		spec.Fin = b
 	case "op":
-		op, err := inspect.ParseOpCode(val)
+		op, err := inspect.ParseOpCode(clip(val))
 		if err != nil {
 			return err
 		}
@@ -364,13 +386,13 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 				spec.Rsv |= inspect.Rsv3
 			case "0", "":
 			default:
-				return fmt.Errorf("rsv=%s: want a list of 1, 2, 3", val)
+				return fmt.Errorf("rsv=%s: want a list of 1, 2, 3", clip(val))
 			}
 		}
 	case "rsv1", "rsv2", "rsv3":
 		b, err := strconv.ParseBool(val)
 		if err != nil {
-			return fmt.Errorf("%s=%s: want 0 or 1", key, val)
+			return fmt.Errorf("%s=%s: want 0 or 1", key, clip(val))
 		}
 		if b {
 			spec.Rsv |= inspect.Rsv1 >> (key[3] - '1')
@@ -384,7 +406,7 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 		default:
 			k, err := hex.DecodeString(val)
 			if err != nil || len(k) != 4 {
-				return fmt.Errorf("mask=%s: want auto, none or 8 hex digits", val)
+				return fmt.Errorf("mask=%s: want auto, none or 8 hex digits", clip(val))
 			}
 			spec.Mask = wire.MaskWith
 			copy(spec.Key[:], k)
@@ -392,7 +414,7 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 	case "len":
 		n, err := strconv.ParseUint(val, 0, 64)
 		if err != nil {
-			return fmt.Errorf("len=%s: want a number", val)
+			return fmt.Errorf("len=%s: want a number", clip(val))
 		}
 		spec.Length = &n
 	case "lenenc":
@@ -404,7 +426,7 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 		case "64":
 			spec.LenEnc = inspect.Len64
 		default:
-			return fmt.Errorf("lenenc=%s: want 7, 16 or 64", val)
+			return fmt.Errorf("lenenc=%s: want 7, 16 or 64", clip(val))
 		}
 	case "hex":
 		p, err := parseHex(val)
@@ -416,11 +438,22 @@ func setFrameField(spec *wire.FrameSpec, key, val string) error {
 	return nil
 }
 
+// clip shortens what the user wrote for an error message: a line of input
+// may be megabytes long, its error is one short line. What is cut can
+// never be taken for a valid value.
+func clip(s string) string {
+	const keep = 32
+	if len(s) <= keep {
+		return s
+	}
+	return s[:keep] + "..."
+}
+
 func parseHex(s string) ([]byte, error) {
 	s = strings.NewReplacer(" ", "", ":", "", "0x", "").Replace(s)
 	p, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("invalid hex %q", s)
+		return nil, fmt.Errorf("invalid hex %q", clip(s))
 	}
 	return p, nil
 }
@@ -428,7 +461,7 @@ func parseHex(s string) ([]byte, error) {
 func parseCloseCode(s string) (inspect.CloseCode, error) {
 	n, err := strconv.ParseUint(s, 10, 16)
 	if err != nil {
-		return 0, fmt.Errorf("close code %q is not a number from 0 to 65535", s)
+		return 0, fmt.Errorf("close code %q is not a number from 0 to 65535", clip(s))
 	}
 	return inspect.CloseCode(n), nil
 }
@@ -451,109 +484,251 @@ type jsonAction struct {
 	Mask     json.RawMessage `json:"mask"`
 	Masked   *bool           `json:"masked"`
 	Len      *uint64         `json:"len"`
-	LenEnc   int             `json:"len_enc"`
+	LenEnc   *int            `json:"len_enc"`
 	Code     *int            `json:"code"`
-	Reason   string          `json:"reason"`
+	Reason   *string         `json:"reason"`
 	Close    *struct {
-		Code   int    `json:"code"`
-		Reason string `json:"reason"`
+		Code   *int    `json:"code"`
+		Reason *string `json:"reason"`
 	} `json:"close"`
-	Sleep float64 `json:"sleep"`
+	Sleep *float64 `json:"sleep"`
 }
+
+// jsonKeys are the keys of a --stdin json line written by hand.
+const jsonKeys = "text, b64, hex, op, fragment, code, reason, close, sleep, dir, and for a crafted frame fin, rsv1-3, mask, masked, len, len_enc"
 
 // parseJSONAction fills a from one --stdin json line. skip is true for
 // lines that are not ours to send (other events, the peer's direction).
+// What cannot be sent as the line describes it is refused, nothing of it
+// sent.
 func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bool, err error) {
 	var j jsonAction
 	if err := json.Unmarshal(line, &j); err != nil {
-		return false, fmt.Errorf("--stdin json: %v in line %.60q", err, line)
+		return false, fmt.Errorf("%v in %.60q", err, line)
 	}
 	// From a recording only msg events are sent: its frame events
 	// describe the same messages again.
 	if j.Wsrec != nil || j.Ev != "" && j.Ev != "msg" {
 		return true, nil
 	}
-	if j.Dir != "" && j.Dir != sendDir.String() {
-		return true, nil
-	}
-	if j.Sleep > 0 {
-		a.kind, a.sleep = actSleep, time.Duration(j.Sleep*float64(time.Second))
-		return false, nil
-	}
-	*a = action{kind: actMessage, op: inspect.OpText}
-	if j.Op != "" {
-		if a.op, err = inspect.ParseOpCode(j.Op); err != nil {
-			return false, fmt.Errorf("--stdin json: %v", err)
+	if j.Ev == "" {
+		// A recording's lines have keys of their own; one written by hand
+		// with a typo ("txt") would otherwise send an empty message.
+		if err := checkJSONKeys(line); err != nil {
+			return false, err
 		}
-	} else if j.B64 != nil || j.Hex != nil {
-		a.op = inspect.OpBinary
 	}
+	if j.Dir != "" {
+		dir, err := inspect.ParseDirection(clip(j.Dir))
+		if err != nil {
+			return false, fmt.Errorf("dir: %v", err)
+		}
+		if dir != sendDir {
+			return true, nil
+		}
+	}
+	*a = action{}
+	if err := j.action(a); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// checkJSONKeys refuses a key that jsonAction does not have.
+func checkJSONKeys(line []byte) error {
+	d := json.NewDecoder(bytes.NewReader(line))
+	d.DisallowUnknownFields()
+	var j jsonAction
+	err := d.Decode(&j)
+	if err == nil {
+		return nil
+	}
+	if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Errorf("unknown key %s (keys: %s)", clip(key), jsonKeys)
+	}
+	return err
+}
+
+// action turns j into what to send.
+func (j *jsonAction) action(a *action) error {
+	if j.Sleep != nil {
+		return j.sleep(a)
+	}
+	payload, payloadKey, err := j.payload()
+	if err != nil {
+		return err
+	}
+	a.op = inspect.OpText
 	switch {
-	case j.Text != nil:
-		a.payload = []byte(*j.Text)
-	case j.B64 != nil:
-		if a.payload, err = base64.StdEncoding.DecodeString(*j.B64); err != nil {
-			return false, fmt.Errorf("--stdin json: b64: %v", err)
+	case j.Op != "":
+		if a.op, err = inspect.ParseOpCode(clip(j.Op)); err != nil {
+			return err
 		}
-	case j.Hex != nil:
-		if a.payload, err = parseHex(*j.Hex); err != nil {
-			return false, fmt.Errorf("--stdin json: %v", err)
-		}
+	case payloadKey == "b64" || payloadKey == "hex":
+		a.op = inspect.OpBinary
 	}
 	code, reason := j.Code, j.Reason
 	if j.Close != nil {
-		code, reason = &j.Close.Code, j.Close.Reason
+		if code != nil || reason != nil {
+			return errors.New(`"close" and "code"/"reason" give the close twice: give one`)
+		}
+		code, reason = j.Close.Code, j.Close.Reason
 	}
-	// A frame event, or any header field set, means a crafted frame.
-	if j.Fin != nil || j.Rsv1 || j.Rsv2 || j.Rsv3 || j.Mask != nil || j.Masked != nil || j.LenEnc != 0 || (j.Len != nil && j.Ev != "msg") {
-		spec := wire.FrameSpec{Fin: j.Fin == nil || *j.Fin, Op: a.op, Payload: a.payload, Mask: wire.MaskAuto}
-		switch enc := inspect.LengthEncoding(j.LenEnc); enc {
-		case 0, inspect.Len7, inspect.Len16, inspect.Len64:
-			spec.LenEnc = enc
-		default:
-			return false, fmt.Errorf("--stdin json: len_enc %d: want 7, 16 or 64", j.LenEnc)
+	if code != nil || reason != nil {
+		switch {
+		case a.op != inspect.OpClose:
+			return fmt.Errorf(`"code" and "reason" are for "op":"close", not %q`, a.op)
+		case payloadKey != "":
+			return fmt.Errorf(`%q and the close's code and reason are two payloads: give one`, payloadKey)
+		case code != nil && (*code < 0 || *code > 0xFFFF):
+			return fmt.Errorf("close code %d: want 0 to 65535", *code)
 		}
-		if j.Rsv1 {
-			spec.Rsv |= inspect.Rsv1
-		}
-		if j.Rsv2 {
-			spec.Rsv |= inspect.Rsv2
-		}
-		if j.Rsv3 {
-			spec.Rsv |= inspect.Rsv3
-		}
-		if j.Masked != nil && !*j.Masked {
-			spec.Mask = wire.MaskNone
-		}
-		if len(j.Mask) > 0 {
-			var m string
-			if json.Unmarshal(j.Mask, &m) != nil {
-				return false, fmt.Errorf("--stdin json: mask must be a string")
-			}
-			if err := setFrameField(&spec, "mask", m); err != nil {
-				return false, fmt.Errorf("--stdin json: %v", err)
-			}
-		}
-		if j.Len != nil && *j.Len != uint64(len(a.payload)) {
-			spec.Length = j.Len
-		}
-		if spec.Payload == nil && code != nil {
-			spec.Payload = inspect.AppendClose(nil, inspect.CloseCode(*code), reason)
-		}
-		a.kind, a.frame = actFrame, spec
-		return false, nil
 	}
+	if j.crafted() {
+		if code != nil || reason != nil {
+			if code == nil {
+				return errors.New(`a "reason" needs a "code"`)
+			}
+			payload = inspect.AppendClose(nil, inspect.CloseCode(*code), deref(reason))
+		}
+		return j.frame(a, payload)
+	}
+	a.payload = payload
 	switch {
 	case a.op == inspect.OpClose:
-		a.kind, a.code, a.reason = actClose, inspect.CloseNormal, reason
+		if payloadKey != "" {
+			return fmt.Errorf(`a close takes "code" and "reason", not %q ("fin":true crafts a close frame with any payload)`, payloadKey)
+		}
+		a.kind, a.code, a.reason = actClose, inspect.CloseNormal, deref(reason)
 		if code != nil {
 			a.code = inspect.CloseCode(*code)
 		}
+		if err := wire.CheckClose(a.code, a.reason); err != nil {
+			return fmt.Errorf(`%v ("fin":true crafts a close frame with any payload)`, err)
+		}
 	case a.op == inspect.OpPing || a.op == inspect.OpPong:
+		if len(payload) > 125 {
+			return fmt.Errorf(`%s payload of %d bytes: control frames carry at most 125 ("fin":true crafts a longer one)`, a.op, len(payload))
+		}
 		a.kind = actControl
 	case !a.op.IsData():
-		return false, fmt.Errorf("--stdin json: op %q needs a crafted frame: add \"fin\":true", j.Op)
+		return fmt.Errorf("op %q needs a crafted frame: add \"fin\":true", clip(j.Op))
+	default:
+		a.kind = actMessage
 	}
-	a.fragment = j.Fragment
-	return false, nil
+	if j.Fragment != 0 {
+		if j.Fragment < 0 || a.kind != actMessage {
+			return fmt.Errorf(`"fragment": %d: want a positive frame size, for a text or binary message`, j.Fragment)
+		}
+		a.fragment = j.Fragment
+	}
+	return nil
+}
+
+// payload decodes the one payload key j may have.
+func (j *jsonAction) payload() (p []byte, key string, err error) {
+	var keys []string
+	for _, k := range []struct {
+		name string
+		v    *string
+	}{{"text", j.Text}, {"b64", j.B64}, {"hex", j.Hex}} {
+		if k.v != nil {
+			keys = append(keys, k.name)
+		}
+	}
+	switch {
+	case len(keys) > 1:
+		return nil, "", fmt.Errorf("%q and %q are two payloads: give one", keys[0], keys[1])
+	case j.Text != nil:
+		p = []byte(*j.Text)
+	case j.B64 != nil:
+		if p, err = base64.StdEncoding.DecodeString(*j.B64); err != nil {
+			return nil, "", fmt.Errorf("b64: %v", err)
+		}
+	case j.Hex != nil:
+		if p, err = parseHex(*j.Hex); err != nil {
+			return nil, "", err
+		}
+	}
+	if len(keys) == 0 {
+		return nil, "", nil
+	}
+	return p, keys[0], nil
+}
+
+// crafted reports whether j sets any header field: a frame sent as is.
+func (j *jsonAction) crafted() bool {
+	return j.Fin != nil || j.Rsv1 || j.Rsv2 || j.Rsv3 || j.Mask != nil || j.Masked != nil || j.LenEnc != nil || (j.Len != nil && j.Ev != "msg")
+}
+
+// frame fills a with the crafted frame j describes, payload p.
+func (j *jsonAction) frame(a *action, p []byte) error {
+	if j.Fragment != 0 {
+		return errors.New(`"fragment" splits a message, not a crafted frame`)
+	}
+	spec := wire.FrameSpec{Fin: j.Fin == nil || *j.Fin, Op: a.op, Payload: p, Mask: wire.MaskAuto}
+	if j.LenEnc != nil {
+		switch enc := *j.LenEnc; enc {
+		case 7, 16, 64:
+			spec.LenEnc = inspect.LengthEncoding(enc)
+		default:
+			return fmt.Errorf("len_enc %d: want 7, 16 or 64", enc)
+		}
+	}
+	for i, set := range []bool{j.Rsv1, j.Rsv2, j.Rsv3} {
+		if set {
+			spec.Rsv |= inspect.Rsv1 >> i
+		}
+	}
+	if len(j.Mask) > 0 {
+		var m string
+		if json.Unmarshal(j.Mask, &m) != nil {
+			return errors.New("mask must be a string")
+		}
+		if err := setFrameField(&spec, "mask", m); err != nil {
+			return err
+		}
+	}
+	if j.Masked != nil {
+		switch {
+		case !*j.Masked && spec.Mask == wire.MaskWith:
+			return errors.New(`"masked":false with a mask key`)
+		case *j.Masked && spec.Mask == wire.MaskNone:
+			return errors.New(`"masked":true with "mask":"none"`)
+		case !*j.Masked:
+			spec.Mask = wire.MaskNone
+		case spec.Mask == wire.MaskAuto:
+			// Masked whichever side sends it: a server's auto is unmasked.
+			spec.Mask = wire.MaskWith
+			crand.Read(spec.Key[:])
+		}
+	}
+	if j.Len != nil && *j.Len != uint64(len(p)) {
+		spec.Length = j.Len
+	}
+	if err := spec.Check(); err != nil {
+		return err
+	}
+	a.kind, a.frame = actFrame, spec
+	return nil
+}
+
+// sleep fills a with the pause j asks for.
+func (j *jsonAction) sleep(a *action) error {
+	if j.Op != "" || j.Text != nil || j.B64 != nil || j.Hex != nil || j.Fragment != 0 || j.Code != nil || j.Reason != nil || j.Close != nil || j.crafted() {
+		return errors.New(`"sleep" goes on a line of its own`)
+	}
+	ns := *j.Sleep * float64(time.Second)
+	if !(ns >= 0 && ns < math.MaxInt64) {
+		return fmt.Errorf("sleep %g: want seconds from 0 to %.0f", *j.Sleep, float64(math.MaxInt64)/float64(time.Second))
+	}
+	a.kind, a.sleep = actSleep, time.Duration(ns)
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -161,6 +161,9 @@ func TestParseSlash(t *testing.T) {
 		{line: "/close 4001 bye bye", want: action{kind: actClose, code: 4001, reason: "bye bye"}},
 		{line: "/close  1001 away", want: action{kind: actClose, code: 1001, reason: "away"}},
 		{line: "/close 0", want: action{kind: actClose, code: 0}},
+		{line: "/close 4000 " + strings.Repeat("r", 123), want: action{kind: actClose, code: 4000, reason: strings.Repeat("r", 123)}},
+		{line: "/close 4000 " + strings.Repeat("r", 124), err: "/close: close reason of 124 bytes: a close frame carries at most 123 bytes of reason (125 with its code) (/frame op=close sends any payload)"},
+		{line: "/close 0 why", err: "/close: a close reason needs a close code"},
 		{line: "/close abc", err: `/close: close code "abc"`},
 		{line: "/close 65536", err: "/close: close code"},
 		{line: "/close -1", err: "/close: close code"},
@@ -263,6 +266,18 @@ func TestParseFrameSpec(t *testing.T) {
 		// The first token that is not key=value starts the payload.
 		{"notakey=1 fin=0", def(func(s *wire.FrameSpec) { s.Payload = []byte("notakey=1 fin=0") }), ""},
 		{"fin=0 text fin=1", def(func(s *wire.FrameSpec) { s.Fin, s.Payload = false, []byte("text fin=1") }), ""},
+		{"lenenc=16 len=65535", def(func(s *wire.FrameSpec) { s.LenEnc, s.Length = inspect.Len16, ptr[uint64](65535) }), ""},
+		{"lenenc=7 " + strings.Repeat("a", 125), def(func(s *wire.FrameSpec) { s.LenEnc, s.Payload = inspect.Len7, []byte(strings.Repeat("a", 125)) }), ""},
+		{"len=9 hello", def(func(s *wire.FrameSpec) { s.Length, s.Payload = ptr[uint64](9), []byte("hello") }), ""},
+		// On purpose: a close frame over 125 bytes.
+		{"op=close " + strings.Repeat("r", 130), def(func(s *wire.FrameSpec) { s.Op, s.Payload = inspect.OpClose, []byte(strings.Repeat("r", 130)) }), ""},
+		{"hex=", def(func(*wire.FrameSpec) {}), ""},
+		{"lenenc=7 " + strings.Repeat("a", 200), wire.FrameSpec{}, "length 200 does not fit the 7-bit form (at most 125)"},
+		{"lenenc=7 len=126", wire.FrameSpec{}, "length 126 does not fit the 7-bit form"},
+		{"lenenc=16 len=65536 x", wire.FrameSpec{}, "length 65536 does not fit the 16-bit form (at most 65535)"},
+		{"len=2 hello", wire.FrameSpec{}, "length 2 announces less than the 5-byte payload"},
+		{"hex=00 hello", wire.FrameSpec{}, `hex= and the text "hello" are two payloads: give one`},
+		{"hex= hello", wire.FrameSpec{}, "two payloads"},
 		{"fin=2", wire.FrameSpec{}, "fin=2: want 0 or 1"},
 		{"op=0x10", wire.FrameSpec{}, "unknown opcode"},
 		{"op=nope", wire.FrameSpec{}, "unknown opcode"},
@@ -388,21 +403,21 @@ func TestInputLongLines(t *testing.T) {
 		in := newInputReader(strings.NewReader("first\n"+long+"\nafter\n"+long+"\nlast"), StdinLines, false, false, inspect.ClientToServer, 70000)
 		checkSteps(t, readSteps(t, in), []step{
 			textStep("first"),
-			{err: "input: input line longer than --max-message-size (70000 bytes): skipped"},
+			{err: "input: input line 2 is longer than --max-message-size (70000 bytes): skipped"},
 			textStep("after"),
-			{err: "input: input line longer"},
+			{err: "is longer than --max-message-size"},
 			textStep("last"),
 		})
 	})
 	t.Run("over the limit at EOF", func(t *testing.T) {
 		t.Parallel()
 		in := newInputReader(strings.NewReader("first\n"+long), StdinLines, false, false, inspect.ClientToServer, 70000)
-		checkSteps(t, readSteps(t, in), []step{textStep("first"), {err: "input: input line longer"}})
+		checkSteps(t, readSteps(t, in), []step{textStep("first"), {err: "is longer than --max-message-size"}})
 	})
 	t.Run("over the limit in json mode", func(t *testing.T) {
 		t.Parallel()
 		in := newInputReader(strings.NewReader(`{"text":"`+long+`"}`+"\n"+`{"text":"ok"}`), StdinJSON, false, false, inspect.ClientToServer, 70000)
-		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("ok")})
+		checkSteps(t, readSteps(t, in), []step{{err: "is longer than --max-message-size"}, textStep("ok")})
 	})
 }
 
@@ -416,7 +431,7 @@ func TestInputLineOverLimitShorterThanBuffer(t *testing.T) {
 			limit = 70000
 		}
 		in := newInputReader(strings.NewReader(strings.Repeat("x", n)+"\nnext\n"), StdinLines, false, false, inspect.ClientToServer, limit)
-		checkSteps(t, readSteps(t, in), []step{{err: "input: input line longer"}, textStep("next")})
+		checkSteps(t, readSteps(t, in), []step{{err: "is longer than --max-message-size"}, textStep("next")})
 	}
 }
 
@@ -529,7 +544,8 @@ func TestInputJSON(t *testing.T) {
 		{line: `{"text":"abcdef","fragment":2}`, want: []step{{a: action{kind: actMessage, op: inspect.OpText, payload: []byte("abcdef"), fragment: 2}}}},
 		{line: `{"sleep":0.01}`, want: []step{{a: action{kind: actSleep, sleep: 10 * time.Millisecond}}}},
 		{line: `{"sleep":1.5}`, want: []step{{a: action{kind: actSleep, sleep: 1500 * time.Millisecond}}}},
-		{line: `{"text":"x","unknown":[1,{"a":2}]}`, want: []step{textStep("x")}},
+		{line: `{"sleep":0}`, want: []step{{a: action{kind: actSleep}}}},
+		{line: `{"t":1,"ev":"msg","dir":"c2s","text":"x","unknown":[1,{"a":2}]}`, want: []step{textStep("x")}},
 
 		// Crafted frames: any header field.
 		{line: `{"text":"x","fin":false}`, want: []step{frame(func(s *wire.FrameSpec) { s.Fin, s.Payload = false, []byte("x") })}},
@@ -541,7 +557,6 @@ func TestInputJSON(t *testing.T) {
 			s.Mask, s.Key, s.Payload = wire.MaskWith, [4]byte{1, 2, 3, 4}, []byte("x")
 		})}},
 		{line: `{"text":"x","masked":false}`, want: []step{frame(func(s *wire.FrameSpec) { s.Mask, s.Payload = wire.MaskNone, []byte("x") })}},
-		{line: `{"text":"x","masked":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Payload = []byte("x") })}},
 		{line: `{"text":"x","len":9}`, want: []step{frame(func(s *wire.FrameSpec) { s.Length, s.Payload = ptr[uint64](9), []byte("x") })}},
 		{line: `{"text":"x","len":1}`, want: []step{frame(func(s *wire.FrameSpec) { s.Payload = []byte("x") })}},
 		{line: `{"text":"x","len_enc":64}`, want: []step{frame(func(s *wire.FrameSpec) { s.LenEnc, s.Payload = inspect.Len64, []byte("x") })}},
@@ -551,8 +566,21 @@ func TestInputJSON(t *testing.T) {
 		{line: `{"op":"close","code":1002,"reason":"r","fin":true}`, want: []step{frame(func(s *wire.FrameSpec) {
 			s.Op, s.Payload = inspect.OpClose, inspect.AppendClose(nil, 1002, "r")
 		})}},
-		{line: `{"op":"close","b64":"A+g=","fin":true,"code":4000}`, want: []step{frame(func(s *wire.FrameSpec) {
-			s.Op, s.Payload = inspect.OpClose, []byte{0x03, 0xe8} // the payload wins over code
+		{line: `{"op":"close","b64":"A+g=","fin":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Op, s.Payload = inspect.OpClose, []byte{0x03, 0xe8} })}},
+		{line: `{"op":"close","fin":true}`, want: []step{frame(func(s *wire.FrameSpec) { s.Op = inspect.OpClose })}},
+		{line: `{"op":"close","code":0}`, want: []step{{a: action{kind: actClose}}}},
+		{line: `{"op":"close","code":65535}`, want: []step{{a: action{kind: actClose, code: 65535}}}},
+		// On purpose, a crafted frame carries what a close may not.
+		{line: `{"op":"close","fin":true,"code":4000,"reason":"` + strings.Repeat("r", 130) + `"}`, want: []step{frame(func(s *wire.FrameSpec) {
+			s.Op, s.Payload = inspect.OpClose, inspect.AppendClose(nil, 4000, strings.Repeat("r", 130))
+		})}},
+		{line: `{"op":"ping","fin":true,"text":"` + strings.Repeat("p", 126) + `"}`, want: []step{frame(func(s *wire.FrameSpec) { s.Op, s.Payload = inspect.OpPing, []byte(strings.Repeat("p", 126)) })}},
+		{line: `{"text":"` + strings.Repeat("a", 125) + `","len_enc":7}`, want: []step{frame(func(s *wire.FrameSpec) { s.LenEnc, s.Payload = inspect.Len7, []byte(strings.Repeat("a", 125)) })}},
+		{line: `{"text":"x","len":65535,"len_enc":16}`, want: []step{frame(func(s *wire.FrameSpec) {
+			s.LenEnc, s.Length, s.Payload = inspect.Len16, ptr[uint64](65535), []byte("x")
+		})}},
+		{line: `{"text":"x","len":18446744073709551615,"len_enc":64}`, want: []step{frame(func(s *wire.FrameSpec) {
+			s.LenEnc, s.Length, s.Payload = inspect.Len64, ptr[uint64](1<<64-1), []byte("x")
 		})}},
 
 		// Lines of a recording.
@@ -561,7 +589,6 @@ func TestInputJSON(t *testing.T) {
 		{line: `{"t":0.5,"ev":"msg","conn":1,"dir":"s2c","op":"text","frames":[3],"deflated":false,"text":"x"}`, want: skip},
 		{line: `{"ev":"msg","dir":"s2c","text":"to clients"}`, dir: inspect.ServerToClient, want: []step{textStep("to clients")}},
 		{line: `{"ev":"msg","dir":"c2s","text":"from a client"}`, dir: inspect.ServerToClient, want: skip},
-		{line: `{"dir":"sideways","text":"x"}`, want: skip},
 		{line: `{"t":0,"ev":"open","conn":1,"url":"ws://h/","role":"client","request":{"method":"GET","target":"/","proto":"HTTP/1.1","headers":[["Host","h"]]},"response":{"proto":"HTTP/1.1","status":101,"reason":"Switching Protocols","headers":[]},"subprotocol":"","extensions":[],"local":"a","remote":"b","start":"2024-01-01T00:00:00Z"}`, want: skip},
 		{line: `{"t":1,"ev":"end","conn":1,"clean":true,"code":1000}`, want: skip},
 		{line: `{"t":1,"ev":"error","conn":1,"text":"boom"}`, want: skip},
@@ -571,17 +598,57 @@ func TestInputJSON(t *testing.T) {
 		{line: "   \t", want: skip},
 
 		// Errors: the line is skipped.
-		{line: `not json`, want: []step{{err: "input: --stdin json: "}}},
-		{line: `{"text":"unterminated`, want: []step{{err: "input: --stdin json: "}}},
-		{line: `[1,2]`, want: []step{{err: "input: --stdin json: "}}},
-		{line: `{"text":1}`, want: []step{{err: "input: --stdin json: "}}},
+		{line: `not json`, want: []step{{err: "input: --stdin json line 1: "}}},
+		{line: `{"text":"unterminated`, want: []step{{err: "input: --stdin json line 1: "}}},
+		{line: `[1,2]`, want: []step{{err: "input: --stdin json line 1: "}}},
+		{line: `{"text":1}`, want: []step{{err: "input: --stdin json line 1: "}}},
 		{line: `{"op":"nope"}`, want: []step{{err: `unknown opcode "nope"`}}},
 		{line: `{"op":"0x3"}`, want: []step{{err: `op "0x3" needs a crafted frame`}}},
 		{line: `{"op":"cont","text":"x"}`, want: []step{{err: `op "cont" needs a crafted frame`}}},
-		{line: `{"b64":"!!"}`, want: []step{{err: "input: --stdin json: b64: "}}},
-		{line: `{"hex":"zz"}`, want: []step{{err: "input: --stdin json: invalid hex"}}},
+		{line: `{"b64":"!!"}`, want: []step{{err: "input: --stdin json line 1: b64: "}}},
+		{line: `{"hex":"zz"}`, want: []step{{err: "input: --stdin json line 1: invalid hex"}}},
 		{line: `{"text":"x","mask":"xyz"}`, want: []step{{err: "mask=xyz: want auto, none or 8 hex digits"}}},
 		{line: `{"text":"x","mask":5}`, want: []step{{err: "mask must be a string"}}},
+
+		// Refused before anything is sent: what cannot go out as written.
+		{line: `{"dir":"sideways","text":"x"}`, want: []step{{err: `dir: unknown direction "sideways"`}}},
+		{line: `{"txt":"hello"}`, want: []step{{err: `unknown key "txt" (keys: text, b64`}}},
+		{line: `{"text":"x","unknown":[1,{"a":2}]}`, want: []step{{err: `unknown key "unknown"`}}},
+		{line: `{"op":"close","close":{"code":1000,"name":"x"}}`, want: []step{{err: `unknown key "name"`}}},
+		{line: `{"text":"a","b64":"AA=="}`, want: []step{{err: `"text" and "b64" are two payloads: give one`}}},
+		{line: `{"b64":"AA==","hex":"00"}`, want: []step{{err: `"b64" and "hex" are two payloads`}}},
+		{line: `{"text":"a","hex":"00","fin":true}`, want: []step{{err: `"text" and "hex" are two payloads`}}},
+		{line: `{"op":"close","code":70000}`, want: []step{{err: "close code 70000: want 0 to 65535"}}},
+		{line: `{"op":"close","code":-1}`, want: []step{{err: "close code -1: want 0 to 65535"}}},
+		{line: `{"op":"close","code":65536}`, want: []step{{err: "close code 65536: want 0 to 65535"}}},
+		{line: `{"op":"close","code":65536,"fin":true}`, want: []step{{err: "close code 65536: want 0 to 65535"}}},
+		{line: `{"op":"close","close":{"code":70000}}`, want: []step{{err: "close code 70000"}}},
+		{line: `{"op":"close","code":4000,"reason":"` + strings.Repeat("r", 124) + `"}`, want: []step{{err: "close reason of 124 bytes: a close frame carries at most 123"}}},
+		{line: `{"op":"close","code":0,"reason":"x"}`, want: []step{{err: "a close reason needs a close code"}}},
+		{line: `{"op":"close","fin":true,"reason":"x"}`, want: []step{{err: `a "reason" needs a "code"`}}},
+		{line: `{"op":"close","text":"bye"}`, want: []step{{err: `a close takes "code" and "reason", not "text"`}}},
+		{line: `{"op":"close","b64":"A+g=","fin":true,"code":4000}`, want: []step{{err: `"b64" and the close's code and reason are two payloads`}}},
+		{line: `{"op":"close","code":1000,"close":{"code":1000}}`, want: []step{{err: `"close" and "code"/"reason" give the close twice`}}},
+		{line: `{"text":"x","code":4000}`, want: []step{{err: `"code" and "reason" are for "op":"close", not "text"`}}},
+		{line: `{"op":"ping","text":"` + strings.Repeat("p", 126) + `"}`, want: []step{{err: "ping payload of 126 bytes: control frames carry at most 125"}}},
+		{line: `{"sleep":-1}`, want: []step{{err: "sleep -1: want seconds from 0 to"}}},
+		{line: `{"sleep":1e300}`, want: []step{{err: "sleep 1e+300: want seconds"}}},
+		{line: `{"sleep":1,"text":"x"}`, want: []step{{err: `"sleep" goes on a line of its own`}}},
+		{line: `{"sleep":1,"fin":true}`, want: []step{{err: `"sleep" goes on a line of its own`}}},
+		{line: `{"text":"abc","fragment":-1}`, want: []step{{err: `"fragment": -1: want a positive frame size`}}},
+		{line: `{"op":"ping","fragment":2}`, want: []step{{err: `"fragment": 2`}}},
+		{line: `{"text":"abc","fragment":1,"fin":false}`, want: []step{{err: `"fragment" splits a message, not a crafted frame`}}},
+		{line: `{"text":"` + strings.Repeat("a", 200) + `","len_enc":7}`, want: []step{{err: "length 200 does not fit the 7-bit form (at most 125)"}}},
+		{line: `{"text":"` + strings.Repeat("a", 126) + `","len_enc":7}`, want: []step{{err: "length 126 does not fit the 7-bit form"}}},
+		{line: `{"text":"x","len":200,"len_enc":7}`, want: []step{{err: "length 200 does not fit the 7-bit form"}}},
+		{line: `{"text":"x","len":65536,"len_enc":16}`, want: []step{{err: "length 65536 does not fit the 16-bit form (at most 65535)"}}},
+		{line: `{"text":"hello","len":2}`, want: []step{{err: "length 2 announces less than the 5-byte payload"}}},
+		{line: `{"text":"x","len_enc":0}`, want: []step{{err: "len_enc 0: want 7, 16 or 64"}}},
+		{line: `{"op":"0x10","fin":true}`, want: []step{{err: `unknown opcode "0x10"`}}},
+		{line: `{"op":"-1","fin":true}`, want: []step{{err: `unknown opcode "-1"`}}},
+		{line: `{"text":"x","masked":false,"mask":"01020304"}`, want: []step{{err: `"masked":false with a mask key`}}},
+		{line: `{"text":"x","masked":true,"mask":"none"}`, want: []step{{err: `"masked":true with "mask":"none"`}}},
+		{line: `{"text":"x","rsv1":1}`, want: []step{{err: "input: --stdin json line 1: "}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
@@ -612,7 +679,7 @@ func TestInputJSONGoesOnAfterErrors(t *testing.T) {
 	}, "\r\n")
 	in := newInputReader(strings.NewReader(lines), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{
-		{err: "input: --stdin json"},
+		{err: "input: --stdin json line 2: invalid character"},
 		textStep("a"),
 		{err: "unknown opcode"},
 		textStep("b"),
@@ -657,4 +724,97 @@ func TestInputJSONLenEncValidated(t *testing.T) {
 	t.Parallel()
 	in := newInputReader(strings.NewReader(`{"text":"x","len_enc":32}`+"\n"), StdinJSON, false, false, inspect.ClientToServer, 0)
 	checkSteps(t, readSteps(t, in), []step{{err: "len_enc"}})
+}
+
+func TestInputJSONMaskedTrueMasks(t *testing.T) {
+	t.Parallel()
+	// "masked":true without a key masks with a fresh one, whichever side
+	// sends: a server's automatic mask is no mask.
+	for _, line := range []string{`{"text":"x","masked":true}`, `{"text":"x","mask":"auto","masked":true}`} {
+		for _, dir := range []inspect.Direction{inspect.ClientToServer, inspect.ServerToClient} {
+			var a action
+			if _, err := parseJSONAction(&a, []byte(line), dir); err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if a.kind != actFrame || a.frame.Mask != wire.MaskWith {
+				t.Errorf("%s from %s: %v, want a frame masked with a key", line, dir, a)
+			}
+		}
+	}
+}
+
+// pump counts what it could not send, and goes on after it.
+func TestPumpCountsWhatWasNotSent(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name    string
+		in      io.Reader
+		mode    string
+		sendErr func(*action) error
+		sent    int
+		refused int64
+	}{
+		{name: "all sent", in: strings.NewReader("a\nb\n"), mode: StdinLines, sent: 2},
+		{name: "not JSON", in: strings.NewReader("{\n" + `{"text":"ok"}` + "\nnot json\n"), mode: StdinJSON, sent: 1, refused: 2},
+		{name: "a refused close, then the rest", in: strings.NewReader(`{"op":"close","code":70000}` + "\n" + `{"text":"ok"}` + "\n" + `{"op":"close"}` + "\n"), mode: StdinJSON, sent: 2, refused: 1},
+		{name: "over the size limit", in: strings.NewReader(strings.Repeat("x", 100) + "\nok\n"), mode: StdinLines, sent: 1, refused: 1},
+		{name: "a send that failed", in: strings.NewReader("a\nb\n"), mode: StdinLines, sendErr: func(a *action) error {
+			if string(a.payload) == "a" {
+				return boom
+			}
+			return nil
+		}, sent: 2, refused: 1},
+		{name: "closing is not a failure", in: strings.NewReader("a\nb\n"), mode: StdinLines, sendErr: func(*action) error { return wire.ErrClosing }, sent: 1},
+		{name: "a read error", in: io.MultiReader(strings.NewReader("a\n"), iotest.ErrReader(boom)), mode: StdinLines, sent: 1, refused: 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			in := newInputReader(c.in, c.mode, false, false, inspect.ClientToServer, 50)
+			snk, _, _ := testSink(FormatText, inspect.ServerToClient, nil)
+			f := &fakeSender{sendErr: c.sendErr}
+			pump(in, f.send, f.flush, snk)
+			if len(f.sent) != c.sent || in.refused.Load() != c.refused {
+				t.Errorf("%d sent, %d refused; want %d and %d (sent %q)", len(f.sent), in.refused.Load(), c.sent, c.refused, f.sent)
+			}
+		})
+	}
+}
+
+// A line of exactly --max-message-size bytes ending in "\r\n" is sent,
+// even when the "\r" is the last byte of a full buffer (found by
+// FuzzInputReader).
+func TestInputLineAtTheLimitWithCRLF(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{64<<10 - 1, 128<<10 - 1, 64 << 10} {
+		in := newInputReader(strings.NewReader(strings.Repeat("x", n)+"\r\nnext\n"), StdinLines, false, false, inspect.ClientToServer, n)
+		checkSteps(t, readSteps(t, in), []step{textStep(strings.Repeat("x", n)), textStep("next")})
+	}
+}
+
+// An error quotes what it refuses, cut short: a line may be megabytes
+// (found by FuzzParseTyped).
+func TestInputErrorsStayShort(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("0", 10000)
+	for _, line := range []string{
+		"/" + long, "/fragment " + long + " x", "/close " + long + "x", "/binary " + long + "z",
+		"/frame fin=" + long, "/frame op=" + long, "/frame rsv=" + long, "/frame rsv1=" + long,
+		"/frame mask=" + long, "/frame len=" + long + "x", "/frame lenenc=" + long, "/frame hex=" + long + "z",
+	} {
+		var a action
+		err := parseTyped(&a, []byte(line), false)
+		if err == nil || len(err.Error()) > 200 {
+			t.Errorf("%.30s...: error %.80q of %d bytes, want a short one", line, err, len(fmt.Sprint(err)))
+		}
+	}
+	for _, line := range []string{
+		`{"` + long + `":1}`, `{"op":"` + long + `"}`, `{"op":"0x` + long + `"}`, `{"dir":"` + long + `"}`, `{"hex":"` + long + `z"}`,
+	} {
+		var a action
+		_, err := parseJSONAction(&a, []byte(line), inspect.ClientToServer)
+		if err == nil || len(err.Error()) > 300 {
+			t.Errorf("%.30s...: error %.80q of %d bytes, want a short one", line, err, len(fmt.Sprint(err)))
+		}
+	}
 }

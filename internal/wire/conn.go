@@ -500,11 +500,8 @@ func peerName(d inspect.Direction) string {
 // answers or CloseTimeout passes. A reason too long for a control frame is
 // refused before anything is sent. Calling it again does nothing.
 func (c *Conn) Close(code inspect.CloseCode, reason string) error {
-	if len(reason) > 123 {
-		return fmt.Errorf("close reason of %d bytes: a close frame carries at most 123 bytes of reason (125 with its code)", len(reason))
-	}
-	if code == 0 && reason != "" {
-		return errors.New("a close reason needs a close code")
+	if err := CheckClose(code, reason); err != nil {
+		return err
 	}
 	// The write deadline frees a writer stuck on a peer that stopped
 	// reading, so the close frame gets its turn.

@@ -2,6 +2,8 @@ package wire
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 
 	"github.com/gobwas/ws"
 
@@ -28,6 +30,64 @@ type FrameSpec struct {
 	LenEnc inspect.LengthEncoding
 	// Length, when non-nil, is announced instead of len(Payload): a lie.
 	Length *uint64
+}
+
+// MaxCloseReason is the longest reason a close frame carries: a control
+// frame's payload is at most 125 bytes (RFC 6455 section 5.5), two of them
+// the code.
+const MaxCloseReason = 123
+
+// CheckClose reports why a close with code and reason cannot be sent as a
+// valid close frame (section 5.5.1): a reason too long, or a reason
+// without a code (code 0 stands for an empty close frame).
+func CheckClose(code inspect.CloseCode, reason string) error {
+	if len(reason) > MaxCloseReason {
+		return fmt.Errorf("close reason of %d bytes: a close frame carries at most %d bytes of reason (125 with its code)", len(reason), MaxCloseReason)
+	}
+	if code == 0 && reason != "" {
+		return errors.New("a close reason needs a close code")
+	}
+	return nil
+}
+
+// Check reports what makes spec impossible to send as it describes
+// itself, so that a view of the frame never differs from its bytes: an
+// opcode or RSV bits wider than their fields, an unknown mask mode or
+// length form, a length its forced form cannot hold (section 5.2: 7 bits
+// carry at most 125, 16 bits at most 65535), or a length that announces
+// fewer bytes than the payload (the rest would belong to no frame).
+// Everything RFC 6455 forbids but the header can say is allowed.
+func (spec *FrameSpec) Check() error {
+	if spec.Op > 0xF {
+		return fmt.Errorf("opcode %d: the field holds 0 to 15", spec.Op)
+	}
+	if spec.Rsv > 7 {
+		return fmt.Errorf("RSV bits %#b: there are three", spec.Rsv)
+	}
+	if spec.Mask != MaskAuto && spec.Mask != MaskNone && spec.Mask != MaskWith {
+		return fmt.Errorf("mask mode %d: want auto, none or a key", spec.Mask)
+	}
+	n := uint64(len(spec.Payload))
+	if spec.Length != nil {
+		if *spec.Length < n {
+			return fmt.Errorf("length %d announces less than the %d-byte payload: a frame may announce more than it carries, not less", *spec.Length, n)
+		}
+		n = *spec.Length
+	}
+	switch spec.LenEnc {
+	case 0, inspect.Len64:
+	case inspect.Len7:
+		if n > 125 {
+			return fmt.Errorf("length %d does not fit the 7-bit form (at most 125)", n)
+		}
+	case inspect.Len16:
+		if n > 0xFFFF {
+			return fmt.Errorf("length %d does not fit the 16-bit form (at most 65535)", n)
+		}
+	default:
+		return fmt.Errorf("length form %d: want 7, 16 or 64", spec.LenEnc)
+	}
+	return nil
 }
 
 // WriteMessage buffers a data message (text or binary), split into frames
@@ -120,14 +180,16 @@ func (c *Conn) writeControl(op inspect.OpCode, p []byte) error {
 }
 
 // WriteFrame sends one crafted frame exactly as spec says, and flushes.
-// Nothing is checked: the frame shows up in the event stream with the
-// violations it commits. A close opcode marks the connection as closing.
+// Only what the header cannot say is refused (Check); the rest shows up
+// in the event stream with the violations it commits. A close opcode
+// marks the connection as closing once the frame is written.
 func (c *Conn) WriteFrame(spec FrameSpec) error {
-	h := inspect.Header{Fin: spec.Fin, Rsv: spec.Rsv & 7, Op: spec.Op & 0xF}
-	h.Mask = spec.Key
-	h.LenEnc = spec.LenEnc
-	if spec.Op == inspect.OpClose {
-		c.closeSent.Store(true)
+	if err := spec.Check(); err != nil {
+		return err
+	}
+	h := inspect.Header{Fin: spec.Fin, Rsv: spec.Rsv, Op: spec.Op, LenEnc: spec.LenEnc}
+	if spec.Mask == MaskWith {
+		h.Mask = spec.Key
 	}
 	c.wmu.Lock()
 	defer c.unlock()
@@ -208,6 +270,10 @@ func writePayload(bw *bufio.Writer, scratch *[]byte, p []byte, h inspect.Header)
 // reportSent checks a frame we sent and reports it, and the message it
 // completes; one not tracked is only numbered. c.wmu must be held.
 func (c *Conn) reportSent(h inspect.Header, raw, p []byte, track bool) {
+	if h.Op == inspect.OpClose {
+		// Our close is on its way: from now on the peer may answer it.
+		c.closeSent.Store(true)
+	}
 	if !track {
 		c.track.Skip()
 		return
