@@ -192,6 +192,7 @@ func (s *server) serve(nc net.Conn, id int) {
 	s.out.note("[%d] connected from %s %s", id, open.Remote, open.Request.Target)
 	hb.start(conn)
 	end := conn.Run()
+	s.conns.release(id) // room for the next client before anyone is told this one left
 	s.out.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
 	if s.opts.Once {
 		select {
@@ -240,12 +241,13 @@ func (s *server) closeAll(code inspect.CloseCode) {
 // connSet is the connections a server holds, by id, with those still in
 // their handshake counted: what --max-conns bounds and Ctrl-C closes.
 type connSet[C any] struct {
-	mu      sync.Mutex
-	conns   map[int]C
-	active  int  // admitted and not gone, handshakes included
-	closing bool // closeAll has begun: late handshakes are closed at once
-	nextID  int
-	wg      sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[int]C
+	active   int // admitted and not gone, handshakes included
+	released map[int]bool
+	closing  bool // closeAll has begun: late handshakes are closed at once
+	nextID   int
+	wg       sync.WaitGroup
 }
 
 // admit numbers a new client and counts it, unless max (0: none) are
@@ -274,11 +276,27 @@ func (cs *connSet[C]) add(id int, c C) (closing bool) {
 	return cs.closing
 }
 
-// leave forgets an admitted client, with or without a connection.
-func (cs *connSet[C]) leave(id int) {
+// release frees an admitted client's place (and forgets its connection),
+// once; leave does it too if it was not done.
+func (cs *connSet[C]) release(id int) {
 	cs.mu.Lock()
-	delete(cs.conns, id)
-	cs.active--
+	defer cs.mu.Unlock()
+	if cs.released == nil {
+		cs.released = map[int]bool{}
+	}
+	if !cs.released[id] {
+		cs.released[id] = true
+		delete(cs.conns, id)
+		cs.active--
+	}
+}
+
+// leave ends an admitted client, with or without a connection: closeAll
+// stops waiting for it.
+func (cs *connSet[C]) leave(id int) {
+	cs.release(id)
+	cs.mu.Lock()
+	delete(cs.released, id)
 	cs.mu.Unlock()
 	cs.wg.Done()
 }

@@ -136,6 +136,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 	p.out.opened(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindOpen, Conn: id, Open: open}, observe.event, p.opts.Verbose)
 	p.out.note("[%d] %s relayed to %s", id, open.Local, open.URL)
 	end := r.Run()
+	p.relays.release(id) // room for the next client before anyone is told this one left
 	p.out.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
 	if p.opts.Once {
 		p.done(finish(end, p.out, false))
