@@ -70,6 +70,11 @@ Exit status:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.SetVersionTemplate("wscope {{.Version}}\n")
+	// -v is --verbose on every command, so not --version here: on its own
+	// there is nothing to be verbose about, and the help is shown.
+	root.Flags().Bool("version", false, "print the version and exit (wscope version says more)")
+	root.Flags().BoolP("verbose", "v", false, "on a command: print the handshake and more on stderr")
+	root.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 	wrapFlagHelp(root, helpWidth(ios))
 	root.AddCommand(
 		NewCmdConnect(ios, nil),
