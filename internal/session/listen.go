@@ -92,7 +92,7 @@ func Listen(ctx context.Context, opts *ListenOptions) error {
 func (s *server) serveAll(ln net.Listener) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		done <- wire.AcceptLoop(ln, s.admit, func(err error) { acceptPause(s.out, err) })
+		done <- wire.AcceptLoop(ln, s.admit, func(err error) { acceptPause(s.out.note, err) })
 	}()
 	return done
 }
@@ -378,12 +378,12 @@ func warnEveryInterface(out *sink, ln net.Listener, what string) {
 
 // acceptPause says once that a server pauses accepting, and when it
 // accepts again.
-func acceptPause(out *sink, err error) {
+func acceptPause(note func(format string, args ...any), err error) {
 	if err != nil {
-		out.note("wscope: cannot accept connections for now (%v): retrying", err)
+		note("wscope: cannot accept connections for now (%v): retrying", err)
 		return
 	}
-	out.note("wscope: accepting connections again")
+	note("wscope: accepting connections again")
 }
 
 // quietIf is ios with stdout and stderr swallowed when the TUI owns the

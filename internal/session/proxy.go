@@ -65,7 +65,7 @@ func Proxy(ctx context.Context, opts *ProxyOptions) error {
 	}
 	acceptErr := make(chan error, 1)
 	go func() {
-		acceptErr <- wire.AcceptLoop(ln, func(nc net.Conn) { p.admit(ctx, nc) }, func(err error) { acceptPause(p.out, err) })
+		acceptErr <- wire.AcceptLoop(ln, func(nc net.Conn) { p.admit(ctx, nc) }, func(err error) { acceptPause(p.out.note, err) })
 	}()
 	defer p.closeAll(inspect.CloseGoingAway)
 	defer ln.Close()
