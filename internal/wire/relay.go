@@ -120,16 +120,23 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 		return nil, nil, err
 	}
 	nc.SetReadDeadline(time.Time{})
+	// Nothing goes upstream that the upstream could read otherwise than
+	// the relay did.
+	if err := checkRequestHead(head); err != nil {
+		return nil, nil, refuseMalformed(nc, "wscope proxy: ", err)
+	}
 	req := parseRequest(head)
 	key, err := checkUpgradeRequest(req)
 	if errors.Is(err, errNotUpgrade) {
 		return nil, nil, refuseNotWebSocket(nc, "This is wscope proxy, relaying WebSocket connections to "+opts.Upstream.String()+": connect with a WebSocket client.\n")
 	}
 	if err != nil {
-		return nil, nil, Refuse(nc, 400, "Bad Request", "wscope proxy: "+err.Error()+"\n")
+		return nil, nil, refuseMalformed(nc, "wscope proxy: ", err)
 	}
 	dopts := opts.Dial
-	dopts.URL = relayTarget(opts.Upstream, req.Target)
+	if dopts.URL, err = relayTarget(opts.Upstream, req.Target); err != nil {
+		return nil, nil, refuseMalformed(nc, "wscope proxy: ", err)
+	}
 	dopts.Headers, dopts.Subprotocols, dopts.PassExtensions = relayHeaders(req.Headers, opts)
 	dopts.Compress = nil
 	up, err := handshake(ctx, dopts)
@@ -180,11 +187,21 @@ func checkUpgradeRequest(req inspect.Request) (string, error) {
 // relayTarget is the upstream URL for a client's request target: its path
 // appended to the upstream's (escapes kept as the client wrote them), its
 // query instead of the upstream's when it has one.
-func relayTarget(up *url.URL, target string) *url.URL {
+//
+// A path with a dot segment is refused rather than normalised (RFC 3986
+// section 5.2.4): appended to the upstream's path, "/api/../../secret"
+// would leave it, and normalised it would no longer be what the client
+// sent, which a relay that changes nothing must not do silently. Browsers
+// and HTTP libraries remove dot segments before they send, so only a
+// crafted request has one.
+func relayTarget(up *url.URL, target string) (*url.URL, error) {
 	u := *up
 	t, err := url.ParseRequestURI(target)
 	if err != nil {
-		return &u // not a path: the upstream URL as given
+		return nil, fmt.Errorf("request target %s is not a path: %v", quoteStart([]byte(target)), errors.Unwrap(err))
+	}
+	if seg, ok := dotSegment(t.Path); ok {
+		return nil, fmt.Errorf("request path %s has the dot segment %q: refused, so that it cannot leave the upstream's path", quoteStart([]byte(t.EscapedPath())), seg)
 	}
 	if t.Path != "/" && t.Path != "" {
 		u.Path = strings.TrimSuffix(up.Path, "/") + t.Path
@@ -193,7 +210,21 @@ func relayTarget(up *url.URL, target string) *url.URL {
 	if t.RawQuery != "" {
 		u.RawQuery = t.RawQuery
 	}
-	return &u
+	return &u, nil
+}
+
+// dotSegment finds a "." or ".." segment (RFC 3986 section 3.3) in a
+// decoded path, so %2e counts as a dot and %2f as a slash; a backslash
+// counts as a slash too, and ";params" are ignored, as some servers read
+// them.
+func dotSegment(path string) (string, bool) {
+	for seg := range strings.FieldsFuncSeq(path, func(r rune) bool { return r == '/' || r == '\\' }) {
+		seg, _, _ = strings.Cut(seg, ";")
+		if seg == "." || seg == ".." {
+			return seg, true
+		}
+	}
+	return "", false
 }
 
 // relayHeaders returns what the upstream is asked: the client's headers

@@ -541,8 +541,9 @@ func TestRelayTarget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := relayTarget(u, c.target).String(); got != c.want {
-			t.Errorf("%s + %s = %s, want %s", c.upstream, c.target, got, c.want)
+		got, err := relayTarget(u, c.target)
+		if err != nil || got.String() != c.want {
+			t.Errorf("%s + %s = %v, %v; want %s", c.upstream, c.target, got, err, c.want)
 		}
 	}
 }
