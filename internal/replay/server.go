@@ -1,12 +1,9 @@
 package replay
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -136,20 +133,7 @@ func serveConn(ctx context.Context, nc net.Conn, id int, base string, sc *Script
 	return s.run(ctx, conn, open)
 }
 
-// refuseBusy reads the request head (so the refusal is not lost to a
-// reset) and answers 503.
+// refuseBusy answers a client beyond MaxConns with 503.
 func refuseBusy(nc net.Conn, max int, timeout time.Duration) {
-	nc.SetDeadline(time.Now().Add(timeout))
-	br := bufio.NewReaderSize(nc, 4096)
-	for n := 0; n < 64<<10; {
-		line, err := br.ReadSlice('\n')
-		n += len(line)
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			break
-		}
-		if strings.TrimRight(string(line), "\r\n") == "" {
-			break
-		}
-	}
-	wire.Refuse(nc, 503, "Service Unavailable", fmt.Sprintf("wscope replay: already serving %d clients (--max-conns)\n", max))
+	wire.RefuseBusy(nc, timeout, fmt.Sprintf("wscope replay: already serving %d clients (--max-conns)\n", max))
 }

@@ -167,6 +167,26 @@ func refuseMalformed(nc net.Conn, prefix string, problem error) error {
 	return &RejectError{Status: 400, Reason: "Bad Request", Problem: problem.Error()}
 }
 
+// RefuseBusy answers a client the server has no room for with 503 and
+// body. It reads the client's request head first, at most for timeout and
+// without keeping it: a socket closed with bytes unread is reset, and the
+// reset could destroy the answer before the client reads it.
+func RefuseBusy(nc net.Conn, timeout time.Duration, body string) error {
+	nc.SetReadDeadline(time.Now().Add(timeout))
+	br := bufio.NewReaderSize(nc, 4096)
+	for n := 0; n < maxHandshake; {
+		line, err := br.ReadSlice('\n')
+		n += len(line)
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			break
+		}
+		if err == nil && len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
+			break
+		}
+	}
+	return Refuse(nc, 503, "Service Unavailable", body)
+}
+
 // Refuse answers a request with a plain-text error response and closes
 // the connection. It returns the matching *RejectError.
 func Refuse(nc net.Conn, status int, reason, body string) error {

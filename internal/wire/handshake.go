@@ -117,9 +117,12 @@ func (t *teeConn) Write(p []byte) (int, error) {
 	if t.writeTimeout <= 0 {
 		return t.Conn.Write(p)
 	}
-	t.Conn.SetWriteDeadline(time.Now().Add(t.writeTimeout))
+	start := time.Now()
+	t.Conn.SetWriteDeadline(start.Add(t.writeTimeout))
 	n, err := t.Conn.Write(p)
-	if errors.Is(err, os.ErrDeadlineExceeded) && t.onStall != nil {
+	// Only our own deadline is a stall: a close that cut the write short
+	// set a deadline of its own.
+	if errors.Is(err, os.ErrDeadlineExceeded) && t.onStall != nil && time.Since(start) >= t.writeTimeout {
 		t.onStall()
 	}
 	return n, err

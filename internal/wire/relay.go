@@ -77,7 +77,13 @@ type Relay struct {
 	done     chan struct{}
 	end      inspect.End
 	aborting atomic.Bool
-	oneDone  atomic.Bool // one leg has ended
+	oneDone  atomic.Bool  // one leg has ended
+	closing  atomic.Bool  // a close frame went through, or the relay's own: no idle close now
+	lastRead atomic.Int64 // unix nanoseconds of the last read from either peer
+
+	stallOnce sync.Once
+	stalled   atomic.Bool // a write ran out of WriteTimeout: stallErr is set
+	stallErr  error
 }
 
 // relayLeg is one direction: what it reads from one peer and writes to
@@ -111,7 +117,8 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	if opts.Timeout > 0 {
 		nc.SetReadDeadline(time.Now().Add(opts.Timeout))
 	}
-	cbr := bufio.NewReaderSize(nc, bufSize)
+	tc := &teeConn{Conn: nc}
+	cbr := bufio.NewReaderSize(tc, bufSize)
 	head, err := readHead(cbr)
 	if err != nil {
 		if len(head) > 0 {
@@ -157,7 +164,7 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	open := up.open
 	open.Role = inspect.RoleProxy
 	open.Local = nc.RemoteAddr().String()
-	r := newRelay(nc, cbr, up.nc, up.br, cfg)
+	r := newRelay(tc, cbr, up.nc, up.br, cfg)
 	if agreed, err := relayedDeflate(open.Response.Headers); err == nil && agreed != nil {
 		r.track.SetDeflate(inspect.ClientToServer, !agreed.ClientNoContextTakeover)
 		r.track.SetDeflate(inspect.ServerToClient, !agreed.ServerNoContextTakeover)
@@ -338,7 +345,9 @@ func relayedDeflate(resp []inspect.HeaderField) (*Compression, error) {
 	return nil, nil
 }
 
-func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Reader, cfg Config) *Relay {
+// newRelay relays client (read through cbr) to server (read through sbr,
+// or directly when nil).
+func newRelay(client *teeConn, cbr *bufio.Reader, server *teeConn, sbr *bufio.Reader, cfg Config) *Relay {
 	cfg = cfg.withDefaults()
 	if sbr == nil {
 		sbr = bufio.NewReaderSize(server, bufSize)
@@ -346,6 +355,15 @@ func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Re
 	// The relay judges both peers and answers for neither.
 	r := &Relay{cfg: cfg, start: cfg.Start, track: inspect.NewTracker(cfg.trackerOptions(0)), done: make(chan struct{})}
 	r.events.onEvent = cfg.OnEvent
+	r.lastRead.Store(time.Now().UnixNano())
+	for _, tc := range []*teeConn{client, server} {
+		if cfg.IdleTimeout > 0 {
+			tc.onRead = r.readProgress
+		}
+		tc.writeTimeout = cfg.WriteTimeout
+	}
+	client.onStall = func() { r.stall("client") }
+	server.onStall = func() { r.stall("server") }
 	r.legs[0] = newLeg(inspect.ClientToServer, client, cbr, server, cfg, true)
 	r.legs[1] = newLeg(inspect.ServerToClient, server, sbr, client, cfg, false)
 	return r
@@ -381,7 +399,9 @@ func (r *Relay) Run() inspect.End {
 			first <- l
 		}()
 	}
+	idle := watchIdle(r.cfg.IdleTimeout, r.lastReadTime, r.closeIdle)
 	l := <-first
+	idle.stop()
 	r.oneDone.Store(true)
 	other := r.legs[0]
 	if other == l {
@@ -441,6 +461,9 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 			r.report(l, inspect.KindMsg, nil, st.Msg)
 		}
 		if err := l.send(f, l.dec.Buffered() == 0); err != nil {
+			if r.stalled.Load() {
+				return "local", r.stallErr
+			}
 			return "", fmt.Errorf("forwarding to the %s: %w", peerName(l.dir.Reverse()), err)
 		}
 		if f.Op == inspect.OpClose && r.oneDone.Load() {
@@ -483,6 +506,7 @@ func (r *Relay) emit(e *inspect.Event) { r.events.emit(e) }
 // through: the peers get CloseTimeout to finish once both sides closed,
 // twice that while one is unanswered.
 func (r *Relay) sawClose(done bool) {
+	r.closing.Store(true)
 	wait := 2 * r.cfg.CloseTimeout
 	if done {
 		wait = r.cfg.CloseTimeout
@@ -503,6 +527,9 @@ func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
 		r.Close(st.Fail, "frame too large for the relay")
 		return "local", nil
 	}
+	if r.stalled.Load() {
+		return "local", r.stallErr
+	}
 	if r.aborting.Load() {
 		return "local", nil
 	}
@@ -517,6 +544,7 @@ func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
 // peer, as each expects it (masked towards the server), then the peers
 // finish the handshake with each other's silence bounded by CloseTimeout.
 func (r *Relay) Close(code inspect.CloseCode, reason string) {
+	r.closing.Store(true)
 	r.track.MarkCloser("proxy")
 	body := inspect.AppendClose(nil, code, reason)
 	for _, l := range r.legs {
@@ -547,6 +575,33 @@ func (r *Relay) Close(code inspect.CloseCode, reason string) {
 	for _, l := range r.legs {
 		l.src.SetReadDeadline(by)
 	}
+}
+
+// readProgress is called after every read from either peer that returned
+// bytes, when there is an idle timeout.
+func (r *Relay) readProgress() { r.lastRead.Store(time.Now().UnixNano()) }
+
+func (r *Relay) lastReadTime() time.Time { return time.Unix(0, r.lastRead.Load()) }
+
+// closeIdle closes both sides once neither peer has sent anything for
+// IdleTimeout, unless their close handshake has begun.
+func (r *Relay) closeIdle() {
+	if !r.closing.Load() {
+		r.Close(closeIdle, idleReason(r.cfg.IdleTimeout))
+	}
+}
+
+// stall drops both sides when peer has taken nothing of what it was sent
+// for WriteTimeout: the relay holds what it could not forward, and the
+// other peer would wait for it forever.
+func (r *Relay) stall(peer string) {
+	r.stallOnce.Do(func() {
+		r.stallErr = fmt.Errorf("dropped: the %s took nothing of what was sent for %s", peer, r.cfg.WriteTimeout)
+		r.stalled.Store(true)
+		for _, l := range r.legs {
+			l.src.Close()
+		}
+	})
 }
 
 // Abort drops both connections without a close handshake.
