@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -167,5 +168,62 @@ func TestIdleWatch(t *testing.T) {
 	}
 	if w := watchIdle(0, time.Now, onIdle); w != nil {
 		t.Error("a watch without a timeout")
+	}
+}
+
+// A request head is read up to 64 KiB, no further: past it the client gets
+// 400, from listen's handshake reader and from the relay alike.
+func TestRequestHeadBounded(t *testing.T) {
+	t.Parallel()
+	// No blank line: the server has read everything when it refuses, so
+	// no reset can destroy its answer.
+	head := "GET / HTTP/1.1\r\nX-Big: " + strings.Repeat("a", maxHandshake) + "\r\n"
+	const want = "request head larger than 65536 bytes"
+	ln := listenLoopback(t)
+	errc := acceptOnce(ln, AcceptOptions{})
+	if status, body := refusalOf(t, "ws://"+ln.Addr().String()+"/", head); status != 400 || !strings.Contains(body, want) {
+		t.Errorf("listen: %d %q", status, body)
+	}
+	if err := <-errc; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Accept: %v", err)
+	}
+	upstream := tp.NewRawServer(t, func(rc *tp.RawConn) {})
+	rt := startRelay(t, upstream.URL(), RelayOptions{})
+	if status, body := refusalOf(t, rt.URL(), head); status != 400 || !strings.Contains(body, want) {
+		t.Errorf("relay: %d %q", status, body)
+	}
+	if err := rt.firstErr(t); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("AcceptRelay: %v", err)
+	}
+	if n := upstream.Accepted(); n != 0 {
+		t.Errorf("the upstream got %d connections", n)
+	}
+}
+
+// A client that never finishes its request is dropped after the
+// handshake's timeout.
+func TestHandshakeTimeout(t *testing.T) {
+	t.Parallel()
+	ln := listenLoopback(t)
+	errc := acceptOnce(ln, AcceptOptions{Timeout: 200 * time.Millisecond})
+	rt := startRelay(t, "ws://127.0.0.1:1/", RelayOptions{Timeout: 200 * time.Millisecond})
+	for _, url := range []string{"ws://" + ln.Addr().String() + "/", rt.URL()} {
+		c, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: h\r\n")) // and nothing more
+		c.SetReadDeadline(time.Now().Add(step))
+		var ne net.Error
+		if _, err := io.ReadAll(c); errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("%s: still connected", url)
+		}
+	}
+	if err := <-errc; err == nil {
+		t.Error("Accept returned no error")
+	}
+	if err := rt.firstErr(t); err == nil {
+		t.Error("AcceptRelay returned no error")
 	}
 }
