@@ -110,6 +110,7 @@ func TestRelayRefusesMalformedRequests(t *testing.T) {
 	refused = append(refused,
 		struct{ name, head, problem string }{"bad escape", upgradeRequest("/a%zz", ""), `request target "/a%zz" is not a path`},
 		struct{ name, head, problem string }{"not GET", strings.Replace(upgradeRequest("/", ""), "GET", "PUT", 1), "method PUT is not GET"},
+		struct{ name, head, problem string }{"no key", strings.Replace(upgradeRequest("/", ""), "Sec-WebSocket-Key: "+tp.SampleKey+"\r\n", "", 1), "no Sec-WebSocket-Key header"},
 	)
 	for _, c := range refused {
 		t.Run(c.name, func(t *testing.T) {
