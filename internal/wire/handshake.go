@@ -145,7 +145,9 @@ func parseHead(raw []byte) (first [3]string, hs []inspect.HeaderField, complete 
 			return first, hs, err == nil
 		}
 		name, value, _ := strings.Cut(line, ":")
-		hs = append(hs, inspect.HeaderField{Name: name, Value: strings.TrimSpace(value)})
+		// OWS is spaces and tabs (RFC 9110 section 5.6.3), not every
+		// Unicode space: a value keeps what the peer sent.
+		hs = append(hs, inspect.HeaderField{Name: name, Value: strings.Trim(value, " \t")})
 		if err != nil {
 			return first, hs, false
 		}

@@ -207,6 +207,10 @@ func relayTarget(up *url.URL, target string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("request target %s is not a path: %v", quoteStart([]byte(target)), errors.Unwrap(err))
 	}
+	if t.Path != "" && !strings.HasPrefix(t.Path, "/") {
+		// "*", the asterisk form of OPTIONS (RFC 9112 section 3.2.4).
+		return nil, fmt.Errorf("request target %s is not a path", quoteStart([]byte(target)))
+	}
 	if seg, ok := dotSegment(t.Path); ok {
 		return nil, fmt.Errorf("request path %s has the dot segment %q: refused, so that it cannot leave the upstream's path", quoteStart([]byte(t.EscapedPath())), seg)
 	}

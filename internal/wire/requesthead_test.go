@@ -1,7 +1,11 @@
 package wire
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
+	"path"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -109,6 +113,7 @@ func TestRelayRefusesMalformedRequests(t *testing.T) {
 	}
 	refused = append(refused,
 		struct{ name, head, problem string }{"bad escape", upgradeRequest("/a%zz", ""), `request target "/a%zz" is not a path`},
+		struct{ name, head, problem string }{"asterisk", upgradeRequest("*", ""), `request target "*" is not a path`},
 		struct{ name, head, problem string }{"not GET", strings.Replace(upgradeRequest("/", ""), "GET", "PUT", 1), "method PUT is not GET"},
 		struct{ name, head, problem string }{"no key", strings.Replace(upgradeRequest("/", ""), "Sec-WebSocket-Key: "+tp.SampleKey+"\r\n", "", 1), "no Sec-WebSocket-Key header"},
 	)
@@ -147,5 +152,64 @@ func TestRelayRefusesMalformedRequests(t *testing.T) {
 	}
 	if n := upstream.Accepted(); n != 3 {
 		t.Errorf("the upstream got %d connections, want 3", n)
+	}
+}
+
+// What passes the check is read the same way again once the relay has
+// written it out: the upstream reads the request the relay read.
+func FuzzCheckRequestHead(f *testing.F) {
+	for _, c := range malformedHeads {
+		f.Add([]byte(c.head))
+	}
+	f.Add([]byte(upgradeRequest("/chat?room=1", "X-Tab: a\tb\r\nX-Latin: caf\xc3\xa9\r\n")))
+	f.Add([]byte(strings.ReplaceAll(upgradeRequest("/", "X-A: 1\r\n"), "\r\n", "\n")))
+	f.Add([]byte(upgradeRequest("/", "X-A: a\u00a0\r\n")))
+	f.Fuzz(func(t *testing.T, head []byte) {
+		br := bufio.NewReader(bytes.NewReader(head))
+		read, err := readHead(br)
+		if err != nil || checkRequestHead(read) != nil {
+			return
+		}
+		req := parseRequest(read)
+		var out bytes.Buffer
+		out.WriteString(req.Method + " " + req.Target + " " + req.Proto + "\r\n")
+		headerList(req.Headers).WriteTo(&out)
+		out.WriteString("\r\n")
+		if err := checkRequestHead(out.Bytes()); err != nil {
+			t.Fatalf("written out, %q is refused: %v", out.Bytes(), err)
+		}
+		again := parseRequest(out.Bytes())
+		if !reflect.DeepEqual(again, req) {
+			t.Fatalf("read %+v, written out and read again %+v", req, again)
+		}
+	})
+}
+
+// Whatever the client's target, a URL relayTarget returns stays under
+// the upstream's base path once dot segments are resolved.
+func FuzzRelayTarget(f *testing.F) {
+	for _, s := range []string{"/", "/v1/feed?x=1", "/api/../../secret", "/%2e%2e/x", "/a/..%2f..%2fb", `/a\..\b`, "/..;/x", "/a%zz", "http://h/x", "*", "/a..b/.c"} {
+		f.Add(s)
+	}
+	base, _ := ParseURL("ws://up/api/")
+	f.Fuzz(func(t *testing.T, target string) {
+		u, err := relayTarget(base, target)
+		if err != nil {
+			return
+		}
+		resolved := path.Clean(strings.ReplaceAll(u.Path, `\`, "/"))
+		if resolved != "/api" && !strings.HasPrefix(resolved, "/api/") {
+			t.Fatalf("%q reaches the upstream as %q, resolved %q: outside /api/", target, u.Path, resolved)
+		}
+	})
+}
+
+// Only spaces and tabs around a value are optional whitespace: a value
+// that ends in a no-break space keeps it, as the peer sent it.
+func TestParseHeadTrimsOnlyOWS(t *testing.T) {
+	t.Parallel()
+	req := parseRequest([]byte("GET / HTTP/1.1\r\nX-A: \t a\u00a0\t \r\nX-B:\u0085b\r\n\r\n"))
+	if len(req.Headers) != 2 || req.Headers[0].Value != "a\u00a0" || req.Headers[1].Value != "\u0085b" {
+		t.Errorf("headers %q", req.Headers)
 	}
 }
