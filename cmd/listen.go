@@ -27,6 +27,7 @@ type ListenOptions struct {
 	Path         string
 	Origins      []string
 	MaxConns     int
+	IdleTimeout  time.Duration
 	Broadcast    bool
 	Once         bool
 	TLS          serverTLSOptions
@@ -54,6 +55,10 @@ message back to its sender with the same opcode; --broadcast sends it to
 every other client. A client that takes nothing of what it is sent for 10s
 is dropped, so that it does not hold up the others. Ctrl-C closes every
 client with 1001 Going Away.
+
+At most --max-conns clients are held at once (100,000 unless told); more
+get 503. --idle-timeout closes a client that has sent nothing, not even a
+pong, for that long, with 1001 Going Away and the reason "idle for ...".
 
 At a terminal it opens the TUI with a list of the connections; --no-tui, or
 -o frames/json, prints lines instead. Stdout carries what clients send;
@@ -95,7 +100,8 @@ are reported and counted; --strict fails its connection at the first.`,
 	fs.StringSliceVarP(&opts.Subprotocols, "subprotocol", "s", nil, "accept this subprotocol when a client offers it (repeatable or comma-separated; the first one the client offers that is listed here is chosen)")
 	fs.StringVar(&opts.Path, "path", "", "upgrade only requests for this path; others get 404")
 	fs.StringSliceVar(&opts.Origins, "origin", nil, "allow only these Origin values (repeatable); others get 403")
-	fs.IntVar(&opts.MaxConns, "max-conns", 0, "refuse clients beyond this many at once with 503 (0: no limit)")
+	fs.IntVar(&opts.MaxConns, "max-conns", session.DefaultMaxConns, "refuse clients beyond this many at once with 503 (0: no limit)")
+	fs.DurationVar(&opts.IdleTimeout, "idle-timeout", 0, "close a client that has sent nothing for this long, with 1001 (0: never)")
 	fs.BoolVar(&opts.Broadcast, "broadcast", false, "send every message to every other client")
 	fs.BoolVar(&opts.Once, "once", false, "exit after the first client disconnects, with its status")
 	opts.TLS.addFlags(fs)
@@ -135,6 +141,7 @@ func listenRun(ctx context.Context, opts *ListenOptions) error {
 		Path:         opts.Path,
 		Origins:      opts.Origins,
 		MaxConns:     opts.MaxConns,
+		IdleTimeout:  opts.IdleTimeout,
 		Broadcast:    opts.Broadcast,
 		Once:         opts.Once,
 		WriteTimeout: opts.writeTimeout,

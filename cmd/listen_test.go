@@ -20,18 +20,18 @@ func parseListen(t *testing.T, args ...string) (*ListenOptions, error) {
 func TestNewCmdListen(t *testing.T) {
 	t.Parallel()
 	o, err := parseListen(t)
-	if err != nil || o.Addr != DefaultListenAddr || o.Output != session.FormatText || o.MaxConns != 0 {
+	if err != nil || o.Addr != DefaultListenAddr || o.Output != session.FormatText || o.MaxConns != session.DefaultMaxConns || o.IdleTimeout != 0 {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
 	o, err = parseListen(t, "9000", "--path", "/ws", "--origin", "https://a,https://b", "--origin", "https://c",
 		"--max-conns", "3", "--broadcast", "--once", "-s", "x,y", "--echo", "-o", "frames", "--fragment", "10",
-		"--max-message-size", "1KiB", "--strict", "--no-auto-pong", "--close-timeout", "2s")
+		"--max-message-size", "1KiB", "--strict", "--no-auto-pong", "--close-timeout", "2s", "--idle-timeout", "1m")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.Addr != "9000" || o.Path != "/ws" || !slices.Equal(o.Origins, []string{"https://a", "https://b", "https://c"}) ||
 		o.MaxConns != 3 || !o.Broadcast || !o.Once || !slices.Equal(o.Subprotocols, []string{"x", "y"}) || !o.Echo ||
-		o.Output != session.FormatFrames || o.Fragment != 10 || o.MaxMessageSize != 1024 || !o.Strict || !o.NoAutoPong || o.CloseTimeout != 2*time.Second {
+		o.Output != session.FormatFrames || o.Fragment != 10 || o.MaxMessageSize != 1024 || !o.Strict || !o.NoAutoPong || o.CloseTimeout != 2*time.Second || o.IdleTimeout != time.Minute {
 		t.Errorf("options %+v", o)
 	}
 	if _, err := parseListen(t, "a", "b"); err == nil {

@@ -27,6 +27,8 @@ type ProxyOptions struct {
 	RewriteOrigin  bool
 	ConnectTimeout time.Duration
 	Once           bool
+	MaxConns       int
+	IdleTimeout    time.Duration
 	TLS            tlsOptions
 	ServerTLS      serverTLSOptions
 	transportOptions
@@ -34,6 +36,8 @@ type ProxyOptions struct {
 
 	// ready, when set, is told the bound address (tests listen on :0).
 	ready func(net.Addr)
+	// writeTimeout replaces session.ClientWriteTimeout (tests).
+	writeTimeout time.Duration
 }
 
 // proxySessionFlags are the session flags that mean something to a relay:
@@ -75,6 +79,15 @@ compressed and are shown inflated. An upstream that refuses gets its
 status, headers and body passed to the client; one that cannot be reached
 is a 502.
 
+A peer, client or upstream, that takes nothing of what it is sent for 10s
+is dropped with its relay: the other side would wait for it forever. At
+most --max-conns clients are relayed at once (100,000 unless told); more
+get 503. --idle-timeout closes both sides of a relay with 1001 Going Away
+once neither has sent anything, not even a pong, for that long. A request
+that breaks HTTP's syntax (a control byte in a header, a line without a
+colon), or whose path has a dot segment ("/../"), gets 400 and never
+reaches the upstream.
+
 In text output each data message is one line, prefixed with its
 connection and direction ("[1] c2s hello"). At a terminal the TUI shows
 every relayed client (no send box: the relay sends nothing of its own).
@@ -111,6 +124,8 @@ the upstream refused it or could not be reached).`,
 	fs.BoolVar(&opts.RewriteOrigin, "rewrite-origin", false, "send the upstream's origin (https://host for wss) as Origin instead of the client's")
 	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on reaching the upstream and its handshake, per client")
 	fs.BoolVar(&opts.Once, "once", false, "exit after the first client disconnects, with its status (3 when the upstream refused it)")
+	fs.IntVar(&opts.MaxConns, "max-conns", session.DefaultMaxConns, "refuse clients beyond this many at once with 503 (0: no limit)")
+	fs.DurationVar(&opts.IdleTimeout, "idle-timeout", 0, "close both sides of a relay in which neither has sent anything for this long, with 1001 (0: never)")
 	opts.TLS.addFlags(fs)
 	opts.ServerTLS.addFlags(fs)
 	opts.transportOptions.addFlags(fs)
@@ -158,12 +173,15 @@ func proxyRun(ctx context.Context, opts *ProxyOptions) error {
 		return err
 	}
 	return session.Proxy(ctx, &session.ProxyOptions{
-		IO:      ios,
-		Options: so,
-		Addr:    listenAddr(opts.Listen),
-		TLS:     serverTLS,
-		Relay:   wire.RelayOptions{Upstream: up, Dial: dial, RewriteHost: opts.RewriteHost, RewriteOrigin: opts.RewriteOrigin, Timeout: 10 * time.Second},
-		Once:    opts.Once,
-		Ready:   opts.ready,
+		IO:           ios,
+		Options:      so,
+		Addr:         listenAddr(opts.Listen),
+		TLS:          serverTLS,
+		Relay:        wire.RelayOptions{Upstream: up, Dial: dial, RewriteHost: opts.RewriteHost, RewriteOrigin: opts.RewriteOrigin, Timeout: 10 * time.Second},
+		Once:         opts.Once,
+		MaxConns:     opts.MaxConns,
+		IdleTimeout:  opts.IdleTimeout,
+		WriteTimeout: opts.writeTimeout,
+		Ready:        opts.ready,
 	})
 }

@@ -3,12 +3,16 @@ package cmd
 import (
 	"context"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/session"
+	tp "github.com/wscope/wscope/internal/testpeer"
 )
 
 func parseProxy(t *testing.T, args ...string) (*ProxyOptions, error) {
@@ -20,16 +24,19 @@ func TestNewCmdProxy(t *testing.T) {
 	t.Parallel()
 	o, err := parseProxy(t, "--upstream", "wss://example.com/ws")
 	if err != nil || o.Listen != DefaultProxyAddr || o.Upstream != "wss://example.com/ws" || o.Output != session.FormatText ||
-		o.CloseTimeout != defaultSession().CloseTimeout || o.MaxMessageSize != defaultSession().MaxMessageSize {
+		o.CloseTimeout != defaultSession().CloseTimeout || o.MaxMessageSize != defaultSession().MaxMessageSize ||
+		o.MaxConns != session.DefaultMaxConns || o.IdleTimeout != 0 {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
 	o, err = parseProxy(t, "--upstream", "ws://h", "--listen", ":1", "-H", "X-A: 1", "--rewrite-host", "--rewrite-origin",
-		"--once", "-o", "frames", "--record", "r.jsonl", "-k", "--tls-self-signed", "--proxy", "http://p:1", "--from", "server")
+		"--once", "-o", "frames", "--record", "r.jsonl", "-k", "--tls-self-signed", "--proxy", "http://p:1", "--from", "server",
+		"--max-conns", "7", "--idle-timeout", "30s")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.Listen != ":1" || len(o.Headers) != 1 || !o.RewriteHost || !o.RewriteOrigin || !o.Once || o.Output != session.FormatFrames ||
-		o.Record != "r.jsonl" || !o.TLS.Insecure || !o.ServerTLS.SelfSigned || o.Proxy != "http://p:1" || o.From != "server" {
+		o.Record != "r.jsonl" || !o.TLS.Insecure || !o.ServerTLS.SelfSigned || o.Proxy != "http://p:1" || o.From != "server" ||
+		o.MaxConns != 7 || o.IdleTimeout != 30*time.Second {
 		t.Errorf("options %+v", o)
 	}
 	if _, err := parseProxy(t); err == nil || !strings.Contains(err.Error(), "upstream") {
@@ -50,6 +57,8 @@ func TestRunProxyUsageErrors(t *testing.T) {
 		{"proxy", "--upstream", "ws://h", "-H", "bad"},
 		{"proxy", "--upstream", "ws://h", "-o", "xml"},
 		{"proxy", "--upstream", "ws://h", "--connect-timeout", "0s"},
+		{"proxy", "--upstream", "ws://h", "--max-conns", "-1"},
+		{"proxy", "--upstream", "ws://h", "--idle-timeout", "-1s"},
 	} {
 		if code, _, stderr := runWscope(t, "", args...); code != ExitUsage || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
@@ -137,5 +146,47 @@ func TestRunProxyUpstreamDownOnce(t *testing.T) {
 	}
 	if e := errOut.String(); !strings.Contains(e, "[1] ") || !strings.Contains(e, "could not connect") {
 		t.Errorf("stderr %q", e)
+	}
+}
+
+// A client that reads nothing while the upstream sends is dropped with
+// its relay once a write to it has waited the write timeout.
+func TestRunProxyDropsAStalledClient(t *testing.T) {
+	t.Parallel()
+	upstreamDropped := make(chan bool, 1)
+	upstream := tp.NewRawServer(t, func(rc *tp.RawConn) {
+		if rc.Accept() != nil {
+			return
+		}
+		big := tp.ServerFrame(inspect.OpBinary, make([]byte, 1<<20))
+		for range 256 {
+			if rc.WriteFrame(big) != nil {
+				upstreamDropped <- true
+				return
+			}
+		}
+		upstreamDropped <- false
+	})
+	addr, _, errOut, done := startProxy(t, upstream.URL(), func(o *ProxyOptions) {
+		o.Once = true
+		o.writeTimeout = 300 * time.Millisecond
+		o.Output = session.FormatFrames // nothing shown per frame but its header
+	})
+	tp.DialRaw(t, "ws://"+addr+"/", tp.RawDialOptions{}) // never reads
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("proxy --once still running: the stalled client was not dropped")
+	}
+	if e := errOut.String(); !regexp.MustCompile(`\[1\] closed: .*dropped: the client took nothing of what was sent for 300ms`).MatchString(e) {
+		t.Errorf("stderr does not say the stalled client was dropped:\n%s", e)
+	}
+	select {
+	case dropped := <-upstreamDropped:
+		if !dropped {
+			t.Error("256 MiB went through to a client that reads nothing")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the upstream is still connected")
 	}
 }

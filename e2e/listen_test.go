@@ -846,6 +846,7 @@ func TestListenUsageErrorsExit2(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
 		{"listen", "127.0.0.1:0", "--max-conns", "-1"},
+		{"listen", "127.0.0.1:0", "--idle-timeout", "-1s"},
 		{"listen", "127.0.0.1:0", "-o", "nope"},
 		{"listen", "127.0.0.1:0", "--binary-as", "octal"},
 		{"listen", "127.0.0.1:0", "--close-timeout", "0s"},

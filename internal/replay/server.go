@@ -1,12 +1,9 @@
 package replay
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +26,10 @@ type ServeOptions struct {
 	// OnDone is called when a client's replay is over, with its result
 	// (nil when the handshake failed) and the error that stopped it.
 	OnDone func(conn int, r *Result, err error)
+	// OnAcceptPause is told when accepting pauses on an error that passes
+	// (out of file descriptors), and with nil when it works again; see
+	// wire.AcceptLoop.
+	OnAcceptPause func(error)
 }
 
 // Serve is a mock server that answers like the recorded one: each client
@@ -40,7 +41,8 @@ type ServeOptions struct {
 // reason. The recorded subprotocol is accepted when the client offers it.
 //
 // Serve returns nil when ctx ends (after closing every client with 1001
-// and waiting for them), or the error that stopped accepting. It closes ln.
+// and waiting for them), or the error that stopped accepting: one that
+// does not pass (errors that do are waited out). It closes ln.
 func Serve(ctx context.Context, ln net.Listener, sc *Script, o ServeOptions) error {
 	set, err := o.settings()
 	if err != nil {
@@ -63,19 +65,7 @@ func Serve(ctx context.Context, ln net.Listener, sc *Script, o ServeOptions) err
 	)
 	defer wg.Wait()
 	base := "ws://" + ln.Addr().String()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			cancel()
-			return err
-		}
+	admit := func(nc net.Conn) {
 		mu.Lock()
 		id++
 		n := id
@@ -90,7 +80,7 @@ func Serve(ctx context.Context, ln net.Listener, sc *Script, o ServeOptions) err
 				defer wg.Done()
 				refuseBusy(nc, o.MaxConns, set.timeout)
 			}()
-			continue
+			return
 		}
 		go func() {
 			defer wg.Done()
@@ -105,6 +95,11 @@ func Serve(ctx context.Context, ln net.Listener, sc *Script, o ServeOptions) err
 			}
 		}()
 	}
+	// Closing ln (the end of ctx) ends the loop with nil; an error that
+	// does not pass ends the clients' replays too.
+	err = wire.AcceptLoop(ln, admit, o.OnAcceptPause)
+	cancel()
+	return err
 }
 
 func serveConn(ctx context.Context, nc net.Conn, id int, base string, sc *Script, set settings, o ServeOptions) (*Result, error) {
@@ -138,20 +133,7 @@ func serveConn(ctx context.Context, nc net.Conn, id int, base string, sc *Script
 	return s.run(ctx, conn, open)
 }
 
-// refuseBusy reads the request head (so the refusal is not lost to a
-// reset) and answers 503.
+// refuseBusy answers a client beyond MaxConns with 503.
 func refuseBusy(nc net.Conn, max int, timeout time.Duration) {
-	nc.SetDeadline(time.Now().Add(timeout))
-	br := bufio.NewReaderSize(nc, 4096)
-	for n := 0; n < 64<<10; {
-		line, err := br.ReadSlice('\n')
-		n += len(line)
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			break
-		}
-		if strings.TrimRight(string(line), "\r\n") == "" {
-			break
-		}
-	}
-	wire.Refuse(nc, 503, "Service Unavailable", fmt.Sprintf("wscope replay: already serving %d clients (--max-conns)\n", max))
+	wire.RefuseBusy(nc, timeout, fmt.Sprintf("wscope replay: already serving %d clients (--max-conns)\n", max))
 }

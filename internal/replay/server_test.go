@@ -2,9 +2,12 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -311,5 +314,72 @@ func TestServeSubprotocolMissing(t *testing.T) {
 	r := m.result(t, 1)
 	if len(r.Mismatches) != 1 || r.Mismatches[0].Problem != `the client did not offer the recorded subprotocol "chat"` {
 		t.Errorf("%s", mismatchText(r))
+	}
+}
+
+// failingListener fails its first Accepts with errs, then accepts as its
+// listener does.
+type failingListener struct {
+	net.Listener
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if len(l.errs) > 0 {
+		err := l.errs[0]
+		l.errs = l.errs[1:]
+		l.mu.Unlock()
+		return nil, err
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
+}
+
+// An Accept error that passes (out of file descriptors) is waited out and
+// reported once; one that does not ends Serve with it (issue 15).
+func TestServeAcceptErrors(t *testing.T) {
+	emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	sc := newRec("ws://recorded/", "").s("welcome").closeBy(s2c, 1000, "").script(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var pauses []error
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	fl := &failingListener{Listener: ln, errs: []error{emfile, emfile, emfile}}
+	go func() {
+		done <- Serve(ctx, fl, sc, ServeOptions{OnAcceptPause: func(err error) {
+			mu.Lock()
+			pauses = append(pauses, err)
+			mu.Unlock()
+		}})
+	}()
+	c := testpeer.Dial(t, "ws://"+ln.Addr().String()+"/", testpeer.ClientOptions{})
+	if got := read(t, c); got != "welcome" {
+		t.Errorf("first message %q", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after cancel: %v", err)
+	}
+	mu.Lock()
+	if len(pauses) != 2 || !errors.Is(pauses[0], syscall.EMFILE) || pauses[1] != nil {
+		t.Errorf("OnAcceptPause told %v, want EMFILE once, then nil", pauses)
+	}
+	mu.Unlock()
+
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	permanent := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EINVAL)}
+	err = Serve(context.Background(), &failingListener{Listener: ln, errs: []error{permanent}}, sc, ServeOptions{})
+	if err != permanent {
+		t.Errorf("Serve returned %v, want %v", err, permanent)
 	}
 }

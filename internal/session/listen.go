@@ -19,6 +19,16 @@ import (
 // up stdin lines and broadcasts to all the others for longer.
 const ClientWriteTimeout = 10 * time.Second
 
+// DefaultMaxConns is the cap on the clients listen and proxy hold at once
+// unless told otherwise: far above what a debugging session or a load test
+// of 50,000 connections needs, yet a bound on what a flood of clients can
+// take.
+const DefaultMaxConns = 100_000
+
+// refusalTimeout bounds the wait for the request of a client refused for
+// the cap, read so that the 503 reaches it.
+const refusalTimeout = 2 * time.Second
+
 // ListenOptions are what `listen` runs.
 type ListenOptions struct {
 	IO *IOStreams
@@ -28,10 +38,13 @@ type ListenOptions struct {
 	Subprotocols []string
 	Path         string
 	Origins      []string
-	MaxConns     int
+	MaxConns     int // 0 means no limit
 	Broadcast    bool
 	Once         bool
 	WriteTimeout time.Duration // 0 means ClientWriteTimeout
+	// IdleTimeout closes a client that has sent nothing for that long
+	// with 1001; 0 means never.
+	IdleTimeout time.Duration
 	// Ready, when set, is told the bound address (tests listen on :0).
 	Ready func(net.Addr)
 }
@@ -53,8 +66,8 @@ func Listen(ctx context.Context, opts *ListenOptions) error {
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	if opts.MaxConns < 0 {
-		return UsageErr("--max-conns must not be negative")
+	if err := validLimits(opts.MaxConns, opts.IdleTimeout); err != nil {
+		return err
 	}
 	ios := opts.IO
 	ln, err := bind(opts.Addr, opts.TLS)
@@ -92,7 +105,7 @@ func Listen(ctx context.Context, opts *ListenOptions) error {
 func (s *server) serveAll(ln net.Listener) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		done <- wire.AcceptLoop(ln, s.admit, func(err error) { acceptPause(s.out, err) })
+		done <- wire.AcceptLoop(ln, s.admit, func(err error) { acceptPause(s.out.note, err) })
 	}()
 	return done
 }
@@ -136,11 +149,27 @@ func (s *server) wait(ctx context.Context, ln net.Listener, acceptErr <-chan err
 func (s *server) admit(nc net.Conn) {
 	id, ok := s.conns.admit(s.opts.MaxConns)
 	if !ok {
-		go wire.Refuse(nc, 503, "Service Unavailable", fmt.Sprintf("this server takes at most %d clients at once\n", s.opts.MaxConns))
-		s.out.note("[%d] refused %s: --max-conns %d reached", id, nc.RemoteAddr(), s.opts.MaxConns)
+		refuseOverCap(s.out, nc, id, s.opts.MaxConns)
 		return
 	}
 	go s.serve(nc, id)
+}
+
+// refuseOverCap answers client id with 503: max are there already.
+func refuseOverCap(out *sink, nc net.Conn, id, max int) {
+	go wire.RefuseBusy(nc, refusalTimeout, fmt.Sprintf("this server takes at most %d clients at once\n", max))
+	out.note("[%d] refused %s: --max-conns %d reached", id, nc.RemoteAddr(), max)
+}
+
+// validLimits checks --max-conns and --idle-timeout.
+func validLimits(maxConns int, idle time.Duration) error {
+	if maxConns < 0 {
+		return UsageErr("--max-conns must not be negative")
+	}
+	if idle < 0 {
+		return UsageErr("--idle-timeout must not be negative")
+	}
+	return nil
 }
 
 // serve runs one client's connection: its handshake, its observers
@@ -148,10 +177,8 @@ func (s *server) admit(nc net.Conn) {
 func (s *server) serve(nc net.Conn, id int) {
 	defer s.conns.leave(id)
 	cfg := s.opts.config(id, s.start)
-	cfg.WriteTimeout = ClientWriteTimeout
-	if s.opts.WriteTimeout > 0 {
-		cfg.WriteTimeout = s.opts.WriteTimeout
-	}
+	cfg.WriteTimeout = writeTimeout(s.opts.WriteTimeout)
+	cfg.IdleTimeout = s.opts.IdleTimeout
 	if s.feed != nil {
 		cfg.OmitSent = false
 	}
@@ -200,6 +227,14 @@ func (s *server) serve(nc net.Conn, id int) {
 		default:
 		}
 	}
+}
+
+// writeTimeout is d, or ClientWriteTimeout when d is 0.
+func writeTimeout(d time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return ClientWriteTimeout
 }
 
 // broadcast sends every valid message a client sends to every other.
@@ -378,12 +413,12 @@ func warnEveryInterface(out *sink, ln net.Listener, what string) {
 
 // acceptPause says once that a server pauses accepting, and when it
 // accepts again.
-func acceptPause(out *sink, err error) {
+func acceptPause(note func(format string, args ...any), err error) {
 	if err != nil {
-		out.note("wscope: cannot accept connections for now (%v): retrying", err)
+		note("wscope: cannot accept connections for now (%v): retrying", err)
 		return
 	}
-	out.note("wscope: accepting connections again")
+	note("wscope: accepting connections again")
 }
 
 // quietIf is ios with stdout and stderr swallowed when the TUI owns the

@@ -20,6 +20,15 @@ type ProxyOptions struct {
 	TLS   *tls.Config // for the clients' side; nil serves ws://
 	Relay wire.RelayOptions
 	Once  bool
+	// MaxConns bounds the clients relayed at once; more get 503. 0 means
+	// no limit.
+	MaxConns int
+	// IdleTimeout closes both sides of a relay with 1001 once neither has
+	// sent anything for that long; 0 means never.
+	IdleTimeout time.Duration
+	// WriteTimeout drops both sides of a relay once one of them has taken
+	// nothing it was sent for that long; 0 means ClientWriteTimeout.
+	WriteTimeout time.Duration
 	// Ready, when set, is told the bound address (tests listen on :0).
 	Ready func(net.Addr)
 }
@@ -38,6 +47,9 @@ type proxy struct {
 // client has gone.
 func Proxy(ctx context.Context, opts *ProxyOptions) error {
 	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if err := validLimits(opts.MaxConns, opts.IdleTimeout); err != nil {
 		return err
 	}
 	ios := opts.IO
@@ -65,7 +77,7 @@ func Proxy(ctx context.Context, opts *ProxyOptions) error {
 	}
 	acceptErr := make(chan error, 1)
 	go func() {
-		acceptErr <- wire.AcceptLoop(ln, func(nc net.Conn) { p.admit(ctx, nc) }, func(err error) { acceptPause(p.out, err) })
+		acceptErr <- wire.AcceptLoop(ln, func(nc net.Conn) { p.admit(ctx, nc) }, func(err error) { acceptPause(p.out.note, err) })
 	}()
 	defer p.closeAll(inspect.CloseGoingAway)
 	defer ln.Close()
@@ -110,8 +122,13 @@ func (p *proxy) runTUI(ctx context.Context, self string) error {
 	return nil
 }
 
+// admit takes one client, or refuses it with 503 past --max-conns.
 func (p *proxy) admit(ctx context.Context, nc net.Conn) {
-	id, _ := p.relays.admit(0)
+	id, ok := p.relays.admit(p.opts.MaxConns)
+	if !ok {
+		refuseOverCap(p.out, nc, id, p.opts.MaxConns)
+		return
+	}
 	go p.serve(ctx, nc, id)
 }
 
@@ -119,6 +136,10 @@ func (p *proxy) admit(ctx context.Context, nc net.Conn) {
 func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 	defer p.relays.leave(id)
 	cfg := p.opts.config(id, p.start)
+	// A peer that stops reading would hold its relay, and what the other
+	// peer sends, forever.
+	cfg.WriteTimeout = writeTimeout(p.opts.WriteTimeout)
+	cfg.IdleTimeout = p.opts.IdleTimeout
 	observe := observers{p.out.event}
 	if p.feed != nil {
 		observe = append(observe, p.feed.Add)

@@ -170,6 +170,7 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 	}
 	results := make(chan done, 16)
 	var out = &lockedWriter{w: ios.Out}
+	notes := &lockedWriter{w: ios.ErrOut}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	serveErr := make(chan error, 1)
@@ -185,6 +186,9 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 				case results <- done{conn, r, err}:
 				default:
 				}
+			},
+			OnAcceptPause: func(err error) {
+				acceptPause(func(format string, args ...any) { notes.printf(format+"\n", args...) }, err)
 			},
 		})
 	}()
@@ -221,7 +225,7 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 			return Silent(ExitInterrupted)
 		case err := <-serveErr:
 			if err != nil && ctx.Err() == nil {
-				return Exitf(ExitRuntime, "%v", err)
+				return Exitf(ExitRuntime, "accepting connections on %s: %v", ln.Addr(), err)
 			}
 			return nil
 		}

@@ -39,11 +39,15 @@ type AcceptOptions struct {
 // RejectError is an upgrade request the server refused, with the status
 // it answered.
 type RejectError struct {
-	Status int
-	Reason string
+	Status  int
+	Reason  string
+	Problem string // what was wrong with a malformed request, when that was why
 }
 
 func (e *RejectError) Error() string {
+	if e.Problem != "" {
+		return fmt.Sprintf("refused upgrade: %d %s: %s", e.Status, e.Reason, e.Problem)
+	}
 	return fmt.Sprintf("refused upgrade: %d %s", e.Status, e.Reason)
 }
 
@@ -64,6 +68,9 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 			Refuse(nc, 400, "Bad Request", err.Error())
 		}
 		return nil, nil, err
+	}
+	if err := checkRequestHead(head); err != nil {
+		return nil, nil, refuseMalformed(nc, "", err)
 	}
 	req := parseRequest(head)
 	if up, _ := headerValue(req.Headers, "Upgrade"); !strings.EqualFold(strings.TrimSpace(up), "websocket") {
@@ -151,6 +158,33 @@ func refuseNotWebSocket(nc net.Conn, body string) error {
 	fmt.Fprintf(nc, "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	nc.Close()
 	return &RejectError{Status: 426, Reason: "Upgrade Required: not a WebSocket request"}
+}
+
+// refuseMalformed answers a request that breaks HTTP's syntax with 400
+// and the problem, after prefix, as its body.
+func refuseMalformed(nc net.Conn, prefix string, problem error) error {
+	Refuse(nc, 400, "Bad Request", prefix+problem.Error()+"\n")
+	return &RejectError{Status: 400, Reason: "Bad Request", Problem: problem.Error()}
+}
+
+// RefuseBusy answers a client the server has no room for with 503 and
+// body. It reads the client's request head first, at most for timeout and
+// without keeping it: a socket closed with bytes unread is reset, and the
+// reset could destroy the answer before the client reads it.
+func RefuseBusy(nc net.Conn, timeout time.Duration, body string) error {
+	nc.SetReadDeadline(time.Now().Add(timeout))
+	br := bufio.NewReaderSize(nc, 4096)
+	for n := 0; n < maxHandshake; {
+		line, err := br.ReadSlice('\n')
+		n += len(line)
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+			break
+		}
+		if err == nil && len(line) <= 2 && strings.TrimRight(string(line), "\r\n") == "" {
+			break
+		}
+	}
+	return Refuse(nc, 503, "Service Unavailable", body)
 }
 
 // Refuse answers a request with a plain-text error response and closes

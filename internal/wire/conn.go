@@ -79,6 +79,10 @@ type Config struct {
 	// takes nothing for that long is dropped (TCP closed, no close frame),
 	// so that a server sending to many clients is not held up by one.
 	WriteTimeout time.Duration
+	// IdleTimeout, when set, closes the connection with 1001 once the peer
+	// has sent nothing (not a byte: a pong counts) for that long. A Relay
+	// closes both sides once neither has sent anything.
+	IdleTimeout time.Duration
 }
 
 // Errors returned by the send API.
@@ -276,7 +280,9 @@ func waitDone(done <-chan struct{}, d time.Duration) bool {
 // end event and returns how it ended. Call it once.
 func (c *Conn) Run() inspect.End {
 	defer close(c.done)
+	idle := watchIdle(c.cfg.IdleTimeout, c.LastRead, c.closeIdle)
 	tcp, err := c.readLoop()
+	idle.stop()
 	c.nc.Close()
 	// Under the write lock: no sent frame is reported after the end, and
 	// nothing is written once it is decided.
@@ -439,6 +445,14 @@ func (c *Conn) fail(code inspect.CloseCode, why string) {
 		why = why[:120] + "..."
 	}
 	c.Close(code, why)
+}
+
+// closeIdle closes a connection whose peer has been silent for
+// IdleTimeout, unless the close handshake has begun already.
+func (c *Conn) closeIdle() {
+	if !c.closeSent.Load() {
+		c.Close(closeIdle, idleReason(c.cfg.IdleTimeout))
+	}
 }
 
 // stall drops a peer that stopped taking what it is sent.

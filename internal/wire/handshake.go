@@ -117,9 +117,12 @@ func (t *teeConn) Write(p []byte) (int, error) {
 	if t.writeTimeout <= 0 {
 		return t.Conn.Write(p)
 	}
-	t.Conn.SetWriteDeadline(time.Now().Add(t.writeTimeout))
+	start := time.Now()
+	t.Conn.SetWriteDeadline(start.Add(t.writeTimeout))
 	n, err := t.Conn.Write(p)
-	if errors.Is(err, os.ErrDeadlineExceeded) && t.onStall != nil {
+	// Only our own deadline is a stall: a close that cut the write short
+	// set a deadline of its own.
+	if errors.Is(err, os.ErrDeadlineExceeded) && t.onStall != nil && time.Since(start) >= t.writeTimeout {
 		t.onStall()
 	}
 	return n, err
@@ -142,7 +145,9 @@ func parseHead(raw []byte) (first [3]string, hs []inspect.HeaderField, complete 
 			return first, hs, err == nil
 		}
 		name, value, _ := strings.Cut(line, ":")
-		hs = append(hs, inspect.HeaderField{Name: name, Value: strings.TrimSpace(value)})
+		// OWS is spaces and tabs (RFC 9110 section 5.6.3), not every
+		// Unicode space: a value keeps what the peer sent.
+		hs = append(hs, inspect.HeaderField{Name: name, Value: strings.Trim(value, " \t")})
 		if err != nil {
 			return first, hs, false
 		}

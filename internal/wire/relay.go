@@ -77,7 +77,13 @@ type Relay struct {
 	done     chan struct{}
 	end      inspect.End
 	aborting atomic.Bool
-	oneDone  atomic.Bool // one leg has ended
+	oneDone  atomic.Bool  // one leg has ended
+	closing  atomic.Bool  // a close frame went through, or the relay's own: no idle close now
+	lastRead atomic.Int64 // unix nanoseconds of the last read from either peer
+
+	stallOnce sync.Once
+	stalled   atomic.Bool // a write ran out of WriteTimeout: stallErr is set
+	stallErr  error
 }
 
 // relayLeg is one direction: what it reads from one peer and writes to
@@ -111,7 +117,8 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	if opts.Timeout > 0 {
 		nc.SetReadDeadline(time.Now().Add(opts.Timeout))
 	}
-	cbr := bufio.NewReaderSize(nc, bufSize)
+	tc := &teeConn{Conn: nc}
+	cbr := bufio.NewReaderSize(tc, bufSize)
 	head, err := readHead(cbr)
 	if err != nil {
 		if len(head) > 0 {
@@ -120,16 +127,23 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 		return nil, nil, err
 	}
 	nc.SetReadDeadline(time.Time{})
+	// Nothing goes upstream that the upstream could read otherwise than
+	// the relay did.
+	if err := checkRequestHead(head); err != nil {
+		return nil, nil, refuseMalformed(nc, "wscope proxy: ", err)
+	}
 	req := parseRequest(head)
 	key, err := checkUpgradeRequest(req)
 	if errors.Is(err, errNotUpgrade) {
 		return nil, nil, refuseNotWebSocket(nc, "This is wscope proxy, relaying WebSocket connections to "+opts.Upstream.String()+": connect with a WebSocket client.\n")
 	}
 	if err != nil {
-		return nil, nil, Refuse(nc, 400, "Bad Request", "wscope proxy: "+err.Error()+"\n")
+		return nil, nil, refuseMalformed(nc, "wscope proxy: ", err)
 	}
 	dopts := opts.Dial
-	dopts.URL = relayTarget(opts.Upstream, req.Target)
+	if dopts.URL, err = relayTarget(opts.Upstream, req.Target); err != nil {
+		return nil, nil, refuseMalformed(nc, "wscope proxy: ", err)
+	}
 	dopts.Headers, dopts.Subprotocols, dopts.PassExtensions = relayHeaders(req.Headers, opts)
 	dopts.Compress = nil
 	up, err := handshake(ctx, dopts)
@@ -150,7 +164,7 @@ func AcceptRelay(ctx context.Context, nc net.Conn, opts RelayOptions, cfg Config
 	open := up.open
 	open.Role = inspect.RoleProxy
 	open.Local = nc.RemoteAddr().String()
-	r := newRelay(nc, cbr, up.nc, up.br, cfg)
+	r := newRelay(tc, cbr, up.nc, up.br, cfg)
 	if agreed, err := relayedDeflate(open.Response.Headers); err == nil && agreed != nil {
 		r.track.SetDeflate(inspect.ClientToServer, !agreed.ClientNoContextTakeover)
 		r.track.SetDeflate(inspect.ServerToClient, !agreed.ServerNoContextTakeover)
@@ -180,11 +194,25 @@ func checkUpgradeRequest(req inspect.Request) (string, error) {
 // relayTarget is the upstream URL for a client's request target: its path
 // appended to the upstream's (escapes kept as the client wrote them), its
 // query instead of the upstream's when it has one.
-func relayTarget(up *url.URL, target string) *url.URL {
+//
+// A path with a dot segment is refused rather than normalised (RFC 3986
+// section 5.2.4): appended to the upstream's path, "/api/../../secret"
+// would leave it, and normalised it would no longer be what the client
+// sent, which a relay that changes nothing must not do silently. Browsers
+// and HTTP libraries remove dot segments before they send, so only a
+// crafted request has one.
+func relayTarget(up *url.URL, target string) (*url.URL, error) {
 	u := *up
 	t, err := url.ParseRequestURI(target)
 	if err != nil {
-		return &u // not a path: the upstream URL as given
+		return nil, fmt.Errorf("request target %s is not a path: %v", quoteStart([]byte(target)), errors.Unwrap(err))
+	}
+	if t.Path != "" && !strings.HasPrefix(t.Path, "/") {
+		// "*", the asterisk form of OPTIONS (RFC 9112 section 3.2.4).
+		return nil, fmt.Errorf("request target %s is not a path", quoteStart([]byte(target)))
+	}
+	if seg, ok := dotSegment(t.Path); ok {
+		return nil, fmt.Errorf("request path %s has the dot segment %q: refused, so that it cannot leave the upstream's path", quoteStart([]byte(t.EscapedPath())), seg)
 	}
 	if t.Path != "/" && t.Path != "" {
 		u.Path = strings.TrimSuffix(up.Path, "/") + t.Path
@@ -193,7 +221,21 @@ func relayTarget(up *url.URL, target string) *url.URL {
 	if t.RawQuery != "" {
 		u.RawQuery = t.RawQuery
 	}
-	return &u
+	return &u, nil
+}
+
+// dotSegment finds a "." or ".." segment (RFC 3986 section 3.3) in a
+// decoded path, so %2e counts as a dot and %2f as a slash; a backslash
+// counts as a slash too, and ";params" are ignored, as some servers read
+// them.
+func dotSegment(path string) (string, bool) {
+	for seg := range strings.FieldsFuncSeq(path, func(r rune) bool { return r == '/' || r == '\\' }) {
+		seg, _, _ = strings.Cut(seg, ";")
+		if seg == "." || seg == ".." {
+			return seg, true
+		}
+	}
+	return "", false
 }
 
 // relayHeaders returns what the upstream is asked: the client's headers
@@ -307,7 +349,9 @@ func relayedDeflate(resp []inspect.HeaderField) (*Compression, error) {
 	return nil, nil
 }
 
-func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Reader, cfg Config) *Relay {
+// newRelay relays client (read through cbr) to server (read through sbr,
+// or directly when nil).
+func newRelay(client *teeConn, cbr *bufio.Reader, server *teeConn, sbr *bufio.Reader, cfg Config) *Relay {
 	cfg = cfg.withDefaults()
 	if sbr == nil {
 		sbr = bufio.NewReaderSize(server, bufSize)
@@ -315,6 +359,15 @@ func newRelay(client net.Conn, cbr *bufio.Reader, server net.Conn, sbr *bufio.Re
 	// The relay judges both peers and answers for neither.
 	r := &Relay{cfg: cfg, start: cfg.Start, track: inspect.NewTracker(cfg.trackerOptions(0)), done: make(chan struct{})}
 	r.events.onEvent = cfg.OnEvent
+	r.lastRead.Store(time.Now().UnixNano())
+	for _, tc := range []*teeConn{client, server} {
+		if cfg.IdleTimeout > 0 {
+			tc.onRead = r.readProgress
+		}
+		tc.writeTimeout = cfg.WriteTimeout
+	}
+	client.onStall = func() { r.stall("client") }
+	server.onStall = func() { r.stall("server") }
 	r.legs[0] = newLeg(inspect.ClientToServer, client, cbr, server, cfg, true)
 	r.legs[1] = newLeg(inspect.ServerToClient, server, sbr, client, cfg, false)
 	return r
@@ -350,7 +403,9 @@ func (r *Relay) Run() inspect.End {
 			first <- l
 		}()
 	}
+	idle := watchIdle(r.cfg.IdleTimeout, r.lastReadTime, r.closeIdle)
 	l := <-first
+	idle.stop()
 	r.oneDone.Store(true)
 	other := r.legs[0]
 	if other == l {
@@ -410,6 +465,9 @@ func (r *Relay) forward(l *relayLeg) (string, error) {
 			r.report(l, inspect.KindMsg, nil, st.Msg)
 		}
 		if err := l.send(f, l.dec.Buffered() == 0); err != nil {
+			if r.stalled.Load() {
+				return "local", r.stallErr
+			}
 			return "", fmt.Errorf("forwarding to the %s: %w", peerName(l.dir.Reverse()), err)
 		}
 		if f.Op == inspect.OpClose && r.oneDone.Load() {
@@ -452,6 +510,7 @@ func (r *Relay) emit(e *inspect.Event) { r.events.emit(e) }
 // through: the peers get CloseTimeout to finish once both sides closed,
 // twice that while one is unanswered.
 func (r *Relay) sawClose(done bool) {
+	r.closing.Store(true)
 	wait := 2 * r.cfg.CloseTimeout
 	if done {
 		wait = r.cfg.CloseTimeout
@@ -472,6 +531,9 @@ func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
 		r.Close(st.Fail, "frame too large for the relay")
 		return "local", nil
 	}
+	if r.stalled.Load() {
+		return "local", r.stallErr
+	}
 	if r.aborting.Load() {
 		return "local", nil
 	}
@@ -486,6 +548,7 @@ func (r *Relay) readFailed(l *relayLeg, err error) (string, error) {
 // peer, as each expects it (masked towards the server), then the peers
 // finish the handshake with each other's silence bounded by CloseTimeout.
 func (r *Relay) Close(code inspect.CloseCode, reason string) {
+	r.closing.Store(true)
 	r.track.MarkCloser("proxy")
 	body := inspect.AppendClose(nil, code, reason)
 	for _, l := range r.legs {
@@ -516,6 +579,33 @@ func (r *Relay) Close(code inspect.CloseCode, reason string) {
 	for _, l := range r.legs {
 		l.src.SetReadDeadline(by)
 	}
+}
+
+// readProgress is called after every read from either peer that returned
+// bytes, when there is an idle timeout.
+func (r *Relay) readProgress() { r.lastRead.Store(time.Now().UnixNano()) }
+
+func (r *Relay) lastReadTime() time.Time { return time.Unix(0, r.lastRead.Load()) }
+
+// closeIdle closes both sides once neither peer has sent anything for
+// IdleTimeout, unless their close handshake has begun.
+func (r *Relay) closeIdle() {
+	if !r.closing.Load() {
+		r.Close(closeIdle, idleReason(r.cfg.IdleTimeout))
+	}
+}
+
+// stall drops both sides when peer has taken nothing of what it was sent
+// for WriteTimeout: the relay holds what it could not forward, and the
+// other peer would wait for it forever.
+func (r *Relay) stall(peer string) {
+	r.stallOnce.Do(func() {
+		r.stallErr = fmt.Errorf("dropped: the %s took nothing of what was sent for %s", peer, r.cfg.WriteTimeout)
+		r.stalled.Store(true)
+		for _, l := range r.legs {
+			l.src.Close()
+		}
+	})
 }
 
 // Abort drops both connections without a close handshake.

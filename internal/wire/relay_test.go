@@ -36,6 +36,16 @@ func startRelay(t *testing.T, upstream string, opts RelayOptions) *relayUnderTes
 // startRelayLimited is startRelay with Config.MaxMessageSize max.
 func startRelayLimited(t *testing.T, upstream string, opts RelayOptions, max int64) *relayUnderTest {
 	t.Helper()
+	return startRelayWith(t, upstream, opts, Config{MaxMessageSize: max})
+}
+
+// startRelayWith is startRelay with cfg for every relay (ID, OnEvent and,
+// unless set, CloseTimeout filled in).
+func startRelayWith(t *testing.T, upstream string, opts RelayOptions, cfg Config) *relayUnderTest {
+	t.Helper()
+	if cfg.CloseTimeout == 0 {
+		cfg.CloseTimeout = time.Second
+	}
 	u, err := ParseURL(upstream)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +68,9 @@ func startRelayLimited(t *testing.T, upstream string, opts RelayOptions, max int
 			rt.wg.Add(1)
 			go func() {
 				defer rt.wg.Done()
-				r, open, err := AcceptRelay(context.Background(), nc, opts, Config{ID: id, CloseTimeout: time.Second, MaxMessageSize: max, OnEvent: rt.rec.event})
+				cfg := cfg
+				cfg.ID, cfg.OnEvent = id, rt.rec.event
+				r, open, err := AcceptRelay(context.Background(), nc, opts, cfg)
 				rt.mu.Lock()
 				rt.errs = append(rt.errs, err)
 				if err == nil {
@@ -541,8 +553,9 @@ func TestRelayTarget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := relayTarget(u, c.target).String(); got != c.want {
-			t.Errorf("%s + %s = %s, want %s", c.upstream, c.target, got, c.want)
+		got, err := relayTarget(u, c.target)
+		if err != nil || got.String() != c.want {
+			t.Errorf("%s + %s = %v, %v; want %s", c.upstream, c.target, got, err, c.want)
 		}
 	}
 }
