@@ -14,7 +14,7 @@ func TestListenDefaultConnectionCap(t *testing.T) {
 	t.Parallel()
 	r := run(t, "", "listen", "--help")
 	r.expectCode(t, 0)
-	if !regexp.MustCompile(`--max-conns int +refuse clients beyond this\s+many at once with 503 \(0: no\s+limit\) \(default 100000\)`).MatchString(r.Stdout) {
+	if !regexp.MustCompile(`--max-conns int\s+refuse\s+clients\s+beyond\s+this\s+many\s+at\s+once\s+with\s+503\s+\(0:\s+no\s+limit\)\s+\(default\s+100000\)`).MatchString(r.Stdout) {
 		t.Errorf("listen --help does not give the default cap:\n%s", bounded(r.Stdout))
 	}
 }
