@@ -148,3 +148,22 @@ func TestInspectBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Small things a user hits: a directory is said to be one, a port out of
+// range is a usage error (2), not a failed connection (3).
+func TestBadPathsAndPorts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := run(t, "", "inspect", dir)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "is a directory") {
+		t.Errorf("inspect DIR: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	r = run(t, "", "replay", dir)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "is a directory") {
+		t.Errorf("replay DIR: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	r = run(t, "", "connect", "ws://127.0.0.1:99999/")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "port 99999") {
+		t.Errorf("port 99999: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}

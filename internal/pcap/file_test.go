@@ -143,7 +143,7 @@ func TestTruncatedFiles(t *testing.T) {
 				}
 				return nil
 			})
-			if err != nil {
+			if err := withoutNoWebSocket(err); err != nil {
 				t.Fatalf("%s cut at %d: %v", name, n, err)
 			}
 			if cut == ends[n] {

@@ -41,6 +41,8 @@ type reader struct {
 	now   time.Time // wall time of what is being reported
 	conns map[flowKey]*conn
 	ids   int
+	flows int // TCP connections seen
+	npk   int // packets read
 	ev    inspect.Event
 	atEnd bool // the capture has ended: flushing what is left
 
@@ -110,10 +112,17 @@ func (r *reader) run(src source) error {
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			r.t0 = r.pk.ts
+		r.npk++
+		switch {
+		case n == 0:
+			r.t0, r.now = r.pk.ts, r.pk.ts
+		case r.pk.ts.Before(r.now):
+			// Times never go back: a packet stamped earlier than the one
+			// before it (captures merged, a clock stepped) is taken at the
+			// time reached.
+		default:
+			r.now = r.pk.ts
 		}
-		r.now = r.pk.ts
 		r.packet()
 		if r.err != nil {
 			return r.err
@@ -123,7 +132,18 @@ func (r *reader) run(src source) error {
 		}
 	}
 	r.flush()
+	if r.err == nil && r.ids == 0 {
+		return &NoWebSocketError{Packets: r.npk, Flows: r.flows}
+	}
 	return r.err
+}
+
+// NoWebSocketError is a capture in which no WebSocket connection was
+// found, as an empty HAR is one without WebSocket entries.
+type NoWebSocketError struct{ Packets, Flows int }
+
+func (e *NoWebSocketError) Error() string {
+	return fmt.Sprintf("no WebSocket connection in the capture (%d packets, %d TCP connections, none upgraded)", e.Packets, e.Flows)
 }
 
 // packet handles the packet in r.pk.

@@ -1,7 +1,9 @@
 package pcap
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -675,7 +677,7 @@ func TestMemoryFlat(t *testing.T) {
 	}
 	events := 0
 	rd := newReader(Options{}, func(*inspect.Event) error { events++; return nil })
-	if err := rd.run(src); err != nil {
+	if err := withoutNoWebSocket(rd.run(src)); err != nil {
 		t.Fatal(err)
 	}
 	// 20 minutes of capture. What is left: the idle ones of the last 10
@@ -683,5 +685,38 @@ func TestMemoryFlat(t *testing.T) {
 	// came since the last sweep.
 	if len(rd.conns) > n/3 || events != 0 {
 		t.Errorf("%d connections still tracked out of %d, %d events", len(rd.conns), n, events)
+	}
+}
+
+// A capture without WebSocket traffic says what it found, as an empty HAR
+// does; one whose packets go back in time keeps its times from going back.
+func TestCaptureVerdicts(t *testing.T) {
+	a := newFlow("10.0.0.1:50000", "10.0.0.2:80")
+	a.syn()
+	a.send(true, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	a.send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"))
+	err := Read(bytes.NewReader(pcapFile(binary.LittleEndian, false, linkRaw, packets(linkRaw, a.pkts...))), Options{}, func(*inspect.Event) error { return nil })
+	var nw *NoWebSocketError
+	if !errors.As(err, &nw) || nw.Packets != 5 || nw.Flows != 1 || !strings.Contains(err.Error(), "no WebSocket connection in the capture (5 packets, 1 TCP connections") {
+		t.Errorf("plain HTTP capture: %v", err)
+	}
+
+	f := newFlow("10.0.0.1:50001", "10.0.0.2:8080")
+	f.syn()
+	f.send(true, []byte(upgradeRequest))
+	f.send(false, []byte(upgradeResponse("")))
+	f.send(true, wsFrame(true, 0, inspect.OpText, true, []byte("hello")))
+	f.pkts[len(f.pkts)-1].t = epoch.Add(-time.Hour) // stamped before the capture began
+	f.send(false, wsFrame(true, 0, inspect.OpText, false, []byte("world")))
+	recs, err := collect(t, pcapFile(binary.LittleEndian, false, linkRaw, packets(linkRaw, f.pkts...)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last time.Duration
+	for _, r := range recs {
+		if r.ev.T < last {
+			t.Errorf("%s at %s, after %s", r.ev.Kind, r.ev.T, last)
+		}
+		last = r.ev.T
 	}
 }

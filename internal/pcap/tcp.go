@@ -94,20 +94,22 @@ func (r *reader) segment(s *segment) {
 	if c != nil && !c.closed && syn {
 		// A new connection on the same addresses: the old one is over.
 		if h := &c.half[c.index(s.src)]; h.synSeen && s.seq+1 != h.base {
+			now := r.now
 			r.now = c.last
 			r.finish(c, "")
-			r.now = r.pk.ts
+			r.now = now
 		}
 	}
 	if c == nil || c.closed {
 		if c != nil && !syn {
 			return // a straggler of a finished connection
 		}
-		c = &conn{ep: [2]netip.AddrPort{s.src, s.dst}, first: r.pk.ts}
+		c = &conn{ep: [2]netip.AddrPort{s.src, s.dst}, first: r.now}
 		c.ws.client = -1
 		r.conns[key] = c
+		r.flows++
 	}
-	c.last = r.pk.ts
+	c.last = r.now
 	i := c.index(s.src)
 	h, peer := &c.half[i], &c.half[1-i]
 	if s.flags&flagRST != 0 {

@@ -121,9 +121,9 @@ func Inspect(opts *InspectOptions) error {
 func readSession(opts *InspectOptions, snk *sink, handle func(*inspect.Event) error) error {
 	var in io.Reader = opts.IO.In
 	if opts.File != "-" {
-		f, err := os.Open(opts.File)
+		f, err := openFile(opts.File)
 		if err != nil {
-			return UsageErr("%v", err)
+			return err
 		}
 		defer f.Close()
 		in = f
@@ -319,4 +319,18 @@ func inspectTUI(opts *InspectOptions, filter inspect.Filter) error {
 		return Exitf(ExitUsage, "%s: %v", opts.File, *p)
 	}
 	return nil
+}
+
+// openFile opens a file to read events from: a usage error (exit 2) that
+// says what is wrong when it cannot be, a directory included.
+func openFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, UsageErr("%v", err)
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, UsageErr("%s is a directory, not a recording, HAR or capture", path)
+	}
+	return f, nil
 }

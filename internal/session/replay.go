@@ -234,9 +234,9 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 
 // loadEvents reads every event of a recording or HAR into memory (cloned).
 func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
-		return nil, UsageErr("%v", err)
+		return nil, err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
