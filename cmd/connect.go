@@ -23,6 +23,7 @@ type ConnectOptions struct {
 	Auth           string
 	ConnectTimeout time.Duration
 	Execute        []string
+	Interactive    bool
 	Wait           time.Duration
 	Location       bool
 	MaxRedirects   int
@@ -89,6 +90,10 @@ refused command), though the session ended cleanly; 130 on Ctrl-C.`,
   # wscat-style: send, print what comes back within two seconds, close
   wscope connect wss://example.com/ws -x '{"op":"subscribe"}' -w 2s
 
+  # send first, then stay: at a terminal the TUI opens on the connection;
+  # in a pipe, -i sends stdin after
+  echo '{"op":"ping"}' | wscope connect ws://127.0.0.1:8080 -i -x '{"op":"login"}'
+
   # every frame with its header bits, or the NDJSON recording
   wscope connect ws://127.0.0.1:8080 -x hello -o frames
   wscope connect ws://127.0.0.1:8080 -o json < msgs.txt > session.wsrec.jsonl
@@ -119,7 +124,8 @@ refused command), though the session ended cleanly; 130 on Ctrl-C.`,
 	fs.StringVar(&opts.Origin, "origin", "", "send this Origin header")
 	fs.StringVar(&opts.Auth, "auth", "", "HTTP Basic credentials `user:pass`")
 	fs.DurationVar(&opts.ConnectTimeout, "connect-timeout", 10*time.Second, "bound on TCP connect, TLS and the handshake")
-	fs.StringArrayVarP(&opts.Execute, "execute", "x", nil, "send `MSG` after connecting (repeatable; slash commands work); stdin is not read")
+	fs.StringArrayVarP(&opts.Execute, "execute", "x", nil, "send `MSG` after connecting (repeatable; slash commands work); then close, unless -i or at a terminal without -w")
+	fs.BoolVarP(&opts.Interactive, "interactive", "i", false, "with -x: stay after sending, with the TUI, the line mode or stdin on the same connection (the default at a terminal unless -w)")
 	fs.DurationVarP(&opts.Wait, "wait", "w", 0, "keep the connection open this long after the last message before closing")
 	fs.BoolVar(&opts.Reconnect, "reconnect", false, "when the connection ends abnormally, connect again (exponential backoff with jitter); stdin lines not sent are sent after")
 	fs.DurationVar(&opts.ReconnectMaxDelay, "reconnect-max-delay", 30*time.Second, "longest wait between reconnect attempts")
@@ -146,6 +152,7 @@ func connectRun(ctx context.Context, opts *ConnectOptions) error {
 		Options:           so,
 		Dial:              dial,
 		Execute:           opts.Execute,
+		Interactive:       opts.Interactive,
 		Wait:              opts.Wait,
 		Location:          opts.Location,
 		MaxRedirects:      opts.MaxRedirects,

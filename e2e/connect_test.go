@@ -808,3 +808,23 @@ func TestConnectNothingAfterTheEnd(t *testing.T) {
 		t.Errorf("the recording ends with %s", rec[len(rec)-1].Kind)
 	}
 }
+
+// -i: the -x messages go first (a login, a subscribe), then stdin on the
+// same connection.
+func TestConnectInteractiveAfterExecute(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	r := run(t, "second\n", "connect", srv.URL(), "-i", "-x", "first", "-x", "/ping x")
+	r.expectCode(t, 0)
+	if r.Stdout != "first\nsecond\n" {
+		t.Errorf("stdout %q, want the -x message, then stdin's", r.Stdout)
+	}
+	if got := srv.WaitReceived(2, step); len(got) != 2 || string(got[0].Data) != "first" || string(got[1].Data) != "second" {
+		t.Errorf("server received %v", got)
+	}
+	// Without -i, in a pipe, -x alone is the input: stdin is not read.
+	r = run(t, "never\n", "connect", srv.URL(), "-x", "only")
+	if r.Code != 0 || r.Stdout != "only\n" {
+		t.Errorf("-x without -i: exit %d, stdout %q", r.Code, r.Stdout)
+	}
+}

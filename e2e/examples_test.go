@@ -107,8 +107,9 @@ var helpExamples = map[string]exampleSpec{
 	`wscope inspect session.wsrec.jsonl --check`: {errOut: `session\.wsrec\.jsonl: no violations`},
 
 	// wscope connect
-	`wscope connect wss://example.com/ws -x '{"op":"subscribe"}' -w 2s`: {skip: "needs a server on the internet (example.com)"},
-	`wscope connect ws://127.0.0.1:8080 -x hello -o frames`:             {out: []string{`(?m)^ +[\d.]+ s2c text +F--- - -------- len=5 +hello$`}},
+	`wscope connect wss://example.com/ws -x '{"op":"subscribe"}' -w 2s`:                {skip: "needs a server on the internet (example.com)"},
+	`wscope connect ws://127.0.0.1:8080 -x hello -o frames`:                            {out: []string{`(?m)^ +[\d.]+ s2c text +F--- - -------- len=5 +hello$`}},
+	`echo '{"op":"ping"}' | wscope connect ws://127.0.0.1:8080 -i -x '{"op":"login"}'`: {out: []string{`^\{"op":"login"\}\n\{"op":"ping"\}\n$`}},
 	`wscope connect ws://127.0.0.1:8080 -o json < msgs.txt > session.wsrec.jsonl`: {
 		files: map[string]string{"session.wsrec.jsonl": `^\{"wsrec":1,[\s\S]*"dir":"s2c","op":"text".*"text":"hello"[\s\S]*"dir":"s2c","op":"text".*"text":"world"`},
 	},

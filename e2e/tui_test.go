@@ -163,3 +163,23 @@ func TestListenTUIInAPseudoTerminal(t *testing.T) {
 		t.Errorf("client saw %v %v, want 1000", st, ok)
 	}
 }
+
+// At a terminal -x goes first and the TUI stays open on the connection
+// (wscat's #138): a login, then the session; -w keeps -x's old meaning.
+func TestConnectTUIAfterExecute(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	term := startTerminal(t, 30, 100, "connect", srv.URL(), "--no-history", "-x", "login first")
+	screen, tty := term.screen, term.tty
+	screenText(t, screen, "the -x message and its echo", func(s string) bool { return strings.Count(s, "login first") >= 2 })
+	io.WriteString(tty, "then typed\r")
+	if got := srv.WaitReceived(2, step); len(got) != 2 || string(got[0].Data) != "login first" || string(got[1].Data) != "then typed" {
+		t.Fatalf("server received %v", got)
+	}
+	term.quit(t)
+
+	term = startTerminal(t, 30, 100, "connect", srv.URL(), "-x", "and go", "-w", "200ms")
+	if code := term.exit(t, 2*step); code != 0 {
+		t.Fatalf("-x -w at a terminal: exit %d, want 0 once the wait is over", code)
+	}
+}

@@ -20,8 +20,11 @@ type ConnectOptions struct {
 	Options
 	// Dial says how to reach the server: URL, headers, TLS, transport and
 	// the extension offer (Options.Compress goes in Dial.Compress).
-	Dial         wire.DialOptions
-	Execute      []string // -x: sent after connecting instead of stdin
+	Dial    wire.DialOptions
+	Execute []string // -x: sent after connecting instead of stdin
+	// Interactive sends Execute first, then stays: the TUI, the line mode
+	// or stdin go on on the same connection.
+	Interactive  bool
 	Wait         time.Duration
 	Location     bool // follow redirects
 	MaxRedirects int
@@ -42,8 +45,8 @@ type client struct {
 	cfg      wire.Config
 	ref      *connRef
 	hb       *heartbeat
+	in, pre  *inputReader // what is sent (nil in the TUI); pre: -x before it, when the session stays
 	observe  observers
-	in       *inputReader // -x or stdin; nil in the TUI
 }
 
 // Connect runs `wscope connect` and returns how it ended, as an exit
@@ -56,10 +59,13 @@ func Connect(ctx context.Context, opts *ConnectOptions) error {
 		return UsageErr("--reconnect-max-delay must be positive and --reconnect-attempts not negative")
 	}
 	opts.Dial.Compress = opts.Compress
-	if opts.UseTUI(opts.IO) && len(opts.Execute) == 0 {
+	// -x alone sends and closes; -i, or a person at the terminal who did
+	// not ask for -w, stays after it.
+	stay := len(opts.Execute) == 0 || opts.Interactive || opts.IO.InTTY && opts.Wait == 0
+	if opts.UseTUI(opts.IO) && stay {
 		return connectTUI(ctx, opts)
 	}
-	lineMode := opts.IO.Interactive() && len(opts.Execute) == 0
+	lineMode := opts.IO.Interactive() && stay
 	c, err := newClient(opts, opts.IO, lineMode)
 	if err != nil {
 		return err
@@ -253,7 +259,11 @@ func (c *client) refusedInput() error {
 	if c.in == nil || c.lineMode {
 		return nil
 	}
-	switch n := c.in.refused.Load(); n {
+	n := c.in.refused.Load()
+	if c.pre != nil {
+		n += c.pre.refused.Load()
+	}
+	switch n {
 	case 0:
 		return nil
 	case 1:
@@ -275,27 +285,45 @@ func (c *client) interrupt(conn *wire.Conn) error {
 }
 
 // input is what the session sends: the -x messages, or stdin.
+// It is -x's messages when there are some and the session does not stay
+// after them, else stdin; a session that stays has -x in c.pre.
 func (c *client) input() *inputReader {
 	opts := c.opts
-	var src io.Reader = c.ios.In
-	mode := opts.Stdin
 	if len(opts.Execute) > 0 {
-		src = strings.NewReader(strings.Join(opts.Execute, "\n") + "\n")
-		if mode == StdinRaw {
-			mode = StdinLines
+		c.pre = c.preamble()
+		if !opts.Interactive && !(c.ios.InTTY && opts.Wait == 0) {
+			in := c.pre
+			c.pre = nil
+			return in
 		}
 	}
-	slash := c.lineMode || len(opts.Execute) > 0
-	return newInputReader(src, mode, opts.Binary, slash, inspect.ClientToServer, int(opts.MaxMessageSize))
+	return newInputReader(c.ios.In, opts.Stdin, opts.Binary, c.lineMode, inspect.ClientToServer, int(opts.MaxMessageSize))
 }
 
-// sendInput sends c.in until it ends.
+// preamble reads -x's messages, slash commands included.
+func (c *client) preamble() *inputReader {
+	src := strings.NewReader(strings.Join(c.opts.Execute, "\n") + "\n")
+	return newInputReader(src, StdinLines, c.opts.Binary, true, inspect.ClientToServer, int(c.opts.MaxMessageSize))
+}
+
+// sendInput sends the -x preamble, if the session stays after it, then
+// c.in, until it ends.
 func (c *client) sendInput() error {
+	if c.pre != nil {
+		if err := c.pump(c.pre); err != nil {
+			return err
+		}
+	}
+	return c.pump(c.in)
+}
+
+// pump sends what in reads on the current connection.
+func (c *client) pump(in *inputReader) error {
 	flush := func() error {
 		conn, _ := c.ref.get()
 		return conn.Flush()
 	}
-	return pump(c.in, func(a *action) error { return c.ref.send(a, c.opts.Reconnect) }, flush, c.out)
+	return pump(in, func(a *action) error { return c.ref.send(a, c.opts.Reconnect) }, flush, c.out)
 }
 
 // pump reads actions until EOF and hands each to send, flushing whenever

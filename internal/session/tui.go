@@ -104,6 +104,9 @@ func (c *client) runBeside(ctx context.Context, cancel func(), dialErr chan<- er
 		return
 	}
 	c.opened(conn, open)
+	if len(c.opts.Execute) > 0 {
+		c.pump(c.preamble()) // -x first, then the send box
+	}
 	for {
 		<-conn.Done()
 		if ctx.Err() != nil {
