@@ -41,10 +41,12 @@ type ConnectOptions struct {
 func NewCmdConnect(ios *IOStreams, runF func(context.Context, *ConnectOptions) error) *cobra.Command {
 	opts := &ConnectOptions{IO: ios}
 	c := &cobra.Command{
-		Use:   "connect URL",
+		Use:   "connect URL|@TARGET",
 		Short: "Connect to a WebSocket server and show what crosses the wire",
 		Long: `Connect to a WebSocket server (ws:// or wss://; http(s):// and a bare
-host:port are accepted) and exchange messages.
+host:port are accepted) and exchange messages. @TARGET takes the URL and
+its settings from a named target of the configuration file (see wscope
+config --help); flags override them.
 
 In a pipe, each stdin line is sent as one text message (--binary: binary;
 --stdin raw: the stream as binary chunks; --stdin json: one JSON object per
@@ -110,8 +112,23 @@ refused command), though the session ended cleanly; 130 on Ctrl-C.`,
   wscope connect 'ws://127.0.0.1:9001/runCase?case=1&agent=wscope' \
     --echo -w 60s </dev/null`,
 		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 || !strings.HasPrefix(toComplete, "@") {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []string
+			for _, n := range targetNames(strings.TrimPrefix(toComplete, "@")) {
+				out = append(out, "@"+n)
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.URL = args[0]
+			if strings.HasPrefix(opts.URL, "@") {
+				if err := opts.applyTarget(c.Flags()); err != nil {
+					return err
+				}
+			}
 			if runF != nil {
 				return runF(c.Context(), opts)
 			}

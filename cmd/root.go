@@ -84,6 +84,7 @@ Exit status:
 		NewCmdReplay(ios, nil),
 		NewCmdDemo(ios, nil),
 		NewCmdVersion(ios, nil),
+		NewCmdConfig(ios, nil),
 	)
 	addCompletionCmd(root)
 	completeFlagValues(root)

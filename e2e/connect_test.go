@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -826,5 +827,47 @@ func TestConnectInteractiveAfterExecute(t *testing.T) {
 	r = run(t, "never\n", "connect", srv.URL(), "-x", "only")
 	if r.Code != 0 || r.Stdout != "only\n" {
 		t.Errorf("-x without -i: exit %d, stdout %q", r.Code, r.Stdout)
+	}
+}
+
+// A named target: the URL, headers (a secret from the environment) and the
+// messages to send first come from the configuration file; flags override.
+func TestConnectNamedTarget(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte(`
+[targets.local]
+url = "`+srv.URL()+`"
+headers = ["X-Token: ${WSCOPE_TEST_TOKEN}", "X-Client: file"]
+subprotocols = ["chat"]
+execute = ["hello from the file"]
+`), 0o600)
+	env := append(testEnv, "WSCOPE_CONFIG="+cfg, "WSCOPE_TEST_TOKEN=s3cret")
+	r := runEnv(t, env, "", "connect", "@local", "-H", "X-Client: flag")
+	r.expectCode(t, 0)
+	if r.Stdout != "hello from the file\n" {
+		t.Errorf("stdout %q", r.Stdout)
+	}
+	h := srv.Requests()[0].Header
+	if h.Get("X-Token") != "s3cret" || h.Get("X-Client") != "flag" || len(h.Values("X-Client")) != 1 || h.Get("Sec-WebSocket-Protocol") != "chat" {
+		t.Errorf("server saw headers %v", h)
+	}
+	// The secret stays out of config show; an unset variable is an error.
+	r = runEnv(t, env, "", "config", "show", "local")
+	if r.Code != 0 || strings.Contains(r.Stdout, "s3cret") || !strings.Contains(r.Stdout, "${WSCOPE_TEST_TOKEN}") {
+		t.Errorf("config show: exit %d\n%s", r.Code, r.Stdout)
+	}
+	r = runEnv(t, env, "", "config", "list")
+	if r.Code != 0 || !strings.HasPrefix(r.Stdout, "local ") {
+		t.Errorf("config list: exit %d %q", r.Code, r.Stdout)
+	}
+	r = runEnv(t, append(testEnv, "WSCOPE_CONFIG="+cfg), "", "connect", "@local")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "${WSCOPE_TEST_TOKEN}, which the environment does not set") {
+		t.Errorf("unset variable: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	r = runEnv(t, env, "", "__complete", "connect", "@lo")
+	if !strings.Contains(r.Stdout, "@local") {
+		t.Errorf("completion %q", r.Stdout)
 	}
 }

@@ -106,6 +106,11 @@ var helpExamples = map[string]exampleSpec{
 	},
 	`wscope inspect session.wsrec.jsonl --check`: {errOut: `session\.wsrec\.jsonl: no violations`},
 
+	// wscope config
+	`wscope config list`:                                  {out: []string{`^staging +ws://127\.0\.0\.1:\d+/\n$`}},
+	`wscope config show staging`:                          {out: []string{`(?s)\[targets\.staging\].*Bearer \$\{STAGING_TOKEN\}`}},
+	`STAGING_TOKEN=... wscope connect @staging -o frames`: {out: []string{`(?m) end +1000 Normal Closure by client, clean$`}},
+
 	// wscope connect
 	`wscope connect wss://example.com/ws -x '{"op":"subscribe"}' -w 2s`:                {skip: "needs a server on the internet (example.com)"},
 	`wscope connect ws://127.0.0.1:8080 -x hello -o frames`:                            {out: []string{`(?m)^ +[\d.]+ s2c text +F--- - -------- len=5 +hello$`}},
@@ -335,6 +340,14 @@ func runParagraph(t *testing.T, para []string, specs []exampleSpec) {
 		"HOME="+dir)
 	if strings.Contains(text, "$WS_URL") {
 		env = append(env, "WS_URL=ws://"+echoServer(t)+"/")
+	}
+	if strings.Contains(text, "wscope config") || strings.Contains(text, "@staging") {
+		// The configuration file the examples name, with its target on
+		// loopback.
+		conf := filepath.Join(dir, ".config", "wscope", "config.toml")
+		os.MkdirAll(filepath.Dir(conf), 0o755)
+		os.WriteFile(conf, []byte("[targets.staging]\nurl = \"ws://"+echoServer(t)+"/\"\nheaders = [\"Authorization: Bearer ${STAGING_TOKEN}\"]\n"), 0o600)
+		env = append(env, "XDG_CONFIG_HOME="+filepath.Join(dir, ".config"), "WSCOPE_CONFIG=")
 	}
 	bound := map[string]string{} // example port -> where it is served
 	type serving struct {
