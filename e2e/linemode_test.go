@@ -37,3 +37,37 @@ func TestConnectLineModeAtATerminal(t *testing.T) {
 		t.Fatalf("close %v %v", st, ok)
 	}
 }
+
+// The line mode edits what is typed (backspace, arrows), keeps the history
+// the TUI keeps, across runs, and Ctrl-C closes with 1001 and exits 130.
+func TestConnectLineModeEditsAndRemembers(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	state := []string{"XDG_STATE_HOME=" + t.TempDir()}
+	term := startTerminalEnv(t, state, 24, 80, "connect", srv.URL(), "--no-tui")
+	term.screen.waitMatch(t, regexp.MustCompile(`connected to ws://`), step)
+	io.WriteString(term.tty, "helxx\x7f\x7flo\r") // two typos, rubbed out
+	term.screen.waitMatch(t, regexp.MustCompile(`< hello$`), step)
+	io.WriteString(term.tty, "world\r")
+	term.screen.waitMatch(t, regexp.MustCompile(`< world$`), step)
+	io.WriteString(term.tty, "\x03") // Ctrl-C
+	if code := term.exit(t, step); code != 130 {
+		t.Fatalf("Ctrl-C: exit %d, want 130", code)
+	}
+	if st, ok := srv.WaitClosed(step); !ok || st.Code != 1001 {
+		t.Errorf("close %v %v, want 1001", st, ok)
+	}
+
+	term = startTerminalEnv(t, state, 24, 80, "connect", srv.URL(), "--no-tui")
+	term.screen.waitMatch(t, regexp.MustCompile(`connected to ws://`), step)
+	io.WriteString(term.tty, "\x1b[A\x1b[A\r") // up twice: the first line of the last run
+	term.screen.waitMatch(t, regexp.MustCompile(`< hello$`), step)
+	io.WriteString(term.tty, "/close\r")
+	if code := term.exit(t, step); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	got := srv.WaitReceived(3, step)
+	if len(got) != 3 || string(got[0].Data) != "hello" || string(got[2].Data) != "hello" {
+		t.Errorf("server received %v", got)
+	}
+}

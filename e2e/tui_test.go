@@ -45,8 +45,14 @@ type terminal struct {
 // is killed at the end of the test if still running.
 func startTerminal(t *testing.T, rows, cols uint16, args ...string) *terminal {
 	t.Helper()
+	return startTerminalEnv(t, nil, rows, cols, args...)
+}
+
+// startTerminalEnv is startTerminal with more environment variables.
+func startTerminalEnv(t *testing.T, env []string, rows, cols uint16, args ...string) *terminal {
+	t.Helper()
 	c := exec.Command(bin, args...)
-	c.Env = append(slices.Clone(testEnv), "TERM=xterm-256color")
+	c.Env = append(append(slices.Clone(testEnv), "TERM=xterm-256color"), env...)
 	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: rows, Cols: cols})
 	if err != nil {
 		t.Fatal(err)

@@ -66,11 +66,26 @@ func Connect(ctx context.Context, opts *ConnectOptions) error {
 		return connectTUI(ctx, opts)
 	}
 	lineMode := opts.IO.Interactive() && stay
-	c, err := newClient(opts, opts.IO, lineMode)
+	ios := opts.IO
+	var ed *lineEditor
+	if lineMode {
+		// Editing and history at a terminal; what arrives is printed
+		// above the line being typed.
+		if ed = newLineEditor(ios, historyFile(opts.NoHistory)); ed != nil {
+			defer ed.Close()
+			edited := *ios
+			edited.In, edited.Out, edited.ErrOut = ed, ed.Stdout(), ed.Stderr()
+			ios = &edited
+		}
+	}
+	c, err := newClient(opts, ios, lineMode)
 	if err != nil {
 		return err
 	}
 	defer c.out.close()
+	if ed != nil {
+		c.out.prompt = "" // the editor draws it
+	}
 	conn, err := c.dialFirst(ctx)
 	if err != nil {
 		return err
@@ -167,6 +182,9 @@ func (c *client) run(ctx context.Context, conn *wire.Conn, sendDone <-chan error
 			}
 			conn = next
 		case err := <-sendDone:
+			if errors.Is(err, errInterrupted) {
+				return c.interrupt(conn) // Ctrl-C in the line editor
+			}
 			if err != nil {
 				c.out.note("wscope: %v", err)
 			}

@@ -1,0 +1,85 @@
+package session
+
+import (
+	"errors"
+	"io"
+	"os"
+
+	"github.com/chzyer/readline"
+	"golang.org/x/term"
+
+	"github.com/wscope/wscope/tui"
+)
+
+// errInterrupted is Ctrl-C typed in the line editor, where the terminal
+// raises no signal.
+var errInterrupted = errors.New("interrupted")
+
+// lineEditor is the line mode at a terminal: line editing, the send
+// history the TUI keeps, and received lines printed above the line being
+// typed, which is drawn again after them.
+type lineEditor struct {
+	rl      *readline.Instance
+	history string // the history file, "" for none
+	buf     []byte
+}
+
+// newLineEditor returns the editor for ios, or nil when stdin is not a
+// terminal (the line mode then reads plain lines).
+func newLineEditor(ios *IOStreams, history string) *lineEditor {
+	f, ok := ios.In.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:                 "> ",
+		HistoryLimit:           1000,
+		DisableAutoSaveHistory: true,
+		Stdin:                  f,
+		Stdout:                 ios.Out,
+		Stderr:                 ios.ErrOut,
+	})
+	if err != nil {
+		return nil
+	}
+	e := &lineEditor{rl: rl, history: history}
+	if history != "" {
+		lines, _ := tui.LoadHistory(history)
+		for _, l := range lines {
+			rl.SaveHistory(l)
+		}
+	}
+	return e
+}
+
+// Read gives the lines typed, each ended by "\n"; Ctrl-D is the end of
+// the input, Ctrl-C errInterrupted.
+func (e *lineEditor) Read(p []byte) (int, error) {
+	for len(e.buf) == 0 {
+		line, err := e.rl.Readline()
+		switch {
+		case errors.Is(err, readline.ErrInterrupt):
+			return 0, errInterrupted
+		case err != nil:
+			return 0, io.EOF
+		}
+		if line != "" {
+			e.rl.SaveHistory(line)
+			if e.history != "" {
+				tui.AppendHistory(e.history, line)
+			}
+		}
+		e.buf = append(e.buf[:0], line...)
+		e.buf = append(e.buf, '\n')
+	}
+	n := copy(p, e.buf)
+	e.buf = e.buf[n:]
+	return n, nil
+}
+
+// Stdout and Stderr write above the line being typed.
+func (e *lineEditor) Stdout() io.Writer { return e.rl.Stdout() }
+func (e *lineEditor) Stderr() io.Writer { return e.rl.Stderr() }
+
+// Close gives the terminal back.
+func (e *lineEditor) Close() { e.rl.Close() }
