@@ -8,8 +8,7 @@ import (
 // Deflater compresses the permessage-deflate messages we send (RFC 7692
 // section 7.2.1). With the 32 KiB window (15 bits) it uses compress/flate
 // at Level; with a smaller window agreed for our direction it uses
-// wscope's own windowed encoder (window.go), as compress/flate cannot
-// bound its window. Huffman-only output (Level -2) refers to nothing, so
+// windowDeflater, as compress/flate cannot bound its window. Huffman-only output (Level -2) refers to nothing, so
 // it fits every window.
 type Deflater struct {
 	// Takeover keeps the compression context from one message to the

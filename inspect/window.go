@@ -54,7 +54,7 @@ func (z *windowDeflater) deflate(p []byte, takeover bool) []byte {
 	if len(p) > 0 {
 		z.bw.put(2, 3) // BFINAL 0, BTYPE 01: fixed Huffman codes
 		z.lz77(start)
-		z.bw.put(fixedLit[endOfBlock].code, uint(fixedLit[endOfBlock].len))
+		z.bw.putLit(endOfBlock)
 	}
 	z.bw.put(0, 3) // the sync flush's empty stored block: BFINAL 0, BTYPE 00,
 	z.bw.flush()   // padded to a byte; its LEN and NLEN are what is removed
@@ -132,7 +132,12 @@ type bitWriter struct {
 	n    uint
 }
 
-func (w *bitWriter) reset() { w.out, w.bits, w.n = w.out[:0], 0, 0 }
+func (w *bitWriter) reset() {
+	if cap(w.out) > 4<<20 {
+		w.out = nil // do not keep a huge message's buffer
+	}
+	w.out, w.bits, w.n = w.out[:0], 0, 0
+}
 
 // put appends the low n (at most 16) bits of v.
 func (w *bitWriter) put(v uint16, n uint) {

@@ -45,16 +45,11 @@ const AnyWindowBits = -1
 
 // Check reports parameters out of their ranges.
 func (c *Compression) Check() error {
-	for _, b := range []struct {
-		name string
-		v    int
-	}{
-		{"server_max_window_bits", c.ServerMaxWindowBits},
-		{"client_max_window_bits", c.ClientMaxWindowBits},
-	} {
-		if b.v != 0 && (b.v < 8 || b.v > 15) && !(b.v == AnyWindowBits && b.name == "client_max_window_bits") {
-			return fmt.Errorf("%s=%d: must be between 8 and 15", b.name, b.v)
-		}
+	if b := c.ServerMaxWindowBits; b != 0 && (b < 8 || b > 15) {
+		return fmt.Errorf("server_max_window_bits=%d: must be between 8 and 15", b)
+	}
+	if b := c.ClientMaxWindowBits; b != 0 && b != AnyWindowBits && (b < 8 || b > 15) {
+		return fmt.Errorf("client_max_window_bits=%d: must be between 8 and 15", b)
 	}
 	if c.Level < -2 || c.Level > 9 {
 		return fmt.Errorf("compression level %d: must be between -2 and 9", c.Level)
@@ -207,8 +202,8 @@ func checkAnswer(offer *Compression, resp []inspect.HeaderField) (*Compression, 
 	return got, nil
 }
 
-// answerFits reports what in the server's answer a the offer does not
-// allow (section 7.1). A server may add server_no_context_takeover,
+// answerFits reports the first thing in the server's answer a that the
+// offer does not allow (section 7.1). A server may add server_no_context_takeover,
 // client_no_context_takeover and server_max_window_bits of its own accord
 // (sections 7.1.1.1, 7.1.1.2, 7.1.2.1): they bind only the server, or ask
 // the client for what it may do anyway, and wscope reads any window.

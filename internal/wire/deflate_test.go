@@ -306,7 +306,8 @@ func TestDeflateAnswers(t *testing.T) {
 		{&Compression{ClientMaxWindowBits: 10}, pmd + "; client_max_window_bits=9", pmd + "; client_max_window_bits=9"},
 		{&Compression{ServerMaxWindowBits: 10}, pmd + "; server_max_window_bits=10", pmd + "; server_max_window_bits=10"},
 		{&Compression{ServerMaxWindowBits: 10}, pmd + "; server_max_window_bits=8", pmd + "; server_max_window_bits=8"},
-		{&Compression{Level: 9}, "", ""},
+		{&Compression{Level: 9, ClientMaxWindowBits: AnyWindowBits}, pmd, pmd},
+		{&asBrowsers, "", ""}, // declined
 
 		{&Compression{ServerMaxWindowBits: 10}, pmd + "; server_max_window_bits=12", "server_max_window_bits=12 is larger than the 10 offered"},
 		{&Compression{ServerMaxWindowBits: 10}, pmd, "asked for server_max_window_bits=10 and the answer does not have it"},
