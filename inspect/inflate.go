@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"bytes"
 	"compress/flate"
 	"errors"
 	"fmt"
@@ -166,52 +165,4 @@ func (t *twoSlices) ReadByte() (byte, error) {
 	c := t.a[0]
 	t.a = t.a[1:]
 	return c, nil
-}
-
-// Deflater compresses the permessage-deflate messages we send (RFC 7692
-// section 7.2.1). Go's flate always uses a 32 KiB window, so the peer must
-// not have asked for a smaller one for our direction.
-type Deflater struct {
-	// Takeover keeps the compression context from one message to the
-	// next: false when *_no_context_takeover was agreed for our side.
-	Takeover bool
-	// Level is the compress/flate level; 0 means flate.DefaultCompression.
-	Level int
-
-	fw  *flate.Writer
-	buf bytes.Buffer
-}
-
-// Deflate returns p compressed, without the trailing 00 00 ff ff, valid
-// until the next call.
-func (d *Deflater) Deflate(p []byte) ([]byte, error) {
-	d.buf.Reset()
-	switch {
-	case d.fw == nil:
-		level := d.Level
-		if level == 0 {
-			level = flate.DefaultCompression
-		}
-		fw, err := flate.NewWriter(&d.buf, level)
-		if err != nil {
-			return nil, err
-		}
-		d.fw = fw
-	case !d.Takeover:
-		d.fw.Reset(&d.buf)
-	}
-	if _, err := d.fw.Write(p); err != nil {
-		return nil, err
-	}
-	if err := d.fw.Flush(); err != nil {
-		return nil, err
-	}
-	out := d.buf.Bytes()
-	if bytes.HasSuffix(out, deflateTail[:4]) {
-		out = out[:len(out)-4]
-	}
-	if len(out) == 0 {
-		out = append(out, 0x00) // section 7.2.3.6
-	}
-	return out, nil
 }

@@ -1,51 +1,10 @@
 package inspect
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
 )
-
-func TestDeflaterInflaterRoundTrip(t *testing.T) {
-	msg := []byte(strings.Repeat("hello, compressed world ", 20))
-	for _, takeover := range []bool{true, false} {
-		d := Deflater{Takeover: takeover}
-		in := Inflater{Takeover: takeover}
-		var sizes []int
-		for i := 0; i < 3; i++ {
-			c, err := d.Deflate(msg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sizes = append(sizes, len(c))
-			if bytes.HasSuffix(c, []byte{0, 0, 0xff, 0xff}) {
-				t.Fatalf("tail not stripped: % x", c)
-			}
-			out, err := in.Inflate(c, 1<<20)
-			if err != nil {
-				t.Fatalf("takeover=%v message %d: %v", takeover, i, err)
-			}
-			if !bytes.Equal(out, msg) {
-				t.Fatalf("takeover=%v message %d: got %q", takeover, i, out)
-			}
-		}
-		if takeover && sizes[1] >= sizes[0] {
-			t.Errorf("with context takeover the second message should be smaller: %v", sizes)
-		}
-		if !takeover && sizes[1] != sizes[0] {
-			t.Errorf("without context takeover every message compresses alike: %v", sizes)
-		}
-	}
-}
-
-func TestDeflaterEmpty(t *testing.T) {
-	var d Deflater
-	c, err := d.Deflate(nil)
-	if err != nil || !bytes.Equal(c, []byte{0}) {
-		t.Fatalf("got % x, %v; want 00", c, err)
-	}
-}
 
 func TestAssemblerInflates(t *testing.T) {
 	var d Deflater

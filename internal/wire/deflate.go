@@ -12,7 +12,8 @@ import (
 )
 
 // Compression holds the parameters of permessage-deflate (RFC 7692): what
-// to offer or accept, and, once negotiated, what was agreed.
+// a client offers or a server allows, and, once negotiated, what was
+// agreed. wscope compresses within any window from 8 to 15 bits.
 type Compression struct {
 	// ServerNoContextTakeover: the server resets its compressor after
 	// every message.
@@ -20,36 +21,35 @@ type Compression struct {
 	// ClientNoContextTakeover: the client resets its compressor after
 	// every message.
 	ClientNoContextTakeover bool
-	// ServerMaxWindowBits bounds the server's LZ77 window (8..15); 0 means
-	// not asked for.
+	// ServerMaxWindowBits bounds the server's LZ77 window to 2^N bytes
+	// (8..15). A client asks for it; a server compresses within it and
+	// says so in its answer, or within the smaller one a client asked
+	// for. 0: no bound (15 bits).
 	ServerMaxWindowBits int
-	// ClientMaxWindowBits bounds the client's LZ77 window (8..15); 0 means
-	// not asked for.
+	// ClientMaxWindowBits bounds the client's LZ77 window to 2^N bytes
+	// (8..15). A client offers it with this value, or without one
+	// (AnyWindowBits), and compresses within what the server answers; a
+	// server asks it of clients whose offer has it. 0: not offered, not
+	// asked.
 	ClientMaxWindowBits int
 	// Level is the compress/flate level for what we send; 0 is the
-	// default.
+	// default. It applies to the 15-bit window (section 7.1.2 allows
+	// smaller ones, which wscope's own encoder serves).
 	Level int
 }
 
-// Check reports parameters that the side playing role cannot honour. Go's
-// compress/flate always uses a 32 KiB window, so the window of the
-// direction we compress can only be 15 bits.
-func (c *Compression) Check(role inspect.Role) error {
-	for _, b := range []struct {
-		name string
-		v    int
-		ours bool
-	}{
-		{"server_max_window_bits", c.ServerMaxWindowBits, role == inspect.RoleServer},
-		{"client_max_window_bits", c.ClientMaxWindowBits, role == inspect.RoleClient},
-	} {
-		switch {
-		case b.v == 0:
-		case b.v < 8 || b.v > 15:
-			return fmt.Errorf("%s=%d: must be between 8 and 15", b.name, b.v)
-		case b.ours && b.v != 15:
-			return fmt.Errorf("%s=%d: this side compresses with Go's compress/flate, which always uses a 32 KiB window (15 bits)", b.name, b.v)
-		}
+// AnyWindowBits as a client's ClientMaxWindowBits offers the parameter
+// without a value, as browsers do: the server may then bound the
+// client's window (section 7.1.2.2).
+const AnyWindowBits = -1
+
+// Check reports parameters out of their ranges.
+func (c *Compression) Check() error {
+	if b := c.ServerMaxWindowBits; b != 0 && (b < 8 || b > 15) {
+		return fmt.Errorf("server_max_window_bits=%d: must be between 8 and 15", b)
+	}
+	if b := c.ClientMaxWindowBits; b != 0 && b != AnyWindowBits && (b < 8 || b > 15) {
+		return fmt.Errorf("client_max_window_bits=%d: must be between 8 and 15", b)
 	}
 	if c.Level < -2 || c.Level > 9 {
 		return fmt.Errorf("compression level %d: must be between -2 and 9", c.Level)
@@ -59,12 +59,18 @@ func (c *Compression) Check(role inspect.Role) error {
 
 // offer is the client's Sec-WebSocket-Extensions offer.
 func (c *Compression) offer() httphead.Option {
-	return wsflate.Parameters{
+	p := wsflate.Parameters{
 		ServerNoContextTakeover: c.ServerNoContextTakeover,
 		ClientNoContextTakeover: c.ClientNoContextTakeover,
 		ServerMaxWindowBits:     wsflate.WindowBits(c.ServerMaxWindowBits),
-		ClientMaxWindowBits:     wsflate.WindowBits(c.ClientMaxWindowBits),
-	}.Option()
+	}
+	switch {
+	case c.ClientMaxWindowBits == AnyWindowBits:
+		p.ClientMaxWindowBits = 1 // wsflate's spelling of "without a value"
+	case c.ClientMaxWindowBits > 0:
+		p.ClientMaxWindowBits = wsflate.WindowBits(c.ClientMaxWindowBits)
+	}
+	return p.Option()
 }
 
 // String renders the parameters as an extension header value.
@@ -118,7 +124,7 @@ func parseExtHeaders(hs []inspect.HeaderField) ([]extOffer, error) {
 
 // parseParams reads permessage-deflate parameters (section 7.1): unknown,
 // duplicate or invalid ones are an error naming them. A
-// client_max_window_bits without a value reads as -1.
+// client_max_window_bits without a value reads as AnyWindowBits.
 func parseParams(ps []inspect.HeaderField) (*Compression, error) {
 	c := &Compression{}
 	seen := map[string]bool{}
@@ -138,7 +144,7 @@ func parseParams(ps []inspect.HeaderField) (*Compression, error) {
 				c.ClientNoContextTakeover = true
 			}
 		case "server_max_window_bits", "client_max_window_bits":
-			bits := -1
+			bits := AnyWindowBits
 			if p.Value != "" || p.Name == "server_max_window_bits" {
 				n, err := strconv.Atoi(p.Value)
 				if err != nil || n < 8 || n > 15 || p.Value[0] == '0' || p.Value[0] == '+' {
@@ -176,33 +182,59 @@ func checkAnswer(offer *Compression, resp []inspect.HeaderField) (*Compression, 
 		if got != nil {
 			return nil, fmt.Errorf("server selected %s twice", x.name)
 		}
-		c, err := parseParams(x.params)
+		a, err := parseParams(x.params)
+		if err == nil {
+			err = answerFits(offer, a)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("server's %s: %v", x.name, err)
 		}
-		switch {
-		case c.ServerMaxWindowBits != 0 && offer.ServerMaxWindowBits == 0:
-			return nil, fmt.Errorf("server's %s: parameter server_max_window_bits=%d was not offered by the client", x.name, c.ServerMaxWindowBits)
-		case c.ServerMaxWindowBits > offer.ServerMaxWindowBits:
-			return nil, fmt.Errorf("server's %s: server_max_window_bits=%d is larger than the %d offered", x.name, c.ServerMaxWindowBits, offer.ServerMaxWindowBits)
-		case c.ClientMaxWindowBits == -1:
-			return nil, fmt.Errorf("server's %s: parameter client_max_window_bits needs a value in a response", x.name)
-		case c.ClientMaxWindowBits != 0 && offer.ClientMaxWindowBits == 0:
-			return nil, fmt.Errorf("server's %s: parameter client_max_window_bits=%d was not offered by the client", x.name, c.ClientMaxWindowBits)
-		case c.ClientMaxWindowBits != 0 && c.ClientMaxWindowBits < 15:
-			return nil, fmt.Errorf("server's %s: client_max_window_bits=%d asks for a window smaller than the 32 KiB Go's compress/flate always uses", x.name, c.ClientMaxWindowBits)
+		// What we offered to do, we do, even when the answer does not
+		// repeat it: reset our context (section 7.1.1.2 lets a client
+		// reset at will) and keep within the window we named.
+		a.ClientNoContextTakeover = a.ClientNoContextTakeover || offer.ClientNoContextTakeover
+		if a.ClientMaxWindowBits == 0 && offer.ClientMaxWindowBits > 0 {
+			a.ClientMaxWindowBits = offer.ClientMaxWindowBits
 		}
-		c.Level = offer.Level
-		got = c
+		a.Level = offer.Level
+		got = a
 	}
 	return got, nil
 }
 
-// negotiate picks the first permessage-deflate offer in the request that
-// the server can honour (section 7.1), with the server's own settings in
-// cfg, and returns the parameters of the response; nil when there is none.
-// Offers with unknown or invalid parameters are declined, as section 7.1
-// says.
+// answerFits reports the first thing in the server's answer a that the
+// offer does not allow (section 7.1). A server may add server_no_context_takeover,
+// client_no_context_takeover and server_max_window_bits of its own accord
+// (sections 7.1.1.1, 7.1.1.2, 7.1.2.1): they bind only the server, or ask
+// the client for what it may do anyway, and wscope reads any window.
+func answerFits(offer, a *Compression) error {
+	switch {
+	case offer.ServerNoContextTakeover && !a.ServerNoContextTakeover:
+		// Section 7.1.1.1: a server accepts it by including it.
+		return fmt.Errorf("the offer asked for server_no_context_takeover and the answer does not have it")
+	case offer.ServerMaxWindowBits > 0 && a.ServerMaxWindowBits == 0:
+		// Section 7.1.2.1: a server accepts it by including it with the
+		// same or a smaller value.
+		return fmt.Errorf("the offer asked for server_max_window_bits=%d and the answer does not have it", offer.ServerMaxWindowBits)
+	case offer.ServerMaxWindowBits > 0 && a.ServerMaxWindowBits > offer.ServerMaxWindowBits:
+		return fmt.Errorf("server_max_window_bits=%d is larger than the %d offered", a.ServerMaxWindowBits, offer.ServerMaxWindowBits)
+	case a.ClientMaxWindowBits == AnyWindowBits:
+		// Section 7.1.2.2: in an answer it has a value.
+		return fmt.Errorf("parameter client_max_window_bits needs a value in an answer")
+	case a.ClientMaxWindowBits != 0 && offer.ClientMaxWindowBits == 0:
+		// Section 7.1.2.2: only when the offer has it.
+		return fmt.Errorf("parameter client_max_window_bits=%d was not offered by the client", a.ClientMaxWindowBits)
+	case a.ClientMaxWindowBits != 0 && offer.ClientMaxWindowBits > 0 && a.ClientMaxWindowBits > offer.ClientMaxWindowBits:
+		return fmt.Errorf("client_max_window_bits=%d is larger than the %d offered", a.ClientMaxWindowBits, offer.ClientMaxWindowBits)
+	}
+	return nil
+}
+
+// negotiate picks the first permessage-deflate offer in the request (the
+// client's order of preference) and answers it with the server's own
+// settings in cfg (section 7.1); nil when there is none. wscope
+// compresses within any window, so every valid offer is accepted; offers
+// with unknown or invalid parameters are declined, as section 7.1 says.
 func negotiate(cfg *Compression, req []inspect.HeaderField) *Compression {
 	xs, err := parseExtHeaders(req)
 	if err != nil {
@@ -216,24 +248,33 @@ func negotiate(cfg *Compression, req []inspect.HeaderField) *Compression {
 		if err != nil {
 			continue
 		}
-		if o.ServerMaxWindowBits > 0 && o.ServerMaxWindowBits < 15 {
-			continue // we cannot compress with a smaller window
-		}
 		a := &Compression{
 			ServerNoContextTakeover: o.ServerNoContextTakeover || cfg.ServerNoContextTakeover,
 			ClientNoContextTakeover: o.ClientNoContextTakeover || cfg.ClientNoContextTakeover,
-			ServerMaxWindowBits:     o.ServerMaxWindowBits,
-			Level:                   cfg.Level,
+			// Section 7.1.2.1: the value asked for or a smaller one; a
+			// server may name its window unasked.
+			ServerMaxWindowBits: smallerWindow(o.ServerMaxWindowBits, cfg.ServerMaxWindowBits),
+			Level:               cfg.Level,
 		}
+		// Section 7.1.2.2: the client's window only when the offer has
+		// the parameter, at most its value.
 		if o.ClientMaxWindowBits != 0 && cfg.ClientMaxWindowBits > 0 {
-			a.ClientMaxWindowBits = cfg.ClientMaxWindowBits
-			if o.ClientMaxWindowBits > 0 {
-				a.ClientMaxWindowBits = min(a.ClientMaxWindowBits, o.ClientMaxWindowBits)
-			}
+			a.ClientMaxWindowBits = smallerWindow(max(o.ClientMaxWindowBits, 0), cfg.ClientMaxWindowBits)
 		}
 		return a
 	}
 	return nil
+}
+
+// smallerWindow is the smaller of two window bits, 0 meaning no bound.
+func smallerWindow(a, b int) int {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
 }
 
 // ext is the agreed extension as the open event shows it.
@@ -260,11 +301,11 @@ func (c *Conn) setDeflate(a *Compression) {
 		return
 	}
 	serverKeeps, clientKeeps := !a.ServerNoContextTakeover, !a.ClientNoContextTakeover
-	ours, theirs := clientKeeps, serverKeeps
+	ours, theirs, window := clientKeeps, serverKeeps, a.ClientMaxWindowBits
 	if c.role == inspect.RoleServer {
-		ours, theirs = serverKeeps, clientKeeps
+		ours, theirs, window = serverKeeps, clientKeeps, a.ServerMaxWindowBits
 	}
-	c.deflate = &inspect.Deflater{Takeover: ours, Level: a.Level}
+	c.deflate = &inspect.Deflater{Takeover: ours, Level: a.Level, WindowBits: window}
 	c.track.SetDeflate(c.rdir, theirs)
 	c.track.SetDeflate(c.wdir, ours)
 }

@@ -235,27 +235,56 @@ func TestDeflateAcceptBrowserOffer(t *testing.T) {
 	}
 }
 
+func extHeader(v string) []inspect.HeaderField {
+	return []inspect.HeaderField{{Name: "Sec-WebSocket-Extensions", Value: v}}
+}
+
+// The server's side of RFC 7692 section 7.1: the answer to each offer,
+// "" when it is declined. Every valid offer is accepted, in the client's
+// order, whatever window it asks for (Autobahn 13.1-13.7 among them).
 func TestDeflateNegotiate(t *testing.T) {
 	t.Parallel()
-	h := func(v string) []inspect.HeaderField {
-		return []inspect.HeaderField{{Name: "Sec-WebSocket-Extensions", Value: v}}
-	}
+	const pmd = "permessage-deflate"
 	for _, tc := range []struct {
 		cfg   Compression
 		offer string
 		want  string
 	}{
-		{Compression{}, "permessage-deflate; client_max_window_bits", "permessage-deflate"},
-		{Compression{ClientMaxWindowBits: 10}, "permessage-deflate; client_max_window_bits", "permessage-deflate; client_max_window_bits=10"},
-		{Compression{ClientMaxWindowBits: 12}, "permessage-deflate; client_max_window_bits=9", "permessage-deflate; client_max_window_bits=9"},
-		{Compression{}, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
-		{Compression{}, "permessage-deflate; server_max_window_bits=10, permessage-deflate", "permessage-deflate"},
-		{Compression{}, "permessage-deflate; foo, permessage-deflate; server_max_window_bits=15", "permessage-deflate; server_max_window_bits=15"},
-		{Compression{}, "permessage-deflate; server_max_window_bits=10", ""},
+		{Compression{}, pmd, pmd},
+		{Compression{}, pmd + "; client_max_window_bits", pmd},
+		{Compression{}, pmd + "; client_max_window_bits=9", pmd},
+		{Compression{ClientMaxWindowBits: 10}, pmd + "; client_max_window_bits", pmd + "; client_max_window_bits=10"},
+		{Compression{ClientMaxWindowBits: 12}, pmd + "; client_max_window_bits=9", pmd + "; client_max_window_bits=9"},
+		{Compression{ClientMaxWindowBits: 9}, pmd + "; client_max_window_bits=12", pmd + "; client_max_window_bits=9"},
+		// Without the parameter in the offer the client's window cannot
+		// be asked for (section 7.1.2.2); wscope reads any.
+		{Compression{ClientMaxWindowBits: 10}, pmd, pmd},
+		{Compression{}, pmd + "; server_no_context_takeover; client_no_context_takeover", pmd + "; server_no_context_takeover; client_no_context_takeover"},
+		{Compression{ServerNoContextTakeover: true, ClientNoContextTakeover: true}, pmd, pmd + "; server_no_context_takeover; client_no_context_takeover"},
+		{Compression{}, pmd + "; server_max_window_bits=8", pmd + "; server_max_window_bits=8"},
+		{Compression{}, pmd + "; server_max_window_bits=15", pmd + "; server_max_window_bits=15"},
+		{Compression{}, pmd + "; server_no_context_takeover; server_max_window_bits=9", pmd + "; server_no_context_takeover; server_max_window_bits=9"},
+		// The server's own bound: answered unasked, or the smaller of the
+		// two (section 7.1.2.1).
+		{Compression{ServerMaxWindowBits: 10}, pmd, pmd + "; server_max_window_bits=10"},
+		{Compression{ServerMaxWindowBits: 10}, pmd + "; server_max_window_bits=12", pmd + "; server_max_window_bits=10"},
+		{Compression{ServerMaxWindowBits: 12}, pmd + "; server_max_window_bits=9", pmd + "; server_max_window_bits=9"},
+		// Several offers: the first valid one.
+		{Compression{}, pmd + "; server_max_window_bits=10, " + pmd, pmd + "; server_max_window_bits=10"},
+		{Compression{}, pmd + "; foo, " + pmd + "; server_max_window_bits=15", pmd + "; server_max_window_bits=15"},
+		{Compression{}, pmd + "; server_max_window_bits, " + pmd + "; client_no_context_takeover", pmd + "; client_no_context_takeover"},
+		{Compression{}, "x-webkit-deflate-frame, " + pmd, pmd},
+		// Invalid offers are declined.
+		{Compression{}, pmd + "; server_max_window_bits=7", ""},
+		{Compression{}, pmd + "; server_max_window_bits=16", ""},
+		{Compression{}, pmd + "; client_max_window_bits=08", ""},
+		{Compression{}, pmd + "; server_max_window_bits", ""},
+		{Compression{}, pmd + "; client_no_context_takeover; client_no_context_takeover", ""},
+		{Compression{}, pmd + "; server_no_context_takeover=1", ""},
 		{Compression{}, "x-webkit-deflate-frame", ""},
 	} {
 		got := ""
-		if a := negotiate(&tc.cfg, h(tc.offer)); a != nil {
+		if a := negotiate(&tc.cfg, extHeader(tc.offer)); a != nil {
 			got = a.String()
 		}
 		if got != tc.want {
@@ -264,40 +293,186 @@ func TestDeflateNegotiate(t *testing.T) {
 	}
 }
 
-func TestDeflateBadAnswers(t *testing.T) {
+// The client's side of RFC 7692 section 7.1: what an answer to the offer
+// agrees, or the error that fails the handshake.
+func TestDeflateAnswers(t *testing.T) {
 	t.Parallel()
+	const pmd = "permessage-deflate"
+	asBrowsers := Compression{ClientMaxWindowBits: AnyWindowBits} // what connect --compress offers
 	for _, tc := range []struct {
-		offer  Compression
+		offer  *Compression
 		answer string
-		want   string
+		want   string // the agreement, or a part of the error
 	}{
-		{Compression{}, "permessage-deflate; server_max_window_bits=10", "server_max_window_bits=10 was not offered"},
-		{Compression{ServerMaxWindowBits: 10}, "permessage-deflate; server_max_window_bits=12", "server_max_window_bits=12 is larger"},
-		{Compression{}, "permessage-deflate; client_max_window_bits=10", "client_max_window_bits=10 was not offered"},
-		{Compression{ClientMaxWindowBits: 15}, "permessage-deflate; client_max_window_bits=10", "client_max_window_bits=10 asks for a window smaller"},
-		{Compression{}, "permessage-deflate; foo=1", "unknown parameter foo"},
-		{Compression{}, "permessage-deflate; server_no_context_takeover; server_no_context_takeover", "server_no_context_takeover appears twice"},
-		{Compression{}, "permessage-deflate; server_max_window_bits=99", "server_max_window_bits=\"99\""},
-		{Compression{}, "permessage-deflate, permessage-deflate", "twice"},
-		{Compression{}, "x-webkit-deflate-frame", "did not offer"},
+		{&asBrowsers, pmd, pmd},
+		// Python websockets' default answer: the server bounds its own
+		// window unasked (section 7.1.2.1).
+		{&asBrowsers, pmd + "; server_max_window_bits=12", pmd + "; server_max_window_bits=12"},
+		{&Compression{}, pmd + "; server_max_window_bits=8", pmd + "; server_max_window_bits=8"},
+		{&asBrowsers, pmd + "; client_max_window_bits=9", pmd + "; client_max_window_bits=9"},
+		{&asBrowsers, pmd + "; client_max_window_bits=15", pmd + "; client_max_window_bits=15"},
+		{&asBrowsers, pmd + "; server_no_context_takeover; client_no_context_takeover", pmd + "; server_no_context_takeover; client_no_context_takeover"},
+		{&Compression{ServerNoContextTakeover: true}, pmd + "; server_no_context_takeover", pmd + "; server_no_context_takeover"},
+		// What the client offered it does, answered or not.
+		{&Compression{ClientNoContextTakeover: true}, pmd, pmd + "; client_no_context_takeover"},
+		{&Compression{ClientMaxWindowBits: 10}, pmd, pmd + "; client_max_window_bits=10"},
+		{&Compression{ClientMaxWindowBits: 10}, pmd + "; client_max_window_bits=9", pmd + "; client_max_window_bits=9"},
+		{&Compression{ServerMaxWindowBits: 10}, pmd + "; server_max_window_bits=10", pmd + "; server_max_window_bits=10"},
+		{&Compression{ServerMaxWindowBits: 10}, pmd + "; server_max_window_bits=8", pmd + "; server_max_window_bits=8"},
+		{&Compression{Level: 9, ClientMaxWindowBits: AnyWindowBits}, pmd, pmd},
+		{&asBrowsers, "", ""}, // declined
+
+		{&Compression{ServerMaxWindowBits: 10}, pmd + "; server_max_window_bits=12", "server_max_window_bits=12 is larger than the 10 offered"},
+		{&Compression{ServerMaxWindowBits: 10}, pmd, "asked for server_max_window_bits=10 and the answer does not have it"},
+		{&Compression{ServerNoContextTakeover: true}, pmd, "asked for server_no_context_takeover and the answer does not have it"},
+		{&Compression{}, pmd + "; client_max_window_bits=10", "client_max_window_bits=10 was not offered"},
+		{&asBrowsers, pmd + "; client_max_window_bits", "client_max_window_bits needs a value"},
+		{&Compression{ClientMaxWindowBits: 10}, pmd + "; client_max_window_bits=12", "client_max_window_bits=12 is larger than the 10 offered"},
+		{&asBrowsers, pmd + "; foo=1", "unknown parameter foo"},
+		{&asBrowsers, pmd + "; server_no_context_takeover; server_no_context_takeover", "server_no_context_takeover appears twice"},
+		{&asBrowsers, pmd + "; server_max_window_bits=12; server_max_window_bits=12", "server_max_window_bits appears twice"},
+		{&asBrowsers, pmd + "; server_max_window_bits=99", `server_max_window_bits="99": must be a number from 8 to 15`},
+		{&asBrowsers, pmd + "; server_max_window_bits=08", `server_max_window_bits="08"`},
+		{&asBrowsers, pmd + "; server_max_window_bits=7", `server_max_window_bits="7"`},
+		{&asBrowsers, pmd + "; server_max_window_bits", `server_max_window_bits=""`},
+		{&asBrowsers, pmd + "; client_no_context_takeover=yes", "client_no_context_takeover takes no value"},
+		{&asBrowsers, pmd + ", " + pmd, "twice"},
+		{&asBrowsers, "x-webkit-deflate-frame", `extension "x-webkit-deflate-frame", which the client did not offer`},
+		{nil, pmd, "extension permessage-deflate, which the client did not offer"},
 	} {
-		srv := tp.NewRawServer(t, func(rc *tp.RawConn) {
-			rc.Accept(tp.H("Sec-WebSocket-Extensions", tc.answer))
-			rc.WaitEOF(step)
-		})
-		_, _, _, err := dialCompress(t, srv.URL(), &tc.offer, Config{})
-		he, ok := err.(*HandshakeError)
-		if !ok || !strings.Contains(he.Error(), tc.want) {
-			t.Errorf("answer %q: %v, want a handshake error with %q", tc.answer, err, tc.want)
+		a, err := checkAnswer(tc.offer, extHeader(tc.answer))
+		got := ""
+		switch {
+		case err != nil:
+			got = err.Error()
+		case a != nil:
+			got = a.String()
+			if a.Level != tc.offer.Level {
+				t.Errorf("answer %q: level %d, offered %d", tc.answer, a.Level, tc.offer.Level)
+			}
+		}
+		if err == nil && got != tc.want || err != nil && !strings.Contains(got, tc.want) {
+			t.Errorf("offer %+v, answer %q: %q, want %q", tc.offer, tc.answer, got, tc.want)
 		}
 	}
-	// Nothing offered, something answered.
+}
+
+// What connect offers goes on the wire as it should.
+func TestDeflateOffers(t *testing.T) {
+	t.Parallel()
+	for cx, want := range map[Compression]string{
+		{}:                                   "permessage-deflate",
+		{ClientMaxWindowBits: AnyWindowBits}: "permessage-deflate; client_max_window_bits",
+		{ClientMaxWindowBits: 9, ServerMaxWindowBits: 10}:              "permessage-deflate; server_max_window_bits=10; client_max_window_bits=9",
+		{ServerNoContextTakeover: true, ClientNoContextTakeover: true}: "permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+	} {
+		got := make(chan string, 1)
+		srv := tp.NewRawServer(t, func(rc *tp.RawConn) {
+			got <- rc.Request().Get("Sec-WebSocket-Extensions")
+			rc.Accept()
+			rc.WaitEOF(step)
+		})
+		if _, _, _, err := dialCompress(t, srv.URL(), &cx, Config{}); err != nil {
+			t.Fatal(err)
+		}
+		if h := strings.ReplaceAll(<-got, ";", "; "); strings.Join(strings.Fields(h), " ") != want {
+			t.Errorf("%+v offered %q, want %q", cx, h, want)
+		}
+	}
+	if _, _, _, err := dialCompress(t, "ws://127.0.0.1:1/", &Compression{ServerMaxWindowBits: 16}, Config{}); err == nil || !strings.Contains(err.Error(), "server_max_window_bits=16: must be between 8 and 15") {
+		t.Errorf("bad offer: %v", err)
+	}
+}
+
+// A bad answer fails the handshake with a HandshakeError naming it.
+func TestDeflateBadAnswerFailsHandshake(t *testing.T) {
+	t.Parallel()
 	srv := tp.NewRawServer(t, func(rc *tp.RawConn) {
-		rc.Accept(tp.H("Sec-WebSocket-Extensions", "permessage-deflate"))
+		rc.Accept(tp.H("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))
 		rc.WaitEOF(step)
 	})
-	if _, _, _, err := dialCompress(t, srv.URL(), nil, Config{}); err == nil || !strings.Contains(err.Error(), "did not offer") {
-		t.Errorf("unoffered extension: %v", err)
+	_, _, _, err := dialCompress(t, srv.URL(), &Compression{ClientMaxWindowBits: AnyWindowBits}, Config{})
+	if he, ok := err.(*HandshakeError); !ok || !strings.Contains(he.Error(), "client_max_window_bits needs a value") {
+		t.Errorf("%v, want a handshake error about client_max_window_bits", err)
+	}
+}
+
+// The client compresses within the window the server answers and reads
+// the server's, smaller, one.
+func TestDeflateDialSmallWindows(t *testing.T) {
+	t.Parallel()
+	got := make(chan []byte, 1)
+	srv := tp.NewRawServer(t, func(rc *tp.RawConn) {
+		rc.Accept(tp.H("Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=10; client_max_window_bits=9"))
+		z, _ := (&inspect.Deflater{WindowBits: 10}).Deflate([]byte(repeated))
+		f := tp.ServerFrame(inspect.OpText, z)
+		f.Rsv = inspect.Rsv1
+		rc.WriteFrame(f)
+		fr, err := rc.ReadFrame(step)
+		if err != nil || fr.Rsv&inspect.Rsv1 == 0 {
+			got <- nil
+			return
+		}
+		got <- fr.Payload
+		rc.WaitEOF(step)
+	})
+	c, _, rec, err := dialCompress(t, srv.URL(), &Compression{ClientMaxWindowBits: AnyWindowBits}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.deflate.WindowBits != 9 {
+		t.Errorf("the client compresses within %d bits, want 9", c.deflate.WindowBits)
+	}
+	go c.Run()
+	waitFor(t, "the server's message", func() bool { return len(rec.msgsFrom(inspect.ServerToClient)) == 1 })
+	if m := rec.msgsFrom(inspect.ServerToClient)[0]; string(m.Payload) != repeated || !m.Deflated {
+		t.Errorf("message %+v", m)
+	}
+	if err := c.Send(inspect.OpText, []byte(repeated)); err != nil {
+		t.Fatal(err)
+	}
+	z := <-got
+	out, err := (&inspect.Inflater{}).Inflate(z, 1<<20)
+	if err != nil || string(out) != repeated || len(z) >= len(repeated) {
+		t.Errorf("the server got %d compressed bytes inflating to %d: %v", len(z), len(out), err)
+	}
+}
+
+// The server compresses within the window an offer asks for.
+func TestDeflateAcceptSmallWindow(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	var conn *Conn
+	ready := make(chan struct{})
+	url, conns, _ := acceptOne(t, AcceptOptions{Timeout: step, Compress: &Compression{}}, Config{OnEvent: func(e *inspect.Event) {
+		rec.event(e)
+		if e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ClientToServer {
+			<-ready
+			conn.WriteMessage(e.Msg.Op, e.Msg.Payload)
+			conn.Flush()
+		}
+	}})
+	rc := tp.DialRaw(t, url, tp.RawDialOptions{Headers: []tp.HeaderField{tp.H("Sec-WebSocket-Extensions", "permessage-deflate; server_max_window_bits=8; client_max_window_bits")}})
+	conn = <-conns
+	close(ready)
+	if h := rc.Response().Get("Sec-WebSocket-Extensions"); h != "permessage-deflate; server_max_window_bits=8" {
+		t.Fatalf("answer %q", h)
+	}
+	if conn.deflate.WindowBits != 8 {
+		t.Errorf("the server compresses within %d bits, want 8", conn.deflate.WindowBits)
+	}
+	z, _ := (&inspect.Deflater{}).Deflate([]byte(repeated))
+	f := tp.ClientFrame(inspect.OpText, z)
+	f.Rsv = inspect.Rsv1
+	if err := rc.WriteFrame(f); err != nil {
+		t.Fatal(err)
+	}
+	echo, err := rc.ReadFrame(step)
+	if err != nil || echo.Rsv&inspect.Rsv1 == 0 {
+		t.Fatalf("echo %v %v", echo, err)
+	}
+	if out, err := (&inspect.Inflater{}).Inflate(echo.Payload, 1<<20); err != nil || string(out) != repeated {
+		t.Errorf("echo inflates to %d bytes: %v", len(out), err)
 	}
 }
 

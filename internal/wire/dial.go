@@ -140,7 +140,7 @@ func handshake(ctx context.Context, opts DialOptions) (*upgraded, error) {
 		},
 	}
 	if opts.Compress != nil {
-		if err := opts.Compress.Check(inspect.RoleClient); err != nil {
+		if err := opts.Compress.Check(); err != nil {
 			return nil, fmt.Errorf("permessage-deflate: %w", err)
 		}
 		d.Extensions = []httphead.Option{opts.Compress.offer()}
@@ -166,11 +166,6 @@ func handshake(ctx context.Context, opts DialOptions) (*upgraded, error) {
 	if err != nil {
 		nc.Close()
 		return nil, &HandshakeError{Status: resp.Status, Reason: resp.Reason, Headers: resp.Headers, Problem: err.Error(), Response: &resp}
-	}
-	if agreed != nil && opts.Compress.ClientNoContextTakeover {
-		// What we offered, we do, even when the server did not echo it
-		// (section 7.1.1.2 lets a client reset its context at will).
-		agreed.ClientNoContextTakeover = true
 	}
 	open := &inspect.Open{
 		URL:         opts.URL.String(),
