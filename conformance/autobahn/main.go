@@ -178,6 +178,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	// What the doc says about the runs, taken before them: the commit is
+	// the one built.
+	var info runInfo
+	if docPath != "" {
+		info = describe(c, roles, modesFlag, docPath)
+	}
 	started := time.Now()
 	var results []runResult
 	for _, r := range roles {
@@ -205,7 +211,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if docPath != "" {
 		if status != 0 {
 			fmt.Fprintln(stderr, "autobahn: a run did not complete: the doc is left as it was")
-		} else if err := updateDoc(docPath, c.profile.name, resultsMarkdown(describe(c, roles, modesFlag, docPath), results)); err != nil {
+		} else if err := updateDoc(docPath, c.profile.name, resultsMarkdown(info, results)); err != nil {
 			fmt.Fprintln(stderr, "autobahn:", err)
 			status = 1
 		} else {
