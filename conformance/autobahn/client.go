@@ -65,7 +65,7 @@ func runClientRole(ctx context.Context, c *config, ms []mode) []runResult {
 		var runErr error
 		for i, id := range ids {
 			if ctx.Err() != nil {
-				runErr = ctx.Err()
+				runErr = context.Cause(ctx)
 				break
 			}
 			url := fmt.Sprintf("%s/runCase?case=%d&agent=%s", base, i+1, m.agent())
@@ -74,16 +74,16 @@ func runClientRole(ctx context.Context, c *config, ms []mode) []runResult {
 			c.verbosef("client %s %s: %s (%s)", m.agent(), id, said[id], time.Since(t0).Round(time.Millisecond))
 			c.progress("client", m, i+1, len(ids), start)
 		}
-		if runErr == nil {
-			if _, err := ask(ctx, base+"/updateReports?agent="+m.agent(), 5*time.Minute); err != nil {
-				runErr = fmt.Errorf("updateReports: %v", err)
-			}
+		// The cases that ran are reported even when the run was cut
+		// short.
+		if _, err := ask(context.WithoutCancel(ctx), base+"/updateReports?agent="+m.agent(), 5*time.Minute); err != nil && runErr == nil {
+			runErr = fmt.Errorf("updateReports: %v", err)
 		}
 		elapsed := time.Since(start)
 		cases := casesOf(reports, m.agent(), ids, said, stderr, &runErr)
 		results = append(results, runResult{Role: clientRole, Mode: m, Cases: cases, Elapsed: elapsed, Err: runErr})
 	}
-	if _, err := ask(ctx, base+"/stopServer", 10*time.Second); err == nil {
+	if _, err := ask(context.WithoutCancel(ctx), base+"/stopServer", 10*time.Second); err == nil {
 		select {
 		case <-suite.done:
 		case <-time.After(10 * time.Second):
@@ -102,12 +102,14 @@ func casesOf(reports, agent string, ids []string, said, stderr map[string]string
 	return joinIndex(index, reports, agent, ids, said, stderr)
 }
 
+var errCaseTimeout = errors.New("case timeout")
+
 // connectCase runs one wscope connect against a case and says how it
 // ended: "exit N", or "killed after D" past the case timeout. Its stdin is
 // a pipe held open until it exits (stdin EOF would start the close
 // handshake); its stdout goes to /dev/null, the end of its stderr is kept.
 func connectCase(ctx context.Context, c *config, url string, m mode) (said, stderr string) {
-	ctx, cancel := context.WithTimeout(ctx, c.caseTimeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, c.caseTimeout, errCaseTimeout)
 	defer cancel()
 	args := append([]string{"connect", url, "--echo", "-o", "text"}, m.flags()...)
 	cmd := exec.CommandContext(ctx, c.wscope, args...)
@@ -126,7 +128,7 @@ func connectCase(ctx context.Context, c *config, url string, m mode) (said, stde
 		return "not started: " + err.Error(), ""
 	}
 	err = cmd.Wait()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(context.Cause(ctx), errCaseTimeout) {
 		return "killed after " + c.caseTimeout.String(), errBuf.String()
 	}
 	var exit *exec.ExitError

@@ -161,12 +161,7 @@ func resultsMarkdown(info runInfo, results []runResult) string {
 
 	b.WriteString("\nWhat wscope itself said, case by case: as a client its exit status, as a server how `listen` saw the connection end (close reasons left out):\n\n")
 	for _, r := range results {
-		wc := wscopeCounts(r.Cases)
-		var s []string
-		for _, k := range wc.byCount() {
-			s = append(s, fmt.Sprintf("%d × %s", wc[k], k))
-		}
-		fmt.Fprintf(&b, "- %s, `%s`: %s.\n", r.Role, command(r.Role, r.Mode), strings.Join(s, "; "))
+		fmt.Fprintf(&b, "- %s, `%s`: %s.\n", r.Role, command(r.Role, r.Mode), formatCounts(wscopeCounts(r.Cases)))
 	}
 
 	b.WriteString("\nThe cases that are not OK:\n")

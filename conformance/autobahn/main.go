@@ -92,6 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		profileName, casesFlag string
 		rolesFlag, modesFlag   string
 		doCheck                bool
+		timeout                time.Duration
 		docPath                string
 	)
 	fs.StringVar(&profileName, "profile", "quick", "cases to run: quick (307), ci (quick plus 9.*: 361) or full (517)")
@@ -101,6 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.wscope, "wscope", "", "wscope binary to test (default: go build the repository into the work directory)")
 	fs.StringVar(&c.work, "work", "", "directory for specs, logs and the suite's reports, kept (default: a temporary directory, removed)")
 	fs.DurationVar(&c.caseTimeout, "case-timeout", 60*time.Second, "bound on one case: a wscope connect still running is killed; as a server, no new connection for this long stops the suite")
+	fs.DurationVar(&timeout, "timeout", 0, "bound on the whole run (0: none); cases not run by then are missing")
 	fs.BoolVar(&doCheck, "check", false, "exit 1 if a --strict mode has a case FAILED, NON-STRICT, UNIMPLEMENTED or missing, printing those cases")
 	fs.StringVar(&docPath, "doc", "", "rewrite this doc's results section of the profile (e.g. docs/conformance.md)")
 	fs.BoolVar(&c.verbose, "v", false, "a line per case")
@@ -145,8 +147,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("%v", err)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	interrupted, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx := interrupted
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(interrupted, timeout, fmt.Errorf("stopped: -timeout %s reached", timeout))
+		defer cancel()
+	}
 	status := 0
 	if c.work == "" {
 		if c.work, err = os.MkdirTemp("", "wscope-autobahn-"); err != nil {
@@ -204,7 +212,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			status = 1
 		}
 	}
-	if ctx.Err() != nil {
+	if interrupted.Err() != nil {
 		status = 130
 		return status
 	}

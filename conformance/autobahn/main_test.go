@@ -139,7 +139,7 @@ func TestJoinIndexAndSummary(t *testing.T) {
 		"  behaviorClose: OK 6, INFORMATIONAL 1, FAILED 1, MISSING 1",
 		"    13.x (2): 13.3.1-13.3.2",
 		"    6.x (1): 6.4.1",
-		"  wscope exit status: (nothing): 4; exit 0: 2; exit 4: 2; killed after 1m0s: 1",
+		"  wscope exit status: 4 × (nothing); 2 × exit 0; 2 × exit 4; 1 × killed after 1m0s",
 	} {
 		if !strings.Contains(out.String(), line+"\n") {
 			t.Errorf("summary lacks %q:\n%s", line, out.String())

@@ -23,7 +23,7 @@ func runServerRole(ctx context.Context, c *config, ms []mode) []runResult {
 	var results []runResult
 	for _, m := range ms {
 		if ctx.Err() != nil {
-			results = append(results, runResult{Role: serverRole, Mode: m, Err: ctx.Err()})
+			results = append(results, runResult{Role: serverRole, Mode: m, Err: context.Cause(ctx)})
 			continue
 		}
 		results = append(results, serverRun(ctx, c, m))
@@ -199,7 +199,7 @@ wait:
 			break wait
 		case <-ctx.Done():
 			suite.kill()
-			runErr = ctx.Err()
+			runErr = context.Cause(ctx)
 			break wait
 		case <-tick.C:
 			n, last := ll.progress()

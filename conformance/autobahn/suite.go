@@ -118,7 +118,7 @@ func waitListening(ctx context.Context, addr string, p *suiteProc, limit time.Du
 		case <-p.done:
 			return fmt.Errorf("wstest exited (%v) before listening on %s:\n%s", p.err, addr, p.logTail())
 		case <-ctx.Done():
-			return ctx.Err()
+			return context.Cause(ctx)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

@@ -42,12 +42,16 @@ func writeSummary(w io.Writer, r runResult) {
 	if r.Role == serverRole {
 		label = "connection ends"
 	}
-	wc := wscopeCounts(r.Cases)
+	fmt.Fprintf(w, "  wscope %s: %s\n", label, formatCounts(wscopeCounts(r.Cases)))
+}
+
+// formatCounts writes a tally largest first: "230 × exit 0; 131 × exit 4".
+func formatCounts(t tally) string {
 	var s []string
-	for _, k := range wc.byCount() {
-		s = append(s, fmt.Sprintf("%s: %d", k, wc[k]))
+	for _, k := range t.byCount() {
+		s = append(s, fmt.Sprintf("%d × %s", t[k], k))
 	}
-	fmt.Fprintf(w, "  wscope %s: %s\n", label, strings.Join(s, "; "))
+	return strings.Join(s, "; ")
 }
 
 // check prints the cases of the --strict runs whose behaviour is gated
