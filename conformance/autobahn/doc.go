@@ -159,12 +159,12 @@ func resultsMarkdown(info runInfo, results []runResult) string {
 		b.WriteString("\n")
 	}
 
-	b.WriteString("\nWhat wscope itself said, case by case: as a client its exit status, as a server how `listen` saw the connection end (close reasons left out):\n\n")
+	b.WriteString("\nWhat wscope itself said, case by case: as a client its exit status, as a server how `listen` saw the connection end, by close code:\n\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "- %s, `%s`: %s.\n", r.Role, command(r.Role, r.Mode), formatCounts(wscopeCounts(r.Cases)))
+		fmt.Fprintf(&b, "- %s, `%s`: %s.\n", r.Role, command(r.Role, r.Mode), wscopeSaid(r))
 	}
 
-	b.WriteString("\nThe cases that are not OK:\n")
+	b.WriteString("\nThe cases that are not OK (INFORMATIONAL included):\n")
 	for _, r := range results {
 		fmt.Fprintf(&b, "\n- %s, `%s`:", r.Role, command(r.Role, r.Mode))
 		if r.Err != nil {

@@ -259,7 +259,7 @@ func TestResultsMarkdown(t *testing.T) {
 		// the quick profile's cases: 9.* left out
 		"| client | `connect --echo --strict --compress` | 7 | 1 | 1 | 0 | 3 | 1 | 1 |",
 		"| reference | Node `ws` 8.23 client | 307 | 300 | 4 | 3 | 0 | 0 |",
-		"- client, `connect --echo --strict --compress`: 4 × (nothing); 2 × exit 0; 2 × exit 4; 1 × killed after 1m0s.\n",
+		"- client, `connect --echo --strict --compress`: exit status: 4 × (nothing); 2 × exit 0; 2 × exit 4; 1 × killed after 1m0s.\n",
 		"  - UNIMPLEMENTED, 13.x (2): 13.3.1-13.3.2\n",
 		"- server, `listen --echo`: the run did not complete (the suite fell over);\n",
 	} {
@@ -286,5 +286,23 @@ func TestPickDetailedSpreadsOverSections(t *testing.T) {
 	// (6.5.1), then in order (6.4.2).
 	if want := []string{"6.4.1", "6.4.2", "6.5.1", "13.3.1"}; !slices.Equal(ids, want) {
 		t.Errorf("picked %v, want %v", ids, want)
+	}
+}
+
+func TestFormatEndsGroupsByCloser(t *testing.T) {
+	ends := tally{
+		"closed: 1000 Normal Closure by client, clean":                                              229,
+		"closed: 1001 Going Away by client, clean":                                                  1,
+		"closed: 1007 Invalid Frame Payload Data by server, not clean":                              75,
+		"closed: 1002 Protocol Error by server, not clean: connection closed without a close frame": 14,
+		"closed: 3000 Registered by client, not clean":                                              1,
+		"closed: 1011 Internal Error by client, not clean":                                          1,
+		"(nothing)": 2,
+	}
+	want := "230 × closed by client, clean (1000 × 229; 1001 × 1); 75 × closed by server, not clean (1007); " +
+		"14 × closed by server, not clean: connection closed without a close frame (1002); " +
+		"2 × closed by client, not clean (once each: 1011, 3000); 2 × (nothing)"
+	if got := formatEnds(ends); got != want {
+		t.Errorf("formatEnds:\n%s\nwant:\n%s", got, want)
 	}
 }

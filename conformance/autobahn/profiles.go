@@ -32,7 +32,7 @@ func quickPatterns() []string {
 
 var profiles = []profile{
 	{"quick", quickPatterns(), "1.* to 7.*, 10.*, 12.N.1-5 for N = 1..5 and 13.N.1-5 for N = 1..7"},
-	{"ci", append(quickPatterns(), "9.*"), "quick plus 9.* (big messages, many fragments)"},
+	{"ci", append(quickPatterns(), "9.*"), "quick plus 9.*, big messages and many fragments"},
 	{"full", []string{"*"}, "every case"},
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -270,4 +271,71 @@ func filterCases(cases []caseResult, patterns []string) []caseResult {
 		}
 	}
 	return out
+}
+
+// endLine is how wscope listen says a connection ended: "closed: 1002
+// Protocol Error by server, not clean: connection closed without a close
+// frame" (close reason already left out).
+var endLine = regexp.MustCompile(`^closed: (\d+) .*? by (client|server), (clean|not clean)(: .*)?$`)
+
+// formatEnds writes the tally of connection ends grouped by who closed,
+// whether cleanly and any detail, with the close codes of each group:
+// "230 × closed by client, clean (1000 × 229; 1001 × 1); ...". Ends in
+// another form are counted as they are.
+func formatEnds(t tally) string {
+	type group struct {
+		total int
+		codes tally
+	}
+	groups := map[string]*group{}
+	other := tally{}
+	for end, n := range t {
+		m := endLine.FindStringSubmatch(end)
+		if m == nil {
+			other[end] += n
+			continue
+		}
+		key := "closed by " + m[2] + ", " + m[3] + m[4]
+		if groups[key] == nil {
+			groups[key] = &group{codes: tally{}}
+		}
+		groups[key].total += n
+		groups[key].codes[m[1]] += n
+	}
+	var keys []string
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if groups[a].total != groups[b].total {
+			return groups[b].total - groups[a].total
+		}
+		return strings.Compare(a, b)
+	})
+	var parts []string
+	for _, k := range keys {
+		g := groups[k]
+		var codes, once []string
+		for _, code := range g.codes.byCount() {
+			switch n := g.codes[code]; {
+			case n == g.total:
+				codes = append(codes, code)
+			case n > 1:
+				codes = append(codes, fmt.Sprintf("%s × %d", code, n))
+			default:
+				once = append(once, code)
+			}
+		}
+		sortCases(once)
+		if len(once) == 1 {
+			codes = append(codes, once[0]+" × 1")
+		} else if len(once) > 1 {
+			codes = append(codes, "once each: "+strings.Join(once, ", "))
+		}
+		parts = append(parts, fmt.Sprintf("%d × %s (%s)", g.total, k, strings.Join(codes, "; ")))
+	}
+	if len(other) > 0 {
+		parts = append(parts, formatCounts(other))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -38,11 +38,16 @@ func writeSummary(w io.Writer, r runResult) {
 			fmt.Fprintf(w, "    %s.x (%d): %s\n", s, len(g[s]), ranges(g[s]))
 		}
 	}
-	label := "exit status"
+	fmt.Fprintf(w, "  wscope %s\n", wscopeSaid(r))
+}
+
+// wscopeSaid sums up what wscope said per case: its exit statuses as a
+// client, the connection ends by close code as a server.
+func wscopeSaid(r runResult) string {
 	if r.Role == serverRole {
-		label = "connection ends"
+		return "connection ends: " + formatEnds(wscopeCounts(r.Cases))
 	}
-	fmt.Fprintf(w, "  wscope %s: %s\n", label, formatCounts(wscopeCounts(r.Cases)))
+	return "exit status: " + formatCounts(wscopeCounts(r.Cases))
 }
 
 // formatCounts writes a tally largest first: "230 × exit 0; 131 × exit 4".
