@@ -282,7 +282,9 @@ func describe(c *config, roles []role, modesFlag, docPath string) runInfo {
 	}
 	if s := out("git", "rev-parse", "--short", "HEAD"); s != "" {
 		info.Commit = s
-		if out("git", "status", "--porcelain", "--untracked-files=no") != "" {
+		// The docs (this run's own output among them) do not change what
+		// was built.
+		if out("git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs") != "" {
 			info.Commit += " + uncommitted changes"
 		}
 	}
