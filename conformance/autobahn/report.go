@@ -136,7 +136,11 @@ func wireRow(raw json.RawMessage) string {
 		if len(p) != 2 {
 			return ""
 		}
-		return fmt.Sprintf("wscope's bytes: %v: %s", p[0], clip(fmt.Sprint(p[1]), 48))
+		hex := fmt.Sprint(p[1])
+		if strings.HasPrefix(hex, "474554") || strings.HasPrefix(hex, "48545450") { // "GET", "HTTP"
+			return fmt.Sprintf("wscope's handshake: %v bytes", p[0])
+		}
+		return fmt.Sprintf("wscope's bytes: %v: %s", p[0], clip(hex, 48))
 	case "TF":
 		return fmt.Sprintf("suite sent:  op=%v fin=%v rsv=%v %s", at(2), at(3), at(4), payload())
 	case "CT":
