@@ -101,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&modesFlag, "modes", "strict-deflate", "comma-separated modes: strict-deflate (--strict --compress), strict, default-deflate (--compress), default; or all")
 	fs.StringVar(&c.wscope, "wscope", "", "wscope binary to test (default: go build the repository into the work directory)")
 	fs.StringVar(&c.work, "work", "", "directory for specs, logs and the suite's reports, kept (default: a temporary directory, removed)")
-	fs.DurationVar(&c.caseTimeout, "case-timeout", 60*time.Second, "bound on one case: a wscope connect still running is killed; as a server, no new connection for this long stops the suite")
+	fs.DurationVar(&c.caseTimeout, "case-timeout", 0, "bound on one case: a wscope connect still running is killed; as a server, no new connection for this long stops the suite (default: 1m, full profile 10m)")
 	fs.DurationVar(&timeout, "timeout", 0, "bound on the whole run (0: none); cases not run by then are missing")
 	fs.BoolVar(&doCheck, "check", false, "exit 1 if a --strict mode has a case FAILED, NON-STRICT, UNIMPLEMENTED or missing, printing those cases")
 	fs.StringVar(&docPath, "doc", "", "rewrite this doc's results section of the profile (e.g. docs/conformance.md)")
@@ -125,8 +125,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if docPath != "" {
 			return usage("-doc records a profile's results: not with -cases")
 		}
-		c.profile = profile{name: "custom", about: casesFlag}
+		c.profile = profile{name: "custom", about: casesFlag, caseTimeout: time.Minute}
 		c.patterns = strings.Split(casesFlag, ",")
+	}
+	if c.caseTimeout == 0 {
+		c.caseTimeout = c.profile.caseTimeout
 	}
 	roles, err := parseRoles(rolesFlag)
 	if err != nil {
