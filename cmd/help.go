@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -22,12 +23,19 @@ func helpWidth(ios *IOStreams) int {
 	return 80
 }
 
+// registerTemplateFuncs guards cobra's template functions, which are
+// process-wide: commands are built more than once (tests, gendocs), and
+// maybe at the same time.
+var registerTemplateFuncs sync.Once
+
 // wrapFlagHelp makes the usage of root and every command under it wrap
 // flag descriptions at width, the way man pages do, instead of cobra's
 // one line per flag however long.
 func wrapFlagHelp(root *cobra.Command, width int) {
 	w := strconv.Itoa(width)
-	cobra.AddTemplateFunc("groupedFlagUsages", groupedFlagUsages)
+	registerTemplateFuncs.Do(func() {
+		cobra.AddTemplateFunc("groupedFlagUsages", groupedFlagUsages)
+	})
 	t := root.UsageTemplate()
 	const flags = `{{if .HasAvailableLocalFlags}}
 
