@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -13,28 +12,41 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/wscope/wscope/internal/wire"
 )
 
-// serverTLSOptions are listen's TLS flags.
+// serverTLSOptions are the TLS flags of the servers (listen, proxy's
+// listening side).
 type serverTLSOptions struct {
 	CertFile   string
 	KeyFile    string
 	SelfSigned bool
+	ClientCA   string
+	ClientCert string
 }
+
+// Values of --client-cert.
+const (
+	clientCertRequire  = "require"
+	clientCertOptional = "optional"
+)
 
 func (o *serverTLSOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.CertFile, "tls-cert", "", "serve wss with this PEM certificate `file` (with --tls-key)")
 	fs.StringVar(&o.KeyFile, "tls-key", "", "PEM private key `file` for --tls-cert")
 	fs.BoolVar(&o.SelfSigned, "tls-self-signed", false, "serve wss with an ephemeral self-signed certificate (its SHA-256 fingerprint is printed)")
+	fs.StringVar(&o.ClientCA, "client-ca", "", "ask clients for a certificate and verify it against the CA certificates in this PEM `file` (mutual TLS; needs --tls-cert or --tls-self-signed)")
+	fs.StringVar(&o.ClientCert, "client-cert", "", "with --client-ca: require (the default: a client without a valid certificate fails the TLS handshake) or optional (a client may present none; one it presents must verify)")
 }
 
 // config returns the server TLS configuration, or nil for plain ws. It
 // prints the fingerprint of a self-signed certificate on errOut.
 func (o *serverTLSOptions) config(errOut io.Writer, keylog io.Writer) (*tls.Config, error) {
+	var conf *tls.Config
 	switch {
 	case o.SelfSigned && (o.CertFile != "" || o.KeyFile != ""):
 		return nil, usageErr("--tls-self-signed and --tls-cert exclude each other")
@@ -45,17 +57,49 @@ func (o *serverTLSOptions) config(errOut io.Writer, keylog io.Writer) (*tls.Conf
 		if err != nil {
 			return nil, exitf(ExitRuntime, "making a certificate: %v", err)
 		}
-		sum := sha256.Sum256(cert.Certificate[0])
-		fmt.Fprintf(errOut, "TLS: self-signed certificate for localhost, 127.0.0.1 and ::1, valid 24h; SHA-256 fingerprint %s\n", fingerprint(sum[:]))
-		return &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: keylog}, nil
+		fmt.Fprintf(errOut, "TLS: self-signed certificate for localhost, 127.0.0.1 and ::1, valid 24h; SHA-256 fingerprint %s\n", wire.Fingerprint(cert.Certificate[0]))
+		conf = &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: keylog}
 	case o.CertFile != "":
 		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
 			return nil, usageErr("--tls-cert/--tls-key: %v", err)
 		}
-		return &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: keylog}, nil
+		conf = &tls.Config{Certificates: []tls.Certificate{cert}, KeyLogWriter: keylog}
 	}
-	return nil, nil
+	if err := o.clientAuth(conf); err != nil {
+		return nil, err
+	}
+	return conf, nil
+}
+
+// clientAuth sets up mutual TLS on conf from --client-ca and
+// --client-cert.
+func (o *serverTLSOptions) clientAuth(conf *tls.Config) error {
+	switch {
+	case o.ClientCA == "" && o.ClientCert != "":
+		return usageErr("--client-cert needs --client-ca FILE")
+	case o.ClientCA == "":
+		return nil
+	case conf == nil:
+		return usageErr("--client-ca needs wss: --tls-cert FILE --tls-key FILE, or --tls-self-signed")
+	}
+	switch o.ClientCert {
+	case "", clientCertRequire:
+		conf.ClientAuth = tls.RequireAndVerifyClientCert
+	case clientCertOptional:
+		conf.ClientAuth = tls.VerifyClientCertIfGiven
+	default:
+		return usageErr("--client-cert: want require or optional, not %q", o.ClientCert)
+	}
+	pem, err := os.ReadFile(o.ClientCA)
+	if err != nil {
+		return usageErr("--client-ca: %v", err)
+	}
+	conf.ClientCAs = x509.NewCertPool()
+	if !conf.ClientCAs.AppendCertsFromPEM(pem) {
+		return usageErr("--client-ca: no PEM certificate in %s", o.ClientCA)
+	}
+	return nil
 }
 
 // selfSigned makes an ECDSA P-256 certificate for the loopback names.
@@ -80,14 +124,6 @@ func selfSigned() (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
-}
-
-func fingerprint(sum []byte) string {
-	parts := make([]string, len(sum))
-	for i, b := range sum {
-		parts[i] = fmt.Sprintf("%02X", b)
-	}
-	return strings.Join(parts, ":")
 }
 
 // keyLog opens the --keylog file, or $SSLKEYLOGFILE, for appending TLS

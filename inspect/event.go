@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -86,6 +87,26 @@ type Extension struct {
 // TLSInfo describes the TLS session under a wss connection.
 type TLSInfo struct {
 	Version, Cipher, SNI, PeerSubject string
+	// ClientSubject, ClientIssuer and ClientSHA256 (the fingerprint of
+	// its DER bytes, hex pairs joined by colons) identify the certificate
+	// a client presented to wscope's server side (listen, proxy);
+	// ClientSHA256 is "" when it presented none. In a proxy's open event
+	// the other fields describe the upstream's leg, and are empty when
+	// the upstream is ws://.
+	ClientSubject, ClientIssuer, ClientSHA256 string
+}
+
+// Describe returns the TLS session in one line, as the handshake output
+// and the TUI show it.
+func (t *TLSInfo) Describe() string {
+	var parts []string
+	if t.Version != "" {
+		parts = append(parts, fmt.Sprintf("%s %s, server name %q, peer %s", t.Version, t.Cipher, t.SNI, t.PeerSubject))
+	}
+	if t.ClientSHA256 != "" {
+		parts = append(parts, fmt.Sprintf("client certificate %s (issuer %s, SHA-256 %s)", t.ClientSubject, t.ClientIssuer, t.ClientSHA256))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Open describes an established connection: the handshake both ways and

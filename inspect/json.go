@@ -185,6 +185,14 @@ func appendOpen(b []byte, o *Open) []byte {
 		b = AppendJSONString(b, t.SNI)
 		b = append(b, `,"peer_subject":`...)
 		b = AppendJSONString(b, t.PeerSubject)
+		if t.ClientSHA256 != "" {
+			b = append(b, `,"client_subject":`...)
+			b = AppendJSONString(b, t.ClientSubject)
+			b = append(b, `,"client_issuer":`...)
+			b = AppendJSONString(b, t.ClientIssuer)
+			b = append(b, `,"client_sha256":`...)
+			b = AppendJSONString(b, t.ClientSHA256)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"start":"`...)

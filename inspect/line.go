@@ -108,11 +108,19 @@ func AppendLine(b []byte, e *Event, o LineOptions) []byte {
 		b = append(b, op.URL...)
 		b = append(b, " ("...)
 		b = append(b, op.Role...)
-		b = append(b, ' ')
-		b = append(b, op.Local...)
-		b = append(b, " <-> "...)
-		b = append(b, op.Remote...)
+		switch {
+		case op.Local != "" && op.Remote != "":
+			b = append(append(append(append(b, ' '), op.Local...), " <-> "...), op.Remote...)
+		case op.Remote != "": // a HAR knows only the server
+			b = append(append(b, " to "...), op.Remote...)
+		}
 		b = append(b, ')')
+		if t := op.TLS; t != nil && t.ClientSHA256 != "" {
+			b = append(b, " client-cert="...)
+			b = strconv.AppendQuote(b, t.ClientSubject)
+			b = append(b, " sha256="...)
+			b = append(b, t.ClientSHA256...)
+		}
 		if op.Subprotocol != "" {
 			b = append(b, " subprotocol="...)
 			b = append(b, op.Subprotocol...)

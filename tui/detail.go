@@ -377,7 +377,7 @@ func describeOpen(o *inspect.Open) []string {
 		ls = append(ls, s)
 	}
 	if t := o.TLS; t != nil {
-		ls = append(ls, fmt.Sprintf("TLS      %s %s, server name %q, peer %s", t.Version, t.Cipher, t.SNI, t.PeerSubject))
+		ls = append(ls, "TLS      "+t.Describe())
 	}
 	if q := o.Request; q.Method != "" {
 		ls = append(ls, fmt.Sprintf("> %s %s %s", q.Method, q.Target, q.Proto))

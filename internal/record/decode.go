@@ -969,6 +969,12 @@ func (r *Reader) getTLS() (*inspect.TLSInfo, error) {
 			t.SNI, _, err = r.getString("tls.sni")
 		case "peer_subject":
 			t.PeerSubject, _, err = r.getString("tls.peer_subject")
+		case "client_subject":
+			t.ClientSubject, _, err = r.getString("tls.client_subject")
+		case "client_issuer":
+			t.ClientIssuer, _, err = r.getString("tls.client_issuer")
+		case "client_sha256":
+			t.ClientSHA256, _, err = r.getString("tls.client_sha256")
 		default:
 			err = r.sc.skip()
 		}

@@ -1,15 +1,17 @@
 package record
 
 import (
-	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"iter"
 	"net"
 	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wscope/wscope/inspect"
@@ -26,98 +28,248 @@ func Events(evs []*inspect.Event) iter.Seq2[*inspect.Event, error] {
 	}
 }
 
-// WriteHAR writes events as a HAR 1.2 file with one entry per connection
-// in the form Chrome exports WebSockets: the handshake as request and
-// response, _resourceType "websocket", and _webSocketMessages with every
-// message (type send for client to server, receive for server to client,
-// time in epoch seconds, opcode 1 with the text, 2 with base64), every
-// control frame (opcodes 8, 9, 10, base64) and every error event (type
-// error, opcode -1). Message times are the connection's wall-clock start
-// (Open.Start) plus the time since its open event; without an open event
-// the recording's Created time stands in. startedDateTime is written to
-// the microsecond (Chrome writes milliseconds), so that message times
-// survive an export and import exactly.
-//
-// HAR nests messages inside their connection, so WriteHAR keeps every
-// message in memory until the events end. It stops at the first error the
-// iterator yields and returns it.
+// WriteHAR writes events as one HAR document (see HARWriter), keeping
+// every value as it is (nothing redacted: the events were redacted when
+// they were recorded, or not). It stops at the first error the iterator
+// yields and returns it.
 func WriteHAR(w io.Writer, h inspect.RecordingHeader, events iter.Seq2[*inspect.Event, error]) error {
-	var (
-		conns []*harOut
-		byID  = map[int]*harOut{}
-	)
-	get := func(e *inspect.Event) *harOut {
-		c := byID[e.Conn]
-		if c == nil {
-			c = &harOut{id: e.Conn, openT: e.T}
-			byID[e.Conn] = c
-			conns = append(conns, c)
-		}
-		return c
+	hw, err := NewHARWriter(w, h, WriterOptions{Secrets: true})
+	if err != nil {
+		return err
 	}
 	for e, err := range events {
 		if err != nil {
 			return err
 		}
-		switch e.Kind {
-		case inspect.KindOpen:
-			if e.Open != nil {
-				c := get(e)
-				c.open = CloneEvent(e).Open
-				c.openT = e.T
-			}
-		case inspect.KindMsg:
-			m := e.Msg
-			if m == nil {
-				continue
-			}
-			hm := harOutMsg{t: e.T, Type: harType(m.Dir), Opcode: int(m.Op)}
-			if m.Op == inspect.OpText {
-				hm.Data = string(m.Payload)
-			} else {
-				hm.Data = base64.StdEncoding.EncodeToString(m.Payload)
-			}
-			c := get(e)
-			c.msgs = append(c.msgs, hm)
-		case inspect.KindFrame:
-			f := e.Frame
-			if f == nil || !f.Op.IsControl() {
-				continue // data frames are in their msg events
-			}
-			c := get(e)
-			c.msgs = append(c.msgs, harOutMsg{t: e.T, Type: harType(f.Dir), Opcode: int(f.Op),
-				Data: base64.StdEncoding.EncodeToString(f.Payload)})
-		case inspect.KindError:
-			c := get(e)
-			c.msgs = append(c.msgs, harOutMsg{t: e.T, Type: "error", Opcode: -1, Data: e.Text})
+		if err := hw.Write(e); err != nil {
+			return err
 		}
 	}
+	return hw.Close()
+}
 
-	bw := bufio.NewWriter(w)
-	creator := h.Tool
-	if creator == "" {
-		creator = "wscope"
+// HARWriter writes events as a HAR 1.2 document with one entry per
+// connection in the form Chrome exports WebSockets: the handshake as
+// request and response, _resourceType "websocket", and _webSocketMessages
+// with every message (type send for client to server, receive for server
+// to client, time in epoch seconds, opcode 1 with the text, 2 with
+// base64), every control frame (opcodes 8, 9, 10, base64) and every error
+// event (type error, opcode -1). Message times are the connection's
+// wall-clock start (Open.Start) plus the time since its open event;
+// without an open event the recording's Created time stands in.
+// startedDateTime is written to the microsecond (Chrome writes
+// milliseconds), so that message times survive an export and import
+// exactly.
+//
+// HAR nests messages inside their connection: a connection's entry is
+// written when its end event arrives (what comes for it later is
+// dropped), and those of connections still open at Close then. Over a
+// regular file the document is complete after each entry, so a process
+// killed with SIGKILL loses only the connections that were still open;
+// over a pipe the document's last line comes with Close.
+//
+// A HARWriter is safe for concurrent use. After the first failed write
+// every later one returns the same error.
+type HARWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	file    *os.File // set by CreateHAR: Close closes it
+	seek    io.Seeker
+	secrets bool
+	created time.Time
+	conns   []*harOut // open, in the order they came
+	byID    map[int]*harOut
+	done    map[int]bool // written: late events are dropped
+	entries int          // written so far
+	closed  bool         // harTrailer follows the last entry in the file
+	err     error
+}
+
+const harTrailer = "\n    ]\n  }\n}\n"
+
+// NewHARWriter writes the start of the document to w. Zero fields of h
+// get the defaults NewWriter gives them. Unless opts.Secrets, open events
+// are redacted as Writer redacts them.
+func NewHARWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*HARWriter, error) {
+	if h.Created.IsZero() {
+		h.Created = time.Now()
+	}
+	if h.Tool == "" {
+		h.Tool = "wscope"
+	}
+	hw := &HARWriter{w: w, secrets: opts.Secrets, created: h.Created, byID: map[int]*harOut{}, done: map[int]bool{}}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			hw.seek = f
+		}
 	}
 	head, _ := json.MarshalIndent(struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
-	}{creator, h.Version}, "    ", "  ")
-	bw.WriteString("{\n  \"log\": {\n    \"version\": \"1.2\",\n    \"creator\": ")
-	bw.Write(head)
-	bw.WriteString(",\n    \"pages\": [],\n    \"entries\": [")
-	for i, c := range conns {
-		if i > 0 {
-			bw.WriteByte(',')
+	}{h.Tool, h.Version}, "    ", "  ")
+	var b []byte
+	b = append(b, "{\n  \"log\": {\n    \"version\": \"1.2\",\n    \"creator\": "...)
+	b = append(b, head...)
+	b = append(b, ",\n    \"pages\": [],\n    \"entries\": ["...)
+	if err := hw.write(b); err != nil {
+		return nil, err
+	}
+	return hw, nil
+}
+
+// CreateHAR creates (or truncates) the file at path and writes the start
+// of the document to it. Close the HARWriter to finish and close the file.
+func CreateHAR(path string, h inspect.RecordingHeader, opts WriterOptions) (*HARWriter, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	hw, err := NewHARWriter(f, h, opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	hw.file = f
+	return hw, nil
+}
+
+// Write adds e to its connection's entry; an end event writes the entry.
+func (hw *HARWriter) Write(e *inspect.Event) error {
+	if e.Kind == inspect.KindOpen && e.Open != nil && !hw.secrets {
+		e = redact(e)
+	}
+	hw.mu.Lock()
+	defer hw.mu.Unlock()
+	if hw.err != nil {
+		return hw.err
+	}
+	if hw.done[e.Conn] {
+		return nil
+	}
+	get := func() *harOut {
+		c := hw.byID[e.Conn]
+		if c == nil {
+			c = &harOut{id: e.Conn, openT: e.T, endT: e.T}
+			hw.byID[e.Conn] = c
+			hw.conns = append(hw.conns, c)
 		}
-		b, err := json.MarshalIndent(c.entry(h.Created), "      ", "  ")
-		if err != nil {
+		if e.T > c.endT {
+			c.endT = e.T
+		}
+		return c
+	}
+	switch e.Kind {
+	case inspect.KindOpen:
+		if e.Open != nil {
+			c := get()
+			c.open = e.Open.Clone()
+			c.openT = e.T
+		}
+	case inspect.KindMsg:
+		m := e.Msg
+		if m == nil {
+			return nil
+		}
+		hm := harOutMsg{t: e.T, Type: harType(m.Dir), Opcode: int(m.Op)}
+		if m.Op == inspect.OpText {
+			hm.Data = string(m.Payload)
+		} else {
+			hm.Data = base64.StdEncoding.EncodeToString(m.Payload)
+		}
+		c := get()
+		c.msgs = append(c.msgs, hm)
+	case inspect.KindFrame:
+		f := e.Frame
+		if f == nil || !f.Op.IsControl() {
+			return nil // data frames are in their msg events
+		}
+		c := get()
+		c.msgs = append(c.msgs, harOutMsg{t: e.T, Type: harType(f.Dir), Opcode: int(f.Op),
+			Data: base64.StdEncoding.EncodeToString(f.Payload)})
+	case inspect.KindError:
+		c := get()
+		c.msgs = append(c.msgs, harOutMsg{t: e.T, Type: "error", Opcode: -1, Data: e.Text})
+	case inspect.KindEnd:
+		c := hw.byID[e.Conn]
+		if c == nil {
+			return nil
+		}
+		get()
+		delete(hw.byID, e.Conn)
+		hw.conns = slices.DeleteFunc(hw.conns, func(o *harOut) bool { return o == c })
+		hw.done[e.Conn] = true
+		return hw.writeEntry(c)
+	}
+	return nil
+}
+
+// writeEntry appends c's entry to the document; over a regular file the
+// trailer follows it at once, and is written over by the next entry.
+func (hw *HARWriter) writeEntry(c *harOut) error {
+	b, err := json.MarshalIndent(c.entry(hw.created), "      ", "  ")
+	if err != nil {
+		hw.err = err
+		return err
+	}
+	if hw.closed {
+		if _, err := hw.seek.Seek(-int64(len(harTrailer)), io.SeekCurrent); err != nil {
+			hw.err = err
 			return err
 		}
-		bw.WriteString("\n      ")
-		bw.Write(b)
+		hw.closed = false
 	}
-	bw.WriteString("\n    ]\n  }\n}\n")
-	return bw.Flush()
+	out := make([]byte, 0, len(b)+len(harTrailer)+8)
+	if hw.entries > 0 {
+		out = append(out, ',')
+	}
+	out = append(append(out, "\n      "...), b...)
+	hw.entries++
+	if hw.seek != nil {
+		out = append(out, harTrailer...)
+		hw.closed = true
+	}
+	return hw.write(out)
+}
+
+func (hw *HARWriter) write(b []byte) error {
+	n, err := hw.w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		hw.err = err
+	}
+	return err
+}
+
+// Close writes the entries of the connections still open and ends the
+// document; it closes the file when the HARWriter came from CreateHAR.
+// Later writes fail.
+func (hw *HARWriter) Close() error {
+	hw.mu.Lock()
+	defer hw.mu.Unlock()
+	err := hw.err
+	if err == nil {
+		for _, c := range hw.conns {
+			if err = hw.writeEntry(c); err != nil {
+				break
+			}
+		}
+		hw.conns, hw.byID = nil, nil
+	}
+	if err == nil && !hw.closed {
+		err = hw.write([]byte(harTrailer))
+	}
+	if hw.file != nil {
+		if cerr := hw.file.Close(); err == nil {
+			err = cerr
+		}
+		hw.file = nil
+	}
+	if hw.err == nil {
+		hw.err = errClosed
+	}
+	return err
 }
 
 func harType(d inspect.Direction) string {
@@ -128,10 +280,10 @@ func harType(d inspect.Direction) string {
 }
 
 type harOut struct {
-	id    int
-	open  *inspect.Open
-	openT time.Duration
-	msgs  []harOutMsg
+	id          int
+	open        *inspect.Open
+	openT, endT time.Duration // its open event, and its last event so far
+	msgs        []harOutMsg
 }
 
 type harOutMsg struct {
@@ -193,6 +345,7 @@ func (c *harOut) entry(created time.Time) harOutEntry {
 	}
 	e := harOutEntry{
 		StartedDateTime: start.UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
+		Time:            float64((c.endT - c.openT).Microseconds()) / 1000, // ms, as HAR counts
 		ConnectionID:    strconv.Itoa(c.id),
 		ResourceType:    "websocket",
 		Timings:         map[string]int{"blocked": -1, "dns": -1, "connect": -1, "ssl": -1, "send": 0, "wait": 0, "receive": 0},
@@ -240,7 +393,11 @@ func (c *harOut) entry(created time.Time) harOutEntry {
 		HTTPVersion: o.Response.Proto, Cookies: []harPair{}, Headers: harPairs(o.Response.Headers),
 		HeadersSize: -1}
 	e.Response.Content.MimeType = "x-unknown"
-	if host, port, err := net.SplitHostPort(o.Remote); err == nil {
+	server := o.Remote
+	if o.Role == inspect.RoleServer {
+		server = o.Local // a server's remote end is the client
+	}
+	if host, port, err := net.SplitHostPort(server); err == nil {
 		e.ServerIPAddress, e.Connection = host, port // Chrome: connection is the remote port
 	}
 	return e

@@ -37,8 +37,10 @@ type InspectOptions struct {
 // Inspect runs `wscope inspect`: a file (or --hex bytes) read offline and
 // shown, checked or counted.
 func Inspect(opts *InspectOptions) error {
-	if err := ValidFormat(opts.Output); err != nil {
-		return err
+	if opts.Output != FormatHAR {
+		if err := ValidFormat(opts.Output); err != nil {
+			return UsageErr("unknown output format %q (want frames, json, text or har)", opts.Output)
+		}
 	}
 	if err := ValidBinaryAs(opts.BinaryAs); err != nil {
 		return err
@@ -60,7 +62,7 @@ func Inspect(opts *InspectOptions) error {
 	snk.binaryAs = opts.BinaryAs
 	snk.showConn = true
 	snk.showDir = true // both directions interleave: say which
-	defer snk.flush()
+	defer snk.close()
 
 	var (
 		stats    inspect.Stats

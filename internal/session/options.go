@@ -17,6 +17,7 @@ const (
 	FormatText   = "text"
 	FormatFrames = "frames"
 	FormatJSON   = "json"
+	FormatHAR    = "har" // inspect only: a HAR is written whole, at the end
 )
 
 // Stdin modes (--stdin).

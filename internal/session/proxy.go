@@ -151,6 +151,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 		p.refused(nc, id, err)
 		return
 	}
+	open.TLS = wire.AddClientCert(open.TLS, nc) // the client's leg; the rest is the upstream's
 	if closing := p.relays.add(id, r); closing {
 		r.Close(inspect.CloseGoingAway, "")
 	}

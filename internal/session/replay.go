@@ -52,7 +52,7 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 		return UsageErr("%s: %v", opts.File, err)
 	}
 	if opts.Record != "" {
-		rec, err := record.Create(opts.Record, inspect.RecordingHeader{Version: Version}, record.WriterOptions{Secrets: opts.RecordSecrets})
+		rec, err := createRecording(opts.Record, inspect.RecordingHeader{Version: Version}, record.WriterOptions{Secrets: opts.RecordSecrets})
 		if err != nil {
 			return UsageErr("--record: %v", err)
 		}

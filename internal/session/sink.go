@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/wscope/wscope/inspect"
@@ -36,8 +38,25 @@ type sink struct {
 	findings inspect.Findings
 	lines    inspect.LineContext // -o frames: what each continuation continues
 
-	json *record.Writer // -o json: the recording on stdout, batched through w
-	file *record.Writer // --record FILE: each event written as it happens
+	json *record.Writer    // -o json: the recording on stdout, batched through w
+	har  *record.HARWriter // inspect -o har: a HAR on stdout, ended by close
+	file recorder          // --record FILE: each event written as it happens
+}
+
+// recorder is what --record writes: a wscope recording or a HAR.
+type recorder interface {
+	Write(*inspect.Event) error
+	Close() error
+}
+
+// createRecording creates the --record file: a HAR when its name ends in
+// .har (written whole, each connection's entry at its end), else a wscope
+// recording (each event as it happens).
+func createRecording(path string, h inspect.RecordingHeader, opts record.WriterOptions) (recorder, error) {
+	if strings.EqualFold(filepath.Ext(path), ".har") {
+		return record.CreateHAR(path, h, opts)
+	}
+	return record.Create(path, h, opts)
 }
 
 func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink {
@@ -66,26 +85,40 @@ func (s *sink) startRecordingWith(h inspect.RecordingHeader) {
 func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, secrets bool) error {
 	opts := record.WriterOptions{Secrets: secrets}
 	if path != "" {
-		f, err := record.Create(path, h, opts)
+		f, err := createRecording(path, h, opts)
 		if err != nil {
 			return UsageErr("--record: %v", err)
 		}
 		s.file = f
 	}
-	if s.format == FormatJSON {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.format {
+	case FormatJSON:
 		w, err := record.NewWriter(s.w, h, opts)
 		if err != nil {
 			return Exitf(ExitRuntime, "writing the recording header: %v", err)
 		}
 		s.json = w
+	case FormatHAR:
+		w, err := record.NewHARWriter(s.w, h, opts)
+		if err != nil {
+			return Exitf(ExitRuntime, "writing the HAR: %v", err)
+		}
+		s.har = w
 	}
 	return nil
 }
 
-// close finishes the --record file.
+// close ends the HAR on stdout and finishes the --record file.
 func (s *sink) close() {
+	if s.har != nil {
+		s.mu.Lock()
+		if err := s.har.Close(); err != nil {
+			fmt.Fprintf(s.err, "wscope: writing the HAR: %v\n", err)
+		}
+		s.mu.Unlock()
+	}
 	s.flush()
 	if s.file == nil {
 		return
@@ -114,6 +147,10 @@ func (s *sink) event(e *inspect.Event) {
 	case FormatJSON:
 		s.mu.Lock()
 		s.json.Write(e)
+		s.mu.Unlock()
+	case FormatHAR:
+		s.mu.Lock()
+		s.har.Write(e)
 		s.mu.Unlock()
 	case FormatFrames:
 		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 && !e.Msg.Deflated {
@@ -163,7 +200,7 @@ func printHandshake(w io.Writer, o *inspect.Open) {
 		fmt.Fprintf(w, "* extension: %s\n", formatExtension(x))
 	}
 	if o.TLS != nil {
-		fmt.Fprintf(w, "* TLS: %s %s, server name %q, peer %s\n", o.TLS.Version, o.TLS.Cipher, o.TLS.SNI, o.TLS.PeerSubject)
+		fmt.Fprintf(w, "* TLS: %s\n", o.TLS.Describe())
 	}
 }
 
