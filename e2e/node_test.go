@@ -50,7 +50,15 @@ func nodeServer(t *testing.T) (string, *lines) {
 // nodeClient runs `node peer.js client url msgs...` to its end.
 func nodeClient(t *testing.T, url string, msgs ...string) string {
 	t.Helper()
+	return nodeClientEnv(t, nil, url, msgs...)
+}
+
+// nodeClientEnv is nodeClient with env added to the environment (PEER_CA,
+// PEER_CERT, PEER_KEY: see peer.js).
+func nodeClientEnv(t *testing.T, env []string, url string, msgs ...string) string {
+	t.Helper()
 	c := exec.Command("node", append([]string{nodePeer(t), "client", url}, msgs...)...)
+	c.Env = append(os.Environ(), env...)
 	done := make(chan struct{})
 	var out []byte
 	var err error

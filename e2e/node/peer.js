@@ -6,10 +6,19 @@
 //                                on a path /fragments/N it echoes each message in N frames
 //   node peer.js client URL M... sends each message, waits for its echo, closes 1000
 //   node peer.js close-empty URL  opens, then closes with an empty close frame (ws.close())
+//
+// A wss client trusts the CA in $PEER_CA and presents the certificate in
+// $PEER_CERT with the key in $PEER_KEY, when set (mutual TLS).
 'use strict';
 const { WebSocket, WebSocketServer } = require('ws');
 
+const fs = require('fs');
+
 const deflate = { threshold: 0 };
+const clientOptions = { perMessageDeflate: deflate };
+for (const [opt, env] of [['ca', 'PEER_CA'], ['cert', 'PEER_CERT'], ['key', 'PEER_KEY']]) {
+  if (process.env[env]) clientOptions[opt] = fs.readFileSync(process.env[env]);
+}
 const [mode, url, ...msgs] = process.argv.slice(2);
 setTimeout(() => { console.error('peer.js: timed out'); process.exit(2); }, 30000).unref();
 
@@ -37,7 +46,7 @@ if (mode === 'server') {
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
 } else if (mode === 'client') {
-  const ws = new WebSocket(url, { perMessageDeflate: deflate });
+  const ws = new WebSocket(url, clientOptions);
   let i = 0;
   const next = () => {
     if (i < msgs.length) {

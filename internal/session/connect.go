@@ -475,6 +475,8 @@ func dialHint(err error) string {
 		return " (use -k to skip verification)"
 	case wire.CertUntrusted:
 		return " (use --ca FILE, or -k to skip verification)"
+	case wire.CertClientRefused:
+		return " (use --cert FILE --key FILE, with a certificate its CA issued)"
 	}
 	return ""
 }

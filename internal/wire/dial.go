@@ -200,6 +200,19 @@ func tlsInfo(st tls.ConnectionState) *inspect.TLSInfo {
 	return t
 }
 
+// clientCertAlert reports whether a TLS alert from the server refuses the
+// client's certificate, or its absence (RFC 8446 section 6.2: alerts 42
+// bad_certificate, 48 unknown_ca, 116 certificate_required; Go's tls
+// names them but does not export their type). Over TLS 1.3 it arrives
+// after the client's handshake has finished, on the first read.
+func clientCertAlert(alert error) bool {
+	switch alert.Error() {
+	case "tls: bad certificate", "tls: unknown certificate authority", "tls: certificate required":
+		return true
+	}
+	return false
+}
+
 // readRefusal keeps what a server said when it refused the upgrade: the
 // status, the headers in order and the start of the body.
 func readRefusal(tee *teeConn, status int, reason string, resp io.Reader) *HandshakeError {
@@ -248,6 +261,8 @@ func dialError(err error, tee *teeConn, refused *HandshakeError, opts DialOption
 		return &ConnectError{Stage: "tls", Cert: CertWrongName, Err: fmt.Errorf("TLS: certificate does not match %s: %v", host, hostErr)}
 	case errors.As(err, &authErr), errors.As(err, &invErr), errors.As(err, &certErr):
 		return &ConnectError{Stage: "tls", Cert: CertUntrusted, Err: fmt.Errorf("TLS: certificate of %s not trusted: %v", host, err)}
+	case errors.As(err, &opErr) && opErr.Op == "remote error" && clientCertAlert(opErr.Err):
+		return &ConnectError{Stage: "tls", Cert: CertClientRefused, Err: fmt.Errorf("TLS: %s requires a client certificate it trusts: %v", host, err)}
 	case errors.As(err, &alert), errors.As(err, &recErr):
 		return &ConnectError{Stage: "tls", Err: fmt.Errorf("TLS handshake with %s failed: %v", host, err)}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):

@@ -56,7 +56,8 @@ type ConnectError struct {
 	Err  error
 }
 
-// CertProblem is what a TLS client refused in a server's certificate.
+// CertProblem is what a TLS client refused in a server's certificate,
+// or what the server refused in the client's.
 type CertProblem uint8
 
 // The certificate problems a ConnectError names.
@@ -64,6 +65,9 @@ const (
 	CertOK        CertProblem = iota
 	CertWrongName             // valid, but not for the host dialled
 	CertUntrusted             // not signed by a trusted authority, or invalid
+	// CertClientRefused is the server refusing the client's certificate,
+	// or its absence (mutual TLS).
+	CertClientRefused
 )
 
 func (e *ConnectError) Error() string { return e.Err.Error() }
