@@ -86,6 +86,42 @@ func TestLineMessage(t *testing.T) {
 	}
 }
 
+// TestLineOpen: the open line names only the addresses it knows (a HAR
+// knows no client address) and the client certificate when there was one.
+func TestLineOpen(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		open *Open
+		want string
+	}{
+		{&Open{URL: "ws://h/", Role: RoleServer, Local: "127.0.0.1:80", Remote: "127.0.0.1:5000"}, "open   ws://h/ (server 127.0.0.1:80 <-> 127.0.0.1:5000)"},
+		{&Open{URL: "ws://h/", Role: RoleClient, Remote: "127.0.0.1:80"}, "open   ws://h/ (client to 127.0.0.1:80)"},
+		{&Open{URL: "ws://h/", Role: RoleClient}, "open   ws://h/ (client)"},
+		{&Open{URL: "wss://h/", Role: RoleServer, Local: "a:1", Remote: "b:2", TLS: &TLSInfo{Version: "TLS 1.3", ClientSubject: "CN=alice", ClientIssuer: "CN=CA", ClientSHA256: "AB:CD"}},
+			`open   wss://h/ (server a:1 <-> b:2) client-cert="CN=alice" sha256=AB:CD`},
+	} {
+		got := strings.TrimLeft(string(AppendLine(nil, &Event{Kind: KindOpen, Open: c.open}, LineOptions{})), " 0.")
+		if got != c.want {
+			t.Errorf("\n got %s\nwant %s", got, c.want)
+		}
+	}
+}
+
+func TestTLSDescribe(t *testing.T) {
+	t.Parallel()
+	tl := &TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "h", PeerSubject: "CN=alice",
+		ClientSubject: "CN=alice", ClientIssuer: "CN=CA", ClientSHA256: "AB:CD"}
+	want := `TLS 1.3 TLS_AES_128_GCM_SHA256, server name "h", peer CN=alice; client certificate CN=alice (issuer CN=CA, SHA-256 AB:CD)`
+	if got := tl.Describe(); got != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+	// A proxy relaying to ws:// knows only the client's leg.
+	tl = &TLSInfo{ClientSubject: "CN=alice", ClientIssuer: "CN=CA", ClientSHA256: "AB:CD"}
+	if got, want := tl.Describe(), "client certificate CN=alice (issuer CN=CA, SHA-256 AB:CD)"; got != want {
+		t.Errorf("\n got %s\nwant %s", got, want)
+	}
+}
+
 // TestLineContinuation: with a LineContext, a continuation is previewed
 // as what its message is; without one, by its own bytes.
 func TestLineContinuation(t *testing.T) {

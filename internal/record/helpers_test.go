@@ -78,7 +78,8 @@ func allEvents(t testing.TB) []*inspect.Event {
 			Extensions: []inspect.Extension{{Name: "permessage-deflate", Params: []inspect.HeaderField{
 				{Name: "client_max_window_bits", Value: "15"}, {Name: "server_no_context_takeover", Value: ""}}}},
 			Local: "10.0.0.2:50312", Remote: "93.184.216.34:443",
-			TLS:   &inspect.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "example.com", PeerSubject: "CN=example.com"},
+			TLS: &inspect.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "example.com", PeerSubject: "CN=example.com",
+				ClientSubject: "CN=alice,O=Example", ClientIssuer: "CN=Example CA", ClientSHA256: "AB:CD:EF"},
 			Start: testStart,
 		}},
 		{T: 1500 * time.Microsecond, Kind: inspect.KindFrame, Conn: 1, Frame: dissect(t, 1, c2s, text(c2s, true, inspect.OpText, "hello"))},
