@@ -43,6 +43,10 @@ recognised from the content; "-" reads stdin.
 
 --hex dissects frame bytes given on the command line instead, field by field.
 
+-o har writes the session as a HAR that Chrome DevTools imports (one
+entry per connection, its messages, control frames and errors; no frame
+details), once the whole file is read.
+
 --check lists every RFC 6455 violation with its frame, rule and section and
 exits 5 if there is any. --stats reports counts and bytes per direction and
 opcode, message sizes, compression, ping round trips and session length.
@@ -69,6 +73,9 @@ or capture, and 5 when --check found violations.`,
   # a recording on stdin, as the message payloads
   cat session.wsrec.jsonl | wscope inspect - -o text
 
+  # a recording as a HAR for Chrome DevTools (Network panel, Import HAR)
+  wscope inspect session.wsrec.jsonl -o har > session.har
+
   # one frame's bytes, field by field
   wscope inspect --hex '81 05 48 65 6c 6c 6f'`,
 		Args: cobra.MaximumNArgs(1),
@@ -86,7 +93,7 @@ or capture, and 5 when --check found violations.`,
 	opts.MaxMessageSize = 64 << 20
 	fs := c.Flags()
 	fs.StringVar(&opts.Hex, "hex", "", "dissect these frame bytes (hex, spaces allowed) instead of a file")
-	fs.StringVarP(&opts.Output, "output", "o", session.FormatFrames, "output `format`: frames, json (the recording format) or text (message payloads)")
+	fs.StringVarP(&opts.Output, "output", "o", session.FormatFrames, "output `format`: frames, json (the recording format), text (message payloads) or har (a HAR for Chrome DevTools, written once the file is read)")
 	fs.StringVar(&opts.BinaryAs, "binary-as", "base64", "how text output shows binary messages: base64, hex or raw")
 	fs.BoolVar(&opts.Check, "check", false, "list every protocol violation and exit 5 if there is any")
 	fs.BoolVar(&opts.Stats, "stats", false, "report counts, sizes, compression and ping round trips")

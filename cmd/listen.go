@@ -64,6 +64,14 @@ At a terminal it opens the TUI with a list of the connections; --no-tui, or
 -o frames/json, prints lines instead. Stdout carries what clients send;
 stderr says where wscope listens ("listening on ws://..."), and when each
 client connects and how it left. --tls-self-signed or --tls-cert serve wss.
+--client-ca FILE asks each client for a certificate and verifies it against
+the CA certificates in FILE (mutual TLS): with --client-cert require, the
+default, a client without a valid one fails the TLS handshake (stderr says
+why); with optional a client may present none. The open event records the
+certificate's subject, issuer and SHA-256 fingerprint.
+
+--record FILE.har writes a HAR instead of a recording: each connection's
+entry when it ends, so a SIGKILL loses only the connections still open.
 
 It runs until Ctrl-C (exit status 130), or with --once until the first
 client has gone, exiting with that client's status as connect would: 0
@@ -81,6 +89,10 @@ are reported and counted; --strict fails its connection at the first.`,
 
   # wss with a throwaway certificate (its fingerprint is printed)
   wscope listen 8443 --tls-self-signed --echo
+
+  # mutual TLS: only clients with a certificate from clients-ca.pem
+  wscope listen 8443 --tls-cert server.pem --tls-key server-key.pem \
+    --client-ca clients-ca.pem --echo -o frames
 
   # record one client's session, then exit with its status
   wscope listen 9000 --once --record client.wsrec.jsonl`,

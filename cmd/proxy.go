@@ -88,6 +88,13 @@ that breaks HTTP's syntax (a control byte in a header, a line without a
 colon), or whose path has a dot segment ("/../"), gets 400 and never
 reaches the upstream.
 
+TLS: --tls-cert/--tls-key or --tls-self-signed serve wss to the clients,
+and --client-ca FILE (--client-cert require|optional) asks them for a
+certificate as listen does. Towards the upstream --ca, -k and --keylog work
+as for connect, and --cert/--key present the proxy's own client
+certificate to an upstream that requires one. In the open event, tls
+describes the upstream's leg; its client_* fields the client's certificate.
+
 In text output each data message is one line, prefixed with its
 connection and direction ("[1] c2s hello"). At a terminal the TUI shows
 every relayed client (no send box: the relay sends nothing of its own).

@@ -118,7 +118,7 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
 	fs.StringArrayVar(&opts.Ignore, "ignore", nil, "remove this JSON `path` on both sides before comparing (repeatable)")
 	fs.StringArrayVar(&opts.Captures, "capture", nil, "`PATH=NAME`: take a value from received messages for {{NAME}} in later sends (repeatable)")
 	fs.StringVar(&opts.Report, "report", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE`")
+	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE` (a HAR when it ends in .har)")
 	fs.BoolVar(&opts.RecordSecrets, "record-secrets", false, "keep credentials in the --record file")
 	fs.BoolVar(&opts.Once, "once", false, "with --serve: exit after the first client, with its result")
 	fs.IntVar(&opts.MaxConns, "max-conns", 0, "with --serve: refuse clients beyond this many at once (0: no limit)")

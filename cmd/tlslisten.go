@@ -40,7 +40,7 @@ func (o *serverTLSOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.KeyFile, "tls-key", "", "PEM private key `file` for --tls-cert")
 	fs.BoolVar(&o.SelfSigned, "tls-self-signed", false, "serve wss with an ephemeral self-signed certificate (its SHA-256 fingerprint is printed)")
 	fs.StringVar(&o.ClientCA, "client-ca", "", "ask clients for a certificate and verify it against the CA certificates in this PEM `file` (mutual TLS; needs --tls-cert or --tls-self-signed)")
-	fs.StringVar(&o.ClientCert, "client-cert", "", "with --client-ca: require (the default: a client without a valid certificate fails the TLS handshake) or optional (a client may present none; one it presents must verify)")
+	fs.StringVar(&o.ClientCert, "client-cert", "", "how --client-ca treats a client: `require` (the default: one without a valid certificate fails the TLS handshake) or optional (it may present none; one it presents must verify)")
 }
 
 // config returns the server TLS configuration, or nil for plain ws. It

@@ -9,8 +9,9 @@
 //     that name the line and a truncated last line reported as a warning.
 //     Its events are reused from call to call; CloneEvent keeps one.
 //   - HARReader (and ReadHAR) import the WebSocket connections of a HAR
-//     file exported by Chrome or Firefox; WriteHAR exports a recording as
-//     HAR the way Chrome does.
+//     file exported by Chrome or Firefox; HARWriter (CreateHAR, and
+//     WriteHAR for a whole recording) exports events as HAR the way Chrome
+//     does, each connection's entry at its end.
 //   - Sniff tells a recording, a HAR file and a pcap capture apart.
 //
 // The format itself is written by inspect.Event.AppendJSON and
