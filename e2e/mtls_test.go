@@ -96,6 +96,7 @@ func TestListenClientCertificateRequired(t *testing.T) {
 		t.Fatalf("echo %q %v", m, err)
 	}
 	c.Close()
+	p.stderr.waitMatch(t, regexp.MustCompile(`^\[\d+\] connected from 127\.0\.0\.1:\d+ / \(client certificate CN=alice, SHA-256 `+fingerprintOf(alice)+`\)$`), step)
 	opens := filter(parseEvents(t, p.stdout.waitMatchAll(t, `"ev":"open"`)), "open", "")
 	if len(opens) != 1 {
 		t.Fatalf("%d open events, want 1 (the refused clients have none)", len(opens))

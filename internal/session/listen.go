@@ -216,7 +216,7 @@ func (s *server) serve(nc net.Conn, id int) {
 		conn.Close(inspect.CloseGoingAway, "")
 	}
 	s.out.opened(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindOpen, Conn: id, Open: open}, observe.event, s.opts.Verbose)
-	s.out.note("[%d] connected from %s %s", id, open.Remote, open.Request.Target)
+	s.out.note("[%d] connected from %s %s%s", id, open.Remote, open.Request.Target, clientCertNote(open.TLS))
 	hb.start(conn)
 	end := conn.Run()
 	s.conns.release(id) // room for the next client before anyone is told this one left
@@ -227,6 +227,15 @@ func (s *server) serve(nc net.Conn, id int) {
 		default:
 		}
 	}
+}
+
+// clientCertNote names the client's certificate on a server's
+// "connected" line, when it presented one.
+func clientCertNote(t *inspect.TLSInfo) string {
+	if t == nil || t.ClientSHA256 == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (client certificate %s, SHA-256 %s)", t.ClientSubject, t.ClientSHA256)
 }
 
 // writeTimeout is d, or ClientWriteTimeout when d is 0.

@@ -156,7 +156,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 		r.Close(inspect.CloseGoingAway, "")
 	}
 	p.out.opened(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindOpen, Conn: id, Open: open}, observe.event, p.opts.Verbose)
-	p.out.note("[%d] %s relayed to %s", id, open.Local, open.URL)
+	p.out.note("[%d] %s relayed to %s%s", id, open.Local, open.URL, clientCertNote(open.TLS))
 	end := r.Run()
 	p.relays.release(id) // room for the next client before anyone is told this one left
 	p.out.note("[%d] closed: %s", id, inspect.DescribeEnd(&end))
