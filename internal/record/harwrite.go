@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"iter"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -77,11 +78,11 @@ type HARWriter struct {
 	seek    io.Seeker
 	secrets bool
 	created time.Time
-	conns   []*harOut // open, in the order they came
-	byID    map[int]*harOut
-	done    map[int]bool // written: late events are dropped
-	entries int          // written so far
-	closed  bool         // harTrailer follows the last entry in the file
+	byID    map[int]*harOut // connections not yet written
+	seen    int             // connections so far: their order
+	done    map[int]bool    // written: late events are dropped
+	entries int             // written so far
+	closed  bool            // harTrailer follows the last entry in the file
 	err     error
 }
 
@@ -149,9 +150,9 @@ func (hw *HARWriter) Write(e *inspect.Event) error {
 	get := func() *harOut {
 		c := hw.byID[e.Conn]
 		if c == nil {
-			c = &harOut{id: e.Conn, openT: e.T, endT: e.T}
+			hw.seen++
+			c = &harOut{id: e.Conn, order: hw.seen, openT: e.T, endT: e.T}
 			hw.byID[e.Conn] = c
-			hw.conns = append(hw.conns, c)
 		}
 		if e.T > c.endT {
 			c.endT = e.T
@@ -196,7 +197,6 @@ func (hw *HARWriter) Write(e *inspect.Event) error {
 		}
 		get()
 		delete(hw.byID, e.Conn)
-		hw.conns = slices.DeleteFunc(hw.conns, func(o *harOut) bool { return o == c })
 		hw.done[e.Conn] = true
 		return hw.writeEntry(c)
 	}
@@ -250,12 +250,13 @@ func (hw *HARWriter) Close() error {
 	defer hw.mu.Unlock()
 	err := hw.err
 	if err == nil {
-		for _, c := range hw.conns {
+		open := slices.SortedFunc(maps.Values(hw.byID), func(a, b *harOut) int { return a.order - b.order })
+		for _, c := range open {
 			if err = hw.writeEntry(c); err != nil {
 				break
 			}
 		}
-		hw.conns, hw.byID = nil, nil
+		hw.byID = nil
 	}
 	if err == nil && !hw.closed {
 		err = hw.write([]byte(harTrailer))
@@ -280,7 +281,7 @@ func harType(d inspect.Direction) string {
 }
 
 type harOut struct {
-	id          int
+	id, order   int
 	open        *inspect.Open
 	openT, endT time.Duration // its open event, and its last event so far
 	msgs        []harOutMsg
