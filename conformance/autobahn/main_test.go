@@ -306,3 +306,21 @@ func TestFormatEndsGroupsByCloser(t *testing.T) {
 		t.Errorf("formatEnds:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// The deflate sections run only where wscope was asked to compress.
+func TestModeRunsDeflateCasesOnlyWithCompress(t *testing.T) {
+	ids := []string{"1.1.1", "9.1.1", "12.1.1", "13.7.18"}
+	for _, m := range modes {
+		got := strings.Join(m.casesRun(ids), ",")
+		want := "1.1.1,9.1.1"
+		if m.compress {
+			want = "1.1.1,9.1.1,12.1.1,13.7.18"
+		}
+		if got != want {
+			t.Errorf("mode %s runs %s, want %s", m.name, got, want)
+		}
+		if m.compress != (len(m.excluded()) == 0) {
+			t.Errorf("mode %s excludes %v", m.name, m.excluded())
+		}
+	}
+}
