@@ -573,3 +573,18 @@ func TestSilent(t *testing.T) {
 		t.Errorf("ExitError does not wrap its error: %v", ee)
 	}
 }
+
+// Credentials in the URL go as an Authorization header; neither the URL
+// nor the header of the recording has them.
+func TestRunConnectURLCredentialsNotRecorded(t *testing.T) {
+	t.Parallel()
+	url := strings.Replace(gorillaEcho(t), "ws://", "ws://ann:pw-s3cret@", 1)
+	code, stdout, stderr := runWscope(t, "hello\n", "connect", "-o", "json", url)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stdout, "pw-s3cret") || strings.Contains(stdout, base64.StdEncoding.EncodeToString([]byte("ann:pw-s3cret"))) ||
+		!strings.Contains(stdout, `["Authorization","[redacted]"]`) || !strings.Contains(stdout, `"text":"hello"`) {
+		t.Errorf("recording:\n%.2000s", stdout)
+	}
+}
