@@ -126,7 +126,7 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
 	fs.StringArrayVar(&opts.Redact, "redact", nil, "also redact this header or query parameter `NAME` in the --record file (repeatable)")
 	fs.BoolVar(&opts.Once, "once", false, "with --serve: exit after the first client, with its result")
 	fs.IntVar(&opts.MaxConns, "max-conns", 0, "with --serve: refuse clients beyond this many at once (0: no limit)")
-	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message accepted")
+	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message accepted; the recording's lines may be twice this plus 1MiB")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print each step as it passes, not only the mismatches")
 	return c
 }

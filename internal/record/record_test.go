@@ -309,14 +309,14 @@ func TestLineLimit(t *testing.T) {
 	}
 	r.SetMaxLineSize(1000)
 	_, err = r.Next()
-	if err == nil || err.Error() != "line 2: line longer than the limit of 1000 bytes: skipped" {
+	if err == nil || err.Error() != "line 2: longer than 1000 bytes: skipped" {
 		t.Fatalf("err = %v", err)
 	}
 	e, err := r.Next()
 	if err != nil || e.Text != "after" || r.Line() != 3 {
 		t.Fatalf("after the long line: %v %v line %d", e, err, r.Line())
 	}
-	if _, err = r.Next(); err == nil || !strings.HasPrefix(err.Error(), "line 4: line longer") {
+	if _, err = r.Next(); err == nil || !strings.HasPrefix(err.Error(), "line 4: longer") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err = r.Next(); err != io.EOF {

@@ -49,7 +49,7 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 	if err := ValidRedact(opts.Redact); err != nil {
 		return err
 	}
-	events, err := loadEvents(opts.File, opts.IO.ErrOut)
+	events, err := loadEvents(opts.File, opts.Walk.MaxMessageSize, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -243,7 +243,7 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 }
 
 // loadEvents reads every event of a recording or HAR into memory (cloned).
-func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
+func loadEvents(path string, maxMessage int64, errOut io.Writer) ([]*inspect.Event, error) {
 	f, err := openFile(path)
 	if err != nil {
 		return nil, err
@@ -254,7 +254,11 @@ func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
 	var src record.Source
 	switch record.Sniff(head) {
 	case record.FormatRecording:
-		src, err = record.NewReader(br)
+		var r *record.Reader
+		if r, err = record.NewReader(br); err == nil {
+			r.SetMaxLineSize(record.MaxLineSize(maxMessage))
+			src = r
+		}
 	case record.FormatHAR:
 		src, err = record.NewHARReader(br)
 	default:
