@@ -168,3 +168,51 @@ func TestRecordRefusesAnExistingFileUnlessForce(t *testing.T) {
 		t.Errorf("the link was not replaced by a file: %v", err)
 	}
 }
+
+// listen records what its clients sent in the query with the token
+// redacted: Node's ws as the client.
+func TestListenRecordingRedactsTheQuery(t *testing.T) {
+	t.Parallel()
+	rec := filepath.Join(t.TempDir(), "l.wsrec.jsonl")
+	p, url := listen(t, "--echo", "--once", "-o", "json", "--record", rec)
+	if out := nodeClient(t, url+"/feed?room=1&api_key="+secretQuery, "hi"); !strings.Contains(out, "echo hi") {
+		t.Fatalf("node client: %s", bounded(out))
+	}
+	if code := p.wait(2 * step); code != 0 {
+		t.Fatalf("exit %d\n%s", code, bounded(p.stderr.String()))
+	}
+	file, _ := os.ReadFile(rec)
+	for what, r := range map[string]string{"--record": string(file), "-o json": p.stdout.String()} {
+		open := filter(parseEvents(t, r), "open", "")
+		if strings.Contains(r, secretQuery) || len(open) != 1 || !strings.HasSuffix(open[0]["url"].(string), "/feed?room=1&api_key=[redacted]") {
+			t.Errorf("%s: %s", what, bounded(r))
+		}
+	}
+}
+
+// A recording whose URL lost its token replays with a warning that says
+// to give the real URL; --url silences it. replay --record --redact
+// redacts like connect.
+func TestReplayOfARedactedURLWarns(t *testing.T) {
+	t.Parallel()
+	url, _ := nodeServer(t)
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "s.wsrec.jsonl")
+	run(t, "hello\n", "connect", url+"?token="+secretQuery, "--record", rec).expectCode(t, 0)
+
+	again := filepath.Join(dir, "again.wsrec.jsonl")
+	r := run(t, "", "replay", rec, "--record", again, "--redact", "X-Tenant")
+	r.expectCode(t, 0)
+	if !strings.Contains(r.Stderr, "wscope: warning: the recorded URL "+url+"?token=[redacted] had secrets redacted: give the real one with --url") {
+		t.Errorf("stderr %q", bounded(r.Stderr))
+	}
+	file, _ := os.ReadFile(again)
+	if header, _, _ := strings.Cut(string(file), "\n"); !strings.Contains(header, `"?X-Tenant"`) {
+		t.Errorf("replay --record header %s", bounded(header))
+	}
+	r = run(t, "", "replay", rec, "--url", url+"?token="+secretQuery)
+	r.expectCode(t, 0)
+	if strings.Contains(r.Stderr, "warning") {
+		t.Errorf("with --url: stderr %q", bounded(r.Stderr))
+	}
+}
