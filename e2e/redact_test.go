@@ -215,4 +215,17 @@ func TestReplayOfARedactedURLWarns(t *testing.T) {
 	if strings.Contains(r.Stderr, "warning") {
 		t.Errorf("with --url: stderr %q", bounded(r.Stderr))
 	}
+
+	// The bearer subprotocol (Node chose it): the same, with -s.
+	bearer := filepath.Join(dir, "bearer.wsrec.jsonl")
+	run(t, "hello\n", "connect", url, "-s", bearerOffer, "--record", bearer).expectCode(t, 0)
+	r = run(t, "", "replay", bearer) // Node refuses the offer: 400, exit 3
+	if r.Code != 3 || !strings.Contains(r.Stderr, "wscope: warning: the recorded subprotocol "+inspect.BearerSubprotocol+"[redacted] had its token redacted: offer the real one with -s") {
+		t.Errorf("bearer: exit %d, stderr %q", r.Code, bounded(r.Stderr))
+	}
+	r = run(t, "", "replay", bearer, "-s", bearerOffer)
+	r.expectCode(t, 0)
+	if strings.Contains(r.Stderr, "warning") {
+		t.Errorf("with -s: stderr %q", bounded(r.Stderr))
+	}
 }

@@ -87,6 +87,9 @@ func replayClient(ctx context.Context, opts *ReplayOptions, script *replay.Scrip
 			fmt.Fprintf(ios.ErrOut, "wscope: warning: the recorded URL %s had secrets redacted: give the real one with --url\n", target)
 		}
 	}
+	if copts.Subprotocols == nil && strings.Contains(script.Subprotocol, inspect.Redacted) {
+		fmt.Fprintf(ios.ErrOut, "wscope: warning: the recorded subprotocol %s had its token redacted: offer the real one with -s\n", script.Subprotocol)
+	}
 	if target == "" {
 		return UsageErr("%s: %v: give one with --url", opts.File, replay.ErrNoURL)
 	}
