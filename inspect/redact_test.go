@@ -137,3 +137,37 @@ func TestRedactionNames(t *testing.T) {
 		t.Errorf("the first names are the ones recordings always had: %q", names[:4])
 	}
 }
+
+// A request target is what a peer sends listen and proxy: whatever it is,
+// redaction does not panic, changes only values (the parameters and
+// their names stay, in order), takes out every value of a listed
+// parameter, and is done after one pass.
+func FuzzRedactQuery(f *testing.F) {
+	for _, s := range []string{"/", "/p?token=a", "/p?a=1&TOKEN=x&b=2#f", "/?%41pi_key=1", "/?=&&=x", "/?key==", "/?sig=%zz"} {
+		f.Add(s)
+	}
+	r := NewRedaction([]string{"extra"})
+	f.Fuzz(func(t *testing.T, in string) {
+		out, changed := r.Query(in)
+		if changed == (out == in) {
+			t.Fatalf("Query(%q) = %q, changed %v", in, out, changed)
+		}
+		if again, ch := r.Query(out); ch || again != out {
+			t.Fatalf("Query(%q) again = %q", out, again)
+		}
+		if strings.Count(out, "&") != strings.Count(in, "&") || !strings.HasPrefix(out, in[:strings.IndexByte(in+"?", '?')]) {
+			t.Fatalf("Query(%q) = %q: the parameters changed", in, out)
+		}
+		q := strings.IndexByte(out, '?')
+		if q < 0 {
+			return
+		}
+		query, _, _ := strings.Cut(out[q+1:], "#")
+		for _, p := range strings.Split(query, "&") {
+			name, value, eq := strings.Cut(p, "=")
+			if eq && value != "" && r.param(name) && value != Redacted {
+				t.Fatalf("Query(%q) = %q: %s kept its value", in, out, name)
+			}
+		}
+	})
+}
