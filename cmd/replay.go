@@ -120,7 +120,7 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
 	fs.StringArrayVar(&opts.Ignore, "ignore", nil, "remove this JSON `path` on both sides before comparing (repeatable)")
 	fs.StringArrayVar(&opts.Captures, "capture", nil, "`PATH=NAME`: take a value from received messages for {{NAME}} in later sends (repeatable)")
 	fs.StringVar(&opts.Report, "report", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE`")
+	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE` (a new file: see --force)")
 	fs.BoolVar(&opts.RecordSecrets, "record-secrets", false, "keep secrets in the --record file: credential and API key headers, tokens in the query, the Kubernetes bearer subprotocol")
 	fs.BoolVar(&opts.RecordForce, "force", false, "let --record replace an existing FILE (a symbolic link is replaced, never written through)")
 	fs.StringArrayVar(&opts.Redact, "redact", nil, "also redact this header or query parameter `NAME` in the --record file (repeatable)")
