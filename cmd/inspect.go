@@ -50,7 +50,8 @@ The filters --from, --op, --grep and --conn apply to every output.
 
 At a terminal a file opens in the TUI; otherwise (and with -o, --check,
 --stats, --hex or stdin) the output goes to stdout, frames by default.
-Warnings (a truncated last line, bytes lost in a capture) go to stderr. The
+Warnings (a truncated last line, a line over the limit that --max-message-size
+sets, a HAR message with bad data, bytes lost in a capture) go to stderr. The
 exit status is 0, 2 when the file cannot be read or is not a recording, HAR
 or capture, and 5 when --check found violations.`,
 		Example: `  # every frame of a recording, one line each (the TUI at a terminal)
@@ -94,7 +95,7 @@ or capture, and 5 when --check found violations.`,
 	fs.StringVar(&opts.Op, "op", "", "only these opcodes, e.g. text,binary or control (data, control, text, binary, close, ping, pong, cont, 0x3...)")
 	fs.StringVar(&opts.Grep, "grep", "", "only frames and messages whose payload matches this `regexp`")
 	fs.IntVar(&opts.Conn, "conn", 0, "only connection `N`")
-	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message dissected from a capture")
+	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message dissected from a capture; a recording line may be twice this plus 1MiB, a longer one is skipped with a warning (0: no limit)")
 	fs.BoolVar(&opts.NoTUI, "no-tui", false, "print frames at a terminal instead of opening the TUI")
 	return c
 }

@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -154,41 +153,6 @@ func (e *End) ExitStatus() int {
 		return ExitClean
 	}
 	return ExitAbnormal
-}
-
-// CredentialHeaders are the headers redacted from recordings unless the
-// user asks for secrets.
-var CredentialHeaders = []string{"Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization"}
-
-// Redacted is the value that replaces a credential.
-const Redacted = "[redacted]"
-
-// RedactHeaders returns hs with the values of credential headers replaced,
-// and the names it redacted. hs itself is not modified.
-func RedactHeaders(hs []HeaderField) (out []HeaderField, names []string) {
-	for i, h := range hs {
-		if !isCredential(h.Name) {
-			continue
-		}
-		if out == nil {
-			out = append([]HeaderField(nil), hs...)
-		}
-		out[i].Value = Redacted
-		names = append(names, h.Name)
-	}
-	if out == nil {
-		return hs, nil
-	}
-	return out, names
-}
-
-func isCredential(name string) bool {
-	for _, c := range CredentialHeaders {
-		if strings.EqualFold(name, c) {
-			return true
-		}
-	}
-	return false
 }
 
 // Clone returns a deep copy of o that shares no memory with it.

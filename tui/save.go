@@ -58,17 +58,11 @@ func saveRecording(path string, events []*inspect.Event) error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
-	h := inspect.RecordingHeader{Created: time.Now(), Tool: "wscope", Source: "live", Redacted: inspect.CredentialHeaders}
+	redact := inspect.NewRedaction(nil)
+	h := inspect.RecordingHeader{Created: time.Now(), Tool: "wscope", Source: "live", Redacted: redact.Names()}
 	buf := append(h.AppendJSON(nil), '\n')
 	for _, e := range events {
-		if e.Kind == inspect.KindOpen && e.Open != nil {
-			o := *e.Open
-			o.Request.Headers, _ = inspect.RedactHeaders(o.Request.Headers)
-			o.Response.Headers, _ = inspect.RedactHeaders(o.Response.Headers)
-			c := *e
-			c.Open = &o
-			e = &c
-		}
+		e = redact.Event(e)
 		buf = append(e.AppendJSON(buf), '\n')
 		if len(buf) >= 32<<10 {
 			if _, err := w.Write(buf); err != nil {

@@ -44,6 +44,14 @@ func TestFormatDocument(t *testing.T) {
 			t.Errorf("docs/recording-format.md does not name the credential header %s", h)
 		}
 	}
+	for _, p := range inspect.CredentialParams {
+		if !strings.Contains(text, "`"+p+"`") {
+			t.Errorf("docs/recording-format.md does not name the credential query parameter %s", p)
+		}
+	}
+	if !strings.Contains(text, "`"+inspect.BearerSubprotocol+"<token>`") {
+		t.Errorf("docs/recording-format.md does not name the bearer subprotocol")
+	}
 
 	// Every ```jsonl block is a recording, every ```json block one line:
 	// a header or an event.

@@ -121,9 +121,7 @@ func TestGolden(t *testing.T) {
 	}
 	for i := range got {
 		want := evs[i]
-		if want.Kind == inspect.KindOpen {
-			want = redact(want)
-		}
+		want = inspect.NewRedaction(nil).Event(want)
 		if d := sameEvent(want, got[i]); d != "" {
 			t.Errorf("event %d: %s", i, d)
 		}
@@ -311,14 +309,14 @@ func TestLineLimit(t *testing.T) {
 	}
 	r.SetMaxLineSize(1000)
 	_, err = r.Next()
-	if err == nil || err.Error() != "line 2: line longer than the limit of 1000 bytes: skipped" {
+	if err == nil || err.Error() != "line 2: longer than 1000 bytes: skipped" {
 		t.Fatalf("err = %v", err)
 	}
 	e, err := r.Next()
 	if err != nil || e.Text != "after" || r.Line() != 3 {
 		t.Fatalf("after the long line: %v %v line %d", e, err, r.Line())
 	}
-	if _, err = r.Next(); err == nil || !strings.HasPrefix(err.Error(), "line 4: line longer") {
+	if _, err = r.Next(); err == nil || !strings.HasPrefix(err.Error(), "line 4: longer") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err = r.Next(); err != io.EOF {
@@ -334,14 +332,14 @@ func TestWriterRedactsUnlessSecrets(t *testing.T) {
 	orig := CloneEvent(open)
 
 	data := record(t, []*inspect.Event{open}, WriterOptions{})
-	if bytes.Contains(data, []byte("secret")) {
+	if _, events, _ := bytes.Cut(data, []byte("\n")); bytes.Contains(events, []byte("secret")) {
 		t.Errorf("credentials leaked:\n%s", data)
 	}
 	if sameEvent(open, orig) != "" {
 		t.Error("Write modified the caller's event")
 	}
 	r, got := readAll(t, data)
-	if want := inspect.CredentialHeaders; strings.Join(r.Header().Redacted, ",") != strings.Join(want, ",") {
+	if want := inspect.NewRedaction(nil).Names(); strings.Join(r.Header().Redacted, ",") != strings.Join(want, ",") {
 		t.Errorf("redacted = %q, want %q", r.Header().Redacted, want)
 	}
 	hs := got[0].Open.Request.Headers
@@ -435,7 +433,7 @@ func TestCreateAndClose(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old content that must go away\n\n\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err := Create(path, inspect.RecordingHeader{Version: "v"}, WriterOptions{})
+	w, err := Create(path, inspect.RecordingHeader{Version: "v"}, WriterOptions{Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -587,5 +585,38 @@ func TestLiveRecordings(t *testing.T) {
 		if !bytes.Equal(bytes.TrimSuffix(body, []byte("\n")), bytes.TrimSuffix(again, []byte("\n"))) {
 			t.Errorf("%s: rewriting changed it:\n%s", tc.name, again)
 		}
+	}
+}
+
+// Beyond the credential headers: tokens in the query, API key headers,
+// the Kubernetes bearer subprotocol and names added with Redact.
+func TestWriterRedactsQueryKeysAndSubprotocolTokens(t *testing.T) {
+	bearer := inspect.BearerSubprotocol + "dG9rLXN1YnByb3Rv"
+	open := &inspect.Event{Kind: inspect.KindOpen, Conn: 1, Open: &inspect.Open{
+		URL: "wss://x/ws?room=1&access_token=tok-url&tenant=tok-tenant", Start: testStart,
+		Request: inspect.Request{Method: "GET", Target: "/ws?room=1&access_token=tok-url&tenant=tok-tenant", Headers: []inspect.HeaderField{
+			{Name: "X-Api-Key", Value: "tok-key"}, {Name: "x-auth-token", Value: "tok-auth"}, {Name: "X-Tenant", Value: "tok-hdr"},
+			{Name: "Sec-WebSocket-Protocol", Value: bearer + ", v4.channel.k8s.io"}}},
+		Response:    inspect.Response{Status: 101, Headers: []inspect.HeaderField{{Name: "Sec-WebSocket-Protocol", Value: bearer}}},
+		Subprotocol: bearer}}
+	data := record(t, []*inspect.Event{open}, WriterOptions{Redact: []string{"x-tenant", "tenant"}})
+	header, events, _ := bytes.Cut(data, []byte("\n"))
+	if bytes.Contains(events, []byte("tok-")) || bytes.Contains(events, []byte("dG9r")) {
+		t.Errorf("secrets recorded:\n%s", events)
+	}
+	for _, want := range []string{`"X-Api-Key"`, `"?access_token"`, `"x-tenant"`, `"?tenant"`, `"` + inspect.BearerSubprotocol + `*"`} {
+		if !bytes.Contains(header, []byte(want)) {
+			t.Errorf("header line does not list %s: %s", want, header)
+		}
+	}
+	_, got := readAll(t, data)
+	o := got[0].Open
+	if o.URL != "wss://x/ws?room=1&access_token=[redacted]&tenant=[redacted]" || o.Subprotocol != inspect.BearerSubprotocol+inspect.Redacted ||
+		o.Request.Headers[3].Value != inspect.BearerSubprotocol+inspect.Redacted+", v4.channel.k8s.io" {
+		t.Errorf("open %+v", o)
+	}
+	data = record(t, []*inspect.Event{open}, WriterOptions{Secrets: true, Redact: []string{"tenant"}})
+	if !bytes.Contains(data, []byte("tok-tenant")) || !bytes.Contains(data, []byte(bearer)) || !bytes.Contains(data, []byte(`"redacted":[]`)) {
+		t.Errorf("with secrets:\n%s", data)
 	}
 }

@@ -12,10 +12,14 @@ import (
 
 // WriterOptions configures a Writer.
 type WriterOptions struct {
-	// Secrets keeps credential headers (inspect.CredentialHeaders) in
-	// open events. Without it their values are replaced by
-	// inspect.Redacted, and the header line lists them under "redacted".
+	// Secrets keeps everything in open events. Without it the secrets
+	// of inspect.NewRedaction(Redact) are replaced by inspect.Redacted,
+	// and the header line lists what is redacted under "redacted".
 	Secrets bool
+	// Redact names more headers and query parameters to redact.
+	Redact []string
+	// Force lets Create replace an existing file.
+	Force bool
 }
 
 // Writer writes a recording: the header line, then one line per event.
@@ -30,7 +34,7 @@ type Writer struct {
 	mu      sync.Mutex
 	w       io.Writer
 	file    *os.File // set by Create: Close closes it
-	secrets bool
+	redacts *inspect.Redaction
 	hdr     inspect.RecordingHeader
 	buf     []byte
 	err     error
@@ -42,8 +46,8 @@ const maxKeptBuffer = 4 << 20
 
 // NewWriter writes the header line h to w and returns a Writer for the
 // events. Zero fields of h get defaults: Created now, Tool "wscope",
-// Source "live". Unless opts.Secrets, h.Redacted is set to the credential
-// headers, which Write then redacts.
+// Source "live". Unless opts.Secrets, h.Redacted is set to what Write
+// then redacts.
 func NewWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*Writer, error) {
 	if h.Created.IsZero() {
 		h.Created = time.Now()
@@ -54,10 +58,12 @@ func NewWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*Wri
 	if h.Source == "" {
 		h.Source = "live"
 	}
+	var redact *inspect.Redaction
 	if !opts.Secrets {
-		h.Redacted = append([]string(nil), inspect.CredentialHeaders...)
+		redact = inspect.NewRedaction(opts.Redact)
+		h.Redacted = redact.Names()
 	}
-	wr := &Writer{w: w, secrets: opts.Secrets, hdr: h}
+	wr := &Writer{w: w, redacts: redact, hdr: h}
 	wr.buf = append(h.AppendJSON(wr.buf), '\n')
 	if err := wr.write(); err != nil {
 		return nil, err
@@ -65,10 +71,13 @@ func NewWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*Wri
 	return wr, nil
 }
 
-// Create creates (or truncates) the file at path and writes the header
-// line to it. Close the Writer to close the file.
+// Create creates the file at path and writes the header line to it.
+// Close the Writer to close the file. An existing path is refused with an
+// *ExistsError unless opts.Force, and a symbolic link is never followed:
+// with Force an existing file or link is replaced by a new file, what a
+// link points to is left alone (see createFile).
 func Create(path string, h inspect.RecordingHeader, opts WriterOptions) (*Writer, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := createFile(path, opts.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -87,9 +96,7 @@ func (w *Writer) Header() inspect.RecordingHeader { return w.hdr }
 // Write appends e as one line. Open events are redacted unless the Writer
 // keeps secrets; e itself is never modified.
 func (w *Writer) Write(e *inspect.Event) error {
-	if e.Kind == inspect.KindOpen && e.Open != nil && !w.secrets {
-		e = redact(e)
-	}
+	e = w.redacts.Event(e) // nil keeps secrets
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -158,18 +165,3 @@ func (w *Writer) Close() error {
 }
 
 var errClosed = errors.New("record: write to a closed recording")
-
-// redact returns a copy of an open event with credential values replaced;
-// it returns e itself when there is nothing to replace.
-func redact(e *inspect.Event) *inspect.Event {
-	req, n1 := inspect.RedactHeaders(e.Open.Request.Headers)
-	resp, n2 := inspect.RedactHeaders(e.Open.Response.Headers)
-	if n1 == nil && n2 == nil {
-		return e
-	}
-	o := *e.Open
-	o.Request.Headers, o.Response.Headers = req, resp
-	c := *e
-	c.Open = &o
-	return &c
-}

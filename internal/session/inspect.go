@@ -139,7 +139,11 @@ func readSession(opts *InspectOptions, snk *sink, handle func(*inspect.Event) er
 	case record.FormatHAR:
 		src, err = record.NewHARReader(br)
 	case record.FormatRecording:
-		src, err = record.NewReader(br)
+		var r *record.Reader
+		if r, err = record.NewReader(br); err == nil {
+			r.SetMaxLineSize(record.MaxLineSize(opts.MaxMessageSize))
+			src = r
+		}
 	default:
 		if len(head) == 0 {
 			return errors.New("empty file")
@@ -154,6 +158,12 @@ func readSession(opts *InspectOptions, snk *sink, handle func(*inspect.Event) er
 		e, err := src.Next()
 		if err == io.EOF {
 			break
+		}
+		var tl *record.LineTooLongError
+		if errors.As(err, &tl) {
+			// Only that line is lost: say so, and go on with the next.
+			snk.note("wscope: warning: %s: %v (a recording of messages up to --max-message-size %d bytes has no line longer)", opts.File, err, opts.MaxMessageSize)
+			continue
 		}
 		if err != nil {
 			return err

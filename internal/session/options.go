@@ -51,6 +51,8 @@ type Options struct {
 	EOFWait        time.Duration
 	Record         string
 	RecordSecrets  bool
+	RecordForce    bool     // --record may replace an existing file
+	Redact         []string // more header and query parameter names to redact
 	From           string
 	Op             string
 	Grep           string
@@ -95,7 +97,7 @@ func (o *Options) Validate() error {
 	case o.PingInterval < 0 || o.PingTimeout < 0 || o.PingTimeout > 0 && o.PingInterval == 0:
 		return UsageErr("--ping-timeout needs --ping-interval, and both must be positive")
 	}
-	return nil
+	return ValidRedact(o.Redact)
 }
 
 // ValidFormat checks an -o value.
@@ -148,7 +150,7 @@ func (o *Options) sink(ios *IOStreams, recv inspect.Direction, showConn bool) (*
 	if s.filter, err = ParseFilter(o.From, o.Op, o.Grep, 0); err != nil {
 		return nil, err
 	}
-	if err := s.startRecording(o.Record, o.RecordSecrets); err != nil {
+	if err := s.startRecording(o.Record, o.recordOptions()); err != nil {
 		return nil, err
 	}
 	return s, nil

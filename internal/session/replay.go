@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wscope/wscope/inspect"
@@ -31,6 +32,8 @@ type ReplayOptions struct {
 	Report        string // JUnit XML file
 	Record        string
 	RecordSecrets bool
+	RecordForce   bool     // --record may replace an existing file
+	Redact        []string // more header and query parameter names to redact
 	Verbose       bool
 	// NetDial, when set, says how to reach the server at u (a proxy, a
 	// unix socket); known only once the recording gave the URL.
@@ -43,7 +46,10 @@ const maxReplayEvents = 1 << 20
 
 // Replay runs `wscope replay`.
 func Replay(ctx context.Context, opts *ReplayOptions) error {
-	events, err := loadEvents(opts.File, opts.IO.ErrOut)
+	if err := ValidRedact(opts.Redact); err != nil {
+		return err
+	}
+	events, err := loadEvents(opts.File, opts.Walk.MaxMessageSize, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -52,9 +58,10 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 		return UsageErr("%s: %v", opts.File, err)
 	}
 	if opts.Record != "" {
-		rec, err := record.Create(opts.Record, inspect.RecordingHeader{Version: Version}, record.WriterOptions{Secrets: opts.RecordSecrets})
+		rec, err := record.Create(opts.Record, inspect.RecordingHeader{Version: Version},
+			record.WriterOptions{Secrets: opts.RecordSecrets, Redact: opts.Redact, Force: opts.RecordForce})
 		if err != nil {
-			return UsageErr("--record: %v", err)
+			return recordFileErr(err)
 		}
 		defer rec.Close()
 		opts.Walk.OnEvent = func(e *inspect.Event) { rec.Write(e) }
@@ -76,6 +83,12 @@ func replayClient(ctx context.Context, opts *ReplayOptions, script *replay.Scrip
 	target := copts.URL
 	if target == "" {
 		target = script.URL
+		if strings.Contains(target, inspect.Redacted) {
+			fmt.Fprintf(ios.ErrOut, "wscope: warning: the recorded URL %s had secrets redacted: give the real one with --url\n", target)
+		}
+	}
+	if copts.Subprotocols == nil && strings.Contains(script.Subprotocol, inspect.Redacted) {
+		fmt.Fprintf(ios.ErrOut, "wscope: warning: the recorded subprotocol %s had its token redacted: offer the real one with -s\n", script.Subprotocol)
 	}
 	if target == "" {
 		return UsageErr("%s: %v: give one with --url", opts.File, replay.ErrNoURL)
@@ -233,7 +246,7 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 }
 
 // loadEvents reads every event of a recording or HAR into memory (cloned).
-func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
+func loadEvents(path string, maxMessage int64, errOut io.Writer) ([]*inspect.Event, error) {
 	f, err := openFile(path)
 	if err != nil {
 		return nil, err
@@ -244,7 +257,11 @@ func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
 	var src record.Source
 	switch record.Sniff(head) {
 	case record.FormatRecording:
-		src, err = record.NewReader(br)
+		var r *record.Reader
+		if r, err = record.NewReader(br); err == nil {
+			r.SetMaxLineSize(record.MaxLineSize(maxMessage))
+			src = r
+		}
 	case record.FormatHAR:
 		src, err = record.NewHARReader(br)
 	default:

@@ -50,9 +50,9 @@ func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink
 }
 
 // startRecording writes the recording header: on stdout in json mode,
-// and to the --record file. Credentials are redacted unless secrets.
-func (s *sink) startRecording(path string, secrets bool) error {
-	return s.startRecordingAs(inspect.RecordingHeader{Version: Version}, path, secrets)
+// and to the --record file. Secrets are redacted as opts says.
+func (s *sink) startRecording(path string, opts record.WriterOptions) error {
+	return s.startRecordingAs(inspect.RecordingHeader{Version: Version}, path, opts)
 }
 
 // startRecordingWith starts json output with the header of a session read
@@ -60,15 +60,14 @@ func (s *sink) startRecording(path string, secrets bool) error {
 // happened when it was recorded, or not, as the user chose then.
 func (s *sink) startRecordingWith(h inspect.RecordingHeader) {
 	h.Tool, h.Version = "wscope", Version
-	s.startRecordingAs(h, "", true)
+	s.startRecordingAs(h, "", record.WriterOptions{Secrets: true})
 }
 
-func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, secrets bool) error {
-	opts := record.WriterOptions{Secrets: secrets}
+func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, opts record.WriterOptions) error {
 	if path != "" {
 		f, err := record.Create(path, h, opts)
 		if err != nil {
-			return UsageErr("--record: %v", err)
+			return recordFileErr(err)
 		}
 		s.file = f
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
 )
 
 const (
@@ -87,7 +88,7 @@ func testSink(format string, recv inspect.Direction, change func(*sink)) (*sink,
 		change(s)
 	}
 	if format == FormatJSON {
-		s.startRecording("", false)
+		s.startRecording("", record.WriterOptions{})
 		s.w.Reset(&out) // drop the header line: tests of it start again
 	}
 	return s, &out, &errOut
@@ -168,7 +169,7 @@ func TestSinkText(t *testing.T) {
 				recv = s2c
 			}
 			s, out, errOut := testSink(FormatText, recv, tt.change)
-			s.startRecording("", false) // nothing outside json
+			s.startRecording("", record.WriterOptions{}) // nothing outside json
 			for _, e := range tt.events {
 				s.event(e)
 			}
@@ -258,7 +259,7 @@ func TestSinkFrames(t *testing.T) {
 				closeFrame(2, s2c, 1000, "bye"),
 				{T: time.Second, Kind: inspect.KindEnd, Conn: 2, End: &inspect.End{Clean: true, Code: 1000, Closer: "server"}},
 			}
-			s.startRecording("", false) // nothing outside json
+			s.startRecording("", record.WriterOptions{}) // nothing outside json
 			var want []byte
 			for _, e := range events {
 				s.event(e)
@@ -290,7 +291,7 @@ func TestSinkJSONHeader(t *testing.T) {
 			t.Parallel()
 			s, out, _ := testSink(FormatJSON, s2c, nil)
 			before := time.Now()
-			s.startRecording("", secrets)
+			s.startRecording("", record.WriterOptions{Secrets: secrets})
 			s.flush()
 			line := out.String()
 			if !strings.HasPrefix(line, `{"wsrec":1,`) || strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "}\n") {
@@ -315,7 +316,7 @@ func TestSinkJSONHeader(t *testing.T) {
 			if h.Created.Before(before.Add(-time.Second)) || h.Created.After(time.Now().Add(time.Second)) {
 				t.Errorf("created %v, want about now", h.Created)
 			}
-			want := inspect.CredentialHeaders
+			want := inspect.NewRedaction(nil).Names()
 			if secrets {
 				want = []string{}
 			}
@@ -333,7 +334,7 @@ func TestSinkJSONRedactsOpen(t *testing.T) {
 		t.Run(fmt.Sprint("secrets=", secrets), func(t *testing.T) {
 			t.Parallel()
 			s, out, _ := testSink(FormatJSON, c2s, nil)
-			s.startRecording("", secrets)
+			s.startRecording("", record.WriterOptions{Secrets: secrets})
 			s.w.Reset(out) // drop the header line
 			e := openEvent(1)
 			orig := *e.Open

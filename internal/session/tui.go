@@ -80,6 +80,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions) error {
 		Input:       ios.In,
 		Output:      ios.Out,
 		Send:        func(_ int, line string) error { return c.sendTyped(line) },
+		Save:        saveFunc(opts.recordOptions()),
 	}, feed.Events())
 	cancel() // no reconnect attempt after the TUI is gone
 	select {
@@ -178,6 +179,7 @@ func listenTUI(ctx context.Context, s *server, feed *tui.Feed) error {
 		Commands:    tuiCommands(),
 		Input:       ios.In,
 		Output:      ios.Out,
+		Save:        saveFunc(opts.recordOptions()),
 		Send: func(conn int, line string) error {
 			var a action
 			if err := parseTyped(&a, []byte(line), opts.Binary); err != nil {
