@@ -244,3 +244,39 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+func BenchmarkAppendEventFrame(b *testing.B) {
+	for _, bm := range []struct {
+		name    string
+		op      inspect.OpCode
+		payload string
+	}{
+		{"text ascii", inspect.OpText, "hello world, this is a plain chat message of some length"},
+		{"text json", inspect.OpText, `{"type":"update","id":42,"data":{"price":101.25,"qty":3,"side":"buy"}}`},
+		{"text utf8", inspect.OpText, "héllo wörld — 世界 🎉 a message with some non-ASCII text in it"},
+		{"binary", inspect.OpBinary, strings.Repeat("\x00\x01\x02\x03", 16)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			f := frameOf(b, 7, inspect.ClientToServer, client(true, bm.op, bm.payload))
+			ev := &inspect.Event{T: 1234567 * time.Microsecond, Kind: inspect.KindFrame, Conn: 1, Frame: f}
+			buf := AppendEvent(nil, ev)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				buf = AppendEvent(buf[:0], ev)
+			}
+		})
+	}
+}
+
+func BenchmarkAppendEventMessage(b *testing.B) {
+	m := &inspect.Message{Dir: inspect.ServerToClient, Op: inspect.OpText, Frames: []uint64{1, 2, 3}, WireLen: 70,
+		Payload: []byte(`{"type":"update","id":42,"data":{"price":101.25,"qty":3,"side":"buy"}}`)}
+	ev := &inspect.Event{T: time.Second, Kind: inspect.KindMsg, Conn: 1, Msg: m}
+	buf := AppendEvent(nil, ev)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		buf = AppendEvent(buf[:0], ev)
+	}
+}

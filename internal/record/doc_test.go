@@ -68,7 +68,7 @@ func TestFormatDocument(t *testing.T) {
 				break
 			}
 			// The examples are what the writer writes, byte for byte.
-			if line := e.AppendJSON(nil); !bytes.Contains([]byte(in), line) {
+			if line := AppendEvent(nil, e); !bytes.Contains([]byte(in), line) {
 				t.Errorf("example %d: event %d is not as the writer writes it:\n%s", i, n, line)
 			}
 			n++

@@ -41,7 +41,7 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("recording format version %s is newer than this wscope understands (%d)", e.Version, inspect.FormatVersion)
+	return fmt.Sprintf("recording format version %s is newer than this wscope understands (%d)", e.Version, FormatVersion)
 }
 
 // Reader reads a recording one event at a time, in constant memory: its
@@ -359,17 +359,17 @@ func (r *Reader) header(line []byte) error {
 	}
 	switch {
 	case version == nil && ev != "":
-		return fmt.Errorf(`the first line is a %q event, not the {"wsrec":%d,...} header`, ev, inspect.FormatVersion)
+		return fmt.Errorf(`the first line is a %q event, not the {"wsrec":%d,...} header`, ev, FormatVersion)
 	case version == nil && har:
 		return errors.New(`this looks like a HAR file, not a recording`)
 	case version == nil:
-		return fmt.Errorf(`the first line has no "wsrec" key: it is not the {"wsrec":%d,...} header`, inspect.FormatVersion)
+		return fmt.Errorf(`the first line has no "wsrec" key: it is not the {"wsrec":%d,...} header`, FormatVersion)
 	}
 	major, ok := majorVersion(version)
 	switch {
 	case !ok:
 		return fmt.Errorf(`"wsrec": %s is not a format version`, version)
-	case major > inspect.FormatVersion:
+	case major > FormatVersion:
 		return &VersionError{Version: string(version)}
 	case major < 1:
 		return fmt.Errorf(`"wsrec": %s is not a format version`, version)

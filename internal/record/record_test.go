@@ -582,7 +582,7 @@ func TestLiveRecordings(t *testing.T) {
 		_, body, _ := bytes.Cut(data, []byte("\n"))
 		var again []byte
 		for _, e := range evs {
-			again = append(e.AppendJSON(again), '\n')
+			again = append(AppendEvent(again, e), '\n')
 		}
 		if !bytes.Equal(bytes.TrimSuffix(body, []byte("\n")), bytes.TrimSuffix(again, []byte("\n"))) {
 			t.Errorf("%s: rewriting changed it:\n%s", tc.name, again)

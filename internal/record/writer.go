@@ -58,7 +58,7 @@ func NewWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*Wri
 		h.Redacted = append([]string(nil), inspect.CredentialHeaders...)
 	}
 	wr := &Writer{w: w, secrets: opts.Secrets, hdr: h}
-	wr.buf = append(h.AppendJSON(wr.buf), '\n')
+	wr.buf = append(AppendHeader(wr.buf, h), '\n')
 	if err := wr.write(); err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (w *Writer) Write(e *inspect.Event) error {
 	if w.err != nil {
 		return w.err
 	}
-	w.buf = append(e.AppendJSON(w.buf[:0]), '\n')
+	w.buf = append(AppendEvent(w.buf[:0], e), '\n')
 	err := w.write()
 	if cap(w.buf) > maxKeptBuffer {
 		w.buf = nil

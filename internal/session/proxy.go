@@ -111,6 +111,7 @@ func (p *proxy) runTUI(ctx context.Context, self string) error {
 		Scrollback: p.opts.Scrollback,
 		Input:      ios.In,
 		Output:     ios.Out,
+		Save:       saveEvents(p.opts.RecordSecrets),
 	}, p.feed.Events())
 	p.closeAll(res.Quit.CloseCode())
 	if err != nil {

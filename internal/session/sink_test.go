@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
 )
 
 const (
@@ -309,7 +310,7 @@ func TestSinkJSONHeader(t *testing.T) {
 			if err := json.Unmarshal([]byte(line), &h); err != nil {
 				t.Fatal(err)
 			}
-			if h.Wsrec != inspect.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != Version || h.Source != "live" || h.Lossy {
+			if h.Wsrec != record.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != Version || h.Source != "live" || h.Lossy {
 				t.Errorf("header %+v", h)
 			}
 			if h.Created.Before(before.Add(-time.Second)) || h.Created.After(time.Now().Add(time.Second)) {
@@ -385,7 +386,7 @@ func TestSinkJSONEvents(t *testing.T) {
 	var want []byte
 	for _, e := range events {
 		s.event(e)
-		want = append(e.AppendJSON(want), '\n')
+		want = append(record.AppendEvent(want, e), '\n')
 	}
 	s.flush()
 	if out.String() != string(want) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
 	"github.com/wscope/wscope/tui"
 )
 
@@ -50,6 +51,14 @@ func tuiCommands() []tui.Command {
 	return cs
 }
 
+// saveEvents is the TUI's /save: the recording writer, so redaction and
+// --record-secrets apply as they do to --record.
+func saveEvents(secrets bool) func(string, []*inspect.Event) error {
+	return func(path string, events []*inspect.Event) error {
+		return record.SaveEvents(path, inspect.RecordingHeader{Version: Version}, events, record.WriterOptions{Secrets: secrets})
+	}
+}
+
 // connectTUI is `wscope connect` at a terminal: the TUI opens at once
 // ("connecting"), the dial runs beside it, and quitting closes the
 // connection with 1000 (q) or 1001 (Ctrl-C).
@@ -80,6 +89,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions) error {
 		Input:       ios.In,
 		Output:      ios.Out,
 		Send:        func(_ int, line string) error { return c.sendTyped(line) },
+		Save:        saveEvents(opts.RecordSecrets),
 	}, feed.Events())
 	cancel() // no reconnect attempt after the TUI is gone
 	select {
@@ -178,6 +188,7 @@ func listenTUI(ctx context.Context, s *server, feed *tui.Feed) error {
 		Commands:    tuiCommands(),
 		Input:       ios.In,
 		Output:      ios.Out,
+		Save:        saveEvents(opts.RecordSecrets),
 		Send: func(conn int, line string) error {
 			var a action
 			if err := parseTyped(&a, []byte(line), opts.Binary); err != nil {

@@ -1,4 +1,4 @@
-package inspect
+package record
 
 import (
 	"encoding/base64"
@@ -6,41 +6,43 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/wscope/wscope/inspect"
 )
 
 // FormatVersion is the major version of the recording format this package
-// writes (docs/recording-format.md).
+// writes and reads (docs/recording-format.md).
 const FormatVersion = 1
 
-// AppendJSON appends e as one line of the recording format (without the
+// AppendEvent appends e as one line of the recording format (without the
 // newline), keys in the documented order. It allocates nothing for frame
 // and message events.
-func (e *Event) AppendJSON(b []byte) []byte {
+func AppendEvent(b []byte, e *inspect.Event) []byte {
 	b = append(b, `{"t":`...)
-	b = strconv.AppendFloat(b, e.T.Seconds(), 'f', 6, 64)
+	b = appendSeconds(b, e.T)
 	b = append(b, `,"ev":"`...)
 	b = append(b, e.Kind.String()...)
 	b = append(b, `","conn":`...)
 	b = strconv.AppendInt(b, int64(e.Conn), 10)
 	switch {
-	case e.Kind == KindFrame && e.Frame != nil:
+	case e.Kind == inspect.KindFrame && e.Frame != nil:
 		b = appendFrame(b, e.Frame)
-	case e.Kind == KindMsg && e.Msg != nil:
+	case e.Kind == inspect.KindMsg && e.Msg != nil:
 		b = appendMessage(b, e.Msg)
-	case e.Kind == KindOpen && e.Open != nil:
+	case e.Kind == inspect.KindOpen && e.Open != nil:
 		b = appendOpen(b, e.Open)
-	case e.Kind == KindEnd && e.End != nil:
+	case e.Kind == inspect.KindEnd && e.End != nil:
 		b = appendEnd(b, e.End)
 	default:
 		if e.Text != "" {
 			b = append(b, `,"text":`...)
-			b = AppendJSONString(b, e.Text)
+			b = inspect.AppendJSONString(b, e.Text)
 		}
 	}
 	return append(b, '}')
 }
 
-func appendFrame(b []byte, f *Frame) []byte {
+func appendFrame(b []byte, f *inspect.Frame) []byte {
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, f.Seq, 10)
 	b = append(b, `,"dir":"`...)
@@ -64,7 +66,7 @@ func appendFrame(b []byte, f *Frame) []byte {
 	}
 	b = append(b, `,"len":`...)
 	b = strconv.AppendUint(b, f.Length, 10)
-	if f.LenEnc != 0 && f.LenEnc != MinimalLengthEncoding(f.Length) {
+	if f.LenEnc != 0 && f.LenEnc != inspect.MinimalLengthEncoding(f.Length) {
 		b = append(b, `,"len_enc":`...)
 		b = append(b, f.LenEnc.String()...)
 	}
@@ -72,14 +74,14 @@ func appendFrame(b []byte, f *Frame) []byte {
 		b = append(b, `,"truncated":true`...)
 	}
 	// A compressed or reserved-bit payload is not text, whatever it looks like.
-	b = appendPayload(b, f.Payload, f.Rsv == 0 && f.Op != OpBinary)
+	b = appendPayload(b, f.Payload, f.Rsv == 0 && f.Op != inspect.OpBinary)
 	if f.Close != nil {
 		b = appendCloseObject(append(b, `,"close":`...), f.Close)
 	}
 	return appendViolations(b, f.Violations)
 }
 
-func appendMessage(b []byte, m *Message) []byte {
+func appendMessage(b []byte, m *inspect.Message) []byte {
 	b = append(b, `,"dir":"`...)
 	b = append(b, m.Dir.String()...)
 	b = append(b, `","op":"`...)
@@ -102,23 +104,52 @@ func appendMessage(b []byte, m *Message) []byte {
 		b = append(b, `,"wire_len":`...)
 		b = strconv.AppendInt(b, int64(m.WireLen), 10)
 	}
-	b = appendPayload(b, m.Payload, m.Op == OpText)
+	b = appendPayload(b, m.Payload, m.Op == inspect.OpText)
 	return appendViolations(b, m.Violations)
 }
 
 // appendPayload writes "text" when textual is allowed and p is valid
-// UTF-8, "b64" otherwise.
+// UTF-8, "b64" otherwise. Plain ASCII, the common text payload, is
+// checked once and copied.
 func appendPayload(b, p []byte, textual bool) []byte {
-	if textual && utf8.Valid(p) {
+	switch {
+	case textual && inspect.IsPlainJSON(p):
+		b = append(b, `,"text":"`...)
+		b = append(b, p...)
+		return append(b, '"')
+	case textual && utf8.Valid(p):
 		b = append(b, `,"text":`...)
-		return appendJSONBytes(b, p)
+		return inspect.AppendJSONBytes(b, p)
 	}
 	b = append(b, `,"b64":"`...)
 	b = base64.StdEncoding.AppendEncode(b, p)
 	return append(b, '"')
 }
 
-func appendViolations(b []byte, vs []Violation) []byte {
+// appendSeconds writes d as seconds with six decimals, as
+// strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64) does but in integers
+// (the float formatting was a tenth of the cost of a frame event).
+func appendSeconds(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		b = append(b, '-')
+		d = -d
+		if d < 0 { // the most negative Duration
+			d = -(d + 1)
+		}
+	}
+	us := (uint64(d) + 500) / 1000
+	b = strconv.AppendUint(b, us/1e6, 10)
+	frac := us % 1e6
+	var digits [7]byte
+	digits[0] = '.'
+	for i := 6; i > 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(b, digits[:]...)
+}
+
+func appendViolations(b []byte, vs []inspect.Violation) []byte {
 	if len(vs) == 0 {
 		return b
 	}
@@ -128,63 +159,63 @@ func appendViolations(b []byte, vs []Violation) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"rule":`...)
-		b = AppendJSONString(b, string(v.Rule))
+		b = inspect.AppendJSONString(b, string(v.Rule))
 		b = append(b, `,"section":`...)
-		b = AppendJSONString(b, v.Section)
+		b = inspect.AppendJSONString(b, v.Section)
 		b = append(b, `,"msg":`...)
-		b = AppendJSONString(b, v.Message)
+		b = inspect.AppendJSONString(b, v.Message)
 		b = append(b, '}')
 	}
 	return append(b, ']')
 }
 
-func appendOpen(b []byte, o *Open) []byte {
+func appendOpen(b []byte, o *inspect.Open) []byte {
 	b = append(b, `,"url":`...)
-	b = AppendJSONString(b, o.URL)
+	b = inspect.AppendJSONString(b, o.URL)
 	b = append(b, `,"role":`...)
-	b = AppendJSONString(b, string(o.Role))
+	b = inspect.AppendJSONString(b, string(o.Role))
 	b = append(b, `,"request":{"method":`...)
-	b = AppendJSONString(b, o.Request.Method)
+	b = inspect.AppendJSONString(b, o.Request.Method)
 	b = append(b, `,"target":`...)
-	b = AppendJSONString(b, o.Request.Target)
+	b = inspect.AppendJSONString(b, o.Request.Target)
 	b = append(b, `,"proto":`...)
-	b = AppendJSONString(b, o.Request.Proto)
+	b = inspect.AppendJSONString(b, o.Request.Proto)
 	b = append(b, `,"headers":`...)
 	b = appendPairs(b, o.Request.Headers)
 	b = append(b, `},"response":{"proto":`...)
-	b = AppendJSONString(b, o.Response.Proto)
+	b = inspect.AppendJSONString(b, o.Response.Proto)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(o.Response.Status), 10)
 	b = append(b, `,"reason":`...)
-	b = AppendJSONString(b, o.Response.Reason)
+	b = inspect.AppendJSONString(b, o.Response.Reason)
 	b = append(b, `,"headers":`...)
 	b = appendPairs(b, o.Response.Headers)
 	b = append(b, `},"subprotocol":`...)
-	b = AppendJSONString(b, o.Subprotocol)
+	b = inspect.AppendJSONString(b, o.Subprotocol)
 	b = append(b, `,"extensions":[`...)
 	for i, x := range o.Extensions {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, `{"name":`...)
-		b = AppendJSONString(b, x.Name)
+		b = inspect.AppendJSONString(b, x.Name)
 		b = append(b, `,"params":`...)
 		b = appendPairs(b, x.Params)
 		b = append(b, '}')
 	}
 	b = append(b, `],"local":`...)
-	b = AppendJSONString(b, o.Local)
+	b = inspect.AppendJSONString(b, o.Local)
 	b = append(b, `,"remote":`...)
-	b = AppendJSONString(b, o.Remote)
+	b = inspect.AppendJSONString(b, o.Remote)
 	if t := o.TLS; t != nil {
 		b = append(b, `,"tls":{"version":`...)
-		b = AppendJSONString(b, t.Version)
+		b = inspect.AppendJSONString(b, t.Version)
 		b = append(b, `,"cipher":`...)
-		b = AppendJSONString(b, t.Cipher)
+		b = inspect.AppendJSONString(b, t.Cipher)
 		b = append(b, `,"sni":`...)
-		b = AppendJSONString(b, t.SNI)
+		b = inspect.AppendJSONString(b, t.SNI)
 		b = append(b, `,"peer_subject":`...)
-		b = AppendJSONString(b, t.PeerSubject)
+		b = inspect.AppendJSONString(b, t.PeerSubject)
 		b = append(b, '}')
 	}
 	b = append(b, `,"start":"`...)
@@ -192,22 +223,22 @@ func appendOpen(b []byte, o *Open) []byte {
 	return append(b, '"')
 }
 
-func appendEnd(b []byte, e *End) []byte {
+func appendEnd(b []byte, e *inspect.End) []byte {
 	b = append(b, `,"clean":`...)
 	b = strconv.AppendBool(b, e.Clean)
 	b = append(b, `,"code":`...)
 	b = strconv.AppendUint(b, uint64(e.Code), 10)
 	b = append(b, `,"name":`...)
-	b = AppendJSONString(b, e.Code.Name())
+	b = inspect.AppendJSONString(b, e.Code.Name())
 	b = append(b, `,"reason":`...)
-	b = AppendJSONString(b, e.Reason)
+	b = inspect.AppendJSONString(b, e.Reason)
 	b = append(b, `,"closer":`...)
-	b = AppendJSONString(b, e.Closer)
+	b = inspect.AppendJSONString(b, e.Closer)
 	b = append(b, `,"tcp":`...)
-	b = AppendJSONString(b, e.TCP)
+	b = inspect.AppendJSONString(b, e.TCP)
 	if e.Err != "" {
 		b = append(b, `,"error":`...)
-		b = AppendJSONString(b, e.Err)
+		b = inspect.AppendJSONString(b, e.Err)
 	}
 	if e.ClientClose != nil || e.ServerClose != nil {
 		b = append(b, `,"closes":{`...)
@@ -228,11 +259,11 @@ func appendEnd(b []byte, e *End) []byte {
 	}
 	if v := e.FirstViolation; v != nil {
 		b = append(b, `,"first_violation":{"rule":`...)
-		b = AppendJSONString(b, string(v.Rule))
+		b = inspect.AppendJSONString(b, string(v.Rule))
 		b = append(b, `,"section":`...)
-		b = AppendJSONString(b, v.Section)
+		b = inspect.AppendJSONString(b, v.Section)
 		b = append(b, `,"msg":`...)
-		b = AppendJSONString(b, v.Message)
+		b = inspect.AppendJSONString(b, v.Message)
 		b = append(b, `,"dir":"`...)
 		b = append(b, v.Dir.String()...)
 		b = append(b, `","seq":`...)
@@ -243,53 +274,44 @@ func appendEnd(b []byte, e *End) []byte {
 }
 
 // appendCloseObject writes {"code":N,"name":"...","reason":"..."}.
-func appendCloseObject(b []byte, c *Close) []byte {
+func appendCloseObject(b []byte, c *inspect.Close) []byte {
 	b = append(b, `{"code":`...)
 	b = strconv.AppendUint(b, uint64(c.Code), 10)
 	b = append(b, `,"name":`...)
-	b = AppendJSONString(b, c.Code.Name())
+	b = inspect.AppendJSONString(b, c.Code.Name())
 	b = append(b, `,"reason":`...)
-	b = AppendJSONString(b, c.Reason)
+	b = inspect.AppendJSONString(b, c.Reason)
 	return append(b, '}')
 }
 
-func appendPairs(b []byte, hs []HeaderField) []byte {
+func appendPairs(b []byte, hs []inspect.HeaderField) []byte {
 	b = append(b, '[')
 	for i, h := range hs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = AppendJSONString(b, h.Name)
+		b = inspect.AppendJSONString(b, h.Name)
 		b = append(b, ',')
-		b = AppendJSONString(b, h.Value)
+		b = inspect.AppendJSONString(b, h.Value)
 		b = append(b, ']')
 	}
 	return append(b, ']')
 }
 
-// RecordingHeader is the first line of a recording.
-type RecordingHeader struct {
-	Created  time.Time
-	Tool     string
-	Version  string
-	Source   string // live, har, pcap
-	Lossy    bool
-	Redacted []string // header names whose values were replaced
-}
-
-// AppendJSON appends the header line (without the newline).
-func (h *RecordingHeader) AppendJSON(b []byte) []byte {
+// AppendHeader appends h as the header line of a recording (without the
+// newline).
+func AppendHeader(b []byte, h inspect.RecordingHeader) []byte {
 	b = append(b, `{"wsrec":`...)
 	b = strconv.AppendInt(b, FormatVersion, 10)
 	b = append(b, `,"created":"`...)
 	b = h.Created.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","tool":{"name":`...)
-	b = AppendJSONString(b, h.Tool)
+	b = inspect.AppendJSONString(b, h.Tool)
 	b = append(b, `,"version":`...)
-	b = AppendJSONString(b, h.Version)
+	b = inspect.AppendJSONString(b, h.Version)
 	b = append(b, `},"source":`...)
-	b = AppendJSONString(b, h.Source)
+	b = inspect.AppendJSONString(b, h.Source)
 	b = append(b, `,"lossy":`...)
 	b = strconv.AppendBool(b, h.Lossy)
 	b = append(b, `,"redacted":[`...)
@@ -297,85 +319,7 @@ func (h *RecordingHeader) AppendJSON(b []byte) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendJSONString(b, r)
+		b = inspect.AppendJSONString(b, r)
 	}
 	return append(b, "]}"...)
-}
-
-// AppendJSONString appends s as a JSON string.
-func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
-
-// appendJSONString escapes s for JSON; it is generic so a []byte payload
-// is escaped in place, without a conversion to string (which allocates).
-func appendJSONString[T string | []byte](b []byte, s T) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			b = appendEscape(b, c)
-			i++
-			start = i
-			continue
-		}
-		r, size := decodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		// U+2028 and U+2029 break JavaScript parsers of JSON lines.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, `\u202`...)
-			b = append(b, "89"[r-'\u2028'])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// decodeRune is utf8.DecodeRune for a string or a []byte.
-func decodeRune[T string | []byte](s T) (rune, int) {
-	var buf [utf8.UTFMax]byte
-	return utf8.DecodeRune(buf[:copy(buf[:], s)])
-}
-
-func appendJSONBytes(b, p []byte) []byte {
-	// Fast path: nothing to escape.
-	for _, c := range p {
-		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return appendJSONString(b, p)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, p...)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendEscape(b []byte, c byte) []byte {
-	switch c {
-	case '"', '\\':
-		return append(b, '\\', c)
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }
