@@ -212,10 +212,16 @@ func (r *Reader) findKind(line []byte) (inspect.Kind, string, error) {
 		return 0, "", err
 	}
 	if header {
-		return 0, "", errors.New("a second recording header: were two recordings concatenated?")
+		return 0, "", errHeaderLine
 	}
-	return 0, "", errors.New(`event without "ev"`)
+	return 0, "", errNoKind
 }
+
+// What findKind says of a JSON object that is not an event line.
+var (
+	errHeaderLine = errors.New("a second recording header: were two recordings concatenated?")
+	errNoKind     = errors.New(`event without "ev"`)
+)
 
 // fields walks the members of an event line: the common keys (t, ev,
 // conn) are read here, every other key is handed to f with the scanner on
