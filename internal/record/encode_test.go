@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,6 +324,29 @@ func TestAppendJSONAllocs(t *testing.T) {
 			if n := testing.AllocsPerRun(100, func() { buf = AppendEvent(buf[:0], ev) }); n != 0 {
 				t.Errorf("%s event with payload %q: %v allocations", ev.Kind, p, n)
 			}
+		}
+	}
+}
+
+// TestAppendSeconds: the integer formatting of "t" writes what
+// strconv.AppendFloat(d.Seconds(), 'f', 6) wrote before it, away from
+// exact half-microsecond ties, for any session shorter than 13 days
+// (beyond, a float64 of seconds no longer holds every microsecond: the
+// integers are the exact ones).
+func TestAppendSeconds(t *testing.T) {
+	ds := []time.Duration{0, 1, 499, 501, 999, time.Microsecond, 1500 * time.Millisecond, 12*time.Second + 1,
+		time.Hour + 123456789, 1234567890123, -1500 * time.Millisecond}
+	for x := uint64(1); len(ds) < 2000; x = x*6364136223846793005 + 1442695040888963407 {
+		ds = append(ds, time.Duration(x>>(x%40+4)))
+	}
+	for _, d := range ds {
+		if d%1000 == 500 || -d%1000 == 500 || d > 1<<50 || d < -1<<50 {
+			continue
+		}
+		got := string(appendSeconds(nil, d))
+		want := strconv.FormatFloat(d.Seconds(), 'f', 6, 64)
+		if got != want {
+			t.Errorf("%d ns: %s, want %s", int64(d), got, want)
 		}
 	}
 }

@@ -369,37 +369,49 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestWriterOneWritePerEventConcurrently(t *testing.T) {
-	cw := &countingWriter{}
-	w, err := NewWriter(cw, inspect.RecordingHeader{}, WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs := allEvents(t)
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, e := range evs {
-				if err := w.Write(e); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(cw.writes) != 1+8*len(evs) {
-		t.Fatalf("%d writes, want %d", len(cw.writes), 1+8*len(evs))
-	}
-	for i, p := range cw.writes {
-		if bytes.Count(p, []byte("\n")) != 1 || p[len(p)-1] != '\n' {
-			t.Fatalf("write %d is not exactly one line: %q", i, head(p))
+// TestWriterWholeLinesConcurrently: whatever the batching, every Write
+// call carries whole lines, and every event is written once.
+func TestWriterWholeLinesConcurrently(t *testing.T) {
+	for _, delay := range []time.Duration{0, DefaultMaxDelay} {
+		cw := &countingWriter{}
+		w, err := NewWriter(cw, inspect.RecordingHeader{}, WriterOptions{MaxDelay: delay})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	h := w.Header()
-	if h.Tool != "wscope" || h.Source != "live" || h.Created.IsZero() {
-		t.Errorf("defaults not filled: %+v", h)
+		evs := allEvents(t)
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, e := range evs {
+					if err := w.Write(e); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lines := 0
+		for i, p := range cw.writes {
+			if len(p) == 0 || p[len(p)-1] != '\n' {
+				t.Fatalf("delay %v: write %d does not end a line: %q", delay, i, head(p))
+			}
+			lines += bytes.Count(p, []byte("\n"))
+		}
+		if lines != 1+8*len(evs) {
+			t.Fatalf("delay %v: %d lines, want %d", delay, lines, 1+8*len(evs))
+		}
+		if delay > 0 && len(cw.writes) > 1+8*len(evs)/2 {
+			t.Errorf("delay %v: %d writes for %d lines: not batched", delay, len(cw.writes), lines)
+		}
+		h := w.Header()
+		if h.Tool != "wscope" || h.Source != "live" || h.Created.IsZero() {
+			t.Errorf("defaults not filled: %+v", h)
+		}
 	}
 }
 

@@ -16,27 +16,47 @@ type WriterOptions struct {
 	// open events. Without it their values are replaced by
 	// inspect.Redacted, and the header line lists them under "redacted".
 	Secrets bool
+	// MaxDelay lets events wait in the Writer to be written together:
+	// Write returns at once, and what waits goes to the underlying writer
+	// in one Write call once BatchSize bytes wait, on Flush, or at the
+	// latest MaxDelay after the first of them. Zero: every event is
+	// written before Write returns.
+	MaxDelay time.Duration
 }
 
+// DefaultMaxDelay is the MaxDelay of --record and -o json: a process
+// killed with SIGKILL loses at most the events of the last 10 ms.
+const DefaultMaxDelay = 10 * time.Millisecond
+
+// BatchSize is how much a batching Writer lets wait before it writes.
+const BatchSize = 256 << 10
+
 // Writer writes a recording: the header line, then one line per event.
-// Each line reaches the underlying writer in exactly one Write call, so
-// over an *os.File every event is in the kernel once Write returns and a
-// process killed with SIGKILL leaves every complete line readable. Give it
-// a *bufio.Writer to batch instead, and call Flush.
+// Lines reach the underlying writer whole, one or more per Write call,
+// so over an *os.File a process killed with SIGKILL leaves every complete
+// line readable: without MaxDelay every event is in the kernel once Write
+// returns; with it, every event is there within MaxDelay.
 //
 // A Writer is safe for concurrent use. After the first failed write every
-// later one returns the same error.
+// later call returns the same error (a batched write's error comes back
+// from the next Write, Flush or Close).
 type Writer struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards the fields below wmu's
 	w       io.Writer
 	file    *os.File // set by Create: Close closes it
 	secrets bool
 	hdr     inspect.RecordingHeader
-	buf     []byte
+	delay   time.Duration
+	timer   *time.Timer // writes what waits, MaxDelay after it began to
+	armed   bool
+	pend    []byte // lines waiting
 	err     error
+
+	wmu   sync.Mutex // one write at a time, in the order taken from pend
+	spare []byte     // the buffer last written, reused as pend
 }
 
-// maxKeptBuffer is the largest line buffer kept between events, so that
+// maxKeptBuffer is the largest line buffer kept between writes, so that
 // one huge message does not pin its size for the rest of a session.
 const maxKeptBuffer = 4 << 20
 
@@ -57,10 +77,14 @@ func NewWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*Wri
 	if !opts.Secrets {
 		h.Redacted = append([]string(nil), inspect.CredentialHeaders...)
 	}
-	wr := &Writer{w: w, secrets: opts.Secrets, hdr: h}
-	wr.buf = append(AppendHeader(wr.buf, h), '\n')
+	wr := &Writer{w: w, secrets: opts.Secrets, hdr: h, delay: opts.MaxDelay}
+	wr.pend = append(AppendHeader(wr.pend, h), '\n')
 	if err := wr.write(); err != nil {
 		return nil, err
+	}
+	if wr.delay > 0 {
+		wr.timer = time.AfterFunc(time.Hour, wr.timeUp)
+		wr.timer.Stop()
 	}
 	return wr, nil
 }
@@ -91,33 +115,69 @@ func (w *Writer) Write(e *inspect.Event) error {
 		e = redact(e)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.err != nil {
-		return w.err
+		err := w.err
+		w.mu.Unlock()
+		return err
 	}
-	w.buf = append(AppendEvent(w.buf[:0], e), '\n')
-	err := w.write()
-	if cap(w.buf) > maxKeptBuffer {
-		w.buf = nil
+	w.pend = append(AppendEvent(w.pend, e), '\n')
+	full := w.delay == 0 || len(w.pend) >= BatchSize
+	if !full && !w.armed {
+		w.armed = true
+		w.timer.Reset(w.delay)
 	}
-	return err
+	w.mu.Unlock()
+	if full {
+		return w.write()
+	}
+	return nil
 }
 
-// write hands w.buf to the underlying writer in one call.
+// timeUp writes what has waited MaxDelay.
+func (w *Writer) timeUp() {
+	w.mu.Lock()
+	w.armed = false
+	w.mu.Unlock()
+	w.write()
+}
+
+// write hands what waits to the underlying writer in one call, outside
+// w.mu so that events go on being encoded meanwhile.
 func (w *Writer) write() error {
-	n, err := w.w.Write(w.buf)
-	if err == nil && n < len(w.buf) {
-		err = io.ErrShortWrite
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	w.mu.Lock()
+	buf, err := w.pend, w.err
+	w.pend = w.spare[:0]
+	w.mu.Unlock()
+	if err == nil && len(buf) > 0 {
+		var n int
+		n, err = w.w.Write(buf)
+		if err == nil && n < len(buf) {
+			err = io.ErrShortWrite
+		}
 	}
+	if cap(buf) > maxKeptBuffer {
+		buf = nil
+	}
+	w.spare = buf
 	if err != nil {
-		w.err = err
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		err = w.err
+		w.mu.Unlock()
 	}
 	return err
 }
 
-// Flush flushes the underlying writer when it buffers (it has a Flush()
-// error method, as *bufio.Writer does).
+// Flush writes what waits, and flushes the underlying writer when it
+// buffers (it has a Flush() error method, as *bufio.Writer does).
 func (w *Writer) Flush() error {
+	if err := w.write(); err != nil {
+		return err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.flush()
@@ -136,9 +196,15 @@ func (w *Writer) flush() error {
 	return nil
 }
 
-// Close flushes, and closes the file when the Writer came from Create.
-// Later writes fail.
+// Close writes what waits, flushes, and closes the file when the Writer
+// came from Create. Later writes fail.
 func (w *Writer) Close() error {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.write()
+	w.wmu.Lock() // no write in flight when the file closes
+	defer w.wmu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	err := w.flush()

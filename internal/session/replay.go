@@ -52,7 +52,7 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 		return UsageErr("%s: %v", opts.File, err)
 	}
 	if opts.Record != "" {
-		rec, err := record.Create(opts.Record, inspect.RecordingHeader{Version: Version}, record.WriterOptions{Secrets: opts.RecordSecrets})
+		rec, err := record.Create(opts.Record, inspect.RecordingHeader{Version: Version}, record.WriterOptions{Secrets: opts.RecordSecrets, MaxDelay: record.DefaultMaxDelay})
 		if err != nil {
 			return UsageErr("--record: %v", err)
 		}
