@@ -43,7 +43,7 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Strict, "strict", false, "fail the connection at the peer's first RFC 6455 violation (1002; 1007 for invalid UTF-8, at the first bad fragment), as a conforming endpoint must, instead of reporting it and going on")
 	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long the peer may stay silent once the close handshake started (replies still arriving extend it)")
 	fs.DurationVar(&o.EOFWait, "eof-wait", session.DefaultEOFWait, "at the end of stdin, wait until the peer has sent nothing for this long before closing, so its last replies arrive (bounded by --close-timeout; 0: close at once)")
-	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens")
+	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each within 10 ms of it happening")
 	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie, Set-Cookie and Proxy-Authorization values in recordings")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
 	fs.BoolVar(&o.NoHistory, "no-history", false, "do not keep the TUI's send history across runs")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -168,6 +169,41 @@ func BenchmarkWriter(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// BenchmarkWriterFile writes frame and msg events to a file, as --record
+// does: one write per event (MaxDelay 0, what every recording did
+// before) against batched (DefaultMaxDelay). Its MB/s is of the
+// recording's bytes.
+func BenchmarkWriterFile(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		size int
+	}{{"32B", 32}, {"1MiB", 1 << 20}} {
+		data := benchRecording(b, 64, bc.size, false)
+		_, evs := readAll(b, data)
+		for _, mode := range []struct {
+			name  string
+			delay time.Duration
+		}{{"each", 0}, {"batched", DefaultMaxDelay}} {
+			b.Run(bc.name+"/"+mode.name, func(b *testing.B) {
+				w, err := Create(filepath.Join(b.TempDir(), "bench.wsrec.jsonl"), inspect.RecordingHeader{}, WriterOptions{MaxDelay: mode.delay})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(data) / len(evs)))
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					w.Write(evs[i%len(evs)])
+					i++
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
 	}
 }
 

@@ -444,6 +444,7 @@ func (r *Reader) decodeFrame(name string) error {
 	sc := &r.sc
 	f := &r.frame
 	*f = inspect.Frame{}
+	r.inMsg = false
 	var (
 		has     int
 		payload []byte
@@ -504,6 +505,11 @@ func (r *Reader) decodeFrame(name string) error {
 			err = r.getClose()
 		case "violations":
 			f.Violations, err = r.getViolations()
+		case "payload":
+			// "msg": the payload is the msg event's, on the next line.
+			var b []byte
+			b, _, err = r.getBytes("payload")
+			r.inMsg = string(b) == "msg"
 		default: // "truncated" is derived: len says more than the payload holds
 			err = sc.skip()
 		}

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -69,7 +70,11 @@ func finRsvIndex(f *inspect.Frame) int {
 	return i
 }
 
-func appendFrame(b []byte, f *inspect.Frame) []byte {
+func appendFrame(b []byte, f *inspect.Frame) []byte { return appendFrameAs(b, f, false) }
+
+// appendFrameAs writes a frame; inMsg writes "payload":"msg" in place of
+// its payload, which the msg line right after it carries.
+func appendFrameAs(b []byte, f *inspect.Frame, inMsg bool) []byte {
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, f.Seq, 10)
 	b = append(b, `,"dir":"`...)
@@ -89,15 +94,34 @@ func appendFrame(b []byte, f *inspect.Frame) []byte {
 		b = append(b, `,"len_enc":`...)
 		b = append(b, f.LenEnc.String()...)
 	}
-	if uint64(len(f.Payload)) != f.Length {
+	switch {
+	case inMsg:
+		b = append(b, `,"payload":"msg"`...)
+	case uint64(len(f.Payload)) != f.Length:
 		b = append(b, `,"truncated":true`...)
+		fallthrough
+	default:
+		// A compressed or reserved-bit payload is not text, whatever it
+		// looks like.
+		b = appendPayload(b, f.Payload, f.Rsv == 0 && f.Op != inspect.OpBinary)
 	}
-	// A compressed or reserved-bit payload is not text, whatever it looks like.
-	b = appendPayload(b, f.Payload, f.Rsv == 0 && f.Op != inspect.OpBinary)
 	if f.Close != nil {
 		b = appendCloseObject(append(b, `,"close":`...), f.Close)
 	}
 	return appendViolations(b, f.Violations)
+}
+
+// wholeMessage reports whether f is a message in one frame, uncompressed:
+// the frame whose msg event, written next, holds the same payload.
+func wholeMessage(f *inspect.Frame) bool {
+	return f.Fin && f.Rsv == 0 && (f.Op == inspect.OpText || f.Op == inspect.OpBinary) &&
+		uint64(len(f.Payload)) == f.Length && f.Close == nil
+}
+
+// sameMessage reports whether m is the message of f alone.
+func sameMessage(f *inspect.Frame, m *inspect.Message) bool {
+	return len(m.Frames) == 1 && m.Frames[0] == f.Seq && m.FrameCount <= 1 && !m.Deflated &&
+		m.Dir == f.Dir && m.Op == f.Op && bytes.Equal(m.Payload, f.Payload)
 }
 
 func appendMessage(b []byte, m *inspect.Message) []byte {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,6 +52,14 @@ type Writer struct {
 	armed   bool
 	pend    []byte // lines waiting
 	err     error
+
+	// held is a frame that is a whole message, not yet written: when its
+	// msg event comes next, the frame line leaves out the payload the msg
+	// line carries ("payload":"msg"). Its payload is a copy.
+	held        inspect.Event
+	heldFrame   inspect.Frame
+	heldPayload []byte
+	holding     bool
 
 	wmu   sync.Mutex // one write at a time, in the order taken from pend
 	spare []byte     // the buffer last written, reused as pend
@@ -120,8 +129,8 @@ func (w *Writer) Write(e *inspect.Event) error {
 		w.mu.Unlock()
 		return err
 	}
-	w.pend = append(AppendEvent(w.pend, e), '\n')
-	full := w.delay == 0 || len(w.pend) >= BatchSize
+	w.appendEvent(e)
+	full := (w.delay == 0 || len(w.pend) >= BatchSize) && !w.holding
 	if !full && !w.armed {
 		w.armed = true
 		w.timer.Reset(w.delay)
@@ -133,10 +142,56 @@ func (w *Writer) Write(e *inspect.Event) error {
 	return nil
 }
 
+// appendEvent adds e's line to pend. A batching Writer holds a frame that
+// is a whole message until the next event says whether its msg follows
+// (the next Write, or the write of the batch). w.mu is held.
+func (w *Writer) appendEvent(e *inspect.Event) {
+	if w.holding {
+		w.holding = false
+		if e.Kind == inspect.KindMsg && e.Msg != nil && e.Conn == w.held.Conn && sameMessage(&w.heldFrame, e.Msg) {
+			w.pend = append(w.appendHeld(w.pend, true), '\n')
+			w.pend = append(AppendEvent(w.pend, e), '\n')
+			return
+		}
+		w.pend = append(w.appendHeld(w.pend, false), '\n')
+	}
+	if w.delay > 0 && e.Kind == inspect.KindFrame && e.Frame != nil && wholeMessage(e.Frame) {
+		w.held, w.heldFrame = *e, *e.Frame
+		w.heldPayload = append(w.heldPayload[:0], e.Frame.Payload...)
+		w.heldFrame.Payload = w.heldPayload
+		w.held.Frame = &w.heldFrame
+		w.holding = true
+		if cap(w.heldPayload) > maxKeptBuffer {
+			defer func() { w.heldPayload = nil }()
+		}
+		return
+	}
+	w.pend = append(AppendEvent(w.pend, e), '\n')
+}
+
+// appendHeld writes the held frame, its payload or "payload":"msg".
+func (w *Writer) appendHeld(b []byte, inMsg bool) []byte {
+	e := &w.held
+	b = append(b, `{"t":`...)
+	b = appendSeconds(b, e.T)
+	b = append(b, `,"ev":"frame","conn":`...)
+	b = strconv.AppendInt(b, int64(e.Conn), 10)
+	return append(appendFrameAs(b, &w.heldFrame, inMsg), '}')
+}
+
+// release adds a held frame to pend as it is: no msg came next in time.
+func (w *Writer) release() {
+	if w.holding {
+		w.holding = false
+		w.pend = append(w.appendHeld(w.pend, false), '\n')
+	}
+}
+
 // timeUp writes what has waited MaxDelay.
 func (w *Writer) timeUp() {
 	w.mu.Lock()
 	w.armed = false
+	w.release()
 	w.mu.Unlock()
 	w.write()
 }
@@ -147,6 +202,7 @@ func (w *Writer) write() error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	w.mu.Lock()
+	w.release()
 	buf, err := w.pend, w.err
 	w.pend = w.spare[:0]
 	w.mu.Unlock()
