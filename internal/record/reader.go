@@ -160,7 +160,8 @@ func (r *Reader) All() iter.Seq2[*inspect.Event, error] {
 // A frame line with "payload":"msg" (the writer leaves out the payload of
 // a message in one frame, which its msg line right after carries) gets
 // its payload from that line, which Next reads ahead and returns next
-// time; without it the frame reads as truncated.
+// time (Line is then already that line's number); without it the frame
+// reads as truncated.
 func (r *Reader) Next() (*inspect.Event, error) {
 	if a := r.ahead; a != nil {
 		r.ahead = nil

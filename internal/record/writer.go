@@ -42,7 +42,7 @@ const BatchSize = 256 << 10
 // later call returns the same error (a batched write's error comes back
 // from the next Write, Flush or Close).
 type Writer struct {
-	mu      sync.Mutex // guards the fields below wmu's
+	mu      sync.Mutex // guards the fields up to wmu
 	w       io.Writer
 	file    *os.File // set by Create: Close closes it
 	secrets bool
@@ -147,13 +147,12 @@ func (w *Writer) Write(e *inspect.Event) error {
 // (the next Write, or the write of the batch). w.mu is held.
 func (w *Writer) appendEvent(e *inspect.Event) {
 	if w.holding {
-		w.holding = false
-		if e.Kind == inspect.KindMsg && e.Msg != nil && e.Conn == w.held.Conn && sameMessage(&w.heldFrame, e.Msg) {
-			w.pend = append(w.appendHeld(w.pend, true), '\n')
+		inMsg := e.Kind == inspect.KindMsg && e.Msg != nil && e.Conn == w.held.Conn && sameMessage(&w.heldFrame, e.Msg)
+		w.unhold(inMsg)
+		if inMsg {
 			w.pend = append(AppendEvent(w.pend, e), '\n')
 			return
 		}
-		w.pend = append(w.appendHeld(w.pend, false), '\n')
 	}
 	if w.delay > 0 && e.Kind == inspect.KindFrame && e.Frame != nil && wholeMessage(e.Frame) {
 		w.held, w.heldFrame = *e, *e.Frame
@@ -161,9 +160,6 @@ func (w *Writer) appendEvent(e *inspect.Event) {
 		w.heldFrame.Payload = w.heldPayload
 		w.held.Frame = &w.heldFrame
 		w.holding = true
-		if cap(w.heldPayload) > maxKeptBuffer {
-			defer func() { w.heldPayload = nil }()
-		}
 		return
 	}
 	w.pend = append(AppendEvent(w.pend, e), '\n')
@@ -179,11 +175,20 @@ func (w *Writer) appendHeld(b []byte, inMsg bool) []byte {
 	return append(appendFrameAs(b, &w.heldFrame, inMsg), '}')
 }
 
+// unhold adds the held frame's line to pend.
+func (w *Writer) unhold(inMsg bool) {
+	w.holding = false
+	w.pend = append(w.appendHeld(w.pend, inMsg), '\n')
+	if cap(w.heldPayload) > maxKeptBuffer {
+		w.heldPayload = nil
+	}
+	w.heldFrame.Payload = nil
+}
+
 // release adds a held frame to pend as it is: no msg came next in time.
 func (w *Writer) release() {
 	if w.holding {
-		w.holding = false
-		w.pend = append(w.appendHeld(w.pend, false), '\n')
+		w.unhold(false)
 	}
 }
 
