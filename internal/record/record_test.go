@@ -440,6 +440,23 @@ func TestWriterErrorsStick(t *testing.T) {
 	if _, err := NewWriter(&failWriter{}, inspect.RecordingHeader{}, WriterOptions{}); err == nil {
 		t.Fatal("NewWriter: header write error not reported")
 	}
+	// Batched, the error comes back from the next call after the write.
+	bw, err := NewWriter(&failWriter{n: 1}, inspect.RecordingHeader{}, WriterOptions{MaxDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Write(e); err != nil {
+		t.Fatalf("batched Write: %v before anything was written", err)
+	}
+	if err := bw.Flush(); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Flush: %v", err)
+	}
+	if err := bw.Write(e); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Write after a failed batch: %v", err)
+	}
+	if err := bw.Close(); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Close after a failed batch: %v", err)
+	}
 }
 
 func TestCreateAndClose(t *testing.T) {
