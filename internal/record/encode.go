@@ -112,11 +112,14 @@ func appendFrameAs(b []byte, f *inspect.Frame, inMsg bool) []byte {
 }
 
 // wholeMessage reports whether f is a message in one frame, uncompressed:
-// the frame whose msg event, written next, holds the same payload.
+// the frame whose msg event, written next, holds the same payload. Below
+// minInMsg bytes "payload":"msg" is no shorter than the payload.
 func wholeMessage(f *inspect.Frame) bool {
 	return f.Fin && f.Rsv == 0 && (f.Op == inspect.OpText || f.Op == inspect.OpBinary) &&
-		uint64(len(f.Payload)) == f.Length && f.Close == nil
+		uint64(len(f.Payload)) == f.Length && len(f.Payload) >= minInMsg && f.Close == nil
 }
+
+const minInMsg = 8
 
 // sameMessage reports whether m is the message of f alone.
 func sameMessage(f *inspect.Frame, m *inspect.Message) bool {

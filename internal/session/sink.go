@@ -314,13 +314,15 @@ func (s *sink) note(format string, args ...any) {
 }
 
 // flush writes out what is buffered: the connection is idle, or ends.
+// The --record file first: what stdout shows is in the recording already
+// (a SIGKILL right after loses none of it).
 func (s *sink) flush() {
-	s.mu.Lock()
-	s.flushLocked()
-	s.mu.Unlock()
 	if s.file != nil {
 		s.file.Flush()
 	}
+	s.mu.Lock()
+	s.flushLocked()
+	s.mu.Unlock()
 }
 
 // flushLocked writes stdout's buffers, the recording's first, so that
