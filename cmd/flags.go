@@ -43,7 +43,7 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Strict, "strict", false, "fail the connection at the peer's first RFC 6455 violation (1002; 1007 for invalid UTF-8, at the first bad fragment), as a conforming endpoint must, instead of reporting it and going on")
 	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long the peer may stay silent once the close handshake started (replies still arriving extend it)")
 	fs.DurationVar(&o.EOFWait, "eof-wait", session.DefaultEOFWait, "at the end of stdin, wait until the peer has sent nothing for this long before closing, so its last replies arrive (bounded by --close-timeout; 0: close at once)")
-	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens (a new file: see --force)")
+	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each within 10 ms of it happening (a new file: see --force)")
 	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep secrets in recordings: credential and API key headers, tokens in the query, the Kubernetes bearer subprotocol")
 	fs.BoolVar(&o.RecordForce, "force", false, "let --record replace an existing FILE (a symbolic link is replaced, never written through)")
 	fs.StringArrayVar(&o.Redact, "redact", nil, "also redact this header or query parameter `NAME` in recordings (repeatable)")

@@ -175,3 +175,14 @@ func (o *Open) Clone() *Open {
 	}
 	return &c
 }
+
+// RecordingHeader is the first line of a recording
+// (docs/recording-format.md); internal/record writes and reads it.
+type RecordingHeader struct {
+	Created  time.Time
+	Tool     string
+	Version  string
+	Source   string // live, har, pcap
+	Lossy    bool
+	Redacted []string // header names whose values were replaced
+}

@@ -321,7 +321,12 @@ func TestLocalCommands(t *testing.T) {
 
 func TestSave(t *testing.T) {
 	dir := t.TempDir()
-	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	// The command layer passes the recording writer (internal/session).
+	saving := fileOpts()
+	saving.Save = func(path string, events []*inspect.Event) error {
+		return record.WriteFile(path, inspect.RecordingHeader{}, record.WriterOptions{}, events)
+	}
+	m := newModel(t, saving, 80, 24, demo().events)
 	press(m, "d") // c2s only
 	path := filepath.Join(dir, "out.wsrec.jsonl")
 	run(m, m.saveCmd(path))
@@ -372,7 +377,13 @@ func TestSave(t *testing.T) {
 	if !m.footer.isErr || !strings.Contains(m.footer.notice, "exists") {
 		t.Errorf("saving over a file: %q", m.footer.notice)
 	}
-	// A save function from the command layer replaces the writer.
+	// Without a save function /save says so.
+	m0 := newModel(t, fileOpts(), 80, 24, demo().events)
+	run(m0, m0.saveCmd(filepath.Join(dir, "none")))
+	if !m0.footer.isErr || !strings.Contains(m0.footer.notice, "not available") {
+		t.Errorf("/save without a writer: %q", m0.footer.notice)
+	}
+	// The save function gets the events shown.
 	var n int
 	opts := fileOpts()
 	opts.Save = func(_ string, events []*inspect.Event) error { n = len(events); return nil }
@@ -841,7 +852,7 @@ func TestRowRoundTrip(t *testing.T) {
 	m := newModel(t, fileOpts(), 80, 24, s.events)
 	for i, e := range s.events {
 		got := m.d.store.at(i).event()
-		a, b := string(e.AppendJSON(nil)), string(got.AppendJSON(nil))
+		a, b := string(record.AppendEvent(nil, e)), string(record.AppendEvent(nil, got))
 		if a != b {
 			t.Errorf("event %d:\n got %s\nwant %s", i, b, a)
 		}

@@ -61,8 +61,10 @@ type Options struct {
 	// file (in the XDG state directory) or passes "" for --no-history.
 	HistoryFile string
 
-	// Save writes events to path as a recording, for /save. nil means a
-	// built-in writer that redacts credential headers.
+	// Save writes events to path as a recording, for /save; the command
+	// layer passes the recording writer (internal/record), so redaction
+	// and --record-secrets apply as they do to --record. It must not
+	// overwrite a file. nil: /save says it is not available.
 	Save func(path string, events []*inspect.Event) error
 
 	// Scrollback bounds the rows kept: the oldest are dropped, and the

@@ -49,6 +49,7 @@ type config struct {
 	timeout    time.Duration
 	tools      []string
 	wscopeBin  string
+	baseline   string // a second wscope binary, run beside the first
 	wscopeArgs []string
 	updateDocs bool
 	docsPath   string
@@ -69,8 +70,9 @@ func main() {
 	flag.IntVar(&c.largeSize, "large-size", 1<<20, "size of a large message, bytes")
 	flag.IntVar(&c.runs, "runs", 5, "runs per tool and workload; the median wall time is reported")
 	flag.DurationVar(&c.timeout, "timeout", time.Minute, "time limit of one tool run; a tool that hits it is not run again on that workload")
-	flag.StringVar(&tools, "tools", "wscope,bare,wscat", "comma-separated tools to run: wscope, bare, wscat")
+	flag.StringVar(&tools, "tools", "wscope,bare,wscat", "comma-separated tools to run: wscope, wscope-json (-o json), wscope-record (--record FILE), bare, wscat")
 	flag.StringVar(&c.wscopeBin, "wscope", "", "use this wscope binary instead of building it from the repository")
+	flag.StringVar(&c.baseline, "baseline", "", "also run this wscope binary (say, one built from main) in each wscope mode asked for, as \"baseline\", for before/after ratios from one run")
 	flag.StringVar(&wscopeArgs, "wscope-args", "", "extra arguments for `wscope connect`, space-separated")
 	flag.BoolVar(&c.updateDocs, "update-docs", true, "write the results section of docs/benchmarks.md")
 	flag.StringVar(&c.docsPath, "docs", "docs/benchmarks.md", "documentation file whose results section is rewritten (relative to the repository root)")
@@ -87,10 +89,10 @@ func main() {
 		t = strings.TrimSpace(t)
 		switch t {
 		case "":
-		case "wscope", "bare", "wscat":
+		case "wscope", "wscope-json", "wscope-record", "bare", "wscat":
 			c.tools = append(c.tools, t)
 		default:
-			fatalf("unknown tool %q in -tools (want wscope, bare, wscat)", t)
+			fatalf("unknown tool %q in -tools (want wscope, wscope-json, wscope-record, bare, wscat)", t)
 		}
 	}
 	c.wscopeArgs = strings.Fields(wscopeArgs)
@@ -124,10 +126,22 @@ func run(c *config) error {
 	}
 
 	var tools []*tool
+	var wscope, baseline *tool
 	for _, name := range c.tools {
 		switch name {
-		case "wscope":
-			tools = append(tools, prepareWscope(c, binDir))
+		case "wscope", "wscope-json", "wscope-record":
+			if wscope == nil {
+				wscope = prepareWscope(c, binDir)
+				if c.baseline != "" {
+					baseline = prepareWscopeBin(c, binDir, "baseline", "baseline", c.baseline)
+				}
+			}
+			mode, _ := strings.CutPrefix(name, "wscope")
+			mode = strings.TrimPrefix(mode, "-")
+			tools = append(tools, wscopeMode(c, wscope, mode))
+			if baseline != nil {
+				tools = append(tools, wscopeMode(c, baseline, mode))
+			}
 		case "bare":
 			tools = append(tools, prepareBare(c, binDir))
 		case "wscat":

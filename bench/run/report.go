@@ -184,6 +184,7 @@ func (r *report) markdown() string {
 			r.ratio(w, "wscope", "wscat"), r.ratio(w, "wscope", "bare"), r.ratio(w, "bare", "wscat"))
 	}
 	b.WriteString("\n")
+	b.WriteString(r.recordingRatios())
 
 	b.WriteString("### Targets\n\n")
 	if r.config.quick {

@@ -74,7 +74,7 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("recording format version %s is newer than this wscope understands (%d)", e.Version, inspect.FormatVersion)
+	return fmt.Sprintf("recording format version %s is newer than this wscope understands (%d)", e.Version, FormatVersion)
 }
 
 // Reader reads a recording one event at a time, in constant memory: its
@@ -114,6 +114,16 @@ type Reader struct {
 	keybuf  []byte
 	evAt    int // where findKind read "ev"'s value, and where it ended
 	evEnd   int
+
+	inMsg bool   // the frame just decoded has "payload":"msg"
+	ahead *ahead // the line after such a frame, read to fill it in
+}
+
+// ahead is the outcome of reading the line after a frame whose payload
+// is its msg event's, returned by the following Next.
+type ahead struct {
+	ev  inspect.Event
+	err error
 }
 
 // NewReader reads and checks the header line of a recording. It refuses a
@@ -182,7 +192,41 @@ func (r *Reader) All() iter.Seq2[*inspect.Event, error] {
 }
 
 // Next returns the next event, or io.EOF after the last one.
+//
+// A frame line with "payload":"msg" (the writer leaves out the payload of
+// a message in one frame, which its msg line right after carries) gets
+// its payload from that line, which Next reads ahead and returns next
+// time (Line is then already that line's number); without it the frame
+// reads as truncated.
 func (r *Reader) Next() (*inspect.Event, error) {
+	if a := r.ahead; a != nil {
+		r.ahead = nil
+		if a.err != nil {
+			return nil, a.err
+		}
+		r.ev = a.ev
+		return &r.ev, nil
+	}
+	e, err := r.nextLine()
+	if err != nil || e.Kind != inspect.KindFrame || !r.inMsg {
+		return e, err
+	}
+	frame := r.ev
+	m, err := r.nextLine()
+	r.ahead = &ahead{err: err}
+	if err == nil {
+		r.ahead.ev = *m
+		if m.Kind == inspect.KindMsg && m.Conn == frame.Conn && len(m.Msg.Frames) == 1 && m.Msg.Frames[0] == r.frame.Seq && m.Msg.Dir == r.frame.Dir &&
+			uint64(len(m.Msg.Payload)) == r.frame.Length {
+			r.frame.Payload = m.Msg.Payload // valid as long as the msg is
+		}
+	}
+	r.ev = frame
+	return &r.ev, nil
+}
+
+// nextLine reads the next event line.
+func (r *Reader) nextLine() (*inspect.Event, error) {
 	for {
 		if r.err != nil {
 			return nil, r.err
@@ -428,17 +472,17 @@ func (r *Reader) header(line []byte) error {
 	}
 	switch {
 	case version == nil && ev != "":
-		return fmt.Errorf(`the first line is a %q event, not the {"wsrec":%d,...} header`, ev, inspect.FormatVersion)
+		return fmt.Errorf(`the first line is a %q event, not the {"wsrec":%d,...} header`, ev, FormatVersion)
 	case version == nil && har:
 		return errors.New(`this looks like a HAR file, not a recording`)
 	case version == nil:
-		return fmt.Errorf(`the first line has no "wsrec" key: it is not the {"wsrec":%d,...} header`, inspect.FormatVersion)
+		return fmt.Errorf(`the first line has no "wsrec" key: it is not the {"wsrec":%d,...} header`, FormatVersion)
 	}
 	major, ok := majorVersion(version)
 	switch {
 	case !ok:
 		return fmt.Errorf(`"wsrec": %s is not a format version`, version)
-	case major > inspect.FormatVersion:
+	case major > FormatVersion:
 		return &VersionError{Version: string(version)}
 	case major < 1:
 		return fmt.Errorf(`"wsrec": %s is not a format version`, version)

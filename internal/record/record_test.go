@@ -367,37 +367,49 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestWriterOneWritePerEventConcurrently(t *testing.T) {
-	cw := &countingWriter{}
-	w, err := NewWriter(cw, inspect.RecordingHeader{}, WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs := allEvents(t)
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, e := range evs {
-				if err := w.Write(e); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(cw.writes) != 1+8*len(evs) {
-		t.Fatalf("%d writes, want %d", len(cw.writes), 1+8*len(evs))
-	}
-	for i, p := range cw.writes {
-		if bytes.Count(p, []byte("\n")) != 1 || p[len(p)-1] != '\n' {
-			t.Fatalf("write %d is not exactly one line: %q", i, head(p))
+// TestWriterWholeLinesConcurrently: whatever the batching, every Write
+// call carries whole lines, and every event is written once.
+func TestWriterWholeLinesConcurrently(t *testing.T) {
+	for _, delay := range []time.Duration{0, DefaultMaxDelay} {
+		cw := &countingWriter{}
+		w, err := NewWriter(cw, inspect.RecordingHeader{}, WriterOptions{MaxDelay: delay})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	h := w.Header()
-	if h.Tool != "wscope" || h.Source != "live" || h.Created.IsZero() {
-		t.Errorf("defaults not filled: %+v", h)
+		evs := allEvents(t)
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, e := range evs {
+					if err := w.Write(e); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lines := 0
+		for i, p := range cw.writes {
+			if len(p) == 0 || p[len(p)-1] != '\n' {
+				t.Fatalf("delay %v: write %d does not end a line: %q", delay, i, head(p))
+			}
+			lines += bytes.Count(p, []byte("\n"))
+		}
+		if lines != 1+8*len(evs) {
+			t.Fatalf("delay %v: %d lines, want %d", delay, lines, 1+8*len(evs))
+		}
+		if delay > 0 && len(cw.writes) > 1+8*len(evs)/2 {
+			t.Errorf("delay %v: %d writes for %d lines: not batched", delay, len(cw.writes), lines)
+		}
+		h := w.Header()
+		if h.Tool != "wscope" || h.Source != "live" || h.Created.IsZero() {
+			t.Errorf("defaults not filled: %+v", h)
+		}
 	}
 }
 
@@ -425,6 +437,23 @@ func TestWriterErrorsStick(t *testing.T) {
 	}
 	if _, err := NewWriter(&failWriter{}, inspect.RecordingHeader{}, WriterOptions{}); err == nil {
 		t.Fatal("NewWriter: header write error not reported")
+	}
+	// Batched, the error comes back from the next call after the write.
+	bw, err := NewWriter(&failWriter{n: 1}, inspect.RecordingHeader{}, WriterOptions{MaxDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Write(e); err != nil {
+		t.Fatalf("batched Write: %v before anything was written", err)
+	}
+	if err := bw.Flush(); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Flush: %v", err)
+	}
+	if err := bw.Write(e); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Write after a failed batch: %v", err)
+	}
+	if err := bw.Close(); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Close after a failed batch: %v", err)
 	}
 }
 
@@ -580,7 +609,7 @@ func TestLiveRecordings(t *testing.T) {
 		_, body, _ := bytes.Cut(data, []byte("\n"))
 		var again []byte
 		for _, e := range evs {
-			again = append(e.AppendJSON(again), '\n')
+			again = append(AppendEvent(again, e), '\n')
 		}
 		if !bytes.Equal(bytes.TrimSuffix(body, []byte("\n")), bytes.TrimSuffix(again, []byte("\n"))) {
 			t.Errorf("%s: rewriting changed it:\n%s", tc.name, again)

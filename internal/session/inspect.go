@@ -321,7 +321,7 @@ func inspectTUI(opts *InspectOptions, filter inspect.Filter) error {
 		}
 		feed.Close()
 	}()
-	_, err := tui.Run(context.Background(), tui.Options{Title: opts.File, Input: ios.In, Output: ios.Out}, feed.Events())
+	_, err := tui.Run(context.Background(), tui.Options{Title: opts.File, Input: ios.In, Output: ios.Out, Save: saveFunc(record.WriterOptions{})}, feed.Events())
 	if err != nil {
 		return Exitf(ExitRuntime, "terminal: %v", err)
 	}

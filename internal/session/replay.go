@@ -59,7 +59,7 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 	}
 	if opts.Record != "" {
 		rec, err := record.Create(opts.Record, inspect.RecordingHeader{Version: Version},
-			record.WriterOptions{Secrets: opts.RecordSecrets, Redact: opts.Redact, Force: opts.RecordForce})
+			record.WriterOptions{Secrets: opts.RecordSecrets, Redact: opts.Redact, Force: opts.RecordForce, MaxDelay: record.DefaultMaxDelay})
 		if err != nil {
 			return recordFileErr(err)
 		}

@@ -19,6 +19,7 @@ import (
 // drained, not per message.
 type sink struct {
 	mu  sync.Mutex
+	out io.Writer // stdout, under w
 	w   *bufio.Writer
 	err io.Writer // diagnostics
 
@@ -36,12 +37,13 @@ type sink struct {
 	findings inspect.Findings
 	lines    inspect.LineContext // -o frames: what each continuation continues
 
-	json *record.Writer // -o json: the recording on stdout, batched through w
-	file *record.Writer // --record FILE: each event written as it happens
+	json *record.Writer // -o json: the recording on stdout
+	file *record.Writer // --record FILE
 }
 
 func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink {
 	return &sink{
+		out:     out,
 		w:       bufio.NewWriterSize(out, 64<<10),
 		err:     errOut,
 		format:  format,
@@ -63,7 +65,12 @@ func (s *sink) startRecordingWith(h inspect.RecordingHeader) {
 	s.startRecordingAs(h, "", record.WriterOptions{Secrets: true})
 }
 
+// Both recordings, the file and stdout, are batched the same way: events
+// wait in the writer while more arrive, and are written at the latest
+// record.DefaultMaxDelay later, at once when the connection is idle
+// (flush).
 func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, opts record.WriterOptions) error {
+	opts.MaxDelay = record.DefaultMaxDelay
 	if path != "" {
 		f, err := record.Create(path, h, opts)
 		if err != nil {
@@ -74,7 +81,8 @@ func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, opts rec
 	if s.format == FormatJSON {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		w, err := record.NewWriter(s.w, h, opts)
+		s.w.Flush() // nothing of the text path may follow the recording
+		w, err := record.NewWriter(s.out, h, opts)
 		if err != nil {
 			return Exitf(ExitRuntime, "writing the recording header: %v", err)
 		}
@@ -83,9 +91,12 @@ func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, opts rec
 	return nil
 }
 
-// close finishes the --record file.
+// close finishes the recordings.
 func (s *sink) close() {
 	s.flush()
+	if s.json != nil {
+		s.json.Close()
+	}
 	if s.file == nil {
 		return
 	}
@@ -111,9 +122,8 @@ func (s *sink) event(e *inspect.Event) {
 	}
 	switch s.format {
 	case FormatJSON:
-		s.mu.Lock()
-		s.json.Write(e)
-		s.mu.Unlock()
+		s.json.Write(e) // safe for concurrent use; stdout is only its
+
 	case FormatFrames:
 		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 && !e.Msg.Deflated {
 			// Its frames were shown; a message without (HAR) is shown
@@ -143,7 +153,7 @@ func (s *sink) opened(ev *inspect.Event, observe func(*inspect.Event), verbose b
 func (s *sink) handshake(o *inspect.Open) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.w.Flush()
+	s.flushLocked()
 	printHandshake(s.err, o)
 }
 
@@ -299,20 +309,35 @@ func (s *sink) warn(conn int, vs []inspect.Violation, where string) {
 func (s *sink) note(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.w.Flush()
+	s.flushLocked()
 	fmt.Fprintf(s.err, format+"\n", args...)
 }
 
-// flush writes out what is buffered.
+// flush writes out what is buffered: the connection is idle, or ends.
+// The --record file first: what stdout shows is in the recording already
+// (a SIGKILL right after loses none of it).
 func (s *sink) flush() {
+	if s.file != nil {
+		s.file.Flush()
+	}
 	s.mu.Lock()
-	s.w.Flush()
+	s.flushLocked()
 	s.mu.Unlock()
+}
+
+// flushLocked writes stdout's buffers, the recording's first, so that
+// what was written stays in order; s.mu is held.
+func (s *sink) flushLocked() {
+	if s.json != nil {
+		s.json.Flush()
+	}
+	s.w.Flush()
 }
 
 // raw writes pre-formatted bytes (the line mode's prompt) at once.
 func (s *sink) raw(p string) {
 	s.mu.Lock()
+	s.flushLocked()
 	s.w.WriteString(p)
 	s.w.Flush()
 	s.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -89,7 +90,7 @@ func testSink(format string, recv inspect.Direction, change func(*sink)) (*sink,
 	}
 	if format == FormatJSON {
 		s.startRecording("", record.WriterOptions{})
-		s.w.Reset(&out) // drop the header line: tests of it start again
+		out.Reset() // drop the header line (written at once): tests of it start again
 	}
 	return s, &out, &errOut
 }
@@ -194,9 +195,12 @@ func TestSinkTextCloseReasonIsTerminalSafe(t *testing.T) {
 	}
 }
 
+// TestSinkBuffersUntilFlush: text and frames wait for the flush; json
+// (the recording) is written by its record.Writer, batched with a bound
+// on the delay (TestSinkJSONWrittenUnflushed).
 func TestSinkBuffersUntilFlush(t *testing.T) {
 	t.Parallel()
-	for _, format := range []string{FormatText, FormatFrames, FormatJSON} {
+	for _, format := range []string{FormatText, FormatFrames} {
 		s, out, _ := testSink(format, s2c, nil)
 		s.event(msgEvent(1, s2c, inspect.OpText, "x"))
 		s.event(frameEvent(1, 1, s2c, inspect.OpText, "x"))
@@ -208,6 +212,42 @@ func TestSinkBuffersUntilFlush(t *testing.T) {
 			t.Errorf("%s: nothing written after flush", format)
 		}
 	}
+}
+
+// TestSinkJSONWrittenUnflushed: -o json reaches stdout without a flush,
+// within record.DefaultMaxDelay, as --record reaches its file.
+func TestSinkJSONWrittenUnflushed(t *testing.T) {
+	t.Parallel()
+	var out lockedBuffer
+	s := newSink(&out, io.Discard, FormatJSON, s2c)
+	if err := s.startRecording("", record.WriterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	s.event(msgEvent(1, s2c, inspect.OpText, "x"))
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "\n") != 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s stdout holds %q, want the header and the event", out.String())
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written from another goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestSinkLineModePrompt(t *testing.T) {
@@ -310,7 +350,7 @@ func TestSinkJSONHeader(t *testing.T) {
 			if err := json.Unmarshal([]byte(line), &h); err != nil {
 				t.Fatal(err)
 			}
-			if h.Wsrec != inspect.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != Version || h.Source != "live" || h.Lossy {
+			if h.Wsrec != record.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != Version || h.Source != "live" || h.Lossy {
 				t.Errorf("header %+v", h)
 			}
 			if h.Created.Before(before.Add(-time.Second)) || h.Created.After(time.Now().Add(time.Second)) {
@@ -335,7 +375,7 @@ func TestSinkJSONRedactsOpen(t *testing.T) {
 			t.Parallel()
 			s, out, _ := testSink(FormatJSON, c2s, nil)
 			s.startRecording("", record.WriterOptions{Secrets: secrets})
-			s.w.Reset(out) // drop the header line
+			out.Reset() // drop the header line
 			e := openEvent(1)
 			orig := *e.Open
 			origReq := append([]inspect.HeaderField(nil), e.Open.Request.Headers...)
@@ -386,7 +426,7 @@ func TestSinkJSONEvents(t *testing.T) {
 	var want []byte
 	for _, e := range events {
 		s.event(e)
-		want = append(e.AppendJSON(want), '\n')
+		want = append(record.AppendEvent(want, e), '\n')
 	}
 	s.flush()
 	if out.String() != string(want) {
