@@ -275,7 +275,7 @@ func (c *Conn) reportSent(h inspect.Header, raw, p []byte, track bool) {
 		c.closeSent.Store(true)
 	}
 	if !track {
-		c.track.Skip()
+		c.track.Skip(1)
 		return
 	}
 	f := &c.wframe
