@@ -124,7 +124,7 @@ type Conn struct {
 	// The reading goroutine never waits for wmu: a writer blocked on a
 	// peer that stops reading while it writes to us would wait for our
 	// reader forever. Its pong waits here for whoever holds wmu next.
-	pmu         sync.Mutex
+	pmu sync.Mutex
 	// pongPending is read without pmu by every unlock: a ping is rare,
 	// a lock per frame sent is not free.
 	pongPending atomic.Bool
