@@ -46,6 +46,10 @@ func (r *report) markdown() string {
 	}
 	b.WriteString("\n")
 	for _, p := range r.Phases {
+		if p.Asked > p.Clients {
+			fmt.Fprintf(&b, "- %s clients were asked for; the open-files limit (%s, the hard limit, which this process may not raise) allowed %s on each side.\n",
+				harness.GroupDigits(p.Asked), harness.GroupDigits(int(r.FileLimit)), harness.GroupDigits(p.Clients))
+		}
 		if p.Failed > 0 {
 			fmt.Fprintf(&b, "- %s clients: %d of %d round trips failed.\n", harness.GroupDigits(p.Clients), p.Failed, p.Failed+p.Samples)
 		}
