@@ -371,10 +371,10 @@ func sample(held []*client, samples int) (rtts []time.Duration, failed int) {
 			failed++
 			continue
 		}
-		got, err := ws.ReadFrame(c.br)
+		got, err := readEcho(c.br, len(msg))
 		d := time.Since(t0)
 		c.nc.SetDeadline(time.Time{})
-		if err != nil || string(got.Payload) != string(msg) {
+		if err != nil || string(got) != string(msg) {
 			failed++
 			continue
 		}
@@ -400,4 +400,20 @@ func bindNoPort(network, address string, c syscall.RawConn) error {
 		return err
 	}
 	return serr
+}
+
+// readEcho reads one frame of at most limit bytes and returns its payload.
+func readEcho(br *bufio.Reader, limit int) ([]byte, error) {
+	h, err := ws.ReadHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	if h.Length > int64(limit) {
+		return nil, fmt.Errorf("a %d-byte frame where a %d-byte echo was due", h.Length, limit)
+	}
+	p := make([]byte, h.Length)
+	if _, err := io.ReadFull(br, p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
