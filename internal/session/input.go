@@ -93,7 +93,7 @@ type inputReader struct {
 }
 
 func newInputReader(in io.Reader, mode string, binary, slash bool, sendDir inspect.Direction, maxLine int) *inputReader {
-	return &inputReader{r: bufio.NewReaderSize(in, 64<<10), mode: mode, binary: binary, slash: slash, sendDir: sendDir, maxLine: maxLine}
+	return &inputReader{r: bufio.NewReaderSize(in, ioBufferSize), mode: mode, binary: binary, slash: slash, sendDir: sendDir, maxLine: maxLine}
 }
 
 // drained reports that no input is buffered: the moment to flush.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -179,6 +180,8 @@ func (s *server) serve(nc net.Conn, id int) {
 	cfg := s.opts.config(id, s.start)
 	cfg.WriteTimeout = writeTimeout(s.opts.WriteTimeout)
 	cfg.IdleTimeout = s.opts.IdleTimeout
+	// Thousands of clients that are mostly silent hold no buffers.
+	cfg.PoolBuffers = true
 	if s.feed != nil {
 		cfg.OmitSent = false
 	}
@@ -283,18 +286,36 @@ type connSet[C any] struct {
 	closing  bool // closeAll has begun: late handshakes are closed at once
 	nextID   int
 	wg       sync.WaitGroup
+	// peak is the most clients held since memory was last given back.
+	peak      int
+	returning bool // giveBack is on its way
 }
 
-// admit numbers a new client and counts it, unless max (0: none) are
+// giveBackAt is how many clients must have left, and at least half of
+// those held, before their memory is given back to the system at once.
+const giveBackAt = 1000
+
+// giveBack returns the memory of clients that left to the system, a
+// second after many left (more may follow). Go collects garbage as the
+// heap grows again, so without it a server that held 10,000 clients kept
+// their memory until as many came back.
+func giveBack(done func()) {
+	time.Sleep(time.Second)
+	debug.FreeOSMemory()
+	done()
+}
+
+// admit numbers a new client and counts it, unless limit (0: none) are
 // already there.
-func (cs *connSet[C]) admit(max int) (id int, ok bool) {
+func (cs *connSet[C]) admit(limit int) (id int, ok bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.nextID++
-	if max > 0 && cs.active >= max {
+	if limit > 0 && cs.active >= limit {
 		return cs.nextID, false
 	}
 	cs.active++
+	cs.peak = max(cs.peak, cs.active)
 	cs.wg.Add(1) // from here closeAll waits for this client too
 	return cs.nextID, true
 }
@@ -323,6 +344,14 @@ func (cs *connSet[C]) release(id int) {
 		cs.released[id] = true
 		delete(cs.conns, id)
 		cs.active--
+		if left := cs.peak - cs.active; left >= giveBackAt && 2*left >= cs.peak && !cs.returning {
+			cs.returning = true
+			go giveBack(func() {
+				cs.mu.Lock()
+				cs.returning, cs.peak = false, cs.active
+				cs.mu.Unlock()
+			})
+		}
 	}
 }
 

@@ -44,7 +44,7 @@ type sink struct {
 func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink {
 	return &sink{
 		out:     out,
-		w:       bufio.NewWriterSize(out, 64<<10),
+		w:       bufio.NewWriterSize(out, ioBufferSize),
 		err:     errOut,
 		format:  format,
 		recvDir: recv,
@@ -208,8 +208,20 @@ func (s *sink) text(e *inspect.Event) {
 		if s.showDir {
 			b = append(append(b, e.Msg.Dir.String()...), ' ')
 		}
-		b = s.appendPayload(b, e.Msg.Op, e.Msg.Payload)
-		s.buf = append(b, '\n')
+		switch p := e.Msg.Payload; {
+		case e.Msg.Op != inspect.OpText && s.binaryAs != "raw":
+			s.buf = append(s.appendEncoded(b, p), '\n')
+		case len(p) >= 4<<10:
+			// A large payload goes to the writer as it is, not copied
+			// into the line first: for 1 MiB messages that copy was a
+			// third of the output's cost. (A small one is cheaper
+			// copied than written apart.)
+			s.w.Write(b)
+			s.w.Write(p)
+			s.buf = append(b[:0], '\n')
+		default:
+			s.buf = append(append(b, p...), '\n')
+		}
 		s.endLine()
 		s.mu.Unlock()
 		if vs := s.violationsOf(e); len(vs) > 0 {
@@ -269,15 +281,11 @@ func (s *sink) prefix(b []byte, conn int) []byte {
 	return b
 }
 
-func (s *sink) appendPayload(b []byte, op inspect.OpCode, p []byte) []byte {
-	if op == inspect.OpText {
-		return append(b, p...)
-	}
-	switch s.binaryAs {
-	case "hex":
+// appendEncoded appends a binary payload as --binary-as says (raw is
+// written as it is).
+func (s *sink) appendEncoded(b []byte, p []byte) []byte {
+	if s.binaryAs == "hex" {
 		return hex.AppendEncode(b, p)
-	case "raw":
-		return append(b, p...)
 	}
 	return base64.StdEncoding.AppendEncode(b, p)
 }
