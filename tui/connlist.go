@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -35,7 +35,7 @@ func (c *connList) Open() { c.sel = max(0, slices.Index(c.d.conns.ids, c.d.conn)
 // Update moves the selection; enter shows the one selected; esc, c and q
 // go back.
 func (c connList) Update(msg tea.Msg) (connList, tea.Cmd) {
-	k, ok := msg.(tea.KeyMsg)
+	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return c, nil
 	}

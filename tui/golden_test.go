@@ -3,26 +3,17 @@ package tui
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
-
-func TestMain(m *testing.M) {
-	// Golden screens are plain text: no colour, and no question to the
-	// terminal about its background.
-	lipgloss.SetColorProfile(termenv.Ascii)
-	lipgloss.SetHasDarkBackground(true)
-	os.Exit(m.Run())
-}
 
 // liveOpts is a connect session; fileOpts an inspect one.
 func liveOpts() Options {
@@ -153,7 +144,7 @@ func TestGolden(t *testing.T) {
 				t.Parallel()
 				view := runScreen(t, sc, size[0], size[1])
 				checkScreen(t, view, size[0], size[1])
-				teatest.RequireEqualOutput(t, []byte(view))
+				teatest.RequireEqualOutput(t, []byte(ansi.Strip(view)))
 			})
 		}
 	}
@@ -171,7 +162,7 @@ func runScreen(t *testing.T, sc screen, w, h int) string {
 	for _, k := range sc.keys {
 		if s, ok := strings.CutPrefix(k, "type:"); ok {
 			for _, r := range s {
-				tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+				tm.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
 			}
 			continue
 		}
@@ -181,7 +172,7 @@ func runScreen(t *testing.T, sc screen, w, h int) string {
 		t.Fatal(err)
 	}
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	return final.View()
+	return final.Screen()
 }
 
 // checkScreen asserts the layout holds: h lines, none wider than w.
@@ -223,7 +214,7 @@ func TestGoldenFromChannel(t *testing.T) {
 	if got, want := final.d.store.len(), len(demo().events); got != want {
 		t.Errorf("%d rows kept, want %d", got, want)
 	}
-	view := final.View()
+	view := final.Screen()
 	checkScreen(t, view, 80, 24)
-	teatest.RequireEqualOutput(t, []byte(view))
+	teatest.RequireEqualOutput(t, []byte(ansi.Strip(view)))
 }

@@ -6,8 +6,7 @@ import (
 	"io"
 	"os"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -152,13 +151,12 @@ func Run(ctx context.Context, opts Options, events <-chan []*inspect.Event) (Res
 	if os.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
 	}
-	if !opts.NoColor && opts.Styles == nil {
-		// Ask the terminal for its background before Bubble Tea owns
-		// the input, so adaptive colours need not ask later.
-		lipgloss.HasDarkBackground()
-	}
+	// Nothing here asks the terminal anything and waits: the first screen
+	// is drawn at once even on a terminal that never answers (the model
+	// asks for the background in Init, and takes the answer if it comes).
 	m := New(opts, events)
-	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion()}
+	// The size is the terminal's; 80×24 is for an output that is none.
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithWindowSize(80, 24)}
 	if opts.Input != nil {
 		popts = append(popts, tea.WithInput(opts.Input))
 	}
