@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -1132,5 +1133,25 @@ func TestRowPreviews(t *testing.T) {
 		if !strings.Contains(view, want) {
 			t.Errorf("no %q in\n%s", want, view)
 		}
+	}
+}
+
+// The TUI starts in the dark sheet and takes the light one when the
+// terminal answers light; NO_COLOR's plain sheet never changes.
+func TestBackgroundAnswer(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	if m.st.Bar.GetBackground() != DefaultStyles(true).Bar.GetBackground() {
+		t.Fatal("the first screen is not in the dark sheet")
+	}
+	m.Update(tea.BackgroundColorMsg{Color: color.White})
+	if got, want := m.st.Bar.GetBackground(), DefaultStyles(false).Bar.GetBackground(); got != want {
+		t.Errorf("after a light answer the bar is %v, want %v", got, want)
+	}
+	checkScreen(t, m.Screen(), 80, 24)
+
+	p := newModel(t, Options{NoColor: true}, 80, 24, demo().events)
+	p.Update(tea.BackgroundColorMsg{Color: color.White})
+	if _, ok := p.st.Bar.GetBackground().(lipgloss.NoColor); !ok {
+		t.Error("NO_COLOR took a colour from the background answer")
 	}
 }
