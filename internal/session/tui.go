@@ -7,10 +7,32 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+
+	"github.com/xo/terminfo"
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/tui"
 )
+
+// screenTerm reports whether the terminal TERM names can draw the TUI: it
+// must move the cursor (terminfo's cursor_address). TERM=dumb, no TERM
+// (but on Windows, whose console sets none) and an entry without
+// cursor_address get the line mode. A name terminfo does not know is taken
+// for a terminal that can, as Bubble Tea takes it.
+func screenTerm(name string) bool {
+	switch name {
+	case "":
+		return runtime.GOOS == "windows"
+	case "dumb":
+		return false
+	}
+	ti, err := terminfo.Load(name)
+	if err != nil {
+		return true
+	}
+	return len(ti.Strings[terminfo.CursorAddress]) > 0
+}
 
 // historyFile is where the TUI keeps its send history: the XDG state
 // directory, unless --no-history.
