@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -196,6 +197,34 @@ func TestListenTUIInAPseudoTerminal(t *testing.T) {
 	screenText(t, screen, "the client's message", func(s string) bool { return strings.Count(s, "from a client") >= 2 })
 	term.quit(t)
 	if st, ok := client.WaitClosed(step); !ok || st.Code != 1000 {
+		t.Errorf("client saw %v %v, want 1000", st, ok)
+	}
+}
+
+// The status bar of listen counts every client that came, those that
+// failed their handshake too (issue 14: "1 open, 1 closed" after 8).
+func TestListenTUICountsEveryClient(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	term := startTerminal(t, 30, 120, "listen", addr, "--no-history")
+	screen := term.screen
+	screenText(t, screen, "the listening address", func(s string) bool { return strings.Contains(s, addr) })
+	stays := tp.Dial(t, "ws://"+addr+"/", tp.ClientOptions{})
+	goes := tp.Dial(t, "ws://"+addr+"/", tp.ClientOptions{})
+	if _, err := goes.Close(1000, ""); err != nil {
+		t.Fatal(err)
+	}
+	screenText(t, screen, "two clients, one closed", func(s string) bool { return strings.Contains(s, "1 closed") })
+	resp, err := http.Get("http://" + addr + "/") // no Upgrade: the handshake fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	screenText(t, screen, "the failed client counted", func(s string) bool {
+		return strings.Contains(s, "connections: ") && strings.Contains(s, "1 failed")
+	})
+	term.quit(t)
+	if st, ok := stays.WaitClosed(step); !ok || st.Code != 1000 {
 		t.Errorf("client saw %v %v, want 1000", st, ok)
 	}
 }

@@ -69,8 +69,7 @@ func (c connList) View() string {
 		b.WriteString("  " + s)
 	}
 	d := c.d
-	_, _, open, closed := d.conns.total()
-	item(0, fmt.Sprintf("all, interleaved (%d open, %d closed)", open, closed))
+	item(0, fmt.Sprintf("all, interleaved (%s)", d.conns.counts()))
 	for i, id := range d.conns.ids {
 		ci := d.conns.byID[id]
 		where := ""
@@ -81,6 +80,9 @@ func (c connList) View() string {
 			}
 		}
 		state := [...]string{"connecting", "open", "closing", "closed"}[ci.state]
+		if ci.failed() {
+			state, where = "failed", ci.err
+		}
 		if ci.state == stateClosed && ci.end != nil {
 			state += " " + fmt.Sprint(uint16(ci.end.Code))
 		}

@@ -80,13 +80,13 @@ type data struct {
 func (d *data) live() bool { return d.opts.Send != nil }
 
 // shownConn returns the connection the status bar describes: the one
-// chosen, or the only one; nil for several.
+// chosen, or the only one, or with Reconnect the latest; nil for several.
 func (d *data) shownConn() *connInfo {
-	if d.conn != 0 {
+	switch n := len(d.conns.ids); {
+	case d.conn != 0:
 		return d.conns.byID[d.conn]
-	}
-	if len(d.conns.ids) == 1 {
-		return d.conns.byID[d.conns.ids[0]]
+	case n == 1, n > 1 && d.opts.Reconnect:
+		return d.conns.byID[d.conns.ids[n-1]]
 	}
 	return nil
 }

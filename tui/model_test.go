@@ -964,7 +964,11 @@ func TestStates(t *testing.T) {
 		{"open", live, opened, "open"},
 		{"closing", live, closing, "closing"},
 		{"closed abnormally", live, ended, "closed 1006 Abnormal Closure, not clean"},
-		{"clients", listen, twoClients(), "1 open, 1 closed"},
+		{"clients", listen, twoClients(), "2 connections: 1 open, 1 closed"},
+		{"a storm of clients", listen, listenStorm(), "8 connections: 1 open, 1 closed, 6 failed"},
+		{"one client", listen, newSession(1).open("ws://x", "", false).events, "open"},
+		{"reconnects", Options{Live: true, Reconnect: true, Send: live.Send}, reconnects(), "open · reconnect attempts 7, 6 failed"},
+		{"reconnect pending", Options{Live: true, Reconnect: true, Send: live.Send}, reconnects()[:len(reconnects())-1], "failed: dial tcp 127.0.0.1:8080: connect: connection refused · reconnect attempts 6, 6 failed"},
 		{"file", fileOpts(), twoClients(), "2 connections"},
 		{"empty file", fileOpts(), nil, "reading…"},
 	}

@@ -37,6 +37,10 @@ type Options struct {
 	// carry the connection id and the connection list is offered from
 	// the start. A second connection turns it on anyway.
 	Multi bool
+	// Reconnect says the connections are one client's, each after the
+	// first a reconnect attempt (connect --reconnect): the status bar
+	// shows the latest and counts the attempts and how many failed.
+	Reconnect bool
 	// Recording is the file --record writes, shown in the status bar;
 	// "" means none.
 	Recording string

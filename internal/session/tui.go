@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/xo/terminfo"
 
@@ -95,6 +96,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions) error {
 	res, err := tui.Run(tctx, tui.Options{
 		Title:       opts.Dial.URL.String(),
 		Live:        true,
+		Reconnect:   opts.Reconnect,
 		Recording:   opts.Record,
 		HistoryFile: historyFile(opts.NoHistory),
 		Scrollback:  opts.Scrollback,
@@ -184,6 +186,15 @@ func (c *client) quitTUI(quit tui.Quit) error {
 		return Silent(ExitAbnormal)
 	}
 	return nil
+}
+
+// tellTUI shows the TUI, if one runs, what became of client id when it
+// never opened (a failed handshake, a refusal), so that the status bar
+// counts every client that came.
+func (s *server) tellTUI(id int, text string) {
+	if s.feed != nil {
+		s.feed.Add(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindError, Conn: id, Text: text})
+	}
 }
 
 // listenTUI is `wscope listen` at a terminal: one TUI over every client.
