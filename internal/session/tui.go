@@ -188,12 +188,12 @@ func (c *client) quitTUI(quit tui.Quit) error {
 	return nil
 }
 
-// tellTUI shows the TUI, if one runs, what became of client id when it
-// never opened (a failed handshake, a refusal), so that the status bar
-// counts every client that came.
-func (s *server) tellTUI(id int, text string) {
-	if s.feed != nil {
-		s.feed.Add(&inspect.Event{T: time.Since(s.start), Kind: inspect.KindError, Conn: id, Text: text})
+// tellTUI shows the TUI of a server, if one runs (feed is not nil), what
+// became of client id when it never opened (a failed handshake, a
+// refusal), so that the status bar counts every client that came.
+func tellTUI(feed *tui.Feed, start time.Time, id int, text string) {
+	if feed != nil {
+		feed.Add(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: id, Text: text})
 	}
 }
 
