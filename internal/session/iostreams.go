@@ -26,14 +26,15 @@ type IOStreams struct {
 
 // SystemIO returns the process's streams.
 func SystemIO() *IOStreams {
-	return &IOStreams{
-		In:       os.Stdin,
-		Out:      os.Stdout,
-		ErrOut:   os.Stderr,
-		InTTY:    term.IsTerminal(int(os.Stdin.Fd())),
-		OutTTY:   term.IsTerminal(int(os.Stdout.Fd())),
-		NoScreen: !screenTerm(os.Getenv("TERM")),
+	s := &IOStreams{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		ErrOut: os.Stderr,
+		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 	}
+	s.NoScreen = s.Interactive() && !screenTerm(os.Getenv("TERM"))
+	return s
 }
 
 // Interactive reports whether a person sits at both ends.
