@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -77,7 +77,7 @@ func (p detail) Update(msg tea.Msg) (detail, tea.Cmd) {
 	k := p.keys
 	page := max(1, p.height-1)
 	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, k.Up):
 			p.scroll(-1)
@@ -99,11 +99,11 @@ func (p detail) Update(msg tea.Msg) (detail, tea.Cmd) {
 			p.want, p.body = v.next(), nil
 			p.Show(p.id)
 		}
-	case tea.MouseMsg:
+	case tea.MouseWheelMsg:
 		switch msg.Button {
-		case tea.MouseButtonWheelUp:
+		case tea.MouseWheelUp:
 			p.scroll(-3)
-		case tea.MouseButtonWheelDown:
+		case tea.MouseWheelDown:
 			p.scroll(3)
 		}
 	}

@@ -110,7 +110,10 @@ func newClient(opts *ConnectOptions, ios *IOStreams, lineMode bool) (*client, er
 		return nil, err
 	}
 	if lineMode && opts.Output == FormatText {
-		out.linePrefix, out.prompt = "< ", "> "
+		out.linePrefix, out.prompt, out.overPrompt = "< ", "> ", "\r\x1b[K"
+		if ios.NoScreen {
+			out.overPrompt = "\r" // no erasing: "< " covers "> "
+		}
 	}
 	c := &client{opts: opts, ios: ios, out: out, lineMode: lineMode, start: time.Now(), ref: newConnRef(nil)}
 	c.cfg = opts.config(1, c.start)

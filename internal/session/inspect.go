@@ -49,7 +49,7 @@ func Inspect(opts *InspectOptions) error {
 	filter := opts.Filter
 	var err error
 	ios := opts.IO
-	if ios.Interactive() && !opts.NoTUI && !opts.OutputSet && !opts.Check && !opts.Stats && opts.Hex == "" && opts.File != "-" {
+	if ios.FullScreen() && !opts.NoTUI && !opts.OutputSet && !opts.Check && !opts.Stats && opts.Hex == "" && opts.File != "-" {
 		return inspectTUI(opts, filter)
 	}
 	format := opts.Output

@@ -151,6 +151,7 @@ func (s *server) admit(nc net.Conn) {
 	id, ok := s.conns.admit(s.opts.MaxConns)
 	if !ok {
 		refuseOverCap(s.out, nc, id, s.opts.MaxConns)
+		tellTUI(s.feed, s.start, id, fmt.Sprintf("refused %s: --max-conns %d reached", nc.RemoteAddr(), s.opts.MaxConns))
 		return
 	}
 	go s.serve(nc, id)
@@ -208,6 +209,7 @@ func (s *server) serve(nc net.Conn, id int) {
 	}, cfg)
 	if err != nil {
 		s.out.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
+		tellTUI(s.feed, s.start, id, fmt.Sprintf("%s: %v", nc.RemoteAddr(), err))
 		nc.Close()
 		return
 	}

@@ -66,10 +66,10 @@ type Options struct {
 	Compress *wire.Compression
 }
 
-// UseTUI reports whether the session opens the TUI: at a terminal, with
-// the default output, unless NoTUI.
+// UseTUI reports whether the session opens the TUI: at a terminal that
+// can draw it, with the default output, unless NoTUI.
 func (o *Options) UseTUI(ios *IOStreams) bool {
-	return ios.Interactive() && !o.NoTUI && o.Output == FormatText
+	return ios.FullScreen() && !o.NoTUI && o.Output == FormatText
 }
 
 // Validate checks what the flags alone cannot.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"time"
 
@@ -128,6 +129,7 @@ func (p *proxy) admit(ctx context.Context, nc net.Conn) {
 	id, ok := p.relays.admit(p.opts.MaxConns)
 	if !ok {
 		refuseOverCap(p.out, nc, id, p.opts.MaxConns)
+		tellTUI(p.feed, p.start, id, fmt.Sprintf("refused %s: --max-conns %d reached", nc.RemoteAddr(), p.opts.MaxConns))
 		return
 	}
 	go p.serve(ctx, nc, id)
@@ -171,6 +173,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 func (p *proxy) refused(nc net.Conn, id int, err error) {
 	nc.Close()
 	p.out.event(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
+	tellTUI(p.feed, p.start, id, err.Error())
 	p.out.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
 	if !p.opts.Once {
 		return

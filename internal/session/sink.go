@@ -31,6 +31,7 @@ type sink struct {
 	showControl bool
 	linePrefix  string // "< " in the interactive line mode
 	prompt      string // "> " redrawn after each line in the line mode
+	overPrompt  string // goes back over the prompt before a line
 	buf         []byte
 
 	filter   inspect.Filter // what stdout shows; recordings keep everything
@@ -270,7 +271,7 @@ func (s *sink) endLine() {
 
 func (s *sink) prefix(b []byte, conn int) []byte {
 	if s.prompt != "" {
-		b = append(b, "\r\x1b[K"...) // over the prompt
+		b = append(b, s.overPrompt...)
 	}
 	b = append(b, s.linePrefix...)
 	if s.showConn {

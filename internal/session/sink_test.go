@@ -253,7 +253,7 @@ func (l *lockedBuffer) String() string {
 func TestSinkLineModePrompt(t *testing.T) {
 	t.Parallel()
 	s, out, _ := testSink(FormatText, s2c, func(s *sink) {
-		s.linePrefix, s.prompt, s.showControl = "< ", "> ", true
+		s.linePrefix, s.prompt, s.overPrompt, s.showControl = "< ", "> ", "\r\x1b[K", true
 	})
 	s.raw(s.prompt)
 	if out.String() != "> " {
