@@ -116,7 +116,7 @@ func (d *Decoder) Decode(m *inspect.Message) []inspect.Decoded {
 	switch e.Type {
 	case "subscribe", "start":
 		var r request
-		if err := json.Unmarshal(e.Payload, &r); err != nil || r.Query == "" {
+		if err := json.Unmarshal(e.Payload, &r); (err != nil || r.Query == "") && u.Err == "" {
 			u.Err = "payload is not a request with a query"
 		}
 		u.Op = r.OperationName

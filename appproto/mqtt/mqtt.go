@@ -338,6 +338,9 @@ func (d *Decoder) packet(dir inspect.Direction, first byte, body []byte) inspect
 		var filters []string
 		for r.err == nil && len(r.b) > 0 {
 			f := r.str("topic filter")
+			if len(filters) == 0 {
+				u.Op = f
+			}
 			if t == SUBSCRIBE {
 				opt := r.byte1("subscription options")
 				f += " qos=" + strconv.Itoa(int(opt&3))
@@ -360,9 +363,6 @@ func (d *Decoder) packet(dir inspect.Direction, first byte, body []byte) inspect
 		}
 		for i, f := range filters {
 			u.Fields = append(u.Fields, appproto.Str("filter"+strconv.Itoa(i+1), f))
-		}
-		if len(filters) > 0 {
-			u.Op = strings.Fields(filters[0])[0]
 		}
 		words = append(words, strings.Join(filters, ", "))
 		u.Corr, u.CorrRole = idKey(dir, id), inspect.CorrRequest

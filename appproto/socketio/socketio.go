@@ -227,10 +227,11 @@ func (d *Decoder) socketIO(dir inspect.Direction, s string) inspect.Decoded {
 		u.Summary = appproto.Summary(labelSIO, "ack", "id="+ack, "ns="+ns, appproto.KV("event", quoteIf(u.Op)), attachWords(n), appproto.PreviewJSON(payload))
 	}
 	if n > 0 {
-		d.due[slot(dir)] = attachments{left: n, total: n, of: strings.TrimPrefix(u.Summary, labelSIO+" "), corr: u.Corr, role: inspect.CorrPart, op: u.Op}
-		if len(d.due[slot(dir)].of) > 40 {
-			d.due[slot(dir)].of = d.due[slot(dir)].of[:40] + "…"
+		of := "ack id=" + ack
+		if t == 5 {
+			of = "event " + strconv.Quote(u.Op)
 		}
+		d.due[slot(dir)] = attachments{left: n, total: n, of: of, corr: u.Corr, role: partOf(u.Corr), op: u.Op}
 	}
 	return u
 }
@@ -289,4 +290,12 @@ func slot(d inspect.Direction) int {
 		return 0
 	}
 	return int(d)
+}
+
+// partOf is the role of an attachment: part of its packet's pair, if any.
+func partOf(corr string) inspect.CorrRole {
+	if corr == "" {
+		return inspect.CorrNone
+	}
+	return inspect.CorrPart
 }
