@@ -42,6 +42,7 @@ type ReplayOptions struct {
 	MaxConns       int
 	MaxMessageSize byteSize
 	Verbose        bool
+	Decode         string
 }
 
 // NewCmdReplay builds `wscope replay`.
@@ -120,6 +121,7 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
 	fs.StringVar(&opts.Report, "report", "", "write a JUnit XML report to `FILE`")
 	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE`")
 	fs.BoolVar(&opts.RecordSecrets, "record-secrets", false, "keep credentials in the --record file")
+	fs.StringVar(&opts.Decode, "decode", "", decodeUsage+"; here, for the --record file")
 	fs.BoolVar(&opts.Once, "once", false, "with --serve: exit after the first client, with its result")
 	fs.IntVar(&opts.MaxConns, "max-conns", 0, "with --serve: refuse clients beyond this many at once (0: no limit)")
 	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message accepted")
@@ -172,6 +174,7 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 		Record:        opts.Record,
 		RecordSecrets: opts.RecordSecrets,
 		Verbose:       opts.Verbose,
+		Decode:        opts.Decode,
 		NetDial: func(u *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
 			return opts.netDial(u, tlsConf, ios.ErrOut)
 		},

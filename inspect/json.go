@@ -103,7 +103,8 @@ func appendMessage(b []byte, m *Message) []byte {
 		b = strconv.AppendInt(b, int64(m.WireLen), 10)
 	}
 	b = appendPayload(b, m.Payload, m.Op == OpText)
-	return appendViolations(b, m.Violations)
+	b = appendViolations(b, m.Violations)
+	return AppendDecodedJSON(b, m.Decoded)
 }
 
 // appendPayload writes "text" when textual is allowed and p is valid
@@ -189,7 +190,8 @@ func appendOpen(b []byte, o *Open) []byte {
 	}
 	b = append(b, `,"start":"`...)
 	b = o.Start.UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
+	b = append(b, '"')
+	return AppendDecoderJSON(b, o)
 }
 
 func appendEnd(b []byte, e *End) []byte {

@@ -110,7 +110,7 @@ func newClient(opts *ConnectOptions, ios *IOStreams, lineMode bool) (*client, er
 	c.cfg = opts.config(1, c.start)
 	c.cfg.OnIdle = out.flush
 	c.hb = opts.heartbeat(inspect.ServerToClient, func(s string) { out.note("wscope: %s", s) })
-	c.observe = observers{out.event, c.hb.event}
+	c.observe = observers{newDecoding(opts.Decode).wrap(out.event), c.hb.event}
 	if opts.Echo {
 		c.observe = append(c.observe, echo(inspect.ServerToClient, func(int) *wire.Conn { conn, _ := c.ref.get(); return conn }))
 	}

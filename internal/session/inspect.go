@@ -31,7 +31,8 @@ type InspectOptions struct {
 	Filter         inspect.Filter
 	MaxMessageSize int64
 	NoTUI          bool
-	OutputSet      bool // -o given: no TUI at a terminal
+	OutputSet      bool   // -o given: no TUI at a terminal
+	Decode         string // --decode: a decoder's name, "none", or "" to choose
 }
 
 // Inspect runs `wscope inspect`: a file (or --hex bytes) read offline and
@@ -45,6 +46,9 @@ func Inspect(opts *InspectOptions) error {
 	}
 	if (opts.File == "") == (opts.Hex == "") {
 		return UsageErr("inspect needs a FILE (or - for stdin), or --hex BYTES")
+	}
+	if err := CheckDecode(opts.Decode); err != nil {
+		return err
 	}
 	filter := opts.Filter
 	var err error
@@ -60,6 +64,7 @@ func Inspect(opts *InspectOptions) error {
 	snk.binaryAs = opts.BinaryAs
 	snk.showConn = true
 	snk.showDir = true // both directions interleave: say which
+	snk.textDecoded = textDecoded(opts.Decode, ios.OutTTY)
 	defer snk.flush()
 
 	var (
@@ -68,9 +73,9 @@ func Inspect(opts *InspectOptions) error {
 		findings inspect.Findings
 		sawIn    bool
 	)
-	handle := func(e *inspect.Event) error {
+	decoded := newDecoding(opts.Decode).wrap(func(e *inspect.Event) {
 		if !filter.Match(e) {
-			return nil
+			return
 		}
 		sawIn = true
 		switch {
@@ -83,8 +88,8 @@ func Inspect(opts *InspectOptions) error {
 		default:
 			snk.event(e)
 		}
-		return nil
-	}
+	})
+	handle := func(e *inspect.Event) error { decoded(e); return nil }
 
 	name := opts.File
 	if opts.Hex != "" {
@@ -299,12 +304,12 @@ func inspectTUI(opts *InspectOptions, filter inspect.Filter) error {
 	quiet := newSink(io.Discard, io.Discard, FormatText, 0)
 	var readErr atomic.Pointer[error]
 	go func() {
-		err := readSession(opts, quiet, func(e *inspect.Event) error {
+		decoded := newDecoding(opts.Decode).wrap(func(e *inspect.Event) {
 			if filter.Match(e) {
 				feed.Add(e)
 			}
-			return nil
 		})
+		err := readSession(opts, quiet, func(e *inspect.Event) error { decoded(e); return nil })
 		if err != nil {
 			readErr.Store(&err)
 			feed.Add(&inspect.Event{Kind: inspect.KindError, Text: err.Error()})

@@ -32,6 +32,7 @@ type ReplayOptions struct {
 	Record        string
 	RecordSecrets bool
 	Verbose       bool
+	Decode        string // --decode, for the --record file
 	// NetDial, when set, says how to reach the server at u (a proxy, a
 	// unix socket); known only once the recording gave the URL.
 	NetDial func(u *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error)
@@ -43,6 +44,9 @@ const maxReplayEvents = 1 << 20
 
 // Replay runs `wscope replay`.
 func Replay(ctx context.Context, opts *ReplayOptions) error {
+	if err := CheckDecode(opts.Decode); err != nil {
+		return err
+	}
 	events, err := loadEvents(opts.File, opts.IO.ErrOut)
 	if err != nil {
 		return err
@@ -57,7 +61,7 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 			return UsageErr("--record: %v", err)
 		}
 		defer rec.Close()
-		opts.Walk.OnEvent = func(e *inspect.Event) { rec.Write(e) }
+		opts.Walk.OnEvent = newDecoding(opts.Decode).wrap(func(e *inspect.Event) { rec.Write(e) })
 	}
 	if opts.Serve != "" {
 		return replayServe(ctx, opts, script, opts.Walk)

@@ -1,0 +1,114 @@
+package session
+
+import (
+	"sync"
+
+	"github.com/wscope/wscope/appproto"
+	"github.com/wscope/wscope/appproto/all"
+	"github.com/wscope/wscope/inspect"
+)
+
+// decoding runs each connection's messages through the application
+// protocol decoder chosen for it (--decode, the subprotocol, the URL, or
+// the first messages), before any observer sees them: the open event
+// names the decoder and why, each message event carries what was read
+// (inspect.Message.Decoded), and a note event says when sniffing chose.
+type decoding struct {
+	forced string // --decode: a name, or "" to choose
+	mu     sync.Mutex
+	conns  map[int]*decodedConn
+}
+
+type decodedConn struct {
+	mu sync.Mutex // a relay's two legs report concurrently
+	c  *appproto.Conn
+}
+
+// CheckDecode checks a --decode value: a decoder's name, "none" or "".
+func CheckDecode(name string) error {
+	if name == "" || name == appproto.None {
+		return nil
+	}
+	if _, err := appproto.Lookup(all.Protocols, name); err != nil {
+		return UsageErr("--decode: %v", err)
+	}
+	return nil
+}
+
+// DecoderNames lists what --decode takes, for help and completion.
+func DecoderNames() []string {
+	names := []string{appproto.None}
+	for _, p := range all.Protocols {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// newDecoding returns the decoding for a --decode value; nil for "none".
+func newDecoding(forced string) *decoding {
+	if forced == appproto.None {
+		return nil
+	}
+	return &decoding{forced: forced, conns: map[int]*decodedConn{}}
+}
+
+// wrap returns next with the decoding before it. A nil decoding is next.
+func (d *decoding) wrap(next func(*inspect.Event)) func(*inspect.Event) {
+	if d == nil {
+		return next
+	}
+	return func(e *inspect.Event) {
+		switch e.Kind {
+		case inspect.KindOpen:
+			d.open(e)
+		case inspect.KindMsg:
+			if note := d.message(e); note != nil {
+				next(note)
+			}
+		case inspect.KindEnd:
+			d.mu.Lock()
+			delete(d.conns, e.Conn)
+			d.mu.Unlock()
+		}
+		next(e)
+	}
+}
+
+func (d *decoding) open(e *inspect.Event) {
+	ch, err := appproto.Choose(all.Protocols, d.forced, e.Open)
+	if err != nil { // checked with the flags: not reached
+		ch = appproto.Choice{Why: err.Error()}
+	}
+	if e.Open != nil {
+		e.Open.Decoder, e.Open.DecoderWhy = ch.Name(), ch.Why
+	}
+	sub := ""
+	if e.Open != nil {
+		sub = e.Open.Subprotocol
+	}
+	d.mu.Lock()
+	d.conns[e.Conn] = &decodedConn{c: appproto.NewConn(all.Protocols, ch, sub)}
+	d.mu.Unlock()
+}
+
+// message decodes e's message into it, and returns the note to show first
+// when this message made the choice.
+func (d *decoding) message(e *inspect.Event) *inspect.Event {
+	d.mu.Lock()
+	dc := d.conns[e.Conn]
+	if dc == nil { // no open event: a HAR entry or a capture begun late
+		ch, _ := appproto.Choose(all.Protocols, d.forced, nil)
+		dc = &decodedConn{c: appproto.NewConn(all.Protocols, ch, "")}
+		d.conns[e.Conn] = dc
+	}
+	d.mu.Unlock()
+	dc.mu.Lock()
+	ds, chose := dc.c.Decode(e.Msg)
+	ch := dc.c.Choice()
+	dc.mu.Unlock()
+	e.Msg.Decoded = ds
+	if !chose {
+		return nil
+	}
+	return &inspect.Event{T: e.T, Kind: inspect.KindNote, Conn: e.Conn, Text: "decoder " + ch.String()}
+}
