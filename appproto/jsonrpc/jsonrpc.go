@@ -120,8 +120,13 @@ func (d *Decoder) one(dir inspect.Direction, p []byte) inspect.Decoded {
 		u.Summary = appproto.Summary(label, "call", *o.Method, "id="+id, preview(o.Params))
 		return u
 	case o.Error != nil || o.Result != nil:
-		corr := appproto.Peer(dir).String() + " " + id
-		u := inspect.Decoded{Protocol: label, Fields: []inspect.DecodedField{appproto.JSON("id", orNull(o.ID))}, Corr: corr, CorrRole: inspect.CorrAnswer, Op: d.methods.Take(corr)}
+		u := inspect.Decoded{Protocol: label, Fields: []inspect.DecodedField{appproto.JSON("id", orNull(o.ID))}}
+		// id null answers a request whose id could not be read (section
+		// 5): it pairs with nothing.
+		if id != "" && id != "null" {
+			u.Corr = appproto.Peer(dir).String() + " " + id
+			u.CorrRole, u.Op = inspect.CorrAnswer, d.methods.Take(u.Corr)
+		}
 		if o.Error != nil {
 			u.Type = "error"
 			var e rpcError

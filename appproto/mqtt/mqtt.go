@@ -483,8 +483,19 @@ func idKey(sender inspect.Direction, id uint16) string {
 	return "id " + sender.String() + " " + strconv.Itoa(int(id))
 }
 
+// printable reports whether p reads as text: UTF-8 without control
+// characters but tab and line ends.
+func printable(p []byte) bool {
+	for _, c := range p {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.Valid(p)
+}
+
 func payloadField(p []byte) inspect.DecodedField {
-	if utf8.Valid(p) {
+	if printable(p) {
 		return appproto.Str("payload", string(p))
 	}
 	return appproto.Str("payloadHex", fmt.Sprintf("%x", p[:min(len(p), 256)]))
@@ -494,7 +505,7 @@ func payloadPreview(p []byte) string {
 	if len(p) == 0 {
 		return ""
 	}
-	if utf8.Valid(p) {
+	if printable(p) {
 		return strconv.Quote(appproto.Preview(string(p)))
 	}
 	return fmt.Sprintf("%x", p[:min(len(p), 16)])
