@@ -255,6 +255,7 @@ func writeStats(w io.Writer, s *inspect.Stats, format string) error {
 		PingRTT     map[string]any `json:"ping_rtt,omitempty"`
 		Closes      map[string]int `json:"closes"`
 		Violations  map[string]int `json:"violations"`
+		App         []appOp        `json:"app,omitempty"`
 	}{
 		Seconds:     (s.Last - s.First).Seconds(),
 		Connections: s.Conns,
@@ -291,7 +292,29 @@ func writeStats(w io.Writer, s *inspect.Stats, format string) error {
 	for r, n := range s.Violations {
 		out.Violations[string(r)] = n
 	}
+	for _, k := range s.App.Sorted() {
+		o := s.App.Ops[k]
+		a := appOp{Protocol: k.Protocol, Op: k.Op, Units: o.Units, Requests: o.Requests, Answers: o.Answers, Errors: o.Errors}
+		if p50, ok := o.Percentile(50); ok {
+			p90, _ := o.Percentile(90)
+			p99, _ := o.Percentile(99)
+			a.Latency = map[string]float64{"n": float64(len(o.Latencies)), "p50_ms": ms(p50), "p90_ms": ms(p90), "p99_ms": ms(p99)}
+		}
+		out.App = append(out.App, a)
+	}
 	return json.NewEncoder(w).Encode(out)
+}
+
+// appOp is one line of --stats -o json's "app": an operation of an
+// application protocol.
+type appOp struct {
+	Protocol string             `json:"proto"`
+	Op       string             `json:"op"`
+	Units    int                `json:"units"`
+	Requests int                `json:"requests"`
+	Answers  int                `json:"answers"`
+	Errors   int                `json:"errors"`
+	Latency  map[string]float64 `json:"latency,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
