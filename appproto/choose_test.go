@@ -5,7 +5,7 @@ import (
 
 	"github.com/wscope/wscope/appproto"
 	"github.com/wscope/wscope/appproto/all"
-	. "github.com/wscope/wscope/appproto/appprototest"
+	at "github.com/wscope/wscope/appproto/appprototest"
 	"github.com/wscope/wscope/inspect"
 )
 
@@ -55,16 +55,16 @@ func TestSniffUnambiguous(t *testing.T) {
 		msg  *inspect.Message
 		want string
 	}{
-		{S2C(`0{"sid":"x","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`), "socketio"},
-		{C2S(`{"type":"connection_init","payload":{}}`), "graphql"},
-		{Binary(inspect.ClientToServer, append([]byte{0x10, 0x0c, 0, 4}, "MQTT\x04\x02\x00\x3c\x00\x00"...)), "mqtt"},
-		{C2S("CONNECT\naccept-version:1.2,1.1,1.0\nheart-beat:10000,10000\n\n\x00"), "stomp"},
-		{C2S(`{"jsonrpc":"2.0","method":"sum","params":[1,2],"id":1}`), "jsonrpc"},
-		{C2S("{\"protocol\":\"json\",\"version\":1}\x1e"), "signalr"},
-		{C2S(`["1","1","room:lobby","phx_join",{}]`), "phoenix"},
-		{S2C(`{"type":"welcome"}`), "actioncable"},
-		{C2S(`hello`), "none"},
-		{C2S(`{"type":"welcome"}`), "none"},
+		{at.S2C(`0{"sid":"x","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`), "socketio"},
+		{at.C2S(`{"type":"connection_init","payload":{}}`), "graphql"},
+		{at.Binary(inspect.ClientToServer, append([]byte{0x10, 0x0c, 0, 4}, "MQTT\x04\x02\x00\x3c\x00\x00"...)), "mqtt"},
+		{at.C2S("CONNECT\naccept-version:1.2,1.1,1.0\nheart-beat:10000,10000\n\n\x00"), "stomp"},
+		{at.C2S(`{"jsonrpc":"2.0","method":"sum","params":[1,2],"id":1}`), "jsonrpc"},
+		{at.C2S("{\"protocol\":\"json\",\"version\":1}\x1e"), "signalr"},
+		{at.C2S(`["1","1","room:lobby","phx_join",{}]`), "phoenix"},
+		{at.S2C(`{"type":"welcome"}`), "actioncable"},
+		{at.C2S(`hello`), "none"},
+		{at.C2S(`{"type":"welcome"}`), "none"},
 	} {
 		p, _ := appproto.Sniff(all.Protocols, c.msg)
 		got := "none"
@@ -82,16 +82,16 @@ func TestSniffUnambiguous(t *testing.T) {
 func TestConnSniffs(t *testing.T) {
 	ch, _ := appproto.Choose(all.Protocols, "", open("ws://h/", ""))
 	c := appproto.NewConn(all.Protocols, ch, "")
-	if ds, chose := c.Decode(C2S("hi")); ds != nil || chose {
+	if ds, chose := c.Decode(at.C2S("hi")); ds != nil || chose {
 		t.Fatalf("decoded a message no protocol has: %v %v", ds, chose)
 	}
-	ds, chose := c.Decode(S2C(`{"type":"welcome"}`))
+	ds, chose := c.Decode(at.S2C(`{"type":"welcome"}`))
 	if !chose || len(ds) != 1 || ds[0].Summary != "cable welcome" || c.Choice().String() != `actioncable (content: a "welcome" from the server)` {
 		t.Fatalf("%v %v %s", ds, chose, c.Choice())
 	}
 	c = appproto.NewConn(all.Protocols, ch, "")
 	for i := range appproto.SniffMessages {
-		_, chose := c.Decode(C2S("hi"))
+		_, chose := c.Decode(at.C2S("hi"))
 		if chose != (i == appproto.SniffMessages-1) {
 			t.Fatalf("message %d: chose %v", i, chose)
 		}
@@ -99,7 +99,7 @@ func TestConnSniffs(t *testing.T) {
 	if got := c.Choice().String(); got != "none (no protocol recognised in the first 4 messages)" {
 		t.Error(got)
 	}
-	if ds, _ := c.Decode(S2C(`{"type":"welcome"}`)); ds != nil {
+	if ds, _ := c.Decode(at.S2C(`{"type":"welcome"}`)); ds != nil {
 		t.Error("decoded after giving up")
 	}
 }

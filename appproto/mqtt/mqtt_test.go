@@ -5,8 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wscope/wscope/appproto/appprototest"
-	. "github.com/wscope/wscope/appproto/appprototest"
+	at "github.com/wscope/wscope/appproto/appprototest"
 	"github.com/wscope/wscope/inspect"
 )
 
@@ -58,13 +57,17 @@ func pkt(t testing.TB, s string) []byte {
 	return out
 }
 
-func c2s(t *testing.T, s string) *inspect.Message { return Binary(inspect.ClientToServer, pkt(t, s)) }
-func s2c(t *testing.T, s string) *inspect.Message { return Binary(inspect.ServerToClient, pkt(t, s)) }
+func c2s(t *testing.T, s string) *inspect.Message {
+	return at.Binary(inspect.ClientToServer, pkt(t, s))
+}
+func s2c(t *testing.T, s string) *inspect.Message {
+	return at.Binary(inspect.ServerToClient, pkt(t, s))
+}
 
 // MQTT 3.1.1: a client's life with QoS 0, 1 and 2, the packets laid out
 // as sections 3.1-3.14 define them.
 func TestV311(t *testing.T) {
-	Run(t, &Decoder{}, []Case{
+	at.Run(t, &Decoder{}, []at.Case{
 		{Msg: c2s(t, `10 | 0004 "MQTT" 04 c2 003c 0002 "c1" 0004 "user" 0002 "pw"`),
 			Summary: `mqtt CONNECT v3.1.1 client="c1" keepalive=60 clean user="user" password=(2 B)`, Corr: "connect/request", Fields: []string{"clientId=c1", "passwordSize=2"}},
 		{Msg: s2c(t, `20 | 00 00`), Summary: "mqtt CONNACK accepted", Corr: "connect/answer"},
@@ -87,7 +90,7 @@ func TestV311(t *testing.T) {
 
 // MQTT 5.0: properties, reason codes, subscription options.
 func TestV5(t *testing.T) {
-	Run(t, &Decoder{}, []Case{
+	at.Run(t, &Decoder{}, []at.Case{
 		{Msg: c2s(t, `10 | 0004 "MQTT" 05 02 001e 05 11 0000 0e10 0002 "c5"`),
 			Summary: `mqtt CONNECT v5.0 client="c5" keepalive=30 clean sessionExpiryInterval=3600`, Fields: []string{"version=5.0", "sessionExpiryInterval=3600"}},
 		{Msg: s2c(t, `20 | 00 00 06 22 000a 21 0014`), Summary: "mqtt CONNACK success", Fields: []string{"topicAliasMaximum=10", "receiveMaximum=20"}},
@@ -106,12 +109,12 @@ func TestV5(t *testing.T) {
 func TestStream(t *testing.T) {
 	whole := append(pkt(t, `30 | 0009 "sensors/1" "hello!"`), pkt(t, `c0 00 c0 00`)...)
 	d := &Decoder{}
-	got := Summaries(d,
-		Binary(inspect.ClientToServer, whole[:1]),
-		Binary(inspect.ServerToClient, pkt(t, `d0`)),
-		Binary(inspect.ClientToServer, whole[1:9]),
-		Binary(inspect.ClientToServer, whole[9:]),
-		Binary(inspect.ServerToClient, pkt(t, `00 d0 00`)),
+	got := at.Summaries(d,
+		at.Binary(inspect.ClientToServer, whole[:1]),
+		at.Binary(inspect.ServerToClient, pkt(t, `d0`)),
+		at.Binary(inspect.ClientToServer, whole[1:9]),
+		at.Binary(inspect.ClientToServer, whole[9:]),
+		at.Binary(inspect.ServerToClient, pkt(t, `00 d0 00`)),
 	)
 	want := `mqtt (partial packet, 1 B so far)
 mqtt (partial packet, 1 B so far)
@@ -124,16 +127,16 @@ mqtt PINGRESP | mqtt PINGRESP`
 }
 
 func TestMalformed(t *testing.T) {
-	for _, c := range []Case{
+	for _, c := range []at.Case{
 		{Msg: c2s(t, `30 ff ff ff ff 01`), Summary: "mqtt ?? malformed Remaining Length: more than four bytes (section 2.2.3)", Err: true},
 		{Msg: c2s(t, `30 03 0009 "s"`), Summary: "mqtt PUBLISH topic= qos=0 ?? packet ends inside its topic", Err: true},
 		{Msg: c2s(t, `36 | 0001 "a" 00`), Summary: "mqtt PUBLISH topic=a qos=3 id=0 ?? QoS 3 is malformed (section 3.3.1.2)", Err: true},
 		{Msg: c2s(t, `00 00`), Summary: "mqtt reserved ?? reserved packet type 0 (section 2.2.1)", Err: true},
 		{Msg: c2s(t, `c0 01 00`), Summary: "mqtt PINGREQ ?? 1 bytes past the end of the packet's fields", Err: true},
-		{Msg: C2S(`hello`), Summary: "mqtt ?? text message: MQTT over WebSocket is sent in binary messages (section 6)", Err: true},
+		{Msg: at.C2S(`hello`), Summary: "mqtt ?? text message: MQTT over WebSocket is sent in binary messages (section 6)", Err: true},
 		{Msg: c2s(t, `30 ff ff ff 7f`), Summary: "mqtt ?? packet of 268435460 bytes is longer than the 16777216 this decoder holds", Err: true},
 	} {
-		Run(t, &Decoder{}, []Case{c})
+		at.Run(t, &Decoder{}, []at.Case{c})
 	}
 }
 
@@ -155,5 +158,5 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) { appprototest.Fuzz(t, Protocol, "mqtt", data) })
+	f.Fuzz(func(t *testing.T, data []byte) { at.Fuzz(t, Protocol, "mqtt", data) })
 }
