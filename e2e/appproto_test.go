@@ -64,7 +64,7 @@ type appCase struct {
 
 var appCases = []appCase{
 	{"socketio", "socketio", "URL path /socket.io/ with EIO=4", []string{
-		`^eio open sid=\S+ ping=25000ms timeout=20000ms$`,
+		`^eio open sid=\S+ ping=300ms timeout=600ms$`,
 		`^sio connect ns=/$`,
 		`^sio connect ns=/ \{"sid":"[^"]+"\}$`,
 		`^sio event "welcome" ns=/ \["hi"\]$`,
@@ -242,5 +242,27 @@ func checkInOrder(t *testing.T, units, want []string) {
 			return
 		}
 		i++
+	}
+}
+
+// connect on a Socket.IO URL plays the client's part that keeps the
+// session up (the namespace CONNECT, a pong for each ping) against the
+// real socket.io server, and /emit sends an event it answers.
+func TestConnectSocketIO(t *testing.T) {
+	upstream := appServer(t, "socketio")
+	// -x goes out once the server accepted the namespace; -w 1.5s is past
+	// a ping interval and its timeout: the session stays up, each ping
+	// answered.
+	p := start(t, "connect", upstream+"/socket.io/?EIO=4&transport=websocket", "-o", "frames", "-x", `/emit chat {"text":"hi"}`, "-w", "1500ms")
+	p.stdout.waitMatch(t, regexp.MustCompile(`s2c app    sio event "echo" ns=/ \[\{"text":"hi"\}\]`), step)
+	if code := p.wait(2 * step); code != 0 {
+		t.Errorf("exit %d\n%s\n%s", code, bounded(p.stdout.String()), p.stderr)
+	}
+	out := p.stdout.String()
+	if pings, pongs := strings.Count(out, "s2c app    eio ping"), strings.Count(out, "c2s app    eio pong"); pings < 3 || pongs != pings {
+		t.Errorf("%d pings, %d pongs:\n%s", pings, pongs, bounded(out))
+	}
+	if !strings.Contains(out, "c2s app    sio connect ns=/\n") {
+		t.Errorf("no namespace connect:\n%s", bounded(out))
 	}
 }

@@ -16,6 +16,7 @@ package socketio
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -298,4 +299,45 @@ func partOf(corr string) inspect.CorrRole {
 		return inspect.CorrNone
 	}
 	return inspect.CorrPart
+}
+
+// Emit returns the Engine.IO message that emits event with args (JSON
+// texts) on namespace ns ("" or "/" for the main one), without an ack
+// id: 42["event",...] (Socket.IO protocol v5, EVENT).
+func Emit(ns, event string, args ...json.RawMessage) ([]byte, error) {
+	name, _ := json.Marshal(event)
+	b := []byte("42")
+	if ns != "" && ns != "/" {
+		if !strings.HasPrefix(ns, "/") || strings.ContainsAny(ns, ",") {
+			return nil, fmt.Errorf("namespace %q: want /name without a comma", ns)
+		}
+		b = append(append(b, ns...), ',')
+	}
+	b = append(append(b, '['), name...)
+	for _, a := range args {
+		if !json.Valid(a) {
+			return nil, fmt.Errorf("argument is not JSON: %.40q", a)
+		}
+		b = append(append(b, ','), a...)
+	}
+	return append(b, ']'), nil
+}
+
+// ClientReply returns what a Socket.IO client sends back on the
+// Engine.IO unit u from the server, and whether it sends anything: the
+// main namespace's CONNECT ("40") after the open packet, a pong ("3",
+// with the ping's data) after a ping. That is what keeps a session up
+// (Engine.IO v4: the server closes one that misses a pong).
+func ClientReply(u *inspect.Decoded) ([]byte, bool) {
+	if u.Protocol != labelEIO {
+		return nil, false
+	}
+	switch u.Type {
+	case "open":
+		return []byte("40"), true
+	case "ping":
+		data, _ := u.Field("data")
+		return []byte("3" + data), true
+	}
+	return nil, false
 }

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"encoding/json"
 	"testing"
 
 	at "github.com/wscope/wscope/appproto/appprototest"
@@ -67,4 +68,52 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { at.Fuzz(t, Protocol, "", data) })
+}
+
+func TestEmit(t *testing.T) {
+	for _, c := range []struct {
+		ns, event string
+		args      []string
+		want      string
+	}{
+		{"", "chat", []string{`{"text":"hi"}`}, `42["chat",{"text":"hi"}]`},
+		{"/admin", "x", nil, `42/admin,["x"]`},
+		{"/", `q"uote`, []string{"1", `"two"`}, `42["q\"uote",1,"two"]`},
+		{"admin", "x", nil, "error"},
+		{"", "x", []string{"{"}, "error"},
+	} {
+		var args []json.RawMessage
+		for _, a := range c.args {
+			args = append(args, json.RawMessage(a))
+		}
+		b, err := Emit(c.ns, c.event, args...)
+		got := string(b)
+		if err != nil {
+			got = "error"
+		}
+		if got != c.want {
+			t.Errorf("%+v: %s", c, got)
+		}
+		if err == nil {
+			if u := (&Decoder{}).Decode(at.C2S("4" + got[1:]))[0]; u.Err != "" || u.Op != c.event {
+				t.Errorf("%s decodes as %+v", got, u)
+			}
+		}
+	}
+}
+
+func TestClientReply(t *testing.T) {
+	d := &Decoder{}
+	for s, want := range map[string]string{
+		`0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":20000}`: "40",
+		`2`:      "3",
+		`2probe`: "3probe",
+		`40`:     "",
+		`3`:      "",
+	} {
+		b, ok := ClientReply(&d.Decode(at.S2C(s))[0])
+		if string(b) != want || ok != (want != "") {
+			t.Errorf("%s: %q %v", s, b, ok)
+		}
+	}
 }

@@ -34,9 +34,11 @@ const servers = {
   async socketio() {
     const { Server } = require('socket.io');
     const hs = http.createServer();
-    const io = new Server(hs);
+    // Pings every 300 ms: a client that does not answer is dropped after
+    // 600 ms more (Engine.IO v4), well within a test.
+    const io = new Server(hs, { pingInterval: 300, pingTimeout: 600 });
     io.on('connection', (s) => {
-      s.on('chat', (msg, ack) => ack({ ok: true, echo: msg.text }));
+      s.on('chat', (msg, ack) => (ack ? ack({ ok: true, echo: msg.text }) : s.emit('echo', msg)));
       s.on('upload', (buf, ack) => ack(buf.length));
       s.emit('welcome', 'hi');
     });

@@ -1,11 +1,16 @@
 package session
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/wscope/wscope/appproto"
 	"github.com/wscope/wscope/appproto/all"
+	"github.com/wscope/wscope/appproto/socketio"
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/wire"
 )
 
 // decoding runs each connection's messages through the application
@@ -111,4 +116,59 @@ func (d *decoding) message(e *inspect.Event) *inspect.Event {
 		return nil
 	}
 	return &inspect.Event{T: e.T, Kind: inspect.KindNote, Conn: e.Conn, Text: "decoder " + ch.String()}
+}
+
+// sioSession plays the Engine.IO/Socket.IO client's part that keeps a
+// session up, for connect on a connection the socketio decoder reads: the
+// main namespace's CONNECT after the server's open packet, a pong for
+// each ping. What else is sent is the user's (/emit), held until the
+// server accepted the namespace (it drops a client that sends an event
+// before). With --decode none nothing is decoded, and nothing answered.
+type sioSession struct {
+	conn    func() *wire.Conn
+	active  atomic.Bool   // the socketio decoder was chosen at the open
+	ready   chan struct{} // closed when the namespace CONNECT is answered
+	readied sync.Once
+}
+
+// sioReadyTimeout bounds how long input waits for the namespace CONNECT.
+const sioReadyTimeout = 5 * time.Second
+
+func newSIOSession(conn func() *wire.Conn) *sioSession {
+	return &sioSession{conn: conn, ready: make(chan struct{})}
+}
+
+func (s *sioSession) event(e *inspect.Event) {
+	switch {
+	case e.Kind == inspect.KindOpen:
+		s.active.Store(e.Open != nil && e.Open.Decoder == "socketio")
+	case e.Kind != inspect.KindMsg || e.Msg.Dir != inspect.ServerToClient:
+	default:
+		for i := range e.Msg.Decoded {
+			u := &e.Msg.Decoded[i]
+			if p, ok := socketio.ClientReply(u); ok {
+				if c := s.conn(); c != nil {
+					c.WriteMessage(inspect.OpText, p)
+				}
+			}
+			if u.Protocol == "sio" && (u.Type == "connect" || u.Type == "connect_error") {
+				s.readied.Do(func() { close(s.ready) })
+			}
+		}
+	}
+}
+
+// waitReady waits, when the connection is Socket.IO's, for the server to
+// accept the namespace, at most sioReadyTimeout.
+func (s *sioSession) waitReady(ctx context.Context) {
+	if s == nil || !s.active.Load() {
+		return
+	}
+	t := time.NewTimer(sioReadyTimeout)
+	defer t.Stop()
+	select {
+	case <-s.ready:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

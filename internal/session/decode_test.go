@@ -97,3 +97,23 @@ func TestCheckDecode(t *testing.T) {
 		}
 	}
 }
+
+func TestEmitCommand(t *testing.T) {
+	for line, want := range map[string]string{
+		`/emit chat {"text":"hi"}`: `42["chat",{"text":"hi"}]`,
+		`/emit /admin ping`:        `42/admin,["ping"]`,
+		`/emit`:                    `error: /emit: want an event name, e.g. /emit chat {"text":"hi"}`,
+		`/emit chat {`:             `error: /emit: argument is not JSON: "{"`,
+	} {
+		var a action
+		got := ""
+		if err := parseSlash(&a, line); err != nil {
+			got = "error: " + err.Error()
+		} else {
+			got = string(a.payload)
+		}
+		if got != want {
+			t.Errorf("%s: %s, want %s", line, got, want)
+		}
+	}
+}
