@@ -24,9 +24,14 @@ func Int(key string, n int64) inspect.DecodedField {
 }
 
 // JSON returns a field holding a JSON text, carried as JSON in
-// recordings. raw must be valid JSON.
+// recordings, compacted: a recording line stays one line. raw must be
+// valid JSON.
 func JSON(key string, raw []byte) inspect.DecodedField {
-	return inspect.DecodedField{Key: key, Value: string(raw), JSON: true}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) == nil {
+		return inspect.DecodedField{Key: key, Value: b.String(), JSON: true}
+	}
+	return inspect.DecodedField{Key: key, Value: string(raw)}
 }
 
 // Preview shortens s to PreviewRunes runes for a summary, control

@@ -1,6 +1,9 @@
 package inspect
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Decoded is one unit of an application protocol that a decoder (the
 // packages under appproto) read in a data message: a Socket.IO packet, an
@@ -105,8 +108,8 @@ func AppendDecodedJSON(b []byte, ds []Decoded) []byte {
 			}
 			b = AppendJSONString(b, f.Key)
 			b = append(b, ':')
-			if f.JSON {
-				b = append(b, f.Value...) // the decoders hand valid JSON
+			if f.JSON && !strings.ContainsAny(f.Value, "\n\r") {
+				b = append(b, f.Value...) // the decoders hand compact JSON
 			} else {
 				b = AppendJSONString(b, f.Value)
 			}

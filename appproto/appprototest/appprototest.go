@@ -110,8 +110,8 @@ func Fuzz(t *testing.T, p appproto.Protocol, sub string, data []byte) {
 				t.Fatalf("unit without a summary or protocol: %+v", u)
 			}
 			for _, f := range u.Fields {
-				if f.JSON && !validJSON(f.Value) {
-					t.Fatalf("field %s is not JSON: %.80q", f.Key, f.Value)
+				if f.JSON && (!validJSON(f.Value) || strings.ContainsAny(f.Value, "\n\r")) {
+					t.Fatalf("field %s is not compact JSON: %.80q", f.Key, f.Value)
 				}
 			}
 		}

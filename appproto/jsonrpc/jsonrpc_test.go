@@ -9,7 +9,7 @@ import (
 // The examples of the JSON-RPC 2.0 specification, section 7.
 func TestSpecExamples(t *testing.T) {
 	at.Run(t, &Decoder{}, []at.Case{
-		{Msg: at.C2S(`{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}`), Summary: `rpc call subtract id=1 [42,23]`, Corr: "c2s 1/request", Op: "subtract", Fields: []string{"params=[42, 23]"}},
+		{Msg: at.C2S(`{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}`), Summary: `rpc call subtract id=1 [42,23]`, Corr: "c2s 1/request", Op: "subtract", Fields: []string{"params=[42,23]"}},
 		{Msg: at.S2C(`{"jsonrpc": "2.0", "result": 19, "id": 1}`), Summary: `rpc result id=1 method=subtract 19`, Corr: "c2s 1/answer", Op: "subtract", Fields: []string{"result=19"}},
 		{Msg: at.C2S(`{"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": "a"}`), Summary: `rpc call subtract id="a" {"subtrahend":23,"minuend":42}`},
 		{Msg: at.C2S(`{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}`), Summary: `rpc notify update [1,2,3,4,5]`, Corr: "/"},

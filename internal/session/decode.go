@@ -84,7 +84,9 @@ func (d *decoding) open(e *inspect.Event) {
 	if err != nil { // checked with the flags: not reached
 		ch = appproto.Choice{Why: err.Error()}
 	}
-	if e.Open != nil {
+	if e.Open != nil && ch.Proto != nil {
+		// Only a choice made is said: sniffing says it with a note, and
+		// --decode none needs no word on every connection.
 		e.Open.Decoder, e.Open.DecoderWhy = ch.Name(), ch.Why
 	}
 	sub := ""
@@ -112,8 +114,8 @@ func (d *decoding) message(e *inspect.Event) *inspect.Event {
 	ch := dc.c.Choice()
 	dc.mu.Unlock()
 	e.Msg.Decoded = ds
-	if !chose {
-		return nil
+	if !chose || ch.Proto == nil {
+		return nil // giving up is not worth a line on every connection
 	}
 	return &inspect.Event{T: e.T, Kind: inspect.KindNote, Conn: e.Conn, Text: "decoder " + ch.String()}
 }
