@@ -28,3 +28,17 @@ func TestDecodedMessage(t *testing.T) {
 		t.Errorf("open detail: %q", got)
 	}
 }
+
+// The filter's regexp matches what a decoder read, not only the payload.
+func TestFilterMatchesDecoded(t *testing.T) {
+	s := newSession(1).open("ws://h/", "", false).text(inspect.ClientToServer, `4212["chat",{}]`).text(inspect.ClientToServer, `other`)
+	s.events[len(s.events)-3].Msg.Decoded = []inspect.Decoded{{Protocol: "sio", Summary: `sio event "chat" ns=/ ack=12`}}
+	m := newModel(t, Options{}, 120, 30, s.events)
+	press(m, "m", "/")
+	typeText(m, "ack=12")
+	press(m, "enter")
+	v := m.View()
+	if !strings.Contains(v, `sio event "chat"`) || strings.Contains(v, "other") {
+		t.Errorf("filter on a decoded summary:\n%s", v)
+	}
+}

@@ -250,7 +250,7 @@ func (r *row) event() *inspect.Event {
 	case inspect.KindMsg:
 		e.Msg = &inspect.Message{
 			Dir: r.dir, Op: r.op, Frames: r.frames(), Deflated: r.has(flagDeflated),
-			WireLen: int(r.length), Payload: r.payload, Violations: r.violations(),
+			WireLen: int(r.length), Payload: r.payload, Violations: r.violations(), Decoded: r.decoded(),
 		}
 	case inspect.KindOpen:
 		e.Open = r.more.open
