@@ -34,6 +34,7 @@ type ReplayOptions struct {
 	Pings          bool
 	JSON           bool
 	Ignore         []string
+	IgnoreFields   []string
 	Captures       []string
 	Report         string
 	Record         string
@@ -117,6 +118,7 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
 	fs.BoolVar(&opts.Pings, "pings", false, "send the recorded pings and compare pings and pongs too")
 	fs.BoolVar(&opts.JSON, "json", false, "compare JSON messages semantically")
 	fs.StringArrayVar(&opts.Ignore, "ignore", nil, "remove this JSON `path` on both sides before comparing (repeatable)")
+	fs.StringArrayVar(&opts.IgnoreFields, "ignore-field", nil, "with --decode NAME: compare what the decoder reads, but this `field` (e.g. ack, id; repeatable)")
 	fs.StringArrayVar(&opts.Captures, "capture", nil, "`PATH=NAME`: take a value from received messages for {{NAME}} in later sends (repeatable)")
 	fs.StringVar(&opts.Report, "report", "", "write a JUnit XML report to `FILE`")
 	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE`")
@@ -204,6 +206,7 @@ func (opts *ReplayOptions) walk() (replay.Options, error) {
 		Pings:          opts.Pings,
 		JSON:           opts.JSON,
 		Ignore:         opts.Ignore,
+		IgnoreFields:   opts.IgnoreFields,
 		Captures:       captures,
 	}, nil
 }

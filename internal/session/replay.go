@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/wscope/wscope/appproto"
+	"github.com/wscope/wscope/appproto/all"
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/record"
 	"github.com/wscope/wscope/internal/replay"
@@ -46,6 +48,15 @@ const maxReplayEvents = 1 << 20
 func Replay(ctx context.Context, opts *ReplayOptions) error {
 	if err := CheckDecode(opts.Decode); err != nil {
 		return err
+	}
+	if len(opts.Walk.IgnoreFields) > 0 {
+		p, err := appproto.Lookup(all.Protocols, opts.Decode)
+		if err != nil {
+			return UsageErr("--ignore-field needs --decode NAME, the decoder whose fields are compared")
+		}
+		opts.Walk.Decode = func(dir inspect.Direction, op inspect.OpCode, b []byte) []inspect.Decoded {
+			return p.New("").Decode(&inspect.Message{Dir: dir, Op: op, Payload: b})
+		}
 	}
 	events, err := loadEvents(opts.File, opts.IO.ErrOut)
 	if err != nil {
