@@ -2,10 +2,14 @@ package session
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/replay"
 )
 
 func decodeEvents() []*inspect.Event {
@@ -114,6 +118,17 @@ func TestEmitCommand(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s: %s, want %s", line, got, want)
+		}
+	}
+}
+
+func TestReplayIgnoreFieldNeedsDecode(t *testing.T) {
+	for _, decode := range []string{"", "none"} {
+		err := Replay(context.Background(), &ReplayOptions{IO: &IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard},
+			File: "unused.wsrec.jsonl", Decode: decode, Walk: replay.Options{IgnoreFields: []string{"ack"}}})
+		var ee *ExitError
+		if !errors.As(err, &ee) || ee.Code != ExitUsage || !strings.Contains(err.Error(), "--ignore-field needs --decode NAME") {
+			t.Errorf("--decode %q: %v", decode, err)
 		}
 	}
 }
