@@ -54,7 +54,8 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.PingTimeout, "ping-timeout", 0, "with --ping-interval: close with 1001 when a ping waits this long for its pong (connect then exits 4)")
 	fs.StringVar(&o.From, "from", "", "show only what one side sent: client or server (recordings keep everything)")
 	fs.StringVar(&o.Op, "op", "", "show only these opcodes, e.g. text,binary or control")
-	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload matches this `regexp`")
+	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload (or decoded summary and fields) matches this `regexp`")
+	fs.StringVar(&o.Decode, "decode", "", decodeUsage)
 	o.Compress.addFlags(fs)
 }
 
@@ -193,3 +194,7 @@ func (o *tlsOptions) config() (*tls.Config, error) {
 	}
 	return c, nil
 }
+
+// decodeUsage is the --decode flag's help, the same on every command.
+var decodeUsage = "application protocol `decoder`: " + strings.Join(session.DecoderNames()[1:], ", ") +
+	", or none (default: chosen from the subprotocol, the URL, then the first messages)"

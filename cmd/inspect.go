@@ -24,6 +24,7 @@ type InspectOptions struct {
 	Conn           int
 	MaxMessageSize byteSize
 	NoTUI          bool
+	Decode         string
 
 	outputSet bool // -o given: no TUI at a terminal
 }
@@ -93,7 +94,8 @@ or capture, and 5 when --check found violations.`,
 	fs.BoolVar(&opts.Stats, "stats", false, "report counts, sizes, compression and ping round trips")
 	fs.StringVar(&opts.From, "from", "", "only what one side sent: client or server")
 	fs.StringVar(&opts.Op, "op", "", "only these opcodes, e.g. text,binary or control (data, control, text, binary, close, ping, pong, cont, 0x3...)")
-	fs.StringVar(&opts.Grep, "grep", "", "only frames and messages whose payload matches this `regexp`")
+	fs.StringVar(&opts.Grep, "grep", "", "only frames and messages whose payload (or decoded summary and fields) matches this `regexp`")
+	fs.StringVar(&opts.Decode, "decode", "", decodeUsage)
 	fs.IntVar(&opts.Conn, "conn", 0, "only connection `N`")
 	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message dissected from a capture; a recording line may be twice this plus 1MiB, a longer one is skipped with a warning (0: no limit)")
 	fs.BoolVar(&opts.NoTUI, "no-tui", false, "print frames at a terminal instead of opening the TUI")
@@ -117,5 +119,6 @@ func inspectRun(opts *InspectOptions) error {
 		MaxMessageSize: int64(opts.MaxMessageSize),
 		NoTUI:          opts.NoTUI,
 		OutputSet:      opts.outputSet,
+		Decode:         opts.Decode,
 	})
 }

@@ -100,6 +100,10 @@ type Open struct {
 	Remote      string
 	TLS         *TLSInfo
 	Start       time.Time // wall clock, to rebuild HAR times
+	// Decoder is the application protocol decoder chosen for the
+	// connection ("socketio", "mqtt"; "" for none) and DecoderWhy the rule
+	// that chose it, or why there is none.
+	Decoder, DecoderWhy string
 }
 
 // End describes how a connection ended: the verdict of its Tracker.

@@ -439,6 +439,9 @@ func (l *frameList) renderRow(r *row, selected bool, c columns) string {
 		}
 		add(" "+padLeft(strconv.Itoa(len(r.payload)), colLen), &st.Dim)
 		preview = inspect.Summary(r.payload, r.op, l.previewRunes(c))
+		if s := r.decodedSummary(); s != "" {
+			preview = s // the protocol's label first, then what it says
+		}
 	default:
 		rs := &st.Meta
 		if r.kind == inspect.KindError {

@@ -545,7 +545,7 @@ func (m *Model) match(id int, r *row) bool {
 		e.Frame = fr
 	case inspect.KindMsg:
 		g := &m.scrMsg
-		g.Dir, g.Op, g.Payload = r.dir, r.op, r.payload
+		g.Dir, g.Op, g.Payload, g.Decoded = r.dir, r.op, r.payload, r.decoded() // the filter matches decoded fields too
 		e.Msg = g
 	}
 	var ok bool
@@ -557,7 +557,7 @@ func (m *Model) match(id int, r *row) bool {
 	} else {
 		ok = f.Match(e)
 	}
-	m.scrFr.Payload, m.scrMsg.Payload = nil, nil
+	m.scrFr.Payload, m.scrMsg.Payload, m.scrMsg.Decoded = nil, nil, nil
 	return ok
 }
 

@@ -633,6 +633,8 @@ func (r *Reader) decodeMsg(name string) error {
 			}
 		case "violations":
 			m.Violations, err = r.getViolations()
+		case "decoded":
+			m.Decoded, err = r.getDecoded()
 		default:
 			err = sc.skip()
 		}
@@ -808,6 +810,8 @@ func (r *Reader) decodeOpen(name string) error {
 					return fieldErr(`"start": %q is not an RFC 3339 time`, s)
 				}
 			}
+		case "decoder":
+			err = r.getDecoder(o)
 		default:
 			err = sc.skip()
 		}

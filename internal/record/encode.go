@@ -151,7 +151,8 @@ func appendMessage(b []byte, m *inspect.Message) []byte {
 		b = strconv.AppendInt(b, int64(m.WireLen), 10)
 	}
 	b = appendPayload(b, m.Payload, m.Op == inspect.OpText)
-	return appendViolations(b, m.Violations)
+	b = appendViolations(b, m.Violations)
+	return inspect.AppendDecodedJSON(b, m.Decoded)
 }
 
 // appendPayload writes "text" when textual is allowed and p is valid
@@ -263,7 +264,8 @@ func appendOpen(b []byte, o *inspect.Open) []byte {
 	}
 	b = append(b, `,"start":"`...)
 	b = o.Start.UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, '"')
+	b = append(b, '"')
+	return inspect.AppendDecoderJSON(b, o)
 }
 
 func appendEnd(b []byte, e *inspect.End) []byte {

@@ -649,3 +649,32 @@ func TestWriterRedactsQueryKeysAndSubprotocolTokens(t *testing.T) {
 		t.Errorf("with secrets:\n%s", data)
 	}
 }
+
+// What decoders read (a msg's "decoded", an open's "decoder") is read
+// back as written.
+func TestDecodedRoundTrip(t *testing.T) {
+	o := &inspect.Open{URL: "ws://h/", Role: inspect.RoleClient, Decoder: "socketio", DecoderWhy: "URL path /socket.io/ with EIO=4"}
+	m := &inspect.Message{Dir: inspect.ClientToServer, Op: inspect.OpText, Frames: []uint64{1}, Payload: []byte(`4212["chat",{"a":[1,2]}]`), Decoded: []inspect.Decoded{
+		{Protocol: "sio", Type: "event", Summary: `sio event "chat"`, Op: "chat", Corr: "ack c2s / 12", CorrRole: inspect.CorrRequest,
+			Fields: []inspect.DecodedField{{Key: "ns", Value: "/"}, {Key: "data", Value: `["chat",{"a":[1,2]}]`, JSON: true}, {Key: "n", Value: "12", JSON: true}}},
+		{Protocol: "sio", Type: "error", Summary: "sio ?? bad", Err: "bad", Fields: nil},
+	}}
+	var lines []byte
+	for _, e := range []*inspect.Event{{Kind: inspect.KindOpen, Conn: 1, Open: o}, {Kind: inspect.KindMsg, Conn: 1, Msg: m}} {
+		lines = append(AppendEvent(lines, e), '\n')
+	}
+	r, err := NewReader(strings.NewReader(hdr + string(lines)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again []byte
+	for e, err := range r.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		again = append(AppendEvent(again, e), '\n')
+	}
+	if string(again) != string(lines) {
+		t.Errorf("read back:\n%s\nwritten:\n%s", again, lines)
+	}
+}

@@ -47,6 +47,7 @@ type client struct {
 	hb       *heartbeat
 	in, pre  *inputReader // what is sent (nil in the TUI); pre: -x before it, when the session stays
 	observe  observers
+	sio      *sioSession // the Socket.IO client's part, when the socketio decoder reads the connection
 }
 
 // Connect runs `wscope connect` and returns how it ended, as an exit
@@ -92,7 +93,10 @@ func Connect(ctx context.Context, opts *ConnectOptions) error {
 	}
 	c.in = c.input()
 	sendDone := make(chan error, 1)
-	go func() { sendDone <- c.sendInput() }()
+	go func() {
+		c.sio.waitReady(ctx)
+		sendDone <- c.sendInput()
+	}()
 	return c.run(ctx, conn, sendDone)
 }
 
@@ -120,10 +124,12 @@ func newClient(opts *ConnectOptions, ios *IOStreams, lineMode bool) (*client, er
 	c.cfg.OnIdle = out.flush
 	c.cfg.BufferSize = ioBufferSize
 	c.hb = opts.heartbeat(inspect.ServerToClient, func(s string) { out.note("wscope: %s", s) })
-	c.observe = observers{out.event, c.hb.event}
+	c.observe = observers{newDecoding(opts.Decode).wrap(out.event), c.hb.event}
 	if opts.Echo {
 		c.observe = append(c.observe, echo(inspect.ServerToClient, func(int) *wire.Conn { conn, _ := c.ref.get(); return conn }))
 	}
+	c.sio = newSIOSession(func() *wire.Conn { conn, _ := c.ref.get(); return conn })
+	c.observe = append(c.observe, c.sio.event)
 	c.cfg.OnEvent = c.observe.event
 	return c, nil
 }

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wscope/wscope/appproto/socketio"
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/record"
 	"github.com/wscope/wscope/internal/wire"
@@ -235,6 +236,7 @@ var commands = []Command{
 rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
 len=<n> (announced, may lie: not below the payload's)   lenenc=7|16|64
 hex=<payload as hex>`, parse: func(a *action, _, rest string) error { return parseFrameSpec(a, rest) }},
+	{Name: "emit", Args: "[/ns] <event> [json]", Summary: `emit a Socket.IO event, e.g. /emit chat {"text":"hi"}`, parse: parseEmit},
 	{Name: "help", Summary: "this list", parse: func(a *action, _, _ string) error { a.kind = actHelp; return nil }},
 }
 
@@ -305,6 +307,30 @@ func parseClose(a *action, _, rest string) error {
 		return fmt.Errorf("/close: %v (/frame op=close sends any payload)", err)
 	}
 	a.code, a.reason = code, reason
+	return nil
+}
+
+// parseEmit reads "/emit [/ns] EVENT [JSON]": a Socket.IO EVENT packet
+// in an Engine.IO message, the JSON its one argument.
+func parseEmit(a *action, _, rest string) error {
+	ns := ""
+	if strings.HasPrefix(rest, "/") {
+		ns, rest, _ = strings.Cut(rest, " ")
+		rest = strings.TrimLeft(rest, " ")
+	}
+	event, arg, _ := strings.Cut(rest, " ")
+	if event == "" {
+		return fmt.Errorf("/emit: want an event name, e.g. /emit chat {\"text\":\"hi\"}")
+	}
+	var args []json.RawMessage
+	if arg = strings.TrimSpace(arg); arg != "" {
+		args = append(args, json.RawMessage(arg))
+	}
+	p, err := socketio.Emit(ns, event, args...)
+	if err != nil {
+		return fmt.Errorf("/emit: %v", err)
+	}
+	a.kind, a.op, a.payload = actMessage, inspect.OpText, p
 	return nil
 }
 

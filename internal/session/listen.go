@@ -54,6 +54,7 @@ type ListenOptions struct {
 type server struct {
 	opts  *ListenOptions
 	out   *sink
+	dec   *decoding // --decode; nil for none
 	feed  *tui.Feed // the TUI's input, when there is one
 	start time.Time
 	url   string
@@ -78,6 +79,7 @@ func Listen(ctx context.Context, opts *ListenOptions) error {
 	defer ln.Close()
 	s := &server{opts: opts, start: time.Now(), url: scheme(opts.TLS) + ln.Addr().String(), ended: make(chan inspect.End, 1)}
 	useTUI := opts.UseTUI(ios)
+	s.dec = newDecoding(opts.Decode)
 	if s.out, err = opts.sink(quietIf(useTUI, ios), inspect.ClientToServer, true); err != nil {
 		return err
 	}
@@ -187,7 +189,7 @@ func (s *server) serve(nc net.Conn, id int) {
 		cfg.OmitSent = false
 	}
 	hb := s.opts.heartbeat(inspect.ClientToServer, func(t string) { s.out.note("[%d] %s", id, t) })
-	observe := observers{s.out.event, hb.event}
+	observe := observers{s.dec.wrap(s.out.event), hb.event}
 	if s.feed != nil {
 		observe = append(observe, s.feed.Add)
 	}

@@ -61,6 +61,9 @@ type Options struct {
 	Scrollback     int
 	PingInterval   time.Duration
 	PingTimeout    time.Duration
+	// Decode is --decode: an application protocol decoder's name, "none",
+	// or "" to choose one for each connection.
+	Decode string
 	// Compress is permessage-deflate as offered (connect) or accepted
 	// (listen); nil means off.
 	Compress *wire.Compression
@@ -97,7 +100,10 @@ func (o *Options) Validate() error {
 	case o.PingInterval < 0 || o.PingTimeout < 0 || o.PingTimeout > 0 && o.PingInterval == 0:
 		return UsageErr("--ping-timeout needs --ping-interval, and both must be positive")
 	}
-	return ValidRedact(o.Redact)
+	if err := ValidRedact(o.Redact); err != nil {
+		return err
+	}
+	return CheckDecode(o.Decode)
 }
 
 // ValidFormat checks an -o value.
@@ -146,6 +152,7 @@ func (o *Options) config(id int, start time.Time) wire.Config {
 func (o *Options) sink(ios *IOStreams, recv inspect.Direction, showConn bool) (*sink, error) {
 	s := newSink(ios.Out, ios.ErrOut, o.Output, recv)
 	s.binaryAs, s.showControl, s.showConn = o.BinaryAs, o.ShowControl, showConn
+	s.textDecoded = textDecoded(o.Decode, ios.OutTTY)
 	var err error
 	if s.filter, err = ParseFilter(o.From, o.Op, o.Grep, 0); err != nil {
 		return nil, err
@@ -180,4 +187,11 @@ func ParseFilter(from, ops, grep string, conn int) (inspect.Filter, error) {
 	}
 	f.Conn = conn
 	return f, nil
+}
+
+// textDecoded reports whether -o text shows decoded summaries instead of
+// payloads: at a terminal, or in a pipe when --decode names a decoder (a
+// pipe reading payloads keeps them unless asked).
+func textDecoded(decode string, outTTY bool) bool {
+	return decode != "none" && (outTTY || decode != "")
 }

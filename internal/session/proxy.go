@@ -38,6 +38,7 @@ type ProxyOptions struct {
 type proxy struct {
 	opts   *ProxyOptions
 	out    *sink
+	dec    *decoding // --decode; nil for none
 	feed   *tui.Feed
 	start  time.Time
 	relays connSet[*wire.Relay]
@@ -65,6 +66,7 @@ func Proxy(ctx context.Context, opts *ProxyOptions) error {
 		p.feed = tui.NewFeed(0)
 		defer p.feed.Close()
 	}
+	p.dec = newDecoding(opts.Decode)
 	if p.out, err = opts.sink(quietIf(useTUI, ios), 0, true); err != nil {
 		return err
 	}
@@ -143,7 +145,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 	// peer sends, forever.
 	cfg.WriteTimeout = writeTimeout(p.opts.WriteTimeout)
 	cfg.IdleTimeout = p.opts.IdleTimeout
-	observe := observers{p.out.event}
+	observe := observers{p.dec.wrap(p.out.event)}
 	if p.feed != nil {
 		observe = append(observe, p.feed.Add)
 	}

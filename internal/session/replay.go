@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wscope/wscope/appproto"
+	"github.com/wscope/wscope/appproto/all"
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/record"
 	"github.com/wscope/wscope/internal/replay"
@@ -35,6 +37,7 @@ type ReplayOptions struct {
 	RecordForce   bool     // --record may replace an existing file
 	Redact        []string // more header and query parameter names to redact
 	Verbose       bool
+	Decode        string // --decode, for the --record file
 	// NetDial, when set, says how to reach the server at u (a proxy, a
 	// unix socket); known only once the recording gave the URL.
 	NetDial func(u *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error)
@@ -48,6 +51,18 @@ const maxReplayEvents = 1 << 20
 func Replay(ctx context.Context, opts *ReplayOptions) error {
 	if err := ValidRedact(opts.Redact); err != nil {
 		return err
+	}
+	if err := CheckDecode(opts.Decode); err != nil {
+		return err
+	}
+	if len(opts.Walk.IgnoreFields) > 0 {
+		p, err := appproto.Lookup(all.Protocols, opts.Decode)
+		if err != nil {
+			return UsageErr("--ignore-field needs --decode NAME, the decoder whose fields are compared")
+		}
+		opts.Walk.Decode = func(dir inspect.Direction, op inspect.OpCode, b []byte) []inspect.Decoded {
+			return p.New("").Decode(&inspect.Message{Dir: dir, Op: op, Payload: b})
+		}
 	}
 	events, err := loadEvents(opts.File, opts.Walk.MaxMessageSize, opts.IO.ErrOut)
 	if err != nil {
@@ -64,7 +79,7 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 			return recordFileErr(err)
 		}
 		defer rec.Close()
-		opts.Walk.OnEvent = func(e *inspect.Event) { rec.Write(e) }
+		opts.Walk.OnEvent = newDecoding(opts.Decode).wrap(func(e *inspect.Event) { rec.Write(e) })
 	}
 	if opts.Serve != "" {
 		return replayServe(ctx, opts, script, opts.Walk)

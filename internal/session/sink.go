@@ -29,6 +29,7 @@ type sink struct {
 	showDir     bool // text mode prints both directions: say which
 	binaryAs    string
 	showControl bool
+	textDecoded bool   // text mode shows what a decoder read instead of the payload
 	linePrefix  string // "< " in the interactive line mode
 	prompt      string // "> " redrawn after each line in the line mode
 	overPrompt  string // goes back over the prompt before a line
@@ -126,16 +127,22 @@ func (s *sink) event(e *inspect.Event) {
 		s.json.Write(e) // safe for concurrent use; stdout is only its
 
 	case FormatFrames:
-		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 && !e.Msg.Deflated {
-			// Its frames were shown; a message without (HAR) is shown
-			// itself, and so is a deflated one: its frames hold only the
-			// compressed bytes.
-			return
-		}
+		lo := inspect.LineOptions{ShowConn: s.showConn, Context: &s.lines}
 		s.mu.Lock()
-		s.buf = append(inspect.AppendLine(s.buf[:0], e, inspect.LineOptions{ShowConn: s.showConn, Context: &s.lines}), '\n')
-		s.w.Write(s.buf)
-		s.mu.Unlock()
+		defer s.mu.Unlock()
+		// A message's frames were shown; a message without (HAR) is shown
+		// itself, and so is a deflated one: its frames hold only the
+		// compressed bytes. What a decoder read in it follows.
+		if e.Kind != inspect.KindMsg || len(e.Msg.Frames) == 0 || e.Msg.Deflated {
+			s.buf = append(inspect.AppendLine(s.buf[:0], e, lo), '\n')
+			s.w.Write(s.buf)
+		}
+		if e.Kind == inspect.KindMsg {
+			for i := range e.Msg.Decoded {
+				s.buf = append(inspect.AppendDecodedLine(s.buf[:0], e, &e.Msg.Decoded[i], lo), '\n')
+				s.w.Write(s.buf)
+			}
+		}
 	default:
 		s.text(e)
 	}
@@ -209,19 +216,29 @@ func (s *sink) text(e *inspect.Event) {
 		if s.showDir {
 			b = append(append(b, e.Msg.Dir.String()...), ' ')
 		}
-		switch p := e.Msg.Payload; {
-		case e.Msg.Op != inspect.OpText && s.binaryAs != "raw":
-			s.buf = append(s.appendEncoded(b, p), '\n')
-		case len(p) >= 4<<10:
-			// A large payload goes to the writer as it is, not copied
-			// into the line first: for 1 MiB messages that copy was a
-			// third of the output's cost. (A small one is cheaper
-			// copied than written apart.)
-			s.w.Write(b)
-			s.w.Write(p)
-			s.buf = append(b[:0], '\n')
-		default:
-			s.buf = append(append(b, p...), '\n')
+		if ds := e.Msg.Decoded; s.textDecoded && len(ds) > 0 {
+			for i := range ds {
+				if i > 0 {
+					b = append(b, " | "...)
+				}
+				b = inspect.AppendSummary(b, ds[i].Summary)
+			}
+			s.buf = append(b, '\n')
+		} else {
+			switch p := e.Msg.Payload; {
+			case e.Msg.Op != inspect.OpText && s.binaryAs != "raw":
+				s.buf = append(s.appendEncoded(b, p), '\n')
+			case len(p) >= 4<<10:
+				// A large payload goes to the writer as it is, not copied
+				// into the line first: for 1 MiB messages that copy was a
+				// third of the output's cost. (A small one is cheaper
+				// copied than written apart.)
+				s.w.Write(b)
+				s.w.Write(p)
+				s.buf = append(b[:0], '\n')
+			default:
+				s.buf = append(append(b, p...), '\n')
+			}
 		}
 		s.endLine()
 		s.mu.Unlock()
