@@ -222,31 +222,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			status = 1
 		}
 	}
-	for _, r := range results {
-		writeSummary(stdout, r)
-		if r.Err != nil {
-			status = 1
-		}
-	}
 	if interrupted.Err() != nil {
+		for _, r := range results {
+			writeSummary(stdout, r)
+		}
 		status = 130
 		return status
 	}
-	if docPath != "" {
-		if status != 0 {
-			fmt.Fprintln(stderr, "autobahn: a run did not complete: the doc is left as it was")
-		} else if err := updateDoc(docPath, c.profile.name, resultsMarkdown(info, results)); err != nil {
-			fmt.Fprintln(stderr, "autobahn:", err)
-			status = 1
-		} else {
-			c.logf("rewrote the %s results in %s", c.profile.name, docPath)
-		}
-	}
-	if doCheck {
-		fmt.Fprintln(stdout)
-		if !check(stdout, results) {
-			status = 1
-		}
+	if st := finish(c, info, results, doCheck, docPath, stdout, stderr); st != 0 {
+		status = st
 	}
 	if status != 0 {
 		c.logf("the suite's reports (HTML and JSON) are kept under %s", c.work)
@@ -275,6 +259,12 @@ func report(c *config, paths []string, doCheck bool, docPath string, stdout, std
 	}
 	// The section says how to make it again in one run.
 	info.Command = fmt.Sprintf("go run ./conformance/autobahn -profile %s -roles %s -modes %s -doc %s", c.profile.name, rolesFlag, strings.Join(modes, ","), docPath)
+	return finish(c, info, results, doCheck, docPath, stdout, stderr)
+}
+
+// finish writes the summary of every run, then the doc section (when every
+// run completed) and the check; it returns the exit status.
+func finish(c *config, info runInfo, results []runResult, doCheck bool, docPath string, stdout, stderr io.Writer) int {
 	status := 0
 	for _, r := range results {
 		writeSummary(stdout, r)
@@ -288,6 +278,8 @@ func report(c *config, paths []string, doCheck bool, docPath string, stdout, std
 		} else if err := updateDoc(docPath, c.profile.name, resultsMarkdown(info, results)); err != nil {
 			fmt.Fprintln(stderr, "autobahn:", err)
 			status = 1
+		} else {
+			c.logf("rewrote the %s results in %s", c.profile.name, docPath)
 		}
 	}
 	if doCheck {
