@@ -1,6 +1,10 @@
 package cmd
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/wscope/wscope/internal/session"
+)
 
 // addCompletionCmd adds cobra's `completion bash|zsh|fish|powershell`
 // command now instead of when the root command first runs, so that the
@@ -39,6 +43,7 @@ var flagValues = map[string][]string{
 	"stdin":     {"lines\tone message per line", "raw\tthe stream as binary chunks", "json\tone message or frame object per line"},
 	"from":      {"client", "server"},
 	"op":        {"text", "binary", "cont", "close", "ping", "pong", "data", "control"},
+	"decode":    session.DecoderNames(),
 }
 
 // completeFlagValues registers flagValues on every command under root.

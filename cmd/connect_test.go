@@ -163,6 +163,9 @@ func TestNewCmdConnect(t *testing.T) {
 		{"strict", []string{"--strict", "ws://h/"}, func(o *ConnectOptions) { o.Strict = true }},
 		{"close-timeout", []string{"--close-timeout", "2s", "ws://h/"}, func(o *ConnectOptions) { o.CloseTimeout = 2 * time.Second }},
 		{"record-secrets", []string{"--record-secrets", "ws://h/"}, func(o *ConnectOptions) { o.RecordSecrets = true }},
+		{"force and redact", []string{"--record", "r.jsonl", "--force", "--redact", "X-Tenant", "--redact", "sid", "ws://h/"}, func(o *ConnectOptions) {
+			o.Record, o.RecordForce, o.Redact = "r.jsonl", true, []string{"X-Tenant", "sid"}
+		}},
 		{"no-tui", []string{"--no-tui", "ws://h/"}, func(o *ConnectOptions) { o.NoTUI = true }},
 		{"transport", []string{"--proxy", "socks5://p:1", "--no-proxy", "--unix", "/s", "--keylog", "k.log", "ws://h/"}, func(o *ConnectOptions) {
 			o.Proxy, o.NoProxy, o.Unix, o.TLS.Keylog = "socks5://p:1", true, "/s", "k.log"
@@ -245,10 +248,26 @@ func TestRunUsageErrors(t *testing.T) {
 	// Nothing listens here, so a test that got past its usage error would
 	// fail to connect and exit 3, not 2.
 	closed := closedAddr(t)
+	exists := filepath.Join(dir, "exists.jsonl")
+	if err := os.WriteFile(exists, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.jsonl")
+	if err := os.Symlink(filepath.Join(dir, "elsewhere"), link); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		args   []string
 		stderr string
 	}{
+		{[]string{"connect", "--record", exists, "ws://" + closed}, "--record: " + exists + " exists (--force replaces it)"},
+		{[]string{"connect", "--record", link, "ws://" + closed}, "--record: " + link + " is a symbolic link (--force replaces the link, not what it points to)"},
+		{[]string{"listen", "--record", exists, "127.0.0.1:0"}, "--record: " + exists + " exists"},
+		{[]string{"proxy", "--record", exists, "--upstream", "ws://" + closed, "--listen", "127.0.0.1:0"}, "--record: " + exists + " exists"},
+		{[]string{"replay", "--record", exists, "--url", "ws://" + closed, "../testdata/connect-echo.wsrec.jsonl"}, "--record: " + exists + " exists"},
+		{[]string{"connect", "--redact", "", "ws://" + closed}, `--redact "": want a header or query parameter name`},
+		{[]string{"connect", "--redact", "a=b", "ws://" + closed}, `--redact "a=b"`},
+		{[]string{"replay", "--redact", "?token", "--url", "ws://" + closed, "../testdata/connect-echo.wsrec.jsonl"}, `--redact "?token"`},
 		{[]string{"connect"}, "accepts 1 arg(s), received 0"},
 		{[]string{"connect", "ws://a/", "ws://b/"}, "accepts 1 arg(s), received 2"},
 		{[]string{"connect", "--bogus", "ws://" + closed}, "unknown flag: --bogus (see 'wscope connect --help')"},
@@ -552,5 +571,20 @@ func TestSilent(t *testing.T) {
 	ee = &ExitError{Code: 3, Err: errors.New("inner")}
 	if !errors.Is(ee, ee.Err) || ee.Error() != "inner" {
 		t.Errorf("ExitError does not wrap its error: %v", ee)
+	}
+}
+
+// Credentials in the URL go as an Authorization header; neither the URL
+// nor the header of the recording has them.
+func TestRunConnectURLCredentialsNotRecorded(t *testing.T) {
+	t.Parallel()
+	url := strings.Replace(gorillaEcho(t), "ws://", "ws://ann:pw-s3cret@", 1)
+	code, stdout, stderr := runWscope(t, "hello\n", "connect", "-o", "json", url)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if strings.Contains(stdout, "pw-s3cret") || strings.Contains(stdout, base64.StdEncoding.EncodeToString([]byte("ann:pw-s3cret"))) ||
+		!strings.Contains(stdout, `["Authorization","[redacted]"]`) || !strings.Contains(stdout, `"text":"hello"`) {
+		t.Errorf("recording:\n%.2000s", stdout)
 	}
 }

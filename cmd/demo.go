@@ -32,7 +32,7 @@ type DemoOptions struct {
 
 // demoFlags are the session flags that make sense against the demo
 // server; the others (--echo, --stdin, --strict, ...) are left out.
-var demoFlags = []string{"output", "verbose", "show-control", "binary-as", "from", "op", "grep", "record", "no-tui", "no-history", "scrollback", "fragment", "compress"}
+var demoFlags = []string{"output", "verbose", "show-control", "binary-as", "from", "op", "grep", "record", "force", "redact", "no-tui", "no-history", "scrollback", "fragment", "compress"}
 
 // NewCmdDemo builds `wscope demo`; runF replaces the run function in
 // tests of flag parsing.

@@ -43,8 +43,10 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.Strict, "strict", false, "fail the connection at the peer's first RFC 6455 violation (1002; 1007 for invalid UTF-8, at the first bad fragment), as a conforming endpoint must, instead of reporting it and going on")
 	fs.DurationVar(&o.CloseTimeout, "close-timeout", wire.DefaultCloseTimeout, "how long the peer may stay silent once the close handshake started (replies still arriving extend it)")
 	fs.DurationVar(&o.EOFWait, "eof-wait", session.DefaultEOFWait, "at the end of stdin, wait until the peer has sent nothing for this long before closing, so its last replies arrive (bounded by --close-timeout; 0: close at once)")
-	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each event as it happens; a FILE ending in .har gets a HAR (Chrome DevTools imports it), each connection's entry written when it ends")
-	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep Authorization, Cookie, Set-Cookie and Proxy-Authorization values in recordings")
+	fs.StringVar(&o.Record, "record", "", "write every event to `FILE` as a wscope recording, each within 10 ms of it happening (a new file: see --force); a FILE ending in .har gets a HAR (Chrome DevTools imports it), each connection's entry written when it ends")
+	fs.BoolVar(&o.RecordSecrets, "record-secrets", false, "keep secrets in recordings: credential and API key headers, tokens in the query, the Kubernetes bearer subprotocol")
+	fs.BoolVar(&o.RecordForce, "force", false, "let --record replace an existing FILE (a symbolic link is replaced, never written through)")
+	fs.StringArrayVar(&o.Redact, "redact", nil, "also redact this header or query parameter `NAME` in recordings (repeatable)")
 	fs.BoolVar(&o.NoTUI, "no-tui", false, "use the plain line mode at a terminal")
 	fs.BoolVar(&o.NoHistory, "no-history", false, "do not keep the TUI's send history across runs")
 	fs.IntVar(&o.Scrollback, "scrollback", 0, "rows the TUI keeps (0: 100000); older rows stay in the --record file")
@@ -52,7 +54,8 @@ func (o *sessionOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.PingTimeout, "ping-timeout", 0, "with --ping-interval: close with 1001 when a ping waits this long for its pong (connect then exits 4)")
 	fs.StringVar(&o.From, "from", "", "show only what one side sent: client or server (recordings keep everything)")
 	fs.StringVar(&o.Op, "op", "", "show only these opcodes, e.g. text,binary or control")
-	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload matches this `regexp`")
+	fs.StringVar(&o.Grep, "grep", "", "show only frames and messages whose payload (or decoded summary and fields) matches this `regexp`")
+	fs.StringVar(&o.Decode, "decode", "", decodeUsage)
 	o.Compress.addFlags(fs)
 }
 
@@ -191,3 +194,7 @@ func (o *tlsOptions) config() (*tls.Config, error) {
 	}
 	return c, nil
 }
+
+// decodeUsage is the --decode flag's help, the same on every command.
+var decodeUsage = "application protocol `decoder`: " + strings.Join(session.DecoderNames()[1:], ", ") +
+	", or none (default: chosen from the subprotocol, the URL, then the first messages)"

@@ -62,7 +62,7 @@ var flagGroups = []struct {
 		"listen", "upstream", "rewrite-host", "rewrite-origin", "path", "max-conns", "once", "broadcast", "url", "serve", "conn", "duration"}},
 	{"TLS", []string{"insecure", "ca", "cert", "key", "keylog", "tls-cert", "tls-key", "tls-self-signed", "client-ca", "client-cert"}},
 	{"Input: what is sent", []string{"execute", "wait", "eof-wait", "stdin", "binary", "fragment", "echo", "interactive", "no-auto-pong"}},
-	{"Output: what is shown", []string{"output", "binary-as", "show-control", "verbose", "from", "op", "grep", "no-tui", "no-history", "scrollback", "hex", "check", "stats"}},
+	{"Output: what is shown", []string{"output", "binary-as", "show-control", "verbose", "from", "op", "grep", "no-tui", "no-history", "scrollback", "hex", "check", "stats", "decode"}},
 	{"Recording", []string{"record", "record-secrets", "force", "redact", "report"}},
 	{"Protocol checks and limits", []string{"strict", "max-message-size", "max-message-frames", "close-timeout", "idle-timeout"}},
 	{"Compression (permessage-deflate, RFC 7692)", []string{"compress", "compress-server-no-context-takeover", "compress-client-no-context-takeover",

@@ -24,6 +24,7 @@ type InspectOptions struct {
 	Conn           int
 	MaxMessageSize byteSize
 	NoTUI          bool
+	Decode         string
 
 	outputSet bool // -o given: no TUI at a terminal
 }
@@ -54,7 +55,8 @@ The filters --from, --op, --grep and --conn apply to every output.
 
 At a terminal a file opens in the TUI; otherwise (and with -o, --check,
 --stats, --hex or stdin) the output goes to stdout, frames by default.
-Warnings (a truncated last line, bytes lost in a capture) go to stderr. The
+Warnings (a truncated last line, a line over the limit that --max-message-size
+sets, a HAR message with bad data, bytes lost in a capture) go to stderr. The
 exit status is 0, 2 when the file cannot be read or is not a recording, HAR
 or capture, and 5 when --check found violations.`,
 		Example: `  # every frame of a recording, one line each (the TUI at a terminal)
@@ -99,9 +101,10 @@ or capture, and 5 when --check found violations.`,
 	fs.BoolVar(&opts.Stats, "stats", false, "report counts, sizes, compression and ping round trips")
 	fs.StringVar(&opts.From, "from", "", "only what one side sent: client or server")
 	fs.StringVar(&opts.Op, "op", "", "only these opcodes, e.g. text,binary or control (data, control, text, binary, close, ping, pong, cont, 0x3...)")
-	fs.StringVar(&opts.Grep, "grep", "", "only frames and messages whose payload matches this `regexp`")
+	fs.StringVar(&opts.Grep, "grep", "", "only frames and messages whose payload (or decoded summary and fields) matches this `regexp`")
+	fs.StringVar(&opts.Decode, "decode", "", decodeUsage)
 	fs.IntVar(&opts.Conn, "conn", 0, "only connection `N`")
-	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message dissected from a capture")
+	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message dissected from a capture; a recording line may be twice this plus 1MiB, a longer one is skipped with a warning (0: no limit)")
 	fs.BoolVar(&opts.NoTUI, "no-tui", false, "print frames at a terminal instead of opening the TUI")
 	return c
 }
@@ -123,5 +126,6 @@ func inspectRun(opts *InspectOptions) error {
 		MaxMessageSize: int64(opts.MaxMessageSize),
 		NoTUI:          opts.NoTUI,
 		OutputSet:      opts.outputSet,
+		Decode:         opts.Decode,
 	})
 }

@@ -45,7 +45,7 @@ type ProxyOptions struct {
 // out, and extensions are negotiated by the peers, not by flags.
 var proxySessionFlags = []string{
 	"output", "binary-as", "show-control", "verbose", "max-message-size", "close-timeout",
-	"record", "record-secrets", "no-tui", "scrollback", "from", "op", "grep",
+	"record", "record-secrets", "force", "redact", "no-tui", "scrollback", "from", "op", "grep", "decode",
 }
 
 // NewCmdProxy builds `wscope proxy`.

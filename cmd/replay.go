@@ -34,14 +34,18 @@ type ReplayOptions struct {
 	Pings          bool
 	JSON           bool
 	Ignore         []string
+	IgnoreFields   []string
 	Captures       []string
 	Report         string
 	Record         string
 	RecordSecrets  bool
+	RecordForce    bool
+	Redact         []string
 	Once           bool
 	MaxConns       int
 	MaxMessageSize byteSize
 	Verbose        bool
+	Decode         string
 }
 
 // NewCmdReplay builds `wscope replay`.
@@ -116,13 +120,17 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
 	fs.BoolVar(&opts.Pings, "pings", false, "send the recorded pings and compare pings and pongs too")
 	fs.BoolVar(&opts.JSON, "json", false, "compare JSON messages semantically")
 	fs.StringArrayVar(&opts.Ignore, "ignore", nil, "remove this JSON `path` on both sides before comparing (repeatable)")
+	fs.StringArrayVar(&opts.IgnoreFields, "ignore-field", nil, "with --decode NAME: compare what the decoder reads, but this `field` (e.g. ack, id; repeatable)")
 	fs.StringArrayVar(&opts.Captures, "capture", nil, "`PATH=NAME`: take a value from received messages for {{NAME}} in later sends (repeatable)")
 	fs.StringVar(&opts.Report, "report", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE` (a HAR when it ends in .har)")
-	fs.BoolVar(&opts.RecordSecrets, "record-secrets", false, "keep credentials in the --record file")
+	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE` (a HAR when it ends in .har; a new file: see --force)")
+	fs.BoolVar(&opts.RecordSecrets, "record-secrets", false, "keep secrets in the --record file: credential and API key headers, tokens in the query, the Kubernetes bearer subprotocol")
+	fs.BoolVar(&opts.RecordForce, "force", false, "let --record replace an existing FILE (a symbolic link is replaced, never written through)")
+	fs.StringArrayVar(&opts.Redact, "redact", nil, "also redact this header or query parameter `NAME` in the --record file (repeatable)")
+	fs.StringVar(&opts.Decode, "decode", "", decodeUsage+"; here, for the --record file")
 	fs.BoolVar(&opts.Once, "once", false, "with --serve: exit after the first client, with its result")
 	fs.IntVar(&opts.MaxConns, "max-conns", 0, "with --serve: refuse clients beyond this many at once (0: no limit)")
-	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message accepted")
+	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message accepted; the recording's lines may be twice this plus 1MiB")
 	fs.BoolVarP(&opts.Verbose, "verbose", "v", false, "print each step as it passes, not only the mismatches")
 	return c
 }
@@ -171,7 +179,10 @@ func replayRun(ctx context.Context, opts *ReplayOptions) error {
 		Report:        opts.Report,
 		Record:        opts.Record,
 		RecordSecrets: opts.RecordSecrets,
+		RecordForce:   opts.RecordForce,
+		Redact:        opts.Redact,
 		Verbose:       opts.Verbose,
+		Decode:        opts.Decode,
 		NetDial: func(u *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
 			return opts.netDial(u, tlsConf, ios.ErrOut)
 		},
@@ -201,6 +212,7 @@ func (opts *ReplayOptions) walk() (replay.Options, error) {
 		Pings:          opts.Pings,
 		JSON:           opts.JSON,
 		Ignore:         opts.Ignore,
+		IgnoreFields:   opts.IgnoreFields,
 		Captures:       captures,
 	}, nil
 }

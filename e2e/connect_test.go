@@ -705,9 +705,15 @@ func TestConnectFramesOutput(t *testing.T) {
 func TestConnectPipelineAgainstSynchronousPeer(t *testing.T) {
 	t.Parallel()
 	const n, size, copies = 12, 1 << 20, 6
+	// 72 MiB through a race-built wscope on a loaded machine: the peer
+	// waits within the run's own bound, not a step's (a 5 s write of six
+	// echoes timed out under a load average of 15, cut the stream
+	// mid-frame and failed the run with exit 4).
+	const within = 45 * time.Second
 	srv := acceptThen(t, func(rc *tp.RawConn) {
+		rc.SetWriteTimeout(within)
 		for {
-			f, err := rc.ReadFrame(step)
+			f, err := rc.ReadFrame(within)
 			if err != nil {
 				return
 			}

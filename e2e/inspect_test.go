@@ -167,3 +167,37 @@ func TestBadPathsAndPorts(t *testing.T) {
 		t.Errorf("port 99999: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
+
+// A line longer than the limit (tied to --max-message-size) is skipped
+// with a warning naming it, and nothing else is lost: inspect shows what
+// it shows without that line. replay, which needs every line, refuses.
+func TestInspectSkipsALineOverTheLimit(t *testing.T) {
+	t.Parallel()
+	good, _ := os.ReadFile("../testdata/connect-echo.wsrec.jsonl")
+	lines := strings.SplitAfter(string(good), "\n")
+	long := `{"t":0.5,"ev":"note","conn":1,"text":"` + strings.Repeat("x", 3<<20) + `"}` + "\n"
+	path := filepath.Join(t.TempDir(), "long.jsonl")
+	os.WriteFile(path, []byte(strings.Join(lines[:4], "")+long+strings.Join(lines[4:], "")), 0o644)
+
+	want := run(t, "", "inspect", "../testdata/connect-echo.wsrec.jsonl", "-o", "frames")
+	want.expectCode(t, 0)
+	r := run(t, "", "inspect", path, "-o", "frames", "--max-message-size", "1KiB")
+	r.expectCode(t, 0)
+	if r.Stdout != want.Stdout {
+		t.Errorf("stdout (%d bytes) differs from the file's without the long line (%d bytes): %s", len(r.Stdout), len(want.Stdout), bounded(r.Stdout))
+	}
+	if !strings.HasPrefix(r.Stderr, "wscope: warning: "+path+": line 5: longer than 1050624 bytes (1.0 MiB): skipped") || strings.Count(r.Stderr, "\n") != 1 {
+		t.Errorf("stderr %q", bounded(r.Stderr))
+	}
+	// Under the default limit the line reads: a note.
+	r = run(t, "", "inspect", path, "-o", "json")
+	r.expectCode(t, 0)
+	if len(filter(parseEvents(t, r.Stdout), "note", "")) != 1 || r.Stderr != "" {
+		t.Errorf("default limit: stderr %q", bounded(r.Stderr))
+	}
+	r = run(t, "", "replay", path, "--max-message-size", "1KiB", "--url", "ws://127.0.0.1:1/")
+	r.expectCode(t, 2)
+	if !strings.Contains(r.Stderr, "line 5: longer than") {
+		t.Errorf("replay: stderr %q", bounded(r.Stderr))
+	}
+}

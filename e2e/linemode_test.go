@@ -3,6 +3,7 @@ package e2e
 import (
 	"io"
 	"regexp"
+	"strings"
 	"testing"
 
 	tp "github.com/wscope/wscope/internal/testpeer"
@@ -35,6 +36,25 @@ func TestConnectLineModeAtATerminal(t *testing.T) {
 	}
 	if st, ok := srv.WaitClosed(step); !ok || st.Code != 1000 || st.Reason != "done" {
 		t.Fatalf("close %v %v", st, ok)
+	}
+}
+
+// TERM=dumb (an editor's shell buffer, a serial console): no TUI, no line
+// editing; the line mode with plain reads, and not one escape sequence.
+func TestConnectDumbTerminalGetsLineMode(t *testing.T) {
+	t.Parallel()
+	srv := tp.NewServer(t, tp.ServerOptions{Echo: true})
+	term := startTerminalEnv(t, []string{"TERM=dumb"}, 24, 80, "connect", srv.URL(), "--no-history")
+	screen, tty := term.screen, term.tty
+	screen.waitMatch(t, regexp.MustCompile(`connected to ws://`), step)
+	io.WriteString(tty, "hello dumb\r")
+	screen.waitMatch(t, regexp.MustCompile(`< hello dumb`), step)
+	io.WriteString(tty, "/close 1000 done\r")
+	if code := term.exit(t, step); code != 0 {
+		t.Fatalf("exit %d\n%s", code, screen)
+	}
+	if i := strings.IndexByte(screen.String(), 0x1b); i >= 0 {
+		t.Errorf("an escape sequence on a dumb terminal at byte %d: %q", i, screen.String()[i:min(i+16, len(screen.String()))])
 	}
 }
 

@@ -137,6 +137,7 @@ func TestConnectTUIReconnects(t *testing.T) {
 	}
 	io.WriteString(tty, "second\r")
 	screenText(t, screen, "the echo on the new connection", echo("second").MatchString)
+	screenText(t, screen, "the attempts counted", func(s string) bool { return strings.Contains(s, "reconnect attempts 1") })
 	term.quit(t)
 	if n := srv.Accepted(); n != 2 {
 		t.Errorf("server accepted %d connections, want 2", n)

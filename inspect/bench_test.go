@@ -4,7 +4,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 )
 
 // loopReader yields its bytes over and over, never io.EOF, so a benchmark
@@ -141,41 +140,5 @@ func BenchmarkDecodeLargeFrame(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-func BenchmarkAppendJSONFrame(b *testing.B) {
-	for _, bm := range []struct {
-		name    string
-		op      OpCode
-		payload string
-	}{
-		{"text ascii", OpText, "hello world, this is a plain chat message of some length"},
-		{"text json", OpText, `{"type":"update","id":42,"data":{"price":101.25,"qty":3,"side":"buy"}}`},
-		{"text utf8", OpText, "héllo wörld — 世界 🎉 a message with some non-ASCII text in it"},
-		{"binary", OpBinary, strings.Repeat("\x00\x01\x02\x03", 16)},
-	} {
-		b.Run(bm.name, func(b *testing.B) {
-			f := frameOf(b, 7, ClientToServer, client(true, bm.op, bm.payload))
-			ev := &Event{T: 1234567 * time.Microsecond, Kind: KindFrame, Conn: 1, Frame: f}
-			buf := ev.AppendJSON(nil)
-			b.ReportAllocs()
-			b.SetBytes(int64(len(buf)))
-			for b.Loop() {
-				buf = ev.AppendJSON(buf[:0])
-			}
-		})
-	}
-}
-
-func BenchmarkAppendJSONMessage(b *testing.B) {
-	m := &Message{Dir: ServerToClient, Op: OpText, Frames: []uint64{1, 2, 3}, WireLen: 70,
-		Payload: []byte(`{"type":"update","id":42,"data":{"price":101.25,"qty":3,"side":"buy"}}`)}
-	ev := &Event{T: time.Second, Kind: KindMsg, Conn: 1, Msg: m}
-	buf := ev.AppendJSON(nil)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(buf)))
-	for b.Loop() {
-		buf = ev.AppendJSON(buf[:0])
 	}
 }

@@ -71,6 +71,20 @@ func NewDecoder(r io.Reader, dir Direction) *Decoder {
 	return &Decoder{Dir: dir, r: br}
 }
 
+// SetReader makes d read from r from now on, between frames: for a
+// connection that gives its buffer back while its peer is silent and takes
+// another when bytes arrive.
+func (d *Decoder) SetReader(r *bufio.Reader) { d.r = r }
+
+// Shrink drops the buffer of payloads too large for the reader's buffer
+// when it holds more than max bytes: between frames, for a connection
+// that holds little while its peer is silent.
+func (d *Decoder) Shrink(max int) {
+	if cap(d.buf) > max {
+		d.buf = nil
+	}
+}
+
 // Buffered returns the number of bytes read from the stream but not yet
 // decoded: zero means the next Next call may block.
 func (d *Decoder) Buffered() int { return d.r.Buffered() }

@@ -122,6 +122,10 @@ type Open struct {
 	Remote      string
 	TLS         *TLSInfo
 	Start       time.Time // wall clock, to rebuild HAR times
+	// Decoder is the application protocol decoder chosen for the
+	// connection ("socketio", "mqtt"; "" for none) and DecoderWhy the rule
+	// that chose it, or why there is none.
+	Decoder, DecoderWhy string
 }
 
 // End describes how a connection ended: the verdict of its Tracker.
@@ -177,41 +181,6 @@ func (e *End) ExitStatus() int {
 	return ExitAbnormal
 }
 
-// CredentialHeaders are the headers redacted from recordings unless the
-// user asks for secrets.
-var CredentialHeaders = []string{"Authorization", "Cookie", "Set-Cookie", "Proxy-Authorization"}
-
-// Redacted is the value that replaces a credential.
-const Redacted = "[redacted]"
-
-// RedactHeaders returns hs with the values of credential headers replaced,
-// and the names it redacted. hs itself is not modified.
-func RedactHeaders(hs []HeaderField) (out []HeaderField, names []string) {
-	for i, h := range hs {
-		if !isCredential(h.Name) {
-			continue
-		}
-		if out == nil {
-			out = append([]HeaderField(nil), hs...)
-		}
-		out[i].Value = Redacted
-		names = append(names, h.Name)
-	}
-	if out == nil {
-		return hs, nil
-	}
-	return out, names
-}
-
-func isCredential(name string) bool {
-	for _, c := range CredentialHeaders {
-		if strings.EqualFold(name, c) {
-			return true
-		}
-	}
-	return false
-}
-
 // Clone returns a deep copy of o that shares no memory with it.
 func (o *Open) Clone() *Open {
 	if o == nil {
@@ -231,4 +200,15 @@ func (o *Open) Clone() *Open {
 		c.TLS = &t
 	}
 	return &c
+}
+
+// RecordingHeader is the first line of a recording
+// (docs/recording-format.md); internal/record writes and reads it.
+type RecordingHeader struct {
+	Created  time.Time
+	Tool     string
+	Version  string
+	Source   string // live, har, pcap
+	Lossy    bool
+	Redacted []string // header names whose values were replaced
 }

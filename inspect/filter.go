@@ -12,7 +12,8 @@ type Filter struct {
 	From Direction
 	// Ops keeps these opcodes, as a bit set over OpCode (0: all).
 	Ops uint16
-	// Grep keeps frames and messages whose decoded payload matches.
+	// Grep keeps frames and messages whose decoded payload matches, and
+	// messages whose application protocol units (Message.Decoded) do.
 	Grep *regexp.Regexp
 	// Conn keeps one connection (0: all).
 	Conn int
@@ -74,8 +75,28 @@ func (f *Filter) Match(e *Event) bool {
 	if f.Ops != 0 && f.Ops&(1<<op) == 0 {
 		return false
 	}
-	if f.Grep != nil && !f.Grep.Match(payload) {
+	if f.Grep != nil && !f.Grep.Match(payload) && !f.matchDecoded(e) {
 		return false
 	}
 	return true
+}
+
+// matchDecoded reports whether --grep matches what a decoder read in a
+// message: a unit's summary or one of its field values.
+func (f *Filter) matchDecoded(e *Event) bool {
+	if e.Kind != KindMsg {
+		return false
+	}
+	for i := range e.Msg.Decoded {
+		d := &e.Msg.Decoded[i]
+		if f.Grep.MatchString(d.Summary) {
+			return true
+		}
+		for _, fl := range d.Fields {
+			if f.Grep.MatchString(fl.Value) {
+				return true
+			}
+		}
+	}
+	return false
 }

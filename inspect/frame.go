@@ -75,6 +75,9 @@ type Message struct {
 	// Payload is the reassembled, decompressed payload.
 	Payload    []byte
 	Violations []Violation
+	// Decoded is what the application protocol decoder read in the
+	// message (the packages under appproto), when one is active.
+	Decoded []Decoded
 }
 
 // NumFrames returns how many frames m was made of.

@@ -129,6 +129,13 @@ func AppendLine(b []byte, e *Event, o LineOptions) []byte {
 			b = append(b, " ext="...)
 			b = append(b, x.Name...)
 		}
+		if op.Decoder != "" {
+			b = append(b, " decode="...)
+			b = append(b, op.Decoder...)
+			b = append(b, " ("...)
+			b = append(b, op.DecoderWhy...)
+			b = append(b, ')')
+		}
 		return b
 	case KindEnd:
 		if o.Context != nil {

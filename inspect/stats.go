@@ -27,6 +27,8 @@ type Stats struct {
 	Closes     map[CloseCode]int
 	RTT        Durations
 	pings      map[pingKey]time.Duration
+	// App is what the application protocol decoders read.
+	App AppStats
 }
 
 // Count is a number of items and their bytes.
@@ -97,6 +99,7 @@ func (s *Stats) Add(e *Event) {
 			s.DeflatedOn[m.Dir&3] += int64(m.WireLen)
 		}
 		s.addViolations(s.findings.Of(e))
+		s.App.add(e)
 	}
 }
 
@@ -206,6 +209,7 @@ func (s *Stats) WriteText(w io.Writer) error {
 	for _, r := range rules {
 		p("violation    %s (%s) ×%d\n", r, Rule(r).Section(), s.Violations[Rule(r)])
 	}
+	s.App.WriteText(w)
 	return nil
 }
 

@@ -148,10 +148,10 @@ func (t *Tracker) Injected(f *Frame) {
 // Frames returns how many frames have been numbered.
 func (t *Tracker) Frames() uint64 { return t.seq.Load() }
 
-// Skip numbers a frame that is not fed to the tracker (a data frame the
+// Skip numbers n frames that are not fed to the tracker (data frames the
 // endpoint sent that no output shows), so that frame numbers are the same
 // whatever is shown.
-func (t *Tracker) Skip() { t.seq.Add(1) }
+func (t *Tracker) Skip(n int) { t.seq.Add(uint64(n)) }
 
 // Oversized takes a frame whose header announced more than the limit, so
 // its payload was not read and nothing after it can be: the header is

@@ -7,10 +7,10 @@ go build -o /tmp/wscope-fixtures ..
 bin=/tmp/wscope-fixtures
 port=${PORT:-18765}
 
-$bin listen 127.0.0.1:$port --echo --once --record listen-echo.wsrec.jsonl >/dev/null 2>&1 &
+$bin listen 127.0.0.1:$port --echo --once --force --record listen-echo.wsrec.jsonl >/dev/null 2>&1 &
 sleep 0.5
 $bin connect ws://127.0.0.1:$port/chat?room=1 -s chat.v1 --origin http://localhost \
-  --stdin json --record connect-echo.wsrec.jsonl -w 300ms >/dev/null <<'IN'
+  --stdin json --force --record connect-echo.wsrec.jsonl -w 300ms >/dev/null <<'IN'
 {"text":"hello"}
 {"text":"{\"op\":\"subscribe\",\"channel\":\"ticker\",\"id\":1}"}
 {"hex":"00 01 02 03 fe ff"}
@@ -21,7 +21,7 @@ IN
 wait
 
 # A client that breaks the rules, as the server saw it.
-$bin listen 127.0.0.1:$port --once --record violations.wsrec.jsonl >/dev/null 2>&1 &
+$bin listen 127.0.0.1:$port --once --force --record violations.wsrec.jsonl >/dev/null 2>&1 &
 sleep 0.5
 $bin connect ws://127.0.0.1:$port/ --stdin json -w 300ms >/dev/null <<'IN' || true
 {"text":"unmasked","mask":"none"}

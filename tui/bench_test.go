@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -105,7 +105,7 @@ func BenchmarkView(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				_ = m.View()
+				_ = m.Screen()
 			}
 		})
 	}
@@ -126,7 +126,7 @@ func BenchmarkLive(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		m.Update(batchMsg{events: batches[i%len(batches)]})
-		_ = m.View()
+		_ = m.Screen()
 	}
 	b.ReportMetric(1024*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }

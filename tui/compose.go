@@ -3,10 +3,9 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textarea"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+	tea "charm.land/bubbletea/v2"
 )
 
 // maxSendRows is the most lines the send box grows to.
@@ -36,8 +35,8 @@ type composer struct {
 func newComposer(opts *Options, d *data, st *Styles, keys *KeyMap) (composer, error) {
 	ta := textarea.New()
 	ta.ShowLineNumbers = false
-	ta.SetPromptFunc(2, func(line int) string {
-		if line == 0 {
+	ta.SetPromptFunc(2, func(p textarea.PromptInfo) string {
+		if p.LineNumber == 0 {
 			return "> "
 		}
 		return ": "
@@ -45,10 +44,8 @@ func newComposer(opts *Options, d *data, st *Styles, keys *KeyMap) (composer, er
 	ta.Placeholder = "type a message, enter sends; /help lists commands"
 	ta.CharLimit = 0
 	ta.MaxWidth = 0
-	ta.FocusedStyle, ta.BlurredStyle = st.textareaStyles()
+	ta.SetStyles(st.textareaStyles())
 	ta.KeyMap.InsertNewline = keys.Newline
-	ta.Cursor.SetMode(cursor.CursorStatic)
-	ta.Cursor.Style = st.Text
 	ta.SetHeight(1)
 	c := composer{d: d, keys: keys, ta: ta, file: opts.HistoryFile, send: opts.Send}
 	c.commands = append(append(c.commands, opts.Commands...), localCommands...)
@@ -70,6 +67,9 @@ func (c *composer) Focus() { c.ta.Focus() }
 
 func (c *composer) Blur() { c.ta.Blur() }
 
+// restyle takes the style sheet anew (the terminal said its background).
+func (c *composer) restyle(st *Styles) { c.ta.SetStyles(st.textareaStyles()) }
+
 func (c composer) View() string { return c.ta.View() }
 
 // Update takes keys and what the text area needs (a paste, the cursor),
@@ -83,7 +83,7 @@ func (c composer) Update(msg tea.Msg) (composer, tea.Cmd) {
 			c.out.post(noticeMsg{text: sprintf("%s: %v", firstLine(msg.line), msg.err), err: true})
 		}
 		return c, c.nextSend()
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, k.Send):
 			return c, c.submit()

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -35,7 +35,7 @@ func (c *connList) Open() { c.sel = max(0, slices.Index(c.d.conns.ids, c.d.conn)
 // Update moves the selection; enter shows the one selected; esc, c and q
 // go back.
 func (c connList) Update(msg tea.Msg) (connList, tea.Cmd) {
-	k, ok := msg.(tea.KeyMsg)
+	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return c, nil
 	}
@@ -69,8 +69,7 @@ func (c connList) View() string {
 		b.WriteString("  " + s)
 	}
 	d := c.d
-	_, _, open, closed := d.conns.total()
-	item(0, fmt.Sprintf("all, interleaved (%d open, %d closed)", open, closed))
+	item(0, fmt.Sprintf("all, interleaved (%s)", d.conns.counts()))
 	for i, id := range d.conns.ids {
 		ci := d.conns.byID[id]
 		where := ""
@@ -81,6 +80,9 @@ func (c connList) View() string {
 			}
 		}
 		state := [...]string{"connecting", "open", "closing", "closed"}[ci.state]
+		if ci.failed() {
+			state, where = "failed", ci.err
+		}
 		if ci.state == stateClosed && ci.end != nil {
 			state += " " + fmt.Sprint(uint16(ci.end.Code))
 		}

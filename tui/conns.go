@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -113,20 +114,62 @@ func (c *connInfo) add(e *inspect.Event, r *row) {
 	}
 }
 
-// total sums the counters of every connection, for the "all" view.
-func (cs *conns) total() (frames, bytes [3]int64, open, closed int) {
+// failed reports whether the connection never opened: its dial or its
+// handshake failed, or the server refused it.
+func (c *connInfo) failed() bool { return c.state == stateConnecting && c.err != "" }
+
+// total sums the frame and byte counters of every connection, for the
+// "all" view.
+func (cs *conns) total() (frames, bytes [3]int64) {
 	for _, id := range cs.ids {
 		c := cs.byID[id]
 		for d := range frames {
 			frames[d] += c.frames[d]
 			bytes[d] += c.bytes[d]
 		}
-		switch c.state {
-		case stateOpen, stateClosing:
-			open++
-		case stateClosed:
-			closed++
-		}
 	}
 	return
+}
+
+// connCounts are the connections by where they stand: every one seen is
+// in exactly one count.
+type connCounts struct {
+	connecting, open, closed, failed int
+}
+
+func (cs *conns) counts() connCounts {
+	var n connCounts
+	for _, id := range cs.ids {
+		switch c := cs.byID[id]; {
+		case c.failed():
+			n.failed++
+		case c.state == stateConnecting:
+			n.connecting++
+		case c.state == stateClosed:
+			n.closed++
+		default:
+			n.open++
+		}
+	}
+	return n
+}
+
+// String says how many connections there were and what became of them:
+// "8 connections: 1 open, 1 closed, 6 failed". Only the open count is
+// given when it is zero.
+func (n connCounts) String() string {
+	total := n.connecting + n.open + n.closed + n.failed
+	s := fmt.Sprintf("%d connections: %d open", total, n.open)
+	if total == 1 {
+		s = fmt.Sprintf("1 connection: %d open", n.open)
+	}
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{n.connecting, "connecting"}, {n.closed, "closed"}, {n.failed, "failed"}} {
+		if p.n > 0 {
+			s += fmt.Sprintf(", %d %s", p.n, p.what)
+		}
+	}
+	return s
 }

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -77,7 +77,7 @@ func (p detail) Update(msg tea.Msg) (detail, tea.Cmd) {
 	k := p.keys
 	page := max(1, p.height-1)
 	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, k.Up):
 			p.scroll(-1)
@@ -99,11 +99,11 @@ func (p detail) Update(msg tea.Msg) (detail, tea.Cmd) {
 			p.want, p.body = v.next(), nil
 			p.Show(p.id)
 		}
-	case tea.MouseMsg:
+	case tea.MouseWheelMsg:
 		switch msg.Button {
-		case tea.MouseButtonWheelUp:
+		case tea.MouseWheelUp:
 			p.scroll(-3)
-		case tea.MouseButtonWheelDown:
+		case tea.MouseWheelDown:
 			p.scroll(3)
 		}
 	}
@@ -180,6 +180,9 @@ func (p *detail) build(id int, r *row) {
 		case inspect.PartBetween:
 			p.head = append(p.head, "fragment a control frame between the fragments of a message")
 		}
+		if msg != nil {
+			p.head = append(p.head, describeDecoded(msg.decoded())...)
+		}
 		switch {
 		case r.has(flagCompressed) && msg != nil && p.want == viewHex:
 			inflated = msg // the bytes as they crossed, then inflated
@@ -208,6 +211,7 @@ func (p *detail) build(id int, r *row) {
 		for _, v := range r.violations() {
 			p.head = append(p.head, "!!       "+v.String())
 		}
+		p.head = append(p.head, describeDecoded(r.decoded())...)
 		pl = r.payload
 	case inspect.KindOpen:
 		p.title = "open"
@@ -366,6 +370,9 @@ func describeOpen(o *inspect.Open) []string {
 	if o.Subprotocol != "" {
 		ls = append(ls, "subprotocol "+o.Subprotocol)
 	}
+	if o.Decoder != "" {
+		ls = append(ls, "decoder  "+o.Decoder+" ("+o.DecoderWhy+")")
+	}
 	for _, x := range o.Extensions {
 		s := "extension " + x.Name
 		for _, p := range x.Params {
@@ -398,6 +405,30 @@ func describeEnd(e *inspect.End) []string {
 	ls := []string{"end      " + inspect.DescribeEnd(e)}
 	if e.TCP != "" {
 		ls = append(ls, "tcp      "+e.TCP)
+	}
+	return ls
+}
+
+// describeDecoded is the detail pane's section on what the application
+// protocol decoder read in a message: each unit's summary, its pairing,
+// then its fields.
+func describeDecoded(ds []inspect.Decoded) []string {
+	var ls []string
+	for _, d := range ds {
+		ls = append(ls, "decoded  "+d.Summary)
+		if d.Corr != "" {
+			ls = append(ls, "         "+d.CorrRole.String()+" of "+d.Corr)
+		}
+		if d.Err != "" {
+			ls = append(ls, "!!       "+d.Err)
+		}
+		for _, f := range d.Fields {
+			v := f.Value
+			if len(v) > 200 {
+				v = v[:200] + "…"
+			}
+			ls = append(ls, "  "+f.Key+": "+v)
+		}
 	}
 	return ls
 }

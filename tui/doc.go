@@ -61,6 +61,18 @@
 // sheet (styles.go); the facts of a frame row are in inspect's line
 // notation (inspect/line.go), as in `-o frames`.
 //
+// # Starting at once
+//
+// The TUI is on Bubble Tea v2 (charm.land/bubbletea/v2). Nothing at
+// start-up waits for the terminal: the first screen is drawn in the dark
+// style sheet, Init asks for the background colour, and a light answer,
+// whenever it comes, swaps in the light sheet; a terminal that never
+// answers (script(1), some CI ptys) keeps the dark one. View returns a
+// tea.View (the alternate screen and the mouse are its fields) over
+// Screen, the text drawn, which the tests read. NO_COLOR gets
+// PlainStyles. The command layer does not start the TUI on a terminal that
+// cannot address the cursor (TERM=dumb): the line mode stands in.
+//
 // # Keeping up with a fast peer
 //
 // The model keeps each event as a compact row (about 72 bytes plus the

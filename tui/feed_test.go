@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
 )
 
 // TestFeedConcurrent adds from several goroutines while the TUI side
@@ -68,7 +69,7 @@ func TestFeedCopies(t *testing.T) {
 	}
 	want := make([]string, len(s.events))
 	for i, e := range s.events {
-		want[i] = string(e.AppendJSON(nil))
+		want[i] = string(record.AppendEvent(nil, e))
 	}
 	// Scribble over every byte the source events hold.
 	for _, e := range s.events {
@@ -89,7 +90,7 @@ func TestFeedCopies(t *testing.T) {
 		t.Fatalf("%d events, want %d", len(got), len(want))
 	}
 	for i, e := range got {
-		if g := string(e.AppendJSON(nil)); g != want[i] {
+		if g := string(record.AppendEvent(nil, e)); g != want[i] {
 			t.Errorf("event %d changed with its source:\n got %s\nwant %s", i, g, want[i])
 		}
 	}

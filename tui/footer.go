@@ -1,9 +1,9 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -25,9 +25,12 @@ func newFooter(st *Styles) footer {
 	return footer{st: st, help: h}
 }
 
+// restyle takes the style sheet anew (the terminal said its background).
+func (f *footer) restyle(st *Styles) { f.help.Styles = st.helpStyles() }
+
 func (f *footer) SetSize(w, _ int) {
 	f.width = w
-	f.help.Width = w
+	f.help.SetWidth(w)
 }
 
 // Update shows a notice, and puts it away at the next key.
@@ -35,7 +38,7 @@ func (f footer) Update(msg tea.Msg) (footer, tea.Cmd) {
 	switch msg := msg.(type) {
 	case noticeMsg:
 		f.notice, f.isErr = msg.text, msg.err
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		f.notice, f.isErr = "", false
 	}
 	return f, nil

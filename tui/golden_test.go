@@ -3,26 +3,17 @@ package tui
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/exp/teatest"
-	"github.com/muesli/termenv"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
-
-func TestMain(m *testing.M) {
-	// Golden screens are plain text: no colour, and no question to the
-	// terminal about its background.
-	lipgloss.SetColorProfile(termenv.Ascii)
-	lipgloss.SetHasDarkBackground(true)
-	os.Exit(m.Run())
-}
 
 // liveOpts is a connect session; fileOpts an inspect one.
 func liveOpts() Options {
@@ -86,6 +77,9 @@ func screens() []screen {
 		{name: "previews", opts: fileOpts(), events: previews(), keys: rowsTo(2)},
 		{name: "violations_messages", opts: fileOpts(), events: violations(), keys: []string{"m", "g", "j", "j", "j", "j", "j", "j"}},
 		{name: "listen", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients()},
+		{name: "listen_storm", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: listenStorm()},
+		{name: "listen_storm_connections", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: listenStorm(), keys: browse("c")},
+		{name: "reconnects", opts: Options{Title: "ws://127.0.0.1:8080/echo", Live: true, Reconnect: true, Send: liveOpts().Send}, events: reconnects()},
 		{name: "connections", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients(), keys: browse("c", "j", "j")},
 	}
 }
@@ -116,6 +110,52 @@ func previews() []*inspect.Event {
 	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, []byte("IHDR"))
 	s.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv1, Op: inspect.OpText}, []byte("Hello"))
 	return s.events
+}
+
+// listenStorm is what listen sees of 8 clients: one came and went, one
+// stays, six failed their handshake.
+func listenStorm() []*inspect.Event {
+	var out []*inspect.Event
+	t := time.Duration(0)
+	for id := 1; id <= 8; id++ {
+		t += time.Millisecond
+		remote := fmt.Sprintf("127.0.0.1:%d", 50000+id)
+		if id > 2 {
+			out = append(out, &inspect.Event{T: t, Kind: inspect.KindError, Conn: id, Text: remote + ": handshake: missing Upgrade: websocket"})
+			continue
+		}
+		s := newSession(id)
+		s.t = t
+		s.emit(&inspect.Event{T: s.tick(), Kind: inspect.KindOpen, Conn: id, Open: &inspect.Open{
+			URL: "ws://127.0.0.1:8080", Role: inspect.RoleServer, Remote: remote, Local: "127.0.0.1:8080",
+			Request: inspect.Request{Method: "GET", Target: "/ws", Proto: "HTTP/1.1"},
+		}})
+		if id == 1 {
+			s.close(c2s, inspect.CloseNormal, "").close(s2c, inspect.CloseNormal, "").end(inspect.CloseNormal, "client")
+		}
+		out = append(out, s.events...)
+		t = s.t
+	}
+	return out
+}
+
+// reconnects is connect --reconnect after 7 attempts: the first
+// connection dropped, six dials failed, the seventh is open.
+func reconnects() []*inspect.Event {
+	first := newSession(1).open("ws://127.0.0.1:8080/echo", "", false)
+	first.text(c2s, "hello").text(s2c, "hello").end(inspect.CloseAbnormal, "")
+	out := first.events
+	t := first.t
+	for id := 2; id <= 7; id++ {
+		t += 250 * time.Millisecond
+		out = append(out,
+			&inspect.Event{T: t, Kind: inspect.KindNote, Conn: id - 1, Text: fmt.Sprintf("reconnect attempt %d in 250ms", id-1)},
+			&inspect.Event{T: t + time.Millisecond, Kind: inspect.KindError, Conn: id, Text: "dial tcp 127.0.0.1:8080: connect: connection refused"})
+	}
+	last := newSession(8)
+	last.t = t + 300*time.Millisecond
+	last.open("ws://127.0.0.1:8080/echo", "", false)
+	return append(out, last.events...)
 }
 
 // twoClients is what listen sees of two clients, interleaved.
@@ -153,7 +193,7 @@ func TestGolden(t *testing.T) {
 				t.Parallel()
 				view := runScreen(t, sc, size[0], size[1])
 				checkScreen(t, view, size[0], size[1])
-				teatest.RequireEqualOutput(t, []byte(view))
+				teatest.RequireEqualOutput(t, []byte(ansi.Strip(view)))
 			})
 		}
 	}
@@ -171,7 +211,7 @@ func runScreen(t *testing.T, sc screen, w, h int) string {
 	for _, k := range sc.keys {
 		if s, ok := strings.CutPrefix(k, "type:"); ok {
 			for _, r := range s {
-				tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+				tm.Send(tea.KeyPressMsg{Code: r, Text: string(r)})
 			}
 			continue
 		}
@@ -181,7 +221,7 @@ func runScreen(t *testing.T, sc screen, w, h int) string {
 		t.Fatal(err)
 	}
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
-	return final.View()
+	return final.Screen()
 }
 
 // checkScreen asserts the layout holds: h lines, none wider than w.
@@ -223,7 +263,7 @@ func TestGoldenFromChannel(t *testing.T) {
 	if got, want := final.d.store.len(), len(demo().events); got != want {
 		t.Errorf("%d rows kept, want %d", got, want)
 	}
-	view := final.View()
+	view := final.Screen()
 	checkScreen(t, view, 80, 24)
-	teatest.RequireEqualOutput(t, []byte(view))
+	teatest.RequireEqualOutput(t, []byte(ansi.Strip(view)))
 }

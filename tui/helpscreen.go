@@ -3,10 +3,10 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 )
 
 // helpScreen is the overlay of every key, drawn from the key map, and the
@@ -29,9 +29,12 @@ func newHelpScreen(st *Styles, keys *KeyMap, commands []Command, live bool) help
 	return helpScreen{st: st, keys: keys, help: h, commands: commands, live: live}
 }
 
+// restyle takes the style sheet anew (the terminal said its background).
+func (h *helpScreen) restyle(st *Styles) { h.help.Styles = st.helpStyles() }
+
 func (h *helpScreen) SetSize(w, height int) {
 	h.width, h.height = w, height
-	h.help.Width = w
+	h.help.SetWidth(w)
 	h.scroll(0)
 }
 
@@ -40,7 +43,7 @@ func (h *helpScreen) Open() { h.off = 0 }
 
 // Update scrolls; ?, esc and q put the screen away.
 func (h helpScreen) Update(msg tea.Msg) (helpScreen, tea.Cmd) {
-	k, ok := msg.(tea.KeyMsg)
+	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return h, nil
 	}

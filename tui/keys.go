@@ -1,6 +1,6 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import "charm.land/bubbles/v2/key"
 
 // KeyMap is every key the TUI knows, in one place: the help screen and
 // the footer are drawn from it, and Update matches against it.
@@ -55,7 +55,7 @@ func DefaultKeyMap() KeyMap {
 		Up:       b([]string{"up", "k"}, "↑/k", "up"),
 		Down:     b([]string{"down", "j"}, "↓/j", "down"),
 		PageUp:   b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
-		PageDown: b([]string{"pgdown", "ctrl+f", " "}, "pgdn", "page down"),
+		PageDown: b([]string{"pgdown", "ctrl+f", "space"}, "pgdn", "page down"),
 		Top:      b([]string{"home", "g"}, "g/home", "first"),
 		Bottom:   b([]string{"end", "G"}, "G/end", "last, follow"),
 		Follow:   b([]string{"f"}, "f", "follow on/off"),

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wscope/wscope/inspect"
@@ -48,7 +48,7 @@ func (l frameList) Update(msg tea.Msg) (frameList, tea.Cmd) {
 	k := l.keys
 	page := max(1, l.rows-1)
 	switch msg := msg.(type) {
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, k.Up):
 			l.move(-1)
@@ -69,13 +69,15 @@ func (l frameList) Update(msg tea.Msg) (frameList, tea.Cmd) {
 				l.end()
 			}
 		}
-	case tea.MouseMsg:
+	case tea.MouseWheelMsg:
 		switch msg.Button {
-		case tea.MouseButtonWheelUp:
+		case tea.MouseWheelUp:
 			l.move(-3)
-		case tea.MouseButtonWheelDown:
+		case tea.MouseWheelDown:
 			l.move(3)
-		case tea.MouseButtonLeft:
+		}
+	case tea.MouseClickMsg:
+		if msg.Button == tea.MouseLeft {
 			l.clickRow(msg.Y)
 		}
 	}
@@ -437,6 +439,9 @@ func (l *frameList) renderRow(r *row, selected bool, c columns) string {
 		}
 		add(" "+padLeft(strconv.Itoa(len(r.payload)), colLen), &st.Dim)
 		preview = inspect.Summary(r.payload, r.op, l.previewRunes(c))
+		if s := r.decodedSummary(); s != "" {
+			preview = s // the protocol's label first, then what it says
+		}
 	default:
 		rs := &st.Meta
 		if r.kind == inspect.KindError {

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"regexp"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -80,13 +80,13 @@ type data struct {
 func (d *data) live() bool { return d.opts.Send != nil }
 
 // shownConn returns the connection the status bar describes: the one
-// chosen, or the only one; nil for several.
+// chosen, or the only one, or with Reconnect the latest; nil for several.
 func (d *data) shownConn() *connInfo {
-	if d.conn != 0 {
+	switch n := len(d.conns.ids); {
+	case d.conn != 0:
 		return d.conns.byID[d.conn]
-	}
-	if len(d.conns.ids) == 1 {
-		return d.conns.byID[d.conns.ids[0]]
+	case n == 1, n > 1 && d.opts.Reconnect:
+		return d.conns.byID[d.conns.ids[n-1]]
 	}
 	return nil
 }
@@ -176,6 +176,10 @@ type Model struct {
 
 	hintSets hintSets
 
+	// askBackground says the colours follow the terminal's background,
+	// which Init asks for without waiting for the answer.
+	askBackground bool
+
 	focus   focus
 	overlay overlay
 	zoom    bool // the detail takes most of the screen
@@ -204,7 +208,8 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 	case opts.NoColor:
 		m.st = PlainStyles()
 	default:
-		m.st = DefaultStyles()
+		m.st = DefaultStyles(true)
+		m.askBackground = true
 	}
 	m.keys = DefaultKeyMap()
 	if opts.Keys != nil {
@@ -237,8 +242,26 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 // Result returns how the session ended so far.
 func (m *Model) Result() Result { return Result{Quit: m.quit} }
 
-// Init starts reading events.
-func (m *Model) Init() tea.Cmd { return m.wait() }
+// Init starts reading events and asks the terminal for its background.
+// Nothing waits for the answer: the first screen is drawn at once in the
+// dark sheet, and a terminal that never answers keeps it.
+func (m *Model) Init() tea.Cmd {
+	if m.askBackground {
+		return tea.Batch(m.wait(), tea.RequestBackgroundColor)
+	}
+	return m.wait()
+}
+
+// restyle takes the style sheet for the background the terminal has.
+func (m *Model) restyle(dark bool) {
+	m.st = DefaultStyles(dark)
+	m.footer.restyle(&m.st)
+	m.help.restyle(&m.st)
+	m.prompt.restyle(&m.st)
+	if m.d.live() {
+		m.compose.restyle(&m.st)
+	}
+}
 
 // wait reads the next batch of events: the one place the model waits,
 // and it does so in a command, outside the update loop.
@@ -293,10 +316,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			m.setNotice("saved %d events to %s", msg.n, msg.path)
 		}
-	case tea.KeyMsg:
+	case tea.BackgroundColorMsg:
+		if m.askBackground {
+			m.restyle(msg.IsDark())
+		}
+	case tea.KeyPressMsg:
 		cmd = m.key(msg)
-	case tea.MouseMsg:
-		m.mouse(msg)
+	case tea.MouseClickMsg:
+		m.click(msg)
+	case tea.MouseWheelMsg:
+		m.wheel(msg)
+	case tea.KeyReleaseMsg, tea.MouseMsg:
+		// Releases and motion mean nothing here.
 	default:
 		// Anything else (the cursor, a paste) belongs to the input in use.
 		cmd = m.updateInput(msg)
@@ -514,7 +545,7 @@ func (m *Model) match(id int, r *row) bool {
 		e.Frame = fr
 	case inspect.KindMsg:
 		g := &m.scrMsg
-		g.Dir, g.Op, g.Payload = r.dir, r.op, r.payload
+		g.Dir, g.Op, g.Payload, g.Decoded = r.dir, r.op, r.payload, r.decoded() // the filter matches decoded fields too
 		e.Msg = g
 	}
 	var ok bool
@@ -526,7 +557,7 @@ func (m *Model) match(id int, r *row) bool {
 	} else {
 		ok = f.Match(e)
 	}
-	m.scrFr.Payload, m.scrMsg.Payload = nil, nil
+	m.scrFr.Payload, m.scrMsg.Payload, m.scrMsg.Decoded = nil, nil, nil
 	return ok
 }
 

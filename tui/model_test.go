@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/record"
@@ -89,7 +90,7 @@ func TestSendError(t *testing.T) {
 	if !m.footer.isErr || !strings.Contains(m.footer.notice, "not connected yet") {
 		t.Errorf("notice = %q (error %v), want the send error", m.footer.notice, m.footer.isErr)
 	}
-	if !strings.Contains(m.View(), "not connected yet") {
+	if !strings.Contains(plain(m), "not connected yet") {
 		t.Error("the error is not on screen")
 	}
 }
@@ -236,7 +237,7 @@ func TestMultiLine(t *testing.T) {
 	if m.lay.sendRows != 3 {
 		t.Errorf("send box is %d rows, want 3", m.lay.sendRows)
 	}
-	checkScreen(t, m.View(), 80, 24)
+	checkScreen(t, m.Screen(), 80, 24)
 	enter(m)
 	if want := []string{"a\nb\nc"}; !slices.Equal(s.got(), want) {
 		t.Errorf("sent %q, want %q", s.got(), want)
@@ -321,7 +322,12 @@ func TestLocalCommands(t *testing.T) {
 
 func TestSave(t *testing.T) {
 	dir := t.TempDir()
-	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	// The command layer passes the recording writer (internal/session).
+	saving := fileOpts()
+	saving.Save = func(path string, events []*inspect.Event) error {
+		return record.WriteFile(path, inspect.RecordingHeader{}, record.WriterOptions{}, events)
+	}
+	m := newModel(t, saving, 80, 24, demo().events)
 	press(m, "d") // c2s only
 	path := filepath.Join(dir, "out.wsrec.jsonl")
 	run(m, m.saveCmd(path))
@@ -372,7 +378,13 @@ func TestSave(t *testing.T) {
 	if !m.footer.isErr || !strings.Contains(m.footer.notice, "exists") {
 		t.Errorf("saving over a file: %q", m.footer.notice)
 	}
-	// A save function from the command layer replaces the writer.
+	// Without a save function /save says so.
+	m0 := newModel(t, fileOpts(), 80, 24, demo().events)
+	run(m0, m0.saveCmd(filepath.Join(dir, "none")))
+	if !m0.footer.isErr || !strings.Contains(m0.footer.notice, "not available") {
+		t.Errorf("/save without a writer: %q", m0.footer.notice)
+	}
+	// The save function gets the events shown.
 	var n int
 	opts := fileOpts()
 	opts.Save = func(_ string, events []*inspect.Event) error { n = len(events); return nil }
@@ -401,7 +413,7 @@ func TestFilter(t *testing.T) {
 	if len(m.list.ids) != 2 || m.list.inMode-len(m.list.ids) != all-2 {
 		t.Errorf("%d rows shown, %d hidden", len(m.list.ids), m.list.inMode-len(m.list.ids))
 	}
-	if !strings.Contains(m.View(), "hidden") || !strings.Contains(m.View(), "/hel+o/") {
+	if !strings.Contains(plain(m), "hidden") || !strings.Contains(plain(m), "/hel+o/") {
 		t.Error("the screen does not say rows are hidden by /hel+o/")
 	}
 	// A bad regex is reported and the input stays open.
@@ -516,7 +528,7 @@ func TestFollowAndPause(t *testing.T) {
 	if m.list.selected() != sel {
 		t.Error("the selection moved while paused")
 	}
-	if m.list.unseen != 5 || !strings.Contains(m.View(), "paused +5") {
+	if m.list.unseen != 5 || !strings.Contains(plain(m), "paused +5") {
 		t.Errorf("unseen %d; header %q", m.list.unseen, m.list.header())
 	}
 	press(m, "G")
@@ -615,7 +627,7 @@ func TestPanes(t *testing.T) {
 	if !f.zoom || f.lay.detailRows <= f.lay.listRows {
 		t.Errorf("z: detail %d rows, list %d", f.lay.detailRows, f.lay.listRows)
 	}
-	checkScreen(t, f.View(), 80, 24)
+	checkScreen(t, f.Screen(), 80, 24)
 }
 
 func TestPayloadView(t *testing.T) {
@@ -685,7 +697,7 @@ func TestConnections(t *testing.T) {
 	if m.d.conn != 2 || !slices.Equal(conns(), []int32{2}) {
 		t.Errorf("] ]: conn %d, rows of %v", m.d.conn, conns())
 	}
-	if !strings.Contains(m.View(), "conn #2") {
+	if !strings.Contains(plain(m), "conn #2") {
 		t.Error("status bar does not name the connection")
 	}
 	press(m, "]")
@@ -726,26 +738,26 @@ func TestConnections(t *testing.T) {
 func TestMouse(t *testing.T) {
 	m := newModel(t, fileOpts(), 80, 24, demo().events)
 	wheel := func(b tea.MouseButton, y int) {
-		m.Update(tea.MouseMsg{X: 10, Y: y, Button: b, Action: tea.MouseActionPress})
+		m.Update(tea.MouseWheelMsg{X: 10, Y: y, Button: b})
 	}
 	last := len(m.list.ids) - 1
-	wheel(tea.MouseButtonWheelUp, m.lay.listTop+1)
+	wheel(tea.MouseWheelUp, m.lay.listTop+1)
 	if m.list.follow || m.list.sel != last-3 {
 		t.Errorf("wheel up: follow %v sel %d", m.list.follow, m.list.sel)
 	}
-	wheel(tea.MouseButtonWheelDown, m.lay.listTop+1)
+	wheel(tea.MouseWheelDown, m.lay.listTop+1)
 	if !m.list.follow {
 		t.Error("wheel down to the end does not follow")
 	}
-	m.Update(tea.MouseMsg{X: 10, Y: m.lay.listTop + 2, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	m.Update(tea.MouseClickMsg{X: 10, Y: m.lay.listTop + 2, Button: tea.MouseLeft})
 	if m.list.sel != m.list.top+2 || m.list.follow {
 		t.Errorf("click: sel %d, top %d", m.list.sel, m.list.top)
 	}
-	m.Update(tea.MouseMsg{X: 10, Y: m.lay.detailTop + 1, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	m.Update(tea.MouseClickMsg{X: 10, Y: m.lay.detailTop + 1, Button: tea.MouseLeft})
 	if m.focus != focusDetail {
 		t.Error("a click in the detail does not focus it")
 	}
-	wheel(tea.MouseButtonWheelDown, m.lay.detailTop+1)
+	wheel(tea.MouseWheelDown, m.lay.detailTop+1)
 	if m.detail.off != 3 {
 		t.Errorf("wheel in the detail: off %d", m.detail.off)
 	}
@@ -755,11 +767,11 @@ func TestResize(t *testing.T) {
 	m := liveModel(t, &sender{}, demo().events)
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 15}, {40, 10}, {20, 6}, {200, 60}, {80, 24}} {
 		m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		checkScreen(t, m.View(), size[0], size[1])
+		checkScreen(t, m.Screen(), size[0], size[1])
 		press(m, "esc", "?")
-		checkScreen(t, m.View(), size[0], size[1])
+		checkScreen(t, m.Screen(), size[0], size[1])
 		press(m, "esc", "c")
-		checkScreen(t, m.View(), size[0], size[1])
+		checkScreen(t, m.Screen(), size[0], size[1])
 		press(m, "esc", "i")
 	}
 }
@@ -802,7 +814,7 @@ func TestScrollback(t *testing.T) {
 	// Paused on a row that is then dropped: the selection stays in range.
 	press(m, "g")
 	m.Update(batchMsg{events: s.events[1:200]})
-	checkScreen(t, m.View(), 80, 24)
+	checkScreen(t, m.Screen(), 80, 24)
 	if m.list.sel != 0 || m.list.selected() != m.list.ids[0] {
 		t.Errorf("sel %d after its row was dropped", m.list.sel)
 	}
@@ -841,7 +853,7 @@ func TestRowRoundTrip(t *testing.T) {
 	m := newModel(t, fileOpts(), 80, 24, s.events)
 	for i, e := range s.events {
 		got := m.d.store.at(i).event()
-		a, b := string(e.AppendJSON(nil)), string(got.AppendJSON(nil))
+		a, b := string(record.AppendEvent(nil, e)), string(record.AppendEvent(nil, got))
 		if a != b {
 			t.Errorf("event %d:\n got %s\nwant %s", i, b, a)
 		}
@@ -871,7 +883,7 @@ func TestReadBatch(t *testing.T) {
 
 func TestNoColor(t *testing.T) {
 	m := newModel(t, Options{NoColor: true}, 80, 24, demo().events)
-	checkScreen(t, m.View(), 80, 24)
+	checkScreen(t, m.Screen(), 80, 24)
 	st := PlainStyles()
 	all := append([]lipgloss.Style{st.Bar, st.Selected, st.Header, st.Violation, st.Prompt, st.Text, st.Dim}, st.Op[:]...)
 	for i, s := range all {
@@ -963,7 +975,11 @@ func TestStates(t *testing.T) {
 		{"open", live, opened, "open"},
 		{"closing", live, closing, "closing"},
 		{"closed abnormally", live, ended, "closed 1006 Abnormal Closure, not clean"},
-		{"clients", listen, twoClients(), "1 open, 1 closed"},
+		{"clients", listen, twoClients(), "2 connections: 1 open, 1 closed"},
+		{"a storm of clients", listen, listenStorm(), "8 connections: 1 open, 1 closed, 6 failed"},
+		{"one client", listen, newSession(1).open("ws://x", "", false).events, "open"},
+		{"reconnects", Options{Live: true, Reconnect: true, Send: live.Send}, reconnects(), "open · reconnect attempts 7, 6 failed"},
+		{"reconnect pending", Options{Live: true, Reconnect: true, Send: live.Send}, reconnects()[:len(reconnects())-1], "failed: dial tcp 127.0.0.1:8080: connect: connection refused · reconnect attempts 6, 6 failed"},
 		{"file", fileOpts(), twoClients(), "2 connections"},
 		{"empty file", fileOpts(), nil, "reading…"},
 	}
@@ -993,7 +1009,7 @@ func (l *lockedBuffer) String() string {
 
 func TestHelpKeys(t *testing.T) {
 	m := liveModel(t, &sender{}, demo().events)
-	m.Update(tea.KeyMsg{Type: tea.KeyF1})
+	m.Update(keyMsg("f1"))
 	if m.overlay != overlayHelp {
 		t.Fatal("F1 in the send box does not show help")
 	}
@@ -1109,8 +1125,8 @@ func TestHexOfCompressedFrame(t *testing.T) {
 			t.Errorf("%d columns: no inflated bytes in\n%s", w, s)
 		}
 		press(m, "tab", "G")
-		if m.detail.off == 0 || !strings.Contains(m.View(), "d frame|") {
-			t.Errorf("%d columns: G in the detail: off %d\n%s", w, m.detail.off, m.View())
+		if m.detail.off == 0 || !strings.Contains(plain(m), "d frame|") {
+			t.Errorf("%d columns: G in the detail: off %d\n%s", w, m.detail.off, plain(m))
 		}
 	}
 }
@@ -1124,7 +1140,7 @@ func TestRowPreviews(t *testing.T) {
 	s.frame(s2c, inspect.Header{Fin: true, Op: inspect.OpContinuation}, []byte("\t\n\n\n"))
 	s.frame(s2c, inspect.Header{Fin: true, Rsv: inspect.Rsv1, Op: inspect.OpText}, []byte("Hello"))
 	m := newModel(t, fileOpts(), 120, 40, s.events)
-	view := m.View()
+	view := plain(m)
 	for _, want := range []string{
 		"← cont   F--- - --------        4 [cont 4 B] 09 0a 0a 0a",
 		"← text   F1-- - --------        5 !! rsv-without-extension (RFC 6455 5.2) Hello",
@@ -1132,5 +1148,25 @@ func TestRowPreviews(t *testing.T) {
 		if !strings.Contains(view, want) {
 			t.Errorf("no %q in\n%s", want, view)
 		}
+	}
+}
+
+// The TUI starts in the dark sheet and takes the light one when the
+// terminal answers light; NO_COLOR's plain sheet never changes.
+func TestBackgroundAnswer(t *testing.T) {
+	m := newModel(t, fileOpts(), 80, 24, demo().events)
+	if m.st.Bar.GetBackground() != DefaultStyles(true).Bar.GetBackground() {
+		t.Fatal("the first screen is not in the dark sheet")
+	}
+	m.Update(tea.BackgroundColorMsg{Color: color.White})
+	if got, want := m.st.Bar.GetBackground(), DefaultStyles(false).Bar.GetBackground(); got != want {
+		t.Errorf("after a light answer the bar is %v, want %v", got, want)
+	}
+	checkScreen(t, m.Screen(), 80, 24)
+
+	p := newModel(t, Options{NoColor: true}, 80, 24, demo().events)
+	p.Update(tea.BackgroundColorMsg{Color: color.White})
+	if _, ok := p.st.Bar.GetBackground().(lipgloss.NoColor); !ok {
+		t.Error("NO_COLOR took a colour from the background answer")
 	}
 }

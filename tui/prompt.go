@@ -1,9 +1,9 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -21,16 +21,13 @@ func newFilterPrompt(st *Styles, keys *KeyMap) filterPrompt {
 	in := textinput.New()
 	in.Prompt = "filter /"
 	in.Placeholder = "regex on payload text, enter applies, esc cancels"
-	in.PromptStyle = st.Prompt
-	in.TextStyle = st.Text
-	in.PlaceholderStyle = st.Placeholder
-	in.Cursor.Style = st.Text
+	in.SetStyles(st.textinputStyles())
 	return filterPrompt{keys: keys, in: in}
 }
 
 // SetSize gives the prompt w columns (it is one line).
 func (f *filterPrompt) SetSize(w, _ int) {
-	f.in.Width = w - ansi.StringWidth(f.in.Prompt) - 2
+	f.in.SetWidth(w - ansi.StringWidth(f.in.Prompt) - 2)
 }
 
 // Open shows the prompt holding regex.
@@ -41,6 +38,9 @@ func (f *filterPrompt) Open(regex string) tea.Cmd {
 	return f.in.Focus()
 }
 
+// restyle takes the style sheet anew (the terminal said its background).
+func (f *filterPrompt) restyle(st *Styles) { f.in.SetStyles(st.textinputStyles()) }
+
 // Close puts the prompt away.
 func (f *filterPrompt) Close() {
 	f.open = false
@@ -48,7 +48,7 @@ func (f *filterPrompt) Close() {
 }
 
 func (f filterPrompt) Update(msg tea.Msg) (filterPrompt, tea.Cmd) {
-	if k, ok := msg.(tea.KeyMsg); ok {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch {
 		case key.Matches(k, f.keys.Send):
 			f.out.post(applyFilterMsg{regex: f.in.Value()})

@@ -5,8 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
 )
 
 // The root routes each key to what has the focus; these tests press keys
@@ -201,10 +200,10 @@ func TestFooterFollowsTheFocus(t *testing.T) {
 	}
 	// A notice stays until the next key.
 	m.setNotice("saved")
-	if !strings.Contains(m.View(), "saved") {
+	if !strings.Contains(plain(m), "saved") {
 		t.Fatal("the notice is not on screen")
 	}
-	m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	m.Update(keyMsg("down"))
 	if m.footer.notice != "" {
 		t.Error("the notice outlived a key")
 	}

@@ -57,7 +57,8 @@ type rowMore struct {
 	frames     []uint64 // msg made of more than one frame
 	open       *inspect.Open
 	end        *inspect.End
-	text       string // error, note, mark
+	text       string            // error, note, mark
+	decoded    []inspect.Decoded // msg: what the application protocol decoder read
 }
 
 func (r *row) has(f rowFlags) bool { return r.flags&f != 0 }
@@ -209,6 +210,34 @@ func (r *row) setMsg(m *inspect.Message) {
 		}
 		r.more.violations = m.Violations
 	}
+	if len(m.Decoded) > 0 {
+		if r.more == nil {
+			r.more = &rowMore{}
+		}
+		r.more.decoded = m.Decoded
+	}
+}
+
+// decoded returns what the application protocol decoder read in a
+// message row.
+func (r *row) decoded() []inspect.Decoded {
+	if r.more == nil {
+		return nil
+	}
+	return r.more.decoded
+}
+
+// decodedSummary joins the summaries of what a decoder read in a message
+// row: its preview in the list, the protocol first.
+func (r *row) decodedSummary() string {
+	var b []byte
+	for i, d := range r.decoded() {
+		if i > 0 {
+			b = append(b, " | "...)
+		}
+		b = inspect.AppendSummary(b, d.Summary)
+	}
+	return string(b)
 }
 
 // event rebuilds the event r was made from, for the detail pane and
@@ -221,7 +250,7 @@ func (r *row) event() *inspect.Event {
 	case inspect.KindMsg:
 		e.Msg = &inspect.Message{
 			Dir: r.dir, Op: r.op, Frames: r.frames(), Deflated: r.has(flagDeflated),
-			WireLen: int(r.length), Payload: r.payload, Violations: r.violations(),
+			WireLen: int(r.length), Payload: r.payload, Violations: r.violations(), Decoded: r.decoded(),
 		}
 	case inspect.KindOpen:
 		e.Open = r.more.open

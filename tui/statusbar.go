@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/wscope/wscope/inspect"
@@ -118,7 +118,7 @@ func (sb statusBar) View() string {
 	if c != nil {
 		frames, bytes = c.frames, c.bytes
 	} else {
-		frames, bytes, _, _ = d.conns.total()
+		frames, bytes = d.conns.total()
 	}
 	two.add(st.Bar, " ")
 	two.add(st.C2S.Inherit(st.Bar), "→ ")
@@ -176,13 +176,26 @@ func (sb *statusBar) stateText() (string, lipgloss.Style) {
 		case len(d.conns.ids) == 0:
 			return "no events", st.Closed
 		}
-		_, _, open, closed := d.conns.total()
-		s := fmt.Sprintf("%d open, %d closed", open, closed)
 		if !d.opts.Live {
-			s = fmt.Sprintf("%d connections", len(d.conns.ids))
+			return fmt.Sprintf("%d connections", len(d.conns.ids)), st.Open
 		}
-		return s, st.Open
+		return d.conns.counts().String(), st.Open
 	}
+	s, stateSt := sb.connState(c)
+	if d.opts.Reconnect && len(d.conns.ids) > 1 {
+		// Every connection after the first is a reconnect attempt.
+		s += fmt.Sprintf(" · reconnect attempts %d", len(d.conns.ids)-1)
+		if n := d.conns.counts().failed; n > 0 {
+			s += fmt.Sprintf(", %d failed", n)
+		}
+	}
+	return s, stateSt
+}
+
+// connState says where connection c stands.
+func (sb *statusBar) connState(c *connInfo) (string, lipgloss.Style) {
+	st := sb.st
+	d := sb.d
 	switch c.state {
 	case stateConnecting:
 		if c.err != "" {

@@ -1,17 +1,20 @@
 package tui
 
 import (
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/textarea"
-	"github.com/charmbracelet/lipgloss"
+	"image/color"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	"charm.land/lipgloss/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
 
 // Styles is the TUI's one style sheet: every colour the TUI shows is
-// named here and nowhere else. Colours are adaptive (one for light, one
-// for dark terminals); lipgloss drops them when the terminal cannot show
-// them or NO_COLOR is set.
+// named here and nowhere else. There is one sheet for dark and one for
+// light terminals; Bubble Tea drops the colours a terminal cannot show,
+// and NO_COLOR gets PlainStyles.
 type Styles struct {
 	// Status bar.
 	Bar        lipgloss.Style // both lines of the bar
@@ -52,83 +55,102 @@ type Styles struct {
 	HelpKey     lipgloss.Style
 	HelpDesc    lipgloss.Style
 	HelpSep     lipgloss.Style
+	// Cursor is the colour of the send box's and the prompt's cursor;
+	// nil is the terminal's own.
+	Cursor color.Color
 }
 
-// Palette: every colour literal of the TUI.
-var (
-	colMuted   = lipgloss.AdaptiveColor{Light: "#6C6C6C", Dark: "#8A8A8A"}
-	colFaint   = lipgloss.AdaptiveColor{Light: "#9E9E9E", Dark: "#5F5F5F"}
-	colText    = lipgloss.AdaptiveColor{Light: "#1C1C1C", Dark: "#E4E4E4"}
-	colBarBg   = lipgloss.AdaptiveColor{Light: "#E4E4E4", Dark: "#303030"}
-	colSelBg   = lipgloss.AdaptiveColor{Light: "#D0E4FF", Dark: "#264F78"}
-	colAccent  = lipgloss.AdaptiveColor{Light: "#005FD7", Dark: "#5FAFFF"}
-	colGreen   = lipgloss.AdaptiveColor{Light: "#008700", Dark: "#5FD75F"}
-	colYellow  = lipgloss.AdaptiveColor{Light: "#AF8700", Dark: "#FFD75F"}
-	colRed     = lipgloss.AdaptiveColor{Light: "#D70000", Dark: "#FF5F5F"}
-	colMagenta = lipgloss.AdaptiveColor{Light: "#AF00AF", Dark: "#D787FF"}
-	colCyan    = lipgloss.AdaptiveColor{Light: "#008787", Dark: "#5FD7D7"}
-)
+// palette is every colour of the TUI, for one background.
+type palette struct {
+	muted, faint, text, barBg, selBg, accent color.Color
+	green, yellow, red, magenta, cyan        color.Color
+}
 
-// DefaultStyles returns the colour style sheet.
-func DefaultStyles() Styles {
+// newPalette holds every colour literal of the TUI: of each pair, the
+// first is for a light background, the second for a dark one.
+func newPalette(dark bool) palette {
+	pick := lipgloss.LightDark(dark)
+	c := func(l, d string) color.Color { return pick(lipgloss.Color(l), lipgloss.Color(d)) }
+	return palette{
+		muted:   c("#6C6C6C", "#8A8A8A"),
+		faint:   c("#9E9E9E", "#5F5F5F"),
+		text:    c("#1C1C1C", "#E4E4E4"),
+		barBg:   c("#E4E4E4", "#303030"),
+		selBg:   c("#D0E4FF", "#264F78"),
+		accent:  c("#005FD7", "#5FAFFF"),
+		green:   c("#008700", "#5FD75F"),
+		yellow:  c("#AF8700", "#FFD75F"),
+		red:     c("#D70000", "#FF5F5F"),
+		magenta: c("#AF00AF", "#D787FF"),
+		cyan:    c("#008787", "#5FD7D7"),
+	}
+}
+
+// DefaultStyles returns the colour style sheet for a dark or a light
+// background. The TUI starts with the dark one and asks the terminal for
+// its background without waiting: a terminal that answers light gets the
+// light sheet a moment later, one that never answers keeps the dark.
+func DefaultStyles(dark bool) Styles {
 	st := lipgloss.NewStyle
+	p := newPalette(dark)
 	s := Styles{
-		Bar:        st().Background(colBarBg).Foreground(colText),
-		BarTitle:   st().Background(colBarBg).Foreground(colAccent).Bold(true),
-		BarLabel:   st().Background(colBarBg).Foreground(colMuted),
-		Connecting: st().Background(colBarBg).Foreground(colYellow).Bold(true),
-		Open:       st().Background(colBarBg).Foreground(colGreen).Bold(true),
-		Closing:    st().Background(colBarBg).Foreground(colYellow).Bold(true),
-		Closed:     st().Background(colBarBg).Foreground(colMuted).Bold(true),
-		Failed:     st().Background(colBarBg).Foreground(colRed).Bold(true),
-		Recording:  st().Background(colBarBg).Foreground(colRed),
+		Bar:        st().Background(p.barBg).Foreground(p.text),
+		BarTitle:   st().Background(p.barBg).Foreground(p.accent).Bold(true),
+		BarLabel:   st().Background(p.barBg).Foreground(p.muted),
+		Connecting: st().Background(p.barBg).Foreground(p.yellow).Bold(true),
+		Open:       st().Background(p.barBg).Foreground(p.green).Bold(true),
+		Closing:    st().Background(p.barBg).Foreground(p.yellow).Bold(true),
+		Closed:     st().Background(p.barBg).Foreground(p.muted).Bold(true),
+		Failed:     st().Background(p.barBg).Foreground(p.red).Bold(true),
+		Recording:  st().Background(p.barBg).Foreground(p.red),
 
-		Header:    st().Foreground(colMuted).Bold(true),
-		Selected:  st().Background(colSelBg).Foreground(colText).Bold(true),
-		Time:      st().Foreground(colMuted),
-		C2S:       st().Foreground(colAccent),
-		S2C:       st().Foreground(colMagenta),
-		Meta:      st().Foreground(colCyan),
-		ErrorRow:  st().Foreground(colRed),
-		Dim:       st().Foreground(colFaint),
-		Group:     st().Foreground(colAccent),
-		Violation: st().Foreground(colRed).Bold(true),
-		Notice:    st().Foreground(colYellow),
+		Header:    st().Foreground(p.muted).Bold(true),
+		Selected:  st().Background(p.selBg).Foreground(p.text).Bold(true),
+		Time:      st().Foreground(p.muted),
+		C2S:       st().Foreground(p.accent),
+		S2C:       st().Foreground(p.magenta),
+		Meta:      st().Foreground(p.cyan),
+		ErrorRow:  st().Foreground(p.red),
+		Dim:       st().Foreground(p.faint),
+		Group:     st().Foreground(p.accent),
+		Violation: st().Foreground(p.red).Bold(true),
+		Notice:    st().Foreground(p.yellow),
 
-		PaneTitle:        st().Foreground(colFaint),
-		PaneTitleFocused: st().Foreground(colAccent).Bold(true),
-		Label:            st().Foreground(colMuted),
+		PaneTitle:        st().Foreground(p.faint),
+		PaneTitleFocused: st().Foreground(p.accent).Bold(true),
+		Label:            st().Foreground(p.muted),
 
-		Prompt:      st().Foreground(colAccent).Bold(true),
-		Placeholder: st().Foreground(colFaint),
-		Text:        st().Foreground(colText),
-		Message:     st().Foreground(colGreen),
-		Error:       st().Foreground(colRed).Bold(true),
-		HelpKey:     st().Foreground(colMuted).Bold(true),
-		HelpDesc:    st().Foreground(colFaint),
-		HelpSep:     st().Foreground(colFaint),
+		Prompt:      st().Foreground(p.accent).Bold(true),
+		Placeholder: st().Foreground(p.faint),
+		Text:        st().Foreground(p.text),
+		Message:     st().Foreground(p.green),
+		Error:       st().Foreground(p.red).Bold(true),
+		HelpKey:     st().Foreground(p.muted).Bold(true),
+		HelpDesc:    st().Foreground(p.faint),
+		HelpSep:     st().Foreground(p.faint),
 	}
 	for op := range s.Op {
-		s.Op[op] = opStyle(inspect.OpCode(op))
+		s.Op[op] = opStyle(inspect.OpCode(op), &p)
 	}
+	s.Cursor = p.text
 	return s
 }
 
-func opStyle(op inspect.OpCode) lipgloss.Style {
+func opStyle(op inspect.OpCode, p *palette) lipgloss.Style {
 	st := lipgloss.NewStyle()
 	switch op {
 	case inspect.OpText:
-		return st.Foreground(colGreen)
+		return st.Foreground(p.green)
 	case inspect.OpBinary:
-		return st.Foreground(colMagenta)
+		return st.Foreground(p.magenta)
 	case inspect.OpContinuation:
-		return st.Foreground(colMuted)
+		return st.Foreground(p.muted)
 	case inspect.OpClose:
-		return st.Foreground(colRed).Bold(true)
+		return st.Foreground(p.red).Bold(true)
 	case inspect.OpPing, inspect.OpPong:
-		return st.Foreground(colYellow)
+		return st.Foreground(p.yellow)
 	}
-	return st.Foreground(colRed).Underline(true) // reserved
+	return st.Foreground(p.red).Underline(true) // reserved
 }
 
 // PlainStyles returns a style sheet without colours, for NO_COLOR: it
@@ -179,16 +201,24 @@ func (s *Styles) helpStyles() help.Styles {
 }
 
 // textareaStyles styles the send box from the sheet, replacing the
-// bubbles defaults (which carry their own colours).
-func (s *Styles) textareaStyles() (focused, blurred textarea.Style) {
-	focused = textarea.Style{
+// bubbles defaults (which carry their own colours). The cursor is drawn
+// in the text, steady: a blinking one would redraw the screen twice a
+// second for nothing.
+func (s *Styles) textareaStyles() textarea.Styles {
+	focused := textarea.StyleState{
 		Base:        lipgloss.NewStyle(),
 		Text:        s.Text,
 		Prompt:      s.Prompt,
 		Placeholder: s.Placeholder,
 	}
-	blurred = focused
+	blurred := focused
 	blurred.Prompt = s.Dim
 	blurred.Text = s.Dim
-	return focused, blurred
+	return textarea.Styles{Focused: focused, Blurred: blurred, Cursor: textarea.CursorStyle{Color: s.Cursor}}
+}
+
+// textinputStyles styles the filter prompt from the sheet.
+func (s *Styles) textinputStyles() textinput.Styles {
+	st := textinput.StyleState{Text: s.Text, Placeholder: s.Placeholder, Prompt: s.Prompt}
+	return textinput.Styles{Focused: st, Blurred: st, Cursor: textinput.CursorStyle{Color: s.Cursor}}
 }

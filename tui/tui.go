@@ -6,8 +6,7 @@ import (
 	"io"
 	"os"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -38,6 +37,10 @@ type Options struct {
 	// carry the connection id and the connection list is offered from
 	// the start. A second connection turns it on anyway.
 	Multi bool
+	// Reconnect says the connections are one client's, each after the
+	// first a reconnect attempt (connect --reconnect): the status bar
+	// shows the latest and counts the attempts and how many failed.
+	Reconnect bool
 	// Recording is the file --record writes, shown in the status bar;
 	// "" means none.
 	Recording string
@@ -61,8 +64,10 @@ type Options struct {
 	// file (in the XDG state directory) or passes "" for --no-history.
 	HistoryFile string
 
-	// Save writes events to path as a recording, for /save. nil means a
-	// built-in writer that redacts credential headers.
+	// Save writes events to path as a recording, for /save; the command
+	// layer passes the recording writer (internal/record), so redaction
+	// and --record-secrets apply as they do to --record. It must not
+	// overwrite a file. nil: /save says it is not available.
 	Save func(path string, events []*inspect.Event) error
 
 	// Scrollback bounds the rows kept: the oldest are dropped, and the
@@ -152,13 +157,12 @@ func Run(ctx context.Context, opts Options, events <-chan []*inspect.Event) (Res
 	if os.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
 	}
-	if !opts.NoColor && opts.Styles == nil {
-		// Ask the terminal for its background before Bubble Tea owns
-		// the input, so adaptive colours need not ask later.
-		lipgloss.HasDarkBackground()
-	}
+	// Nothing here asks the terminal anything and waits: the first screen
+	// is drawn at once even on a terminal that never answers (the model
+	// asks for the background in Init, and takes the answer if it comes).
 	m := New(opts, events)
-	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithAltScreen(), tea.WithMouseCellMotion()}
+	// The size is the terminal's; 80×24 is for an output that is none.
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithWindowSize(80, 24)}
 	if opts.Input != nil {
 		popts = append(popts, tea.WithInput(opts.Input))
 	}

@@ -3,8 +3,8 @@ package tui
 import (
 	"slices"
 
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -19,7 +19,7 @@ var (
 // prompt and the send box take every key but the few that leave them;
 // while browsing, the root handles the global keys and the pane with the
 // focus gets the rest.
-func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.keys
 	if key.Matches(msg, k.Interrupt) {
 		m.quit = QuitInterrupt
@@ -54,16 +54,16 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 // sendKey routes a key while the send box has the focus: everything is
 // text but esc (back to the list), F1 (help), and the page keys, which
 // the box has no use for and scroll the list.
-func (m *Model) sendKey(msg tea.KeyMsg) tea.Cmd {
+func (m *Model) sendKey(msg tea.KeyPressMsg) tea.Cmd {
 	var cmd tea.Cmd
 	switch {
 	case key.Matches(msg, m.keys.Leave):
 		m.setFocus(focusList)
 		return nil
-	case msg.Type == tea.KeyF1:
+	case msg.Code == tea.KeyF1:
 		m.showHelp()
 		return nil
-	case msg.Type == tea.KeyPgUp, msg.Type == tea.KeyPgDown:
+	case msg.Code == tea.KeyPgUp, msg.Code == tea.KeyPgDown:
 		m.list, cmd = m.list.Update(msg)
 		return cmd
 	}
@@ -75,7 +75,7 @@ func (m *Model) sendKey(msg tea.KeyMsg) tea.Cmd {
 
 // globalKey handles the keys that mean the same in the list and in the
 // detail, and reports whether msg was one.
-func (m *Model) globalKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := &m.keys
 	d := m.d
 	var cmd tea.Cmd
@@ -202,32 +202,42 @@ func (m *Model) setFocus(f focus) {
 	}
 }
 
-// mouse sends the wheel to the pane under it and focuses what is
-// clicked; the panes get the position relative to their first line.
-func (m *Model) mouse(msg tea.MouseMsg) {
-	if m.overlay != overlayNone || msg.Action != tea.MouseActionPress {
+// click focuses the pane clicked, and selects the row clicked in the
+// list; the list gets the position relative to its first row.
+func (m *Model) click(msg tea.MouseClickMsg) {
+	if m.overlay != overlayNone || msg.Button != tea.MouseLeft {
 		return
 	}
 	lay := m.lay
-	inList := msg.Y >= lay.listTop-1 && msg.Y < lay.listTop+lay.listRows
-	inDetail := lay.detailRows > 0 && msg.Y >= lay.detailTop-1 && msg.Y < lay.detailTop+lay.detailRows
 	switch {
-	case msg.Button == tea.MouseButtonLeft && inList:
+	case m.inList(msg.Y):
 		m.setFocus(focusList)
-	case msg.Button == tea.MouseButtonLeft && inDetail:
+		msg.Y -= lay.listTop
+		m.list, _ = m.list.Update(msg)
+	case m.inDetail(msg.Y):
 		m.setFocus(focusDetail)
-		return
-	case msg.Button == tea.MouseButtonLeft:
-		if m.d.live() && msg.Y >= lay.sendTop && msg.Y < lay.sendTop+lay.sendRows {
-			m.setFocus(focusSend)
-		}
-		return
+	case m.d.live() && msg.Y >= lay.sendTop && msg.Y < lay.sendTop+lay.sendRows:
+		m.setFocus(focusSend)
 	}
-	if inDetail {
-		msg.Y -= lay.detailTop
+}
+
+// wheel scrolls the detail when the mouse is over it, else the list.
+func (m *Model) wheel(msg tea.MouseWheelMsg) {
+	switch {
+	case m.overlay != overlayNone:
+	case m.inDetail(msg.Y):
 		m.detail, _ = m.detail.Update(msg)
-		return
+	default:
+		m.list, _ = m.list.Update(msg)
 	}
-	msg.Y -= lay.listTop
-	m.list, _ = m.list.Update(msg)
+}
+
+// inList and inDetail say whether line y is in that pane, its title line
+// included.
+func (m *Model) inList(y int) bool {
+	return y >= m.lay.listTop-1 && y < m.lay.listTop+m.lay.listRows
+}
+
+func (m *Model) inDetail(y int) bool {
+	return m.lay.detailRows > 0 && y >= m.lay.detailTop-1 && y < m.lay.detailTop+m.lay.detailRows
 }

@@ -3,7 +3,8 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/key"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -84,8 +85,16 @@ func (m *Model) hints() []key.Binding {
 	return m.hintSets.browse
 }
 
-// View draws the screen: exactly m.height lines of m.width columns.
-func (m *Model) View() string {
+// View is the screen in the alternate buffer, with the mouse on.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Screen())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	return v
+}
+
+// Screen draws the screen: exactly m.height lines of m.width columns.
+func (m *Model) Screen() string {
 	var b strings.Builder
 	b.WriteString(m.status.View())
 	b.WriteByte('\n')

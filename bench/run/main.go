@@ -41,6 +41,7 @@ type config struct {
 	ctx        context.Context // canceled by Ctrl-C
 	root       string
 	quick      bool
+	atScale    bool
 	smallN     int
 	smallSize  int
 	largeN     int
@@ -49,6 +50,7 @@ type config struct {
 	timeout    time.Duration
 	tools      []string
 	wscopeBin  string
+	baseline   string // a second wscope binary, run beside the first
 	wscopeArgs []string
 	updateDocs bool
 	docsPath   string
@@ -63,22 +65,31 @@ func main() {
 		wscopeArgs string
 	)
 	flag.BoolVar(&c.quick, "quick", false, "smaller counts (10,000 x 32 B and 10 x 1 MiB), one run; docs/benchmarks.md is not rewritten unless -update-docs is given")
+	flag.BoolVar(&c.atScale, "at-scale", false, "the larger workloads (2,000,000 x 32 B and 1,000 x 1 MiB), wscope and the bare client, 3 runs; results in their own section of docs/benchmarks.md and in bench/results/at-scale.*")
 	flag.IntVar(&c.smallN, "small", 100000, "number of small messages")
 	flag.IntVar(&c.smallSize, "small-size", 32, "size of a small message, bytes")
 	flag.IntVar(&c.largeN, "large", 100, "number of large messages")
 	flag.IntVar(&c.largeSize, "large-size", 1<<20, "size of a large message, bytes")
 	flag.IntVar(&c.runs, "runs", 5, "runs per tool and workload; the median wall time is reported")
 	flag.DurationVar(&c.timeout, "timeout", time.Minute, "time limit of one tool run; a tool that hits it is not run again on that workload")
-	flag.StringVar(&tools, "tools", "wscope,bare,wscat", "comma-separated tools to run: wscope, bare, wscat")
+	flag.StringVar(&tools, "tools", "wscope,bare,wscat", "comma-separated tools to run: wscope, wscope-json (-o json), wscope-record (--record FILE), bare, wscat")
 	flag.StringVar(&c.wscopeBin, "wscope", "", "use this wscope binary instead of building it from the repository")
+	flag.StringVar(&c.baseline, "baseline", "", "also run this wscope binary (say, one built from main) in each wscope mode asked for, as \"baseline\", for before/after ratios from one run")
 	flag.StringVar(&wscopeArgs, "wscope-args", "", "extra arguments for `wscope connect`, space-separated")
 	flag.BoolVar(&c.updateDocs, "update-docs", true, "write the results section of docs/benchmarks.md")
 	flag.StringVar(&c.docsPath, "docs", "docs/benchmarks.md", "documentation file whose results section is rewritten (relative to the repository root)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the tools' output files in bench/.work")
+	nice := flag.Int("nice", 0, "run the whole benchmark (driver, echo server, tools) at this nice value in a scheduling group of its own; negative needs root")
 	flag.Parse()
+	if err := harness.RunNiced(*nice); err != nil {
+		driver.Fatalf("-nice: %v", err)
+	}
 
 	if c.quick {
 		harness.QuickDefaults(map[string]string{"small": "10000", "large": "10", "runs": "1", "update-docs": "false"})
+	}
+	if c.atScale {
+		harness.QuickDefaults(map[string]string{"small": "2000000", "large": "1000", "runs": "3", "tools": "wscope,bare"})
 	}
 	if c.runs < 1 {
 		c.runs = 1
@@ -87,10 +98,10 @@ func main() {
 		t = strings.TrimSpace(t)
 		switch t {
 		case "":
-		case "wscope", "bare", "wscat":
+		case "wscope", "wscope-json", "wscope-record", "bare", "wscat":
 			c.tools = append(c.tools, t)
 		default:
-			fatalf("unknown tool %q in -tools (want wscope, bare, wscat)", t)
+			fatalf("unknown tool %q in -tools (want wscope, wscope-json, wscope-record, bare, wscat)", t)
 		}
 	}
 	c.wscopeArgs = strings.Fields(wscopeArgs)
@@ -124,10 +135,22 @@ func run(c *config) error {
 	}
 
 	var tools []*tool
+	var wscope, baseline *tool
 	for _, name := range c.tools {
 		switch name {
-		case "wscope":
-			tools = append(tools, prepareWscope(c, binDir))
+		case "wscope", "wscope-json", "wscope-record":
+			if wscope == nil {
+				wscope = prepareWscope(c, binDir)
+				if c.baseline != "" {
+					baseline = prepareWscopeBin(c, binDir, "baseline", "baseline", c.baseline)
+				}
+			}
+			mode, _ := strings.CutPrefix(name, "wscope")
+			mode = strings.TrimPrefix(mode, "-")
+			tools = append(tools, wscopeMode(c, wscope, mode))
+			if baseline != nil {
+				tools = append(tools, wscopeMode(c, baseline, mode))
+			}
 		case "bare":
 			tools = append(tools, prepareBare(c, binDir))
 		case "wscat":
@@ -196,5 +219,10 @@ func run(c *config) error {
 
 	res.machine.LoadEnd = harness.LoadAverage()
 	docs := harness.Docs{Path: c.docsPath, Begin: beginMarker, End: endMarker, Heading: "## Results\n\n"}
-	return driver.Publish(c.root, "latest", res.markdown(), res.jsonResults(), docs, c.updateDocs, c.quick)
+	name := "latest"
+	if c.atScale {
+		docs = harness.Docs{Path: c.docsPath, Begin: atScaleBegin, End: atScaleEnd, Heading: "### At scale\n\n"}
+		name = "at-scale"
+	}
+	return driver.Publish(c.root, name, res.markdown(), res.jsonResults(), docs, c.updateDocs, c.quick)
 }

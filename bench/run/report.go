@@ -128,6 +128,9 @@ func (r *report) markdown() string {
 	if l, err := strconv.ParseFloat(m.LoadStart, 64); err == nil && l > 0.5*float64(m.NProc) {
 		b.WriteString(" — **the machine was busy with other work; expect noise**")
 	}
+	if n := harness.Niced(); n != 0 {
+		fmt.Fprintf(&b, ". The whole benchmark (driver, echo server, tools) ran at nice %d in a scheduling group of its own, so that other work took less of the CPUs from it", n)
+	}
 	b.WriteString(".\n")
 	runs := "1 run per cell"
 	if r.config.runs > 1 {
@@ -184,6 +187,7 @@ func (r *report) markdown() string {
 			r.ratio(w, "wscope", "wscat"), r.ratio(w, "wscope", "bare"), r.ratio(w, "bare", "wscat"))
 	}
 	b.WriteString("\n")
+	b.WriteString(r.recordingRatios())
 
 	b.WriteString("### Targets\n\n")
 	if r.config.quick {
@@ -330,4 +334,7 @@ func (r *report) jsonResults() any {
 const (
 	beginMarker = "<!-- BEGIN RESULTS: written by `go run ./bench/run`; edits between these markers are overwritten -->"
 	endMarker   = "<!-- END RESULTS -->"
+
+	atScaleBegin = "<!-- BEGIN RESULTS AT SCALE: written by `go run ./bench/run -at-scale`; edits between these markers are overwritten -->"
+	atScaleEnd   = "<!-- END RESULTS AT SCALE -->"
 )

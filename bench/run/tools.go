@@ -83,6 +83,7 @@ type tool struct {
 	label     string // as shown in the table
 	available bool
 	why       string // why it is not available
+	bin       string // wscope's binary
 	run       func(c *config, url string, w *workload, out string) *measurement
 }
 
@@ -121,8 +122,13 @@ func (m *measurement) summary(w *workload) string {
 // ---- wscope and the bare client: tool URL < input > output ----
 
 func prepareWscope(c *config, binDir string) *tool {
-	t := &tool{name: "wscope", label: "wscope"}
-	bin := c.wscopeBin
+	return prepareWscopeBin(c, binDir, "wscope", "wscope", c.wscopeBin)
+}
+
+// prepareWscopeBin is wscope from bin, or built from the repository when
+// bin is "".
+func prepareWscopeBin(c *config, binDir, name, label, bin string) *tool {
+	t := &tool{name: name, label: label, bin: bin}
 	if bin == "" {
 		bin = filepath.Join(binDir, "wscope")
 		os.Remove(bin) // never benchmark a stale binary
@@ -137,7 +143,7 @@ func prepareWscope(c *config, binDir string) *tool {
 		logf("wscope: %v", err)
 		return t
 	}
-	t.available = true
+	t.available, t.bin = true, bin
 	t.run = func(c *config, url string, w *workload, out string) *measurement {
 		args := append([]string{"connect", url}, c.wscopeArgs...)
 		return runFiles(c, bin, args, w, out)
@@ -163,6 +169,42 @@ func prepareBare(c *config, binDir string) *tool {
 
 // runFiles runs bin args < w.input > out and checks out against the input.
 func runFiles(c *config, bin string, args []string, w *workload, out string) *measurement {
+	m := runTool(c, bin, args, w, out)
+	if m.exit == -1 && !m.timedOut {
+		return m // it did not run
+	}
+	got, err := os.Open(out)
+	if err != nil {
+		m.err = err.Error()
+		return m
+	}
+	defer got.Close()
+	chk, err := newChecker(w.input)
+	if err != nil {
+		m.err = err.Error()
+		return m
+	}
+	defer chk.close()
+	br := bufio.NewReaderSize(got, 1<<20)
+	var buf []byte
+	for {
+		line, rerr := readLine(br, &buf)
+		if len(line) > 0 || rerr == nil {
+			chk.line(line)
+		}
+		if rerr != nil {
+			if rerr != io.EOF {
+				m.err = rerr.Error()
+			}
+			break
+		}
+	}
+	m.received, m.mismatch = chk.n, chk.mismatch
+	return m
+}
+
+// runTool runs bin args < w.input > out, measured.
+func runTool(c *config, bin string, args []string, w *workload, out string) *measurement {
 	m := &measurement{exit: -1}
 	in, err := os.Open(w.input)
 	if err != nil {
@@ -197,34 +239,6 @@ func runFiles(c *config, bin string, args []string, w *workload, out string) *me
 	}
 	u, err := l.Wait()
 	finish(m, u, time.Since(start), err, ctx, stderr)
-
-	got, err := os.Open(out)
-	if err != nil {
-		m.err = err.Error()
-		return m
-	}
-	defer got.Close()
-	chk, err := newChecker(w.input)
-	if err != nil {
-		m.err = err.Error()
-		return m
-	}
-	defer chk.close()
-	br := bufio.NewReaderSize(got, 1<<20)
-	var buf []byte
-	for {
-		line, rerr := readLine(br, &buf)
-		if len(line) > 0 || rerr == nil {
-			chk.line(line)
-		}
-		if rerr != nil {
-			if rerr != io.EOF {
-				m.err = rerr.Error()
-			}
-			break
-		}
-	}
-	m.received, m.mismatch = chk.n, chk.mismatch
 	return m
 }
 

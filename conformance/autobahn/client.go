@@ -63,7 +63,11 @@ func runClientRole(ctx context.Context, c *config, ms []mode) []runResult {
 		start := time.Now()
 		said, stderr := map[string]string{}, map[string]string{}
 		var runErr error
+		run := m.casesRun(ids)
 		for i, id := range ids {
+			if !m.runs(id) {
+				continue
+			}
 			if ctx.Err() != nil {
 				runErr = context.Cause(ctx)
 				break
@@ -72,7 +76,7 @@ func runClientRole(ctx context.Context, c *config, ms []mode) []runResult {
 			t0 := time.Now()
 			said[id], stderr[id] = connectCase(ctx, c, url, m)
 			c.verbosef("client %s %s: %s (%s)", m.agent(), id, said[id], time.Since(t0).Round(time.Millisecond))
-			c.progress("client", m, i+1, len(ids), start)
+			c.progress("client", m, len(said), len(run), start)
 		}
 		// The cases that ran are reported even when the run was cut
 		// short.
@@ -80,7 +84,7 @@ func runClientRole(ctx context.Context, c *config, ms []mode) []runResult {
 			runErr = fmt.Errorf("updateReports: %v", err)
 		}
 		elapsed := time.Since(start)
-		cases := casesOf(reports, m.agent(), ids, said, stderr, &runErr)
+		cases := casesOf(reports, m.agent(), run, said, stderr, &runErr)
 		results = append(results, runResult{Role: clientRole, Mode: m, Cases: cases, Elapsed: elapsed, Err: runErr})
 	}
 	if _, err := ask(context.WithoutCancel(ctx), base+"/stopServer", 10*time.Second); err == nil {

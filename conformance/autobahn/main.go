@@ -43,6 +43,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -94,6 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		doCheck                bool
 		timeout                time.Duration
 		docPath                string
+		savePath, loadPaths    string
 	)
 	fs.StringVar(&profileName, "profile", "quick", "cases to run: quick (307), ci (quick plus 9.*: 361) or full (517)")
 	fs.StringVar(&casesFlag, "cases", "", "comma-separated case patterns instead of the profile's, e.g. 6.4.*,13.3.1 (not with -doc)")
@@ -105,6 +107,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&timeout, "timeout", 0, "bound on the whole run (0: none); cases not run by then are missing")
 	fs.BoolVar(&doCheck, "check", false, "exit 1 if a --strict mode has a case FAILED, NON-STRICT, UNIMPLEMENTED or missing, printing those cases")
 	fs.StringVar(&docPath, "doc", "", "rewrite this doc's results section of the profile (e.g. docs/conformance.md)")
+	fs.StringVar(&savePath, "save", "", "write the results to this file (JSON), for -load")
+	fs.StringVar(&loadPaths, "load", "", "comma-separated files from -save: summarise, -check and -doc their results instead of running the suite (runs made apart, e.g. the two roles side by side)")
 	fs.BoolVar(&c.verbose, "v", false, "a line per case")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -141,6 +145,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if doCheck && !hasStrict(ms) {
 		return usage("-check gates the --strict modes, and -modes %s has none", modesFlag)
+	}
+	if loadPaths != "" {
+		return report(c, strings.Split(loadPaths, ","), doCheck, docPath, stdout, stderr)
 	}
 	c.wstest = strings.TrimSpace(os.Getenv("WSTEST"))
 	if c.wstest == "" {
@@ -192,7 +199,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// What the doc says about the runs, taken before them: the commit is
 	// the one built.
 	var info runInfo
-	if docPath != "" {
+	if docPath != "" || savePath != "" {
 		info = describe(c, roles, modesFlag, docPath)
 	}
 	started := time.Now()
@@ -209,15 +216,61 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c.logf("all: %s", time.Since(started).Round(time.Second))
 
+	if savePath != "" {
+		if err := saveRuns(savePath, c.profile.name, info, results); err != nil {
+			fmt.Fprintln(stderr, "autobahn:", err)
+			status = 1
+		}
+	}
+	if interrupted.Err() != nil {
+		for _, r := range results {
+			writeSummary(stdout, r)
+		}
+		status = 130
+		return status
+	}
+	if st := finish(c, info, results, doCheck, docPath, stdout, stderr); st != 0 {
+		status = st
+	}
+	if status != 0 {
+		c.logf("the suite's reports (HTML and JSON) are kept under %s", c.work)
+	}
+	return status
+}
+
+// report is -load: the summary, -doc and -check of saved results.
+func report(c *config, paths []string, doCheck bool, docPath string, stdout, stderr io.Writer) int {
+	info, results, err := loadRuns(paths, c.profile.name)
+	if err != nil {
+		fmt.Fprintln(stderr, "autobahn:", err)
+		return 1
+	}
+	info.Profile = c.profile
+	roles, modes := map[role]bool{}, []string{}
+	for _, r := range results {
+		roles[r.Role] = true
+		if !slices.Contains(modes, r.Mode.name) {
+			modes = append(modes, r.Mode.name)
+		}
+	}
+	rolesFlag := "both"
+	if len(roles) == 1 {
+		rolesFlag = string(results[0].Role)
+	}
+	// The section says how to make it again in one run.
+	info.Command = fmt.Sprintf("go run ./conformance/autobahn -profile %s -roles %s -modes %s -doc %s", c.profile.name, rolesFlag, strings.Join(modes, ","), docPath)
+	return finish(c, info, results, doCheck, docPath, stdout, stderr)
+}
+
+// finish writes the summary of every run, then the doc section (when every
+// run completed) and the check; it returns the exit status.
+func finish(c *config, info runInfo, results []runResult, doCheck bool, docPath string, stdout, stderr io.Writer) int {
+	status := 0
 	for _, r := range results {
 		writeSummary(stdout, r)
 		if r.Err != nil {
 			status = 1
 		}
-	}
-	if interrupted.Err() != nil {
-		status = 130
-		return status
 	}
 	if docPath != "" {
 		if status != 0 {
@@ -234,9 +287,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if !check(stdout, results) {
 			status = 1
 		}
-	}
-	if status != 0 {
-		c.logf("the suite's reports (HTML and JSON) are kept under %s", c.work)
 	}
 	return status
 }

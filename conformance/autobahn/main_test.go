@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -304,5 +305,53 @@ func TestFormatEndsGroupsByCloser(t *testing.T) {
 		"2 × closed by client, not clean (once each: 1011, 3000); 2 × (nothing)"
 	if got := formatEnds(ends); got != want {
 		t.Errorf("formatEnds:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// The deflate sections run only where wscope was asked to compress.
+func TestModeRunsDeflateCasesOnlyWithCompress(t *testing.T) {
+	ids := []string{"1.1.1", "9.1.1", "12.1.1", "13.7.18"}
+	for _, m := range modes {
+		got := strings.Join(m.casesRun(ids), ",")
+		want := "1.1.1,9.1.1"
+		if m.compress {
+			want = "1.1.1,9.1.1,12.1.1,13.7.18"
+		}
+		if got != want {
+			t.Errorf("mode %s runs %s, want %s", m.name, got, want)
+		}
+		if m.compress != (len(m.excluded()) == 0) {
+			t.Errorf("mode %s excludes %v", m.name, m.excluded())
+		}
+	}
+}
+
+// Runs saved apart load back as one set; a role and mode twice is refused.
+func TestSaveLoadRuns(t *testing.T) {
+	dir := t.TempDir()
+	strict := modes[1]
+	client := []runResult{{Role: clientRole, Mode: strict, Elapsed: time.Minute, Cases: []caseResult{{ID: "1.1.1", Behavior: behaviorOK, BehaviorClose: behaviorOK, Wscope: "exit 0"}}}}
+	server := []runResult{{Role: serverRole, Mode: strict, Err: errors.New("cut short")}}
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	if err := saveRuns(a, "ci", runInfo{Commit: "abc"}, client); err != nil {
+		t.Fatal(err)
+	}
+	if err := saveRuns(b, "ci", runInfo{Commit: "def"}, server); err != nil {
+		t.Fatal(err)
+	}
+	info, got, err := loadRuns([]string{a, b}, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Commit != "abc" || len(got) != 2 || got[0].Role != clientRole || got[0].Mode != strict ||
+		len(got[0].Cases) != 1 || got[0].Cases[0].Wscope != "exit 0" || got[0].Elapsed != time.Minute ||
+		got[1].Role != serverRole || got[1].Err == nil || got[1].Err.Error() != "cut short" {
+		t.Fatalf("loaded %+v (info %+v)", got, info)
+	}
+	if _, _, err := loadRuns([]string{a, a}, "ci"); err == nil {
+		t.Error("the same role and mode twice was accepted")
+	}
+	if _, _, err := loadRuns([]string{a}, "full"); err == nil {
+		t.Error("a file of another profile was accepted")
 	}
 }

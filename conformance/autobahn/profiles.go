@@ -92,6 +92,34 @@ var modes = []mode{
 
 func (m mode) agent() string { return "wscope-" + m.name }
 
+// deflateSections are the suite's permessage-deflate sections (RFC 7692).
+var deflateSections = []string{"12.*", "13.*"}
+
+// runs reports whether the mode runs a case. Without --compress wscope
+// offers (client) and accepts (server) no extension, as asked, so the
+// deflate sections test nothing of it: the suite would count each
+// declined offer UNIMPLEMENTED. Those cases run in the --compress modes.
+func (m mode) runs(id string) bool { return m.compress || !matchAny(deflateSections, id) }
+
+// excluded is the suite's exclude-cases list for the mode.
+func (m mode) excluded() []string {
+	if m.compress {
+		return []string{}
+	}
+	return deflateSections
+}
+
+// casesRun keeps the ids the mode runs.
+func (m mode) casesRun(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if m.runs(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // flags are the wscope flags of the mode, after --echo.
 func (m mode) flags() []string {
 	var f []string

@@ -159,7 +159,7 @@ func serverRun(ctx context.Context, c *config, m mode) runResult {
 		"outdir":  reports,
 		"options": map[string]any{"failByDrop": false},
 		"servers": []map[string]any{{"agent": m.agent(), "url": "ws://" + addr}},
-		"cases":   c.patterns, "exclude-cases": []string{}, "exclude-agent-cases": map[string]any{},
+		"cases":   c.patterns, "exclude-cases": m.excluded(), "exclude-agent-cases": map[string]any{},
 	}, "", "  ")
 	if err != nil {
 		stopListen()
@@ -224,7 +224,7 @@ wait:
 	if err != nil && runErr == nil {
 		runErr = fmt.Errorf("reading the suite's report: %v", err)
 	}
-	ids := suiteCases(suite.log)
+	ids := m.casesRun(suiteCases(suite.log))
 	if ids == nil {
 		for id := range index[m.agent()] {
 			ids = append(ids, id)

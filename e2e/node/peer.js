@@ -3,7 +3,9 @@
 // takeover both ways, as browsers negotiate it.
 //
 //   node peer.js server          echo server on 127.0.0.1, prints "listening PORT";
-//                                on a path /fragments/N it echoes each message in N frames
+//                                on a path /fragments/N it echoes each message in N frames;
+//                                for each client "request TARGET key=X-API-KEY protocol=CHOSEN"
+//                                (ws chooses the first subprotocol offered)
 //   node peer.js client URL M... sends each message, waits for its echo, closes 1000
 //   node peer.js close-empty URL  opens, then closes with an empty close frame (ws.close())
 //
@@ -27,6 +29,8 @@ if (mode === 'server') {
   wss.on('listening', () => console.log(`listening ${wss.address().port}`));
   wss.on('connection', (ws, req) => {
     console.log(`extensions ${req.headers['sec-websocket-extensions'] || ''}`);
+    // What arrived, for the redaction tests: the recording must not have it.
+    console.log(`request ${req.url} key=${req.headers['x-api-key'] || ''} protocol=${ws.protocol}`);
     const frag = /^\/fragments\/(\d+)$/.exec(req.url);
     const parts = frag ? Number(frag[1]) : 1;
     ws.on('message', (data, isBinary) => {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wscope/wscope/inspect"
+	wsrec "github.com/wscope/wscope/internal/record"
 )
 
 // FuzzRead: no input makes Read panic, every event is well formed, and
@@ -58,9 +59,9 @@ func FuzzRead(f *testing.F) {
 				ok = false
 			}
 			if !ok {
-				t.Fatalf("malformed event %s", e.AppendJSON(nil))
+				t.Fatalf("malformed event %s", wsrec.AppendEvent(nil, e))
 			}
-			e.AppendJSON(nil)
+			wsrec.AppendEvent(nil, e)
 			return nil
 		})
 		if err != nil && err.Error() == "" {

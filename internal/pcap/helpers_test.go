@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wscope/wscope/inspect"
+	wsrec "github.com/wscope/wscope/internal/record"
 )
 
 // record is a copy of an event, kept after Read's emit returns.
@@ -20,7 +21,7 @@ func collect(t testing.TB, b []byte, opts Options) ([]record, error) {
 	t.Helper()
 	var out []record
 	err := Read(bytes.NewReader(b), opts, func(e *inspect.Event) error {
-		out = append(out, record{ev: copyEvent(e), json: string(e.AppendJSON(nil))})
+		out = append(out, record{ev: copyEvent(e), json: string(wsrec.AppendEvent(nil, e))})
 		return nil
 	})
 	return out, withoutNoWebSocket(err)

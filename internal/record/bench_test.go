@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -171,6 +172,41 @@ func BenchmarkWriter(b *testing.B) {
 	}
 }
 
+// BenchmarkWriterFile writes frame and msg events to a file, as --record
+// does: one write per event (MaxDelay 0, what every recording did
+// before) against batched (DefaultMaxDelay). Its MB/s is of the
+// recording's bytes.
+func BenchmarkWriterFile(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		size int
+	}{{"32B", 32}, {"1MiB", 1 << 20}} {
+		data := benchRecording(b, 64, bc.size, false)
+		_, evs := readAll(b, data)
+		for _, mode := range []struct {
+			name  string
+			delay time.Duration
+		}{{"each", 0}, {"batched", DefaultMaxDelay}} {
+			b.Run(bc.name+"/"+mode.name, func(b *testing.B) {
+				w, err := Create(filepath.Join(b.TempDir(), "bench.wsrec.jsonl"), inspect.RecordingHeader{}, WriterOptions{MaxDelay: mode.delay})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(data) / len(evs)))
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					w.Write(evs[i%len(evs)])
+					i++
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
 // cycleReader repeats lines until n bytes have been produced.
 type cycleReader struct {
 	lines [][]byte
@@ -243,4 +279,40 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func BenchmarkAppendEventFrame(b *testing.B) {
+	for _, bm := range []struct {
+		name    string
+		op      inspect.OpCode
+		payload string
+	}{
+		{"text ascii", inspect.OpText, "hello world, this is a plain chat message of some length"},
+		{"text json", inspect.OpText, `{"type":"update","id":42,"data":{"price":101.25,"qty":3,"side":"buy"}}`},
+		{"text utf8", inspect.OpText, "héllo wörld — 世界 🎉 a message with some non-ASCII text in it"},
+		{"binary", inspect.OpBinary, strings.Repeat("\x00\x01\x02\x03", 16)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			f := frameOf(b, 7, inspect.ClientToServer, client(true, bm.op, bm.payload))
+			ev := &inspect.Event{T: 1234567 * time.Microsecond, Kind: inspect.KindFrame, Conn: 1, Frame: f}
+			buf := AppendEvent(nil, ev)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				buf = AppendEvent(buf[:0], ev)
+			}
+		})
+	}
+}
+
+func BenchmarkAppendEventMessage(b *testing.B) {
+	m := &inspect.Message{Dir: inspect.ServerToClient, Op: inspect.OpText, Frames: []uint64{1, 2, 3}, WireLen: 70,
+		Payload: []byte(`{"type":"update","id":42,"data":{"price":101.25,"qty":3,"side":"buy"}}`)}
+	ev := &inspect.Event{T: time.Second, Kind: inspect.KindMsg, Conn: 1, Msg: m}
+	buf := AppendEvent(nil, ev)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		buf = AppendEvent(buf[:0], ev)
+	}
 }

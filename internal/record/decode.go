@@ -212,10 +212,16 @@ func (r *Reader) findKind(line []byte) (inspect.Kind, string, error) {
 		return 0, "", err
 	}
 	if header {
-		return 0, "", errors.New("a second recording header: were two recordings concatenated?")
+		return 0, "", errHeaderLine
 	}
-	return 0, "", errors.New(`event without "ev"`)
+	return 0, "", errNoKind
 }
+
+// What findKind says of a JSON object that is not an event line.
+var (
+	errHeaderLine = errors.New("a second recording header: were two recordings concatenated?")
+	errNoKind     = errors.New(`event without "ev"`)
+)
 
 // fields walks the members of an event line: the common keys (t, ev,
 // conn) are read here, every other key is handed to f with the scanner on
@@ -438,6 +444,7 @@ func (r *Reader) decodeFrame(name string) error {
 	sc := &r.sc
 	f := &r.frame
 	*f = inspect.Frame{}
+	r.inMsg = false
 	var (
 		has     int
 		payload []byte
@@ -498,6 +505,11 @@ func (r *Reader) decodeFrame(name string) error {
 			err = r.getClose()
 		case "violations":
 			f.Violations, err = r.getViolations()
+		case "payload":
+			// "msg": the payload is the msg event's, on the next line.
+			var b []byte
+			b, _, err = r.getBytes("payload")
+			r.inMsg = string(b) == "msg"
 		default: // "truncated" is derived: len says more than the payload holds
 			err = sc.skip()
 		}
@@ -621,6 +633,8 @@ func (r *Reader) decodeMsg(name string) error {
 			}
 		case "violations":
 			m.Violations, err = r.getViolations()
+		case "decoded":
+			m.Decoded, err = r.getDecoded()
 		default:
 			err = sc.skip()
 		}
@@ -796,6 +810,8 @@ func (r *Reader) decodeOpen(name string) error {
 					return fieldErr(`"start": %q is not an RFC 3339 time`, s)
 				}
 			}
+		case "decoder":
+			err = r.getDecoder(o)
 		default:
 			err = sc.skip()
 		}

@@ -14,7 +14,6 @@
 //     does, each connection's entry at its end.
 //   - Sniff tells a recording, a HAR file and a pcap capture apart.
 //
-// The format itself is written by inspect.Event.AppendJSON and
-// inspect.RecordingHeader.AppendJSON; this package adds what a file needs
-// around them.
+// AppendEvent and AppendHeader write the format itself, one line each;
+// WriteFile writes a list of events to a new file (the TUI's /save).
 package record

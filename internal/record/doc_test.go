@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -44,6 +45,14 @@ func TestFormatDocument(t *testing.T) {
 			t.Errorf("docs/recording-format.md does not name the credential header %s", h)
 		}
 	}
+	for _, p := range inspect.CredentialParams {
+		if !strings.Contains(text, "`"+p+"`") {
+			t.Errorf("docs/recording-format.md does not name the credential query parameter %s", p)
+		}
+	}
+	if !strings.Contains(text, "`"+inspect.BearerSubprotocol+"<token>`") {
+		t.Errorf("docs/recording-format.md does not name the bearer subprotocol")
+	}
 
 	// Every ```jsonl block is a recording, every ```json block one line:
 	// a header or an event.
@@ -61,17 +70,33 @@ func TestFormatDocument(t *testing.T) {
 			t.Errorf("example %d: %v", i, err)
 			continue
 		}
-		n := 0
+		var evs []*inspect.Event
+		var each [][]byte
 		for e, err := range r.All() {
 			if err != nil {
 				t.Errorf("example %d: %v", i, err)
 				break
 			}
-			// The examples are what the writer writes, byte for byte.
-			if line := e.AppendJSON(nil); !bytes.Contains([]byte(in), line) {
-				t.Errorf("example %d: event %d is not as the writer writes it:\n%s", i, n, line)
+			evs = append(evs, CloneEvent(e))
+			each = append(each, AppendEvent(nil, e))
+		}
+		// The examples are what the writer writes, byte for byte: each
+		// event as its own line, or as the batching writer of --record
+		// writes it (a whole message's payload once).
+		var batched bytes.Buffer
+		bw, err := NewWriter(&batched, inspect.RecordingHeader{}, WriterOptions{MaxDelay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			bw.Write(e)
+		}
+		bw.Close()
+		lines := strings.Split(strings.TrimSuffix(batched.String(), "\n"), "\n")[1:]
+		for n := range evs {
+			if !bytes.Contains([]byte(in), each[n]) && !strings.Contains(in, lines[n]) {
+				t.Errorf("example %d: event %d is not as the writer writes it:\n%s\nor\n%s", i, n, each[n], lines[n])
 			}
-			n++
 		}
 		if len(r.Warnings()) > 0 {
 			t.Errorf("example %d: %q", i, r.Warnings())

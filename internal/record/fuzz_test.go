@@ -69,7 +69,7 @@ func FuzzReader(f *testing.F) {
 // checkRewrite writes e and reads it back.
 func checkRewrite(t *testing.T, e *inspect.Event) {
 	t.Helper()
-	line := e.AppendJSON(nil)
+	line := AppendEvent(nil, e)
 	r, err := NewReader(io.MultiReader(strings.NewReader(hdr), bytes.NewReader(line)))
 	if err != nil {
 		t.Fatal(err)

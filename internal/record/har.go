@@ -50,13 +50,12 @@ type HARReader struct {
 	order    []harRef
 	next     int
 
-	ev      inspect.Event
-	msg     inspect.Message
-	frame   inspect.Frame
-	close   inspect.Close
-	raw     [inspect.MaxHeaderSize]byte
-	payload []byte
-	base    time.Time
+	ev    inspect.Event
+	msg   inspect.Message
+	frame inspect.Frame
+	close inspect.Close
+	raw   [inspect.MaxHeaderSize]byte
+	base  time.Time
 }
 
 type harConn struct {
@@ -71,9 +70,10 @@ type harMsg struct {
 	kind inspect.Kind // KindMsg, KindFrame or KindError
 	dir  inspect.Direction
 	op   inspect.OpCode
-	b64  bool // data is base64
 	seq  uint64
-	data string
+	data string // an error's text
+	// payload is the message's: its text, or its base64 decoded.
+	payload []byte
 }
 
 // harRef points at one event to emit: msg -1 is the open event.
@@ -374,13 +374,20 @@ func (hr *HARReader) addEntry(index int, e *harEntry) {
 	if e.Messages == nil {
 		return
 	}
-	var msgs []harMessage
+	// Each message is decoded on its own, so that one with a field of the
+	// wrong type costs only itself.
+	var msgs []json.RawMessage
 	if err := json.Unmarshal(e.Messages, &msgs); err != nil {
 		hr.warn("HAR entry %d (%s): _webSocketMessages is not a list of messages: ignored", index, o.URL)
 		return
 	}
 	var seq uint64
-	for i, m := range msgs {
+	for i, raw := range msgs {
+		var m harMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			hr.warn("HAR entry %d, message %d: %s: skipped", index, i+1, harFieldError(err))
+			continue
+		}
 		hm, ok := hr.message(index, i+1, &m)
 		if !ok {
 			continue
@@ -471,8 +478,31 @@ func (hr *HARReader) message(entry, index int, m *harMessage) (harMsg, bool) {
 	if op.IsData() {
 		hm.kind = inspect.KindMsg
 	}
-	hm.b64 = op != inspect.OpText // Chrome: text for opcode 1, base64 otherwise
+	data := hm.data
+	hm.data = ""
+	if op == inspect.OpText { // Chrome: text for opcode 1, base64 otherwise
+		hm.payload = []byte(data)
+		return hm, true
+	}
+	p, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		// Some producers leave the padding out.
+		if p, err = base64.RawStdEncoding.DecodeString(data); err != nil {
+			hr.warn("HAR entry %d, message %d: %s data is not base64: skipped", entry, index, op)
+			return hm, false
+		}
+	}
+	hm.payload = p
 	return hm, true
+}
+
+// harFieldError says which field of a message had the wrong type.
+func harFieldError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf("%q is a JSON %s, not a %s", te.Field, te.Value, te.Type)
+	}
+	return err.Error()
 }
 
 // harTime reads a message time: epoch seconds, or milliseconds when the
@@ -599,7 +629,7 @@ func (hr *HARReader) Next() (*inspect.Event, error) {
 		hr.ev.Text = m.data
 		return &hr.ev, nil
 	}
-	p := hr.decodeData(c, m)
+	p := m.payload
 	if m.kind == inspect.KindMsg {
 		hr.msg = inspect.Message{Dir: m.dir, Op: m.op, WireLen: len(p), Payload: p}
 		hr.ev.Kind = inspect.KindMsg
@@ -619,24 +649,4 @@ func (hr *HARReader) Next() (*inspect.Event, error) {
 	hr.ev.Kind = inspect.KindFrame
 	hr.ev.Frame = f
 	return &hr.ev, nil
-}
-
-// decodeData returns a message's payload: its text, or its base64
-// decoded. Data that is not base64 is taken as it is, with a warning.
-func (hr *HARReader) decodeData(c *harConn, m *harMsg) []byte {
-	if !m.b64 {
-		hr.payload = append(hr.payload[:0], m.data...)
-		return hr.payload
-	}
-	n := base64.StdEncoding.DecodedLen(len(m.data))
-	if cap(hr.payload) < n {
-		hr.payload = make([]byte, n)
-	}
-	k, err := base64.StdEncoding.Decode(hr.payload[:n], []byte(m.data))
-	if err != nil {
-		hr.warn("connection %d: %s message %d is not base64: taken as it is", c.id, m.op, m.seq)
-		hr.payload = append(hr.payload[:0], m.data...)
-		return hr.payload
-	}
-	return hr.payload[:k]
 }

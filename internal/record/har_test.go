@@ -221,13 +221,12 @@ func TestImportHARVariants(t *testing.T) {
 		`1s frame 3 s2c ping "ping" close=<nil> raw=8904`,
 		`1.25s frame 4 c2s pong "ping" close=<nil> raw=8a04`,
 		`1.5s frame 5 s2c close "\x03\xe8bye" close=1000 Normal Closure: bye raw=8805`,
-		`1.6s msg s2c binary "not base64!"`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if w := hr.Warnings(); len(w) != 4 || !strings.Contains(w[0], `unknown type "sideways"`) || !strings.Contains(w[1], "time \"later\"") ||
-		!strings.Contains(w[2], "opcode 99") || !strings.Contains(w[3], "not base64") {
+	if w := hr.Warnings(); len(w) != 4 || w[0] != "HAR entry 1, message 6: binary data is not base64: skipped" || !strings.Contains(w[1], `unknown type "sideways"`) ||
+		!strings.Contains(w[2], "time \"later\"") || !strings.Contains(w[3], "opcode 99") {
 		t.Errorf("warnings:\n%s", strings.Join(w, "\n"))
 	}
 
@@ -359,4 +358,40 @@ func closeText(c *inspect.Close) string {
 		return "<nil>"
 	}
 	return c.Code.String() + ": " + c.Reason
+}
+
+// One message with bad data costs only itself: sixteen messages, one
+// whose data is a number and one whose data is not base64, import as
+// fourteen, with a warning for each of the two (the whole entry's
+// messages were lost to the first before).
+func TestHARBadDataSkipsOnlyThatMessage(t *testing.T) {
+	var msgs []string
+	for i := range 16 {
+		data := fmt.Sprintf(`"m%d"`, i)
+		op := 1
+		switch i {
+		case 5:
+			data = `12345`
+		case 9:
+			data, op = `"%%% not base64"`, 2
+		case 12:
+			data, op = `"AAEC"`, 2
+		case 13:
+			data, op = `"AAE"`, 2 // unpadded
+		}
+		msgs = append(msgs, fmt.Sprintf(`{"type":"send","time":%d.5,"opcode":%d,"data":%s}`, 1704067200+i, op, data))
+	}
+	entry := `{"_resourceType":"websocket","startedDateTime":"2024-01-01T00:00:00.000Z","request":{"url":"ws://h/"},"response":{"status":101},"_webSocketMessages":[` + strings.Join(msgs, ",") + `]}`
+	hr, evs := importHAR(t, harOf(entry))
+	var got []string
+	for _, e := range evs[1:] {
+		got = append(got, fmt.Sprintf("%x", e.Msg.Payload))
+	}
+	if len(evs) != 15 || got[5] != fmt.Sprintf("%x", "m6") || got[8] != fmt.Sprintf("%x", "m10") || got[10] != "000102" || got[11] != "0001" {
+		t.Errorf("%d events: %q", len(evs), got)
+	}
+	w := hr.Warnings()
+	if len(w) != 2 || w[0] != `HAR entry 1, message 6: "data" is a JSON number, not a string: skipped` || w[1] != "HAR entry 1, message 10: binary data is not base64: skipped" {
+		t.Errorf("warnings %q", w)
+	}
 }

@@ -76,7 +76,7 @@ type HARWriter struct {
 	w       io.Writer
 	file    *os.File // set by CreateHAR: Close closes it
 	seek    io.Seeker
-	secrets bool
+	redacts *inspect.Redaction // nil keeps secrets
 	created time.Time
 	byID    map[int]*harOut // connections not yet written
 	seen    int             // connections so far: their order
@@ -98,7 +98,10 @@ func NewHARWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*
 	if h.Tool == "" {
 		h.Tool = "wscope"
 	}
-	hw := &HARWriter{w: w, secrets: opts.Secrets, created: h.Created, byID: map[int]*harOut{}, done: map[int]bool{}}
+	hw := &HARWriter{w: w, created: h.Created, byID: map[int]*harOut{}, done: map[int]bool{}}
+	if !opts.Secrets {
+		hw.redacts = inspect.NewRedaction(opts.Redact)
+	}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			hw.seek = f
@@ -118,10 +121,20 @@ func NewHARWriter(w io.Writer, h inspect.RecordingHeader, opts WriterOptions) (*
 	return hw, nil
 }
 
-// CreateHAR creates (or truncates) the file at path and writes the start
-// of the document to it. Close the HARWriter to finish and close the file.
+// Flush reports the first write error: entries are written whole at
+// their connection's end, so nothing waits in a HARWriter.
+func (hw *HARWriter) Flush() error {
+	hw.mu.Lock()
+	defer hw.mu.Unlock()
+	return hw.err
+}
+
+// CreateHAR creates the file at path as Create does (a new file; with
+// opts.Force one put in place of an existing one, never written through
+// a link) and writes the start of the document to it. Close the HARWriter
+// to finish and close the file.
 func CreateHAR(path string, h inspect.RecordingHeader, opts WriterOptions) (*HARWriter, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := createFile(path, opts.Force)
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +149,7 @@ func CreateHAR(path string, h inspect.RecordingHeader, opts WriterOptions) (*HAR
 
 // Write adds e to its connection's entry; an end event writes the entry.
 func (hw *HARWriter) Write(e *inspect.Event) error {
-	if e.Kind == inspect.KindOpen && e.Open != nil && !hw.secrets {
-		e = redact(e)
-	}
+	e = hw.redacts.Event(e) // nil keeps secrets
 	hw.mu.Lock()
 	defer hw.mu.Unlock()
 	if hw.err != nil {

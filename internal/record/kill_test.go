@@ -33,13 +33,14 @@ func killChildEvent(n int) *inspect.Event {
 }
 
 // TestKillChild is the child of TestSIGKILLLeavesEveryCompleteLine: it
-// writes events to the file named in its environment until it is killed.
+// writes events to the file named in its environment until it is killed,
+// batched as --record batches them.
 func TestKillChild(t *testing.T) {
 	path := os.Getenv(killChildEnv)
 	if path == "" {
 		t.Skip("only run as the child of TestSIGKILLLeavesEveryCompleteLine")
 	}
-	w, err := Create(path, inspect.RecordingHeader{Version: "kill-test"}, WriterOptions{})
+	w, err := Create(path, inspect.RecordingHeader{Version: "kill-test"}, WriterOptions{MaxDelay: DefaultMaxDelay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +121,34 @@ func TestSIGKILLLeavesEveryCompleteLine(t *testing.T) {
 			t.Logf("round %d: %d events, then a truncated line of %d bytes", round, n, tail)
 		} else {
 			t.Logf("round %d: %d events, ending on a complete line", round, n)
+		}
+	}
+}
+
+// TestBatchedEventsReachTheFileUnflushed: with MaxDelay a Writer writes
+// what waits by itself, without Flush or Close, so a killed process
+// loses only the last moments.
+func TestBatchedEventsReachTheFileUnflushed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "batched.wsrec.jsonl")
+	w, err := Create(path, inspect.RecordingHeader{}, WriterOptions{MaxDelay: DefaultMaxDelay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for n := range 3 {
+		if err := w.Write(killChildEvent(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := bytes.Count(data, []byte("\n")); n == 4 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d lines in the file after 10 s, want the header and 3 events", n)
 		}
 	}
 }

@@ -8,15 +8,48 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"strconv"
 	"time"
 
 	"github.com/wscope/wscope/inspect"
 )
 
-// DefaultMaxLineSize bounds one line of a recording. A longer line is an
-// error, found before anything of its size is allocated.
-const DefaultMaxLineSize = 256 << 20
+// DefaultMaxLineSize bounds one line of a recording: MaxLineSize of the
+// default message limit of connect, listen, proxy and inspect (64 MiB),
+// so that what they record reads back.
+const DefaultMaxLineSize = 2*(64<<20) + lineOverhead
+
+// lineOverhead is the room a line takes besides its payload: the event's
+// other keys, a close reason, violations. The open event, which has no
+// payload, is bounded by the handshake heads (64 KiB each when live).
+const lineOverhead = 1 << 20
+
+// MaxLineSize is the longest line a recording of messages of at most
+// maxMessage bytes needs: a frame or msg line holds one payload, which
+// takes 4/3 of its size in base64 and, as text, more only with many JSON
+// escapes; twice the size covers both, and lineOverhead the rest of the
+// event. maxMessage <= 0 (no limit) gives no limit either.
+func MaxLineSize(maxMessage int64) int {
+	if maxMessage <= 0 || maxMessage > (math.MaxInt-lineOverhead)/2 {
+		return math.MaxInt - 1
+	}
+	return int(2*maxMessage) + lineOverhead
+}
+
+// LineTooLongError is a line longer than the reader's limit. The reader
+// skipped it, holding no more of it than the limit, and goes on with the
+// next line.
+type LineTooLongError struct {
+	Limit int
+}
+
+func (e *LineTooLongError) Error() string {
+	if e.Limit >= 1<<20 {
+		return fmt.Sprintf("longer than %d bytes (%.1f MiB): skipped", e.Limit, float64(e.Limit)/(1<<20))
+	}
+	return fmt.Sprintf("longer than %d bytes: skipped", e.Limit)
+}
 
 // readBufferSize is the read buffer: lines that fit are decoded in place,
 // without a copy.
@@ -41,7 +74,7 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("recording format version %s is newer than this wscope understands (%d)", e.Version, inspect.FormatVersion)
+	return fmt.Sprintf("recording format version %s is newer than this wscope understands (%d)", e.Version, FormatVersion)
 }
 
 // Reader reads a recording one event at a time, in constant memory: its
@@ -60,7 +93,8 @@ type Reader struct {
 	br       *bufio.Reader
 	max      int
 	line     int
-	long     []byte
+	long     []byte   // a line longer than the read buffer, joined
+	parts    [][]byte // its pieces while it is read
 	hdr      inspect.RecordingHeader
 	warnings []string
 	skipped  int
@@ -80,6 +114,16 @@ type Reader struct {
 	keybuf  []byte
 	evAt    int // where findKind read "ev"'s value, and where it ended
 	evEnd   int
+
+	inMsg bool   // the frame just decoded has "payload":"msg"
+	ahead *ahead // the line after such a frame, read to fill it in
+}
+
+// ahead is the outcome of reading the line after a frame whose payload
+// is its msg event's, returned by the following Next.
+type ahead struct {
+	ev  inspect.Event
+	err error
 }
 
 // NewReader reads and checks the header line of a recording. It refuses a
@@ -112,7 +156,9 @@ func NewReader(r io.Reader) (*Reader, error) {
 }
 
 // SetMaxLineSize changes the longest line the reader accepts (default
-// DefaultMaxLineSize).
+// DefaultMaxLineSize; MaxLineSize gives the one for a message limit). A
+// longer line is a *LineError wrapping a *LineTooLongError, and reading
+// goes on with the next line.
 func (r *Reader) SetMaxLineSize(n int) { r.max = n }
 
 // Header returns the recording's header line.
@@ -146,7 +192,41 @@ func (r *Reader) All() iter.Seq2[*inspect.Event, error] {
 }
 
 // Next returns the next event, or io.EOF after the last one.
+//
+// A frame line with "payload":"msg" (the writer leaves out the payload of
+// a message in one frame, which its msg line right after carries) gets
+// its payload from that line, which Next reads ahead and returns next
+// time (Line is then already that line's number); without it the frame
+// reads as truncated.
 func (r *Reader) Next() (*inspect.Event, error) {
+	if a := r.ahead; a != nil {
+		r.ahead = nil
+		if a.err != nil {
+			return nil, a.err
+		}
+		r.ev = a.ev
+		return &r.ev, nil
+	}
+	e, err := r.nextLine()
+	if err != nil || e.Kind != inspect.KindFrame || !r.inMsg {
+		return e, err
+	}
+	frame := r.ev
+	m, err := r.nextLine()
+	r.ahead = &ahead{err: err}
+	if err == nil {
+		r.ahead.ev = *m
+		if m.Kind == inspect.KindMsg && m.Conn == frame.Conn && len(m.Msg.Frames) == 1 && m.Msg.Frames[0] == r.frame.Seq && m.Msg.Dir == r.frame.Dir &&
+			uint64(len(m.Msg.Payload)) == r.frame.Length {
+			r.frame.Payload = m.Msg.Payload // valid as long as the msg is
+		}
+	}
+	r.ev = frame
+	return &r.ev, nil
+}
+
+// nextLine reads the next event line.
+func (r *Reader) nextLine() (*inspect.Event, error) {
 	for {
 		if r.err != nil {
 			return nil, r.err
@@ -214,47 +294,80 @@ func isBlank(b []byte) bool {
 // readLine returns the next line without its newline; nl reports that
 // there was one. A line over the limit is skipped whole and reported as a
 // *LineError (without its line number, which the caller sets).
+//
+// A line longer than the read buffer is kept in pieces as it is read and
+// joined once at its end: the memory it takes is its length (twice, at
+// the join), and no more than the limit for one that turns out too long,
+// however long it is. (A buffer grown by append would copy itself at each
+// growth, and leave the garbage collector several times the limit.)
 func (r *Reader) readLine() (line []byte, nl bool, err error) {
+	if cap(r.long) > maxKeptLine {
+		r.long = nil
+	}
 	r.long = r.long[:0]
+	r.parts = r.parts[:0]
+	held := 0
 	for {
 		frag, err := r.br.ReadSlice('\n')
-		if len(r.long)+len(frag) > r.max+1 {
+		if held+len(frag) > r.max+1 { // +1: the newline is not the line's
 			return nil, false, r.discardLine(err)
 		}
 		switch {
-		case err == nil:
-			if len(r.long) == 0 {
-				return frag[:len(frag)-1], true, nil
-			}
-			r.long = append(r.long, frag...)
-			return r.long[:len(r.long)-1], true, nil
 		case err == bufio.ErrBufferFull:
-			r.long = append(r.long, frag...)
-		case err == io.EOF:
-			if len(r.long) == 0 && len(frag) == 0 {
-				return nil, false, io.EOF
+			// What fits in the buffer of earlier lines goes there; the
+			// rest in pieces of its own.
+			if len(r.parts) == 0 && len(r.long)+len(frag) <= cap(r.long) {
+				r.long = append(r.long, frag...)
+			} else {
+				r.parts = append(r.parts, append([]byte(nil), frag...))
 			}
-			if len(r.long) == 0 {
-				return frag, false, nil
-			}
-			r.long = append(r.long, frag...)
-			return r.long, false, nil
-		default:
+			held += len(frag)
+			continue
+		case err == io.EOF && held == 0 && len(frag) == 0:
+			return nil, false, io.EOF
+		case err != nil && err != io.EOF:
 			return nil, false, err
 		}
+		nl = err == nil
+		switch {
+		case held == 0:
+		case len(r.parts) == 0 && len(r.long)+len(frag) <= cap(r.long):
+			frag = append(r.long, frag...)
+		default:
+			joined := make([]byte, 0, held+len(frag))
+			joined = append(joined, r.long...)
+			for i, p := range r.parts {
+				joined = append(joined, p...)
+				r.parts[i] = nil
+			}
+			frag = append(joined, frag...)
+			r.long = joined
+		}
+		if nl {
+			frag = frag[:len(frag)-1]
+		}
+		return frag, nl, nil
 	}
 }
+
+// maxKeptLine is the largest joined line whose buffer is kept for the
+// next one, so that one huge line does not pin its size.
+const maxKeptLine = 4 << 20
 
 // discardLine skips the rest of a line that is too long.
 func (r *Reader) discardLine(err error) error {
 	r.long = r.long[:0]
+	for i := range r.parts {
+		r.parts[i] = nil
+	}
+	r.parts = r.parts[:0]
 	for err == bufio.ErrBufferFull {
 		_, err = r.br.ReadSlice('\n')
 	}
 	if err != nil && err != io.EOF {
 		return err
 	}
-	return &LineError{Err: fmt.Errorf("line longer than the limit of %d bytes: skipped", r.max)}
+	return &LineError{Err: &LineTooLongError{Limit: r.max}}
 }
 
 // header reads the header line.
@@ -359,17 +472,17 @@ func (r *Reader) header(line []byte) error {
 	}
 	switch {
 	case version == nil && ev != "":
-		return fmt.Errorf(`the first line is a %q event, not the {"wsrec":%d,...} header`, ev, inspect.FormatVersion)
+		return fmt.Errorf(`the first line is a %q event, not the {"wsrec":%d,...} header`, ev, FormatVersion)
 	case version == nil && har:
 		return errors.New(`this looks like a HAR file, not a recording`)
 	case version == nil:
-		return fmt.Errorf(`the first line has no "wsrec" key: it is not the {"wsrec":%d,...} header`, inspect.FormatVersion)
+		return fmt.Errorf(`the first line has no "wsrec" key: it is not the {"wsrec":%d,...} header`, FormatVersion)
 	}
 	major, ok := majorVersion(version)
 	switch {
 	case !ok:
 		return fmt.Errorf(`"wsrec": %s is not a format version`, version)
-	case major > inspect.FormatVersion:
+	case major > FormatVersion:
 		return &VersionError{Version: string(version)}
 	case major < 1:
 		return fmt.Errorf(`"wsrec": %s is not a format version`, version)

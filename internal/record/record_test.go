@@ -121,9 +121,7 @@ func TestGolden(t *testing.T) {
 	}
 	for i := range got {
 		want := evs[i]
-		if want.Kind == inspect.KindOpen {
-			want = redact(want)
-		}
+		want = inspect.NewRedaction(nil).Event(want)
 		if d := sameEvent(want, got[i]); d != "" {
 			t.Errorf("event %d: %s", i, d)
 		}
@@ -311,14 +309,14 @@ func TestLineLimit(t *testing.T) {
 	}
 	r.SetMaxLineSize(1000)
 	_, err = r.Next()
-	if err == nil || err.Error() != "line 2: line longer than the limit of 1000 bytes: skipped" {
+	if err == nil || err.Error() != "line 2: longer than 1000 bytes: skipped" {
 		t.Fatalf("err = %v", err)
 	}
 	e, err := r.Next()
 	if err != nil || e.Text != "after" || r.Line() != 3 {
 		t.Fatalf("after the long line: %v %v line %d", e, err, r.Line())
 	}
-	if _, err = r.Next(); err == nil || !strings.HasPrefix(err.Error(), "line 4: line longer") {
+	if _, err = r.Next(); err == nil || !strings.HasPrefix(err.Error(), "line 4: longer") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err = r.Next(); err != io.EOF {
@@ -334,14 +332,14 @@ func TestWriterRedactsUnlessSecrets(t *testing.T) {
 	orig := CloneEvent(open)
 
 	data := record(t, []*inspect.Event{open}, WriterOptions{})
-	if bytes.Contains(data, []byte("secret")) {
+	if _, events, _ := bytes.Cut(data, []byte("\n")); bytes.Contains(events, []byte("secret")) {
 		t.Errorf("credentials leaked:\n%s", data)
 	}
 	if sameEvent(open, orig) != "" {
 		t.Error("Write modified the caller's event")
 	}
 	r, got := readAll(t, data)
-	if want := inspect.CredentialHeaders; strings.Join(r.Header().Redacted, ",") != strings.Join(want, ",") {
+	if want := inspect.NewRedaction(nil).Names(); strings.Join(r.Header().Redacted, ",") != strings.Join(want, ",") {
 		t.Errorf("redacted = %q, want %q", r.Header().Redacted, want)
 	}
 	hs := got[0].Open.Request.Headers
@@ -369,37 +367,49 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestWriterOneWritePerEventConcurrently(t *testing.T) {
-	cw := &countingWriter{}
-	w, err := NewWriter(cw, inspect.RecordingHeader{}, WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs := allEvents(t)
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, e := range evs {
-				if err := w.Write(e); err != nil {
-					t.Error(err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(cw.writes) != 1+8*len(evs) {
-		t.Fatalf("%d writes, want %d", len(cw.writes), 1+8*len(evs))
-	}
-	for i, p := range cw.writes {
-		if bytes.Count(p, []byte("\n")) != 1 || p[len(p)-1] != '\n' {
-			t.Fatalf("write %d is not exactly one line: %q", i, head(p))
+// TestWriterWholeLinesConcurrently: whatever the batching, every Write
+// call carries whole lines, and every event is written once.
+func TestWriterWholeLinesConcurrently(t *testing.T) {
+	for _, delay := range []time.Duration{0, DefaultMaxDelay} {
+		cw := &countingWriter{}
+		w, err := NewWriter(cw, inspect.RecordingHeader{}, WriterOptions{MaxDelay: delay})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	h := w.Header()
-	if h.Tool != "wscope" || h.Source != "live" || h.Created.IsZero() {
-		t.Errorf("defaults not filled: %+v", h)
+		evs := allEvents(t)
+		var wg sync.WaitGroup
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, e := range evs {
+					if err := w.Write(e); err != nil {
+						t.Error(err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		lines := 0
+		for i, p := range cw.writes {
+			if len(p) == 0 || p[len(p)-1] != '\n' {
+				t.Fatalf("delay %v: write %d does not end a line: %q", delay, i, head(p))
+			}
+			lines += bytes.Count(p, []byte("\n"))
+		}
+		if lines != 1+8*len(evs) {
+			t.Fatalf("delay %v: %d lines, want %d", delay, lines, 1+8*len(evs))
+		}
+		if delay > 0 && len(cw.writes) > 1+8*len(evs)/2 {
+			t.Errorf("delay %v: %d writes for %d lines: not batched", delay, len(cw.writes), lines)
+		}
+		h := w.Header()
+		if h.Tool != "wscope" || h.Source != "live" || h.Created.IsZero() {
+			t.Errorf("defaults not filled: %+v", h)
+		}
 	}
 }
 
@@ -428,6 +438,23 @@ func TestWriterErrorsStick(t *testing.T) {
 	if _, err := NewWriter(&failWriter{}, inspect.RecordingHeader{}, WriterOptions{}); err == nil {
 		t.Fatal("NewWriter: header write error not reported")
 	}
+	// Batched, the error comes back from the next call after the write.
+	bw, err := NewWriter(&failWriter{n: 1}, inspect.RecordingHeader{}, WriterOptions{MaxDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Write(e); err != nil {
+		t.Fatalf("batched Write: %v before anything was written", err)
+	}
+	if err := bw.Flush(); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Flush: %v", err)
+	}
+	if err := bw.Write(e); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Write after a failed batch: %v", err)
+	}
+	if err := bw.Close(); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Close after a failed batch: %v", err)
+	}
 }
 
 func TestCreateAndClose(t *testing.T) {
@@ -435,7 +462,7 @@ func TestCreateAndClose(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old content that must go away\n\n\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	w, err := Create(path, inspect.RecordingHeader{Version: "v"}, WriterOptions{})
+	w, err := Create(path, inspect.RecordingHeader{Version: "v"}, WriterOptions{Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,10 +609,72 @@ func TestLiveRecordings(t *testing.T) {
 		_, body, _ := bytes.Cut(data, []byte("\n"))
 		var again []byte
 		for _, e := range evs {
-			again = append(e.AppendJSON(again), '\n')
+			again = append(AppendEvent(again, e), '\n')
 		}
 		if !bytes.Equal(bytes.TrimSuffix(body, []byte("\n")), bytes.TrimSuffix(again, []byte("\n"))) {
 			t.Errorf("%s: rewriting changed it:\n%s", tc.name, again)
 		}
+	}
+}
+
+// Beyond the credential headers: tokens in the query, API key headers,
+// the Kubernetes bearer subprotocol and names added with Redact.
+func TestWriterRedactsQueryKeysAndSubprotocolTokens(t *testing.T) {
+	bearer := inspect.BearerSubprotocol + "dG9rLXN1YnByb3Rv"
+	open := &inspect.Event{Kind: inspect.KindOpen, Conn: 1, Open: &inspect.Open{
+		URL: "wss://x/ws?room=1&access_token=tok-url&tenant=tok-tenant", Start: testStart,
+		Request: inspect.Request{Method: "GET", Target: "/ws?room=1&access_token=tok-url&tenant=tok-tenant", Headers: []inspect.HeaderField{
+			{Name: "X-Api-Key", Value: "tok-key"}, {Name: "x-auth-token", Value: "tok-auth"}, {Name: "X-Tenant", Value: "tok-hdr"},
+			{Name: "Sec-WebSocket-Protocol", Value: bearer + ", v4.channel.k8s.io"}}},
+		Response:    inspect.Response{Status: 101, Headers: []inspect.HeaderField{{Name: "Sec-WebSocket-Protocol", Value: bearer}}},
+		Subprotocol: bearer}}
+	data := record(t, []*inspect.Event{open}, WriterOptions{Redact: []string{"x-tenant", "tenant"}})
+	header, events, _ := bytes.Cut(data, []byte("\n"))
+	if bytes.Contains(events, []byte("tok-")) || bytes.Contains(events, []byte("dG9r")) {
+		t.Errorf("secrets recorded:\n%s", events)
+	}
+	for _, want := range []string{`"X-Api-Key"`, `"?access_token"`, `"x-tenant"`, `"?tenant"`, `"` + inspect.BearerSubprotocol + `*"`} {
+		if !bytes.Contains(header, []byte(want)) {
+			t.Errorf("header line does not list %s: %s", want, header)
+		}
+	}
+	_, got := readAll(t, data)
+	o := got[0].Open
+	if o.URL != "wss://x/ws?room=1&access_token=[redacted]&tenant=[redacted]" || o.Subprotocol != inspect.BearerSubprotocol+inspect.Redacted ||
+		o.Request.Headers[3].Value != inspect.BearerSubprotocol+inspect.Redacted+", v4.channel.k8s.io" {
+		t.Errorf("open %+v", o)
+	}
+	data = record(t, []*inspect.Event{open}, WriterOptions{Secrets: true, Redact: []string{"tenant"}})
+	if !bytes.Contains(data, []byte("tok-tenant")) || !bytes.Contains(data, []byte(bearer)) || !bytes.Contains(data, []byte(`"redacted":[]`)) {
+		t.Errorf("with secrets:\n%s", data)
+	}
+}
+
+// What decoders read (a msg's "decoded", an open's "decoder") is read
+// back as written.
+func TestDecodedRoundTrip(t *testing.T) {
+	o := &inspect.Open{URL: "ws://h/", Role: inspect.RoleClient, Decoder: "socketio", DecoderWhy: "URL path /socket.io/ with EIO=4"}
+	m := &inspect.Message{Dir: inspect.ClientToServer, Op: inspect.OpText, Frames: []uint64{1}, Payload: []byte(`4212["chat",{"a":[1,2]}]`), Decoded: []inspect.Decoded{
+		{Protocol: "sio", Type: "event", Summary: `sio event "chat"`, Op: "chat", Corr: "ack c2s / 12", CorrRole: inspect.CorrRequest,
+			Fields: []inspect.DecodedField{{Key: "ns", Value: "/"}, {Key: "data", Value: `["chat",{"a":[1,2]}]`, JSON: true}, {Key: "n", Value: "12", JSON: true}}},
+		{Protocol: "sio", Type: "error", Summary: "sio ?? bad", Err: "bad", Fields: nil},
+	}}
+	var lines []byte
+	for _, e := range []*inspect.Event{{Kind: inspect.KindOpen, Conn: 1, Open: o}, {Kind: inspect.KindMsg, Conn: 1, Msg: m}} {
+		lines = append(AppendEvent(lines, e), '\n')
+	}
+	r, err := NewReader(strings.NewReader(hdr + string(lines)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again []byte
+	for e, err := range r.All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		again = append(AppendEvent(again, e), '\n')
+	}
+	if string(again) != string(lines) {
+		t.Errorf("read back:\n%s\nwritten:\n%s", again, lines)
 	}
 }

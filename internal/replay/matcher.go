@@ -68,17 +68,36 @@ type MatchOptions struct {
 	// Ignore lists paths (see Path) removed from both sides before
 	// comparing; it implies JSON comparison for JSON messages.
 	Ignore []string
+	// Decode, when set with IgnoreFields, compares messages by what an
+	// application protocol decoder reads in them (each message decoded on
+	// its own): the same units, of the same types, with the same fields
+	// but those named in IgnoreFields (a Socket.IO "ack", a GraphQL
+	// "id"); JSON fields are compared as JSON. A message that does not
+	// decode cleanly on both sides is compared as without.
+	Decode       func(dir inspect.Direction, op inspect.OpCode, p []byte) []inspect.Decoded
+	IgnoreFields []string
 }
 
 // Matcher compares messages. It is safe for concurrent use.
 type Matcher struct {
-	json   bool
-	ignore []*Path
+	json         bool
+	ignore       []*Path
+	decode       func(dir inspect.Direction, op inspect.OpCode, p []byte) []inspect.Decoded
+	ignoreFields map[string]bool
 }
 
 // NewMatcher checks the options and returns the matcher.
 func NewMatcher(o MatchOptions) (*Matcher, error) {
 	m := &Matcher{json: o.JSON}
+	if len(o.IgnoreFields) > 0 {
+		if o.Decode == nil {
+			return nil, fmt.Errorf("ignoring decoded fields needs a decoder")
+		}
+		m.decode, m.ignoreFields = o.Decode, map[string]bool{}
+		for _, f := range o.IgnoreFields {
+			m.ignoreFields[f] = true
+		}
+	}
 	for _, s := range o.Ignore {
 		p, err := ParsePath(s)
 		if err != nil {
@@ -106,6 +125,69 @@ func (m *Matcher) Match(wantOp inspect.OpCode, want []byte, gotOp inspect.OpCode
 		return false, binaryDiff(want, got)
 	}
 	return m.matchText(want, got)
+}
+
+// MatchFrom is Match for a message that dir sent: with a decoder, what it
+// reads is compared (see MatchOptions.Decode).
+func (m *Matcher) MatchFrom(dir inspect.Direction, wantOp inspect.OpCode, want []byte, gotOp inspect.OpCode, got []byte) (bool, []string) {
+	if m.decode != nil && wantOp == gotOp && !wantOp.IsControl() {
+		if ok, diff, decoded := m.matchDecoded(dir, wantOp, want, got); decoded {
+			return ok, diff
+		}
+	}
+	return m.Match(wantOp, want, gotOp, got)
+}
+
+// matchDecoded compares the units decoded from want and got; decoded is
+// false when either does not decode cleanly.
+func (m *Matcher) matchDecoded(dir inspect.Direction, op inspect.OpCode, want, got []byte) (ok bool, diff []string, decoded bool) {
+	wu, gu := m.decode(dir, op, want), m.decode(dir, op, got)
+	if len(wu) == 0 || len(gu) == 0 || !clean(wu) || !clean(gu) {
+		return false, nil, false
+	}
+	if len(wu) != len(gu) {
+		return false, []string{fmt.Sprintf("decoded: expected %d units, got %d", len(wu), len(gu))}, true
+	}
+	var d jsonDiff
+	for i := range wu {
+		w, g := &wu[i], &gu[i]
+		at := fmt.Sprintf("unit %d", i+1)
+		if w.Protocol != g.Protocol || w.Type != g.Type {
+			d.lines = append(d.lines, fmt.Sprintf("%s: expected %s %s, got %s %s", at, w.Protocol, w.Type, g.Protocol, g.Type))
+			continue
+		}
+		wv, gv := m.fieldValues(w), m.fieldValues(g)
+		d.compare(at, wv, gv)
+	}
+	return len(d.lines) == 0, d.result(), true
+}
+
+func clean(us []inspect.Decoded) bool {
+	for i := range us {
+		if us[i].Err != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldValues are a unit's fields but the ignored ones, as a JSON object
+// would decode: JSON fields as their values, others as strings.
+func (m *Matcher) fieldValues(u *inspect.Decoded) map[string]any {
+	out := map[string]any{}
+	for _, f := range u.Fields {
+		if m.ignoreFields[f.Key] {
+			continue
+		}
+		var v any = f.Value
+		if f.JSON {
+			if jv, ok := parseJSON([]byte(f.Value)); ok {
+				v = jv
+			}
+		}
+		out[f.Key] = v
+	}
+	return out
 }
 
 func (m *Matcher) matchText(want, got []byte) (bool, []string) {

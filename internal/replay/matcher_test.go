@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/wscope/wscope/appproto/socketio"
 	"github.com/wscope/wscope/inspect"
 )
 
@@ -227,5 +228,34 @@ func TestJSONDiffLimits(t *testing.T) {
 	_, diff = m.Match(inspect.OpText, []byte(`{"s":"`+long+`"}`), inspect.OpText, []byte(`{"s":"x"}`))
 	if len(diff) != 1 || !strings.HasPrefix(diff[0], `$.s: expected "éé`) || !strings.Contains(diff[0], `…, got "x"`) || !utf8.ValidString(diff[0]) {
 		t.Errorf("long value: %q", diff)
+	}
+}
+
+// With a decoder, messages compare by what it reads: a Socket.IO ack id
+// that changes between runs is ignored, a changed argument is not.
+func TestMatchDecodedFields(t *testing.T) {
+	m, err := NewMatcher(MatchOptions{IgnoreFields: []string{"ack"}, Decode: func(dir inspect.Direction, op inspect.OpCode, p []byte) []inspect.Decoded {
+		return socketio.Protocol.New("").Decode(&inspect.Message{Dir: dir, Op: op, Payload: p})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		want, got string
+		ok        bool
+		diff      string
+	}{
+		{`4212["chat",{"a":1, "b":2}]`, `4213["chat",{"b":2,"a":1}]`, true, ""},
+		{`4212["chat",{"a":1}]`, `4213["chat",{"a":2}]`, false, "unit 1.data[1].a: expected 1, got 2"},
+		{`4312["ok"]`, `42["ok"]`, false, "unit 1: expected sio ack, got sio event"},
+		{`not socket.io`, `not socket.io`, true, ""},
+	} {
+		ok, diff := m.MatchFrom(inspect.ServerToClient, inspect.OpText, []byte(c.want), inspect.OpText, []byte(c.got))
+		if ok != c.ok || (c.diff != "" && strings.Join(diff, "\n") != c.diff) {
+			t.Errorf("%s vs %s: %v %q", c.want, c.got, ok, diff)
+		}
+	}
+	if _, err := NewMatcher(MatchOptions{IgnoreFields: []string{"ack"}}); err == nil {
+		t.Error("ignored fields without a decoder")
 	}
 }

@@ -55,6 +55,10 @@ type Options struct {
 	// JSON and Ignore choose the comparison, see MatchOptions.
 	JSON   bool
 	Ignore []string
+	// Decode and IgnoreFields compare what a decoder reads, see
+	// MatchOptions.
+	Decode       func(dir inspect.Direction, op inspect.OpCode, p []byte) []inspect.Decoded
+	IgnoreFields []string
 	// Captures take values from the peer's messages for later sends.
 	Captures []Capture
 	// MaxMessageSize bounds received frames and messages (see
@@ -85,7 +89,7 @@ func (o Options) settings() (settings, error) {
 	case o.Speed == 0 && o.Realtime:
 		s.speed = 1
 	}
-	m, err := NewMatcher(MatchOptions{JSON: o.JSON, Ignore: o.Ignore})
+	m, err := NewMatcher(MatchOptions{JSON: o.JSON, Ignore: o.Ignore, Decode: o.Decode, IgnoreFields: o.IgnoreFields})
 	if err != nil {
 		return s, err
 	}
@@ -468,7 +472,7 @@ func (s *session) missing(m *Message, problem string) *Mismatch {
 func (s *session) compare(m *Message, r *received) *Mismatch {
 	mm := &Mismatch{What: m.name(), Index: m.Index, T: m.T, Received: r.n,
 		Expected: preview(m.Op, m.Payload), Got: preview(r.op, r.payload)}
-	if ok, diff := s.set.matcher.Match(m.Op, m.Payload, r.op, r.payload); !ok {
+	if ok, diff := s.set.matcher.MatchFrom(m.Dir, m.Op, m.Payload, r.op, r.payload); !ok {
 		mm.Problem = m.name() + " differs"
 		mm.Diff = diff
 		return mm

@@ -47,6 +47,7 @@ type client struct {
 	hb       *heartbeat
 	in, pre  *inputReader // what is sent (nil in the TUI); pre: -x before it, when the session stays
 	observe  observers
+	sio      *sioSession // the Socket.IO client's part, when the socketio decoder reads the connection
 }
 
 // Connect runs `wscope connect` and returns how it ended, as an exit
@@ -92,9 +93,18 @@ func Connect(ctx context.Context, opts *ConnectOptions) error {
 	}
 	c.in = c.input()
 	sendDone := make(chan error, 1)
-	go func() { sendDone <- c.sendInput() }()
+	go func() {
+		c.sio.waitReady(ctx)
+		sendDone <- c.sendInput()
+	}()
 	return c.run(ctx, conn, sendDone)
 }
+
+// ioBufferSize is the buffer of stdin, of stdout and of a client's
+// connection, each way: a pipe of many small lines goes through in a
+// system call per 256 KiB rather than per 64 KiB: a quarter of the reads
+// and writes, as many as the bare gobwas/ws client of bench/ makes.
+const ioBufferSize = 256 << 10
 
 // newClient prepares a session on ios: its output, its connection
 // settings and its observers (the output, the heartbeat, --echo).
@@ -104,16 +114,22 @@ func newClient(opts *ConnectOptions, ios *IOStreams, lineMode bool) (*client, er
 		return nil, err
 	}
 	if lineMode && opts.Output == FormatText {
-		out.linePrefix, out.prompt = "< ", "> "
+		out.linePrefix, out.prompt, out.overPrompt = "< ", "> ", "\r\x1b[K"
+		if ios.NoScreen {
+			out.overPrompt = "\r" // no erasing: "< " covers "> "
+		}
 	}
 	c := &client{opts: opts, ios: ios, out: out, lineMode: lineMode, start: time.Now(), ref: newConnRef(nil)}
 	c.cfg = opts.config(1, c.start)
 	c.cfg.OnIdle = out.flush
+	c.cfg.BufferSize = ioBufferSize
 	c.hb = opts.heartbeat(inspect.ServerToClient, func(s string) { out.note("wscope: %s", s) })
-	c.observe = observers{out.event, c.hb.event}
+	c.observe = observers{newDecoding(opts.Decode).wrap(out.event), c.hb.event}
 	if opts.Echo {
 		c.observe = append(c.observe, echo(inspect.ServerToClient, func(int) *wire.Conn { conn, _ := c.ref.get(); return conn }))
 	}
+	c.sio = newSIOSession(func() *wire.Conn { conn, _ := c.ref.get(); return conn })
+	c.observe = append(c.observe, c.sio.event)
 	c.cfg.OnEvent = c.observe.event
 	return c, nil
 }

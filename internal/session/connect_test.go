@@ -81,7 +81,7 @@ func TestPump(t *testing.T) {
 				mode = StdinLines
 			}
 			in := newInputReader(tt.in, mode, false, tt.slash, inspect.ClientToServer, 0)
-			snk, out, errOut := testSink(FormatText, s2c, func(s *sink) { s.prompt = tt.prompt })
+			snk, out, errOut := testSink(FormatText, s2c, func(s *sink) { s.prompt, s.overPrompt = tt.prompt, "\r\x1b[K" })
 			f := &fakeSender{sendErr: tt.sendErr}
 			err := pump(in, f.send, f.flush, snk)
 			snk.flush()

@@ -17,7 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wscope/wscope/appproto/socketio"
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
 	"github.com/wscope/wscope/internal/wire"
 )
 
@@ -85,13 +87,14 @@ type inputReader struct {
 	long    []byte
 	lines   int // lines read so far, the current one included
 	a       action
+	rec     *record.LineDecoder // --stdin json: a recording's lines
 	// refused counts what could not be sent (pump counts it): lines
 	// refused, sends that failed, a read error.
 	refused atomic.Int64
 }
 
 func newInputReader(in io.Reader, mode string, binary, slash bool, sendDir inspect.Direction, maxLine int) *inputReader {
-	return &inputReader{r: bufio.NewReaderSize(in, 64<<10), mode: mode, binary: binary, slash: slash, sendDir: sendDir, maxLine: maxLine}
+	return &inputReader{r: bufio.NewReaderSize(in, ioBufferSize), mode: mode, binary: binary, slash: slash, sendDir: sendDir, maxLine: maxLine}
 }
 
 // drained reports that no input is buffered: the moment to flush.
@@ -117,7 +120,10 @@ func (in *inputReader) next() (*action, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			return in.next()
 		}
-		skip, err := parseJSONAction(&in.a, line, in.sendDir)
+		if in.rec == nil {
+			in.rec = record.NewLineDecoder()
+		}
+		skip, err := parseJSONLine(&in.a, line, in.sendDir, in.rec)
 		if err != nil {
 			return nil, &inputError{fmt.Errorf("--stdin json line %d: %v", in.lines, err)}
 		}
@@ -230,6 +236,7 @@ var commands = []Command{
 rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
 len=<n> (announced, may lie: not below the payload's)   lenenc=7|16|64
 hex=<payload as hex>`, parse: func(a *action, _, rest string) error { return parseFrameSpec(a, rest) }},
+	{Name: "emit", Args: "[/ns] <event> [json]", Summary: `emit a Socket.IO event, e.g. /emit chat {"text":"hi"}`, parse: parseEmit},
 	{Name: "help", Summary: "this list", parse: func(a *action, _, _ string) error { a.kind = actHelp; return nil }},
 }
 
@@ -300,6 +307,30 @@ func parseClose(a *action, _, rest string) error {
 		return fmt.Errorf("/close: %v (/frame op=close sends any payload)", err)
 	}
 	a.code, a.reason = code, reason
+	return nil
+}
+
+// parseEmit reads "/emit [/ns] EVENT [JSON]": a Socket.IO EVENT packet
+// in an Engine.IO message, the JSON its one argument.
+func parseEmit(a *action, _, rest string) error {
+	ns := ""
+	if strings.HasPrefix(rest, "/") {
+		ns, rest, _ = strings.Cut(rest, " ")
+		rest = strings.TrimLeft(rest, " ")
+	}
+	event, arg, _ := strings.Cut(rest, " ")
+	if event == "" {
+		return fmt.Errorf("/emit: want an event name, e.g. /emit chat {\"text\":\"hi\"}")
+	}
+	var args []json.RawMessage
+	if arg = strings.TrimSpace(arg); arg != "" {
+		args = append(args, json.RawMessage(arg))
+	}
+	p, err := socketio.Emit(ns, event, args...)
+	if err != nil {
+		return fmt.Errorf("/emit: %v", err)
+	}
+	a.kind, a.op, a.payload = actMessage, inspect.OpText, p
 	return nil
 }
 
@@ -466,57 +497,72 @@ func parseCloseCode(s string) (inspect.CloseCode, error) {
 	return inspect.CloseCode(n), nil
 }
 
-// jsonAction is one line of --stdin json. It reads the recording's own
-// msg and frame lines too, so a recording can be piped back in.
+// jsonAction is one line of --stdin json written by hand. A recording's
+// lines (piped back in) are read by internal/record instead.
 type jsonAction struct {
-	Wsrec    any             `json:"wsrec"`
-	Ev       string          `json:"ev"`
-	Dir      string          `json:"dir"`
-	Op       string          `json:"op"`
-	Text     *string         `json:"text"`
-	B64      *string         `json:"b64"`
-	Hex      *string         `json:"hex"`
-	Fragment int             `json:"fragment"`
-	Fin      *bool           `json:"fin"`
-	Rsv1     bool            `json:"rsv1"`
-	Rsv2     bool            `json:"rsv2"`
-	Rsv3     bool            `json:"rsv3"`
-	Mask     json.RawMessage `json:"mask"`
-	Masked   *bool           `json:"masked"`
-	Len      *uint64         `json:"len"`
-	LenEnc   *int            `json:"len_enc"`
-	Code     *int            `json:"code"`
-	Reason   *string         `json:"reason"`
+	Text     *string `json:"text"`
+	B64      *string `json:"b64"`
+	Hex      *string `json:"hex"`
+	Op       string  `json:"op"`
+	Fragment int     `json:"fragment"`
+	Code     *int    `json:"code"`
+	Reason   *string `json:"reason"`
 	Close    *struct {
 		Code   *int    `json:"code"`
 		Reason *string `json:"reason"`
 	} `json:"close"`
-	Sleep *float64 `json:"sleep"`
+	Sleep  *float64        `json:"sleep"`
+	Dir    string          `json:"dir"`
+	Fin    *bool           `json:"fin"`
+	Rsv1   bool            `json:"rsv1"`
+	Rsv2   bool            `json:"rsv2"`
+	Rsv3   bool            `json:"rsv3"`
+	Mask   json.RawMessage `json:"mask"`
+	Masked *bool           `json:"masked"`
+	Len    *uint64         `json:"len"`
+	LenEnc *int            `json:"len_enc"`
 }
 
 // jsonKeys are the keys of a --stdin json line written by hand.
 const jsonKeys = "text, b64, hex, op, fragment, code, reason, close, sleep, dir, and for a crafted frame fin, rsv1-3, mask, masked, len, len_enc"
 
-// parseJSONAction fills a from one --stdin json line. skip is true for
-// lines that are not ours to send (other events, the peer's direction).
-// What cannot be sent as the line describes it is refused, nothing of it
-// sent.
+// parseJSONAction is parseJSONLine with a decoder of its own.
 func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bool, err error) {
+	return parseJSONLine(a, line, sendDir, record.NewLineDecoder())
+}
+
+// parseJSONLine fills a from one --stdin json line. skip is true for
+// lines that are not ours to send (the header, other events, the peer's
+// direction). What cannot be sent as the line describes it is refused,
+// nothing of it sent.
+func parseJSONLine(a *action, line []byte, sendDir inspect.Direction, rec *record.LineDecoder) (skip bool, err error) {
+	kind, typ, err := rec.Kind(line)
+	switch {
+	case err == nil && typ == record.HeaderLine:
+		return true, nil
+	case err == nil && typ == record.EventLine:
+		// From a recording only msg events are sent: its frame events
+		// describe the same messages again.
+		if kind != inspect.KindMsg {
+			return true, nil
+		}
+		e, err := rec.Decode(line)
+		if err != nil {
+			return false, err
+		}
+		if e.Msg.Dir != sendDir {
+			return true, nil
+		}
+		return false, msgAction(a, e.Msg)
+	}
+	// Written by hand (or not JSON: encoding/json says how).
 	var j jsonAction
 	if err := json.Unmarshal(line, &j); err != nil {
 		return false, fmt.Errorf("%v in %.60q", err, line)
 	}
-	// From a recording only msg events are sent: its frame events
-	// describe the same messages again.
-	if j.Wsrec != nil || j.Ev != "" && j.Ev != "msg" {
-		return true, nil
-	}
-	if j.Ev == "" {
-		// A recording's lines have keys of their own; one written by hand
-		// with a typo ("txt") would otherwise send an empty message.
-		if err := checkJSONKeys(line); err != nil {
-			return false, err
-		}
+	// A typo ("txt") would otherwise send an empty message.
+	if err := checkJSONKeys(line); err != nil {
+		return false, err
 	}
 	if j.Dir != "" {
 		dir, err := inspect.ParseDirection(clip(j.Dir))
@@ -532,6 +578,22 @@ func parseJSONAction(a *action, line []byte, sendDir inspect.Direction) (skip bo
 		return false, err
 	}
 	return false, nil
+}
+
+// msgAction fills a with a recorded message, to be sent again as it was
+// (fragmented as wscope sends it, which the recording's frames need not
+// match). The payload stays the decoder's, valid until the next line.
+func msgAction(a *action, m *inspect.Message) error {
+	*a = action{op: m.Op, payload: m.Payload}
+	switch {
+	case m.Op.IsData():
+		a.kind = actMessage
+	case (m.Op == inspect.OpPing || m.Op == inspect.OpPong) && len(m.Payload) <= 125:
+		a.kind = actControl
+	default:
+		return fmt.Errorf("a recorded %s message of %d bytes is not one to send again", m.Op, len(m.Payload))
+	}
+	return nil
 }
 
 // checkJSONKeys refuses a key that jsonAction does not have.
@@ -658,7 +720,7 @@ func (j *jsonAction) payload() (p []byte, key string, err error) {
 
 // crafted reports whether j sets any header field: a frame sent as is.
 func (j *jsonAction) crafted() bool {
-	return j.Fin != nil || j.Rsv1 || j.Rsv2 || j.Rsv3 || j.Mask != nil || j.Masked != nil || j.LenEnc != nil || (j.Len != nil && j.Ev != "msg")
+	return j.Fin != nil || j.Rsv1 || j.Rsv2 || j.Rsv3 || j.Mask != nil || j.Masked != nil || j.LenEnc != nil || j.Len != nil
 }
 
 // frame fills a with the crafted frame j describes, payload p.

@@ -545,7 +545,11 @@ func TestInputJSON(t *testing.T) {
 		{line: `{"sleep":0.01}`, want: []step{{a: action{kind: actSleep, sleep: 10 * time.Millisecond}}}},
 		{line: `{"sleep":1.5}`, want: []step{{a: action{kind: actSleep, sleep: 1500 * time.Millisecond}}}},
 		{line: `{"sleep":0}`, want: []step{{a: action{kind: actSleep}}}},
-		{line: `{"t":1,"ev":"msg","dir":"c2s","text":"x","unknown":[1,{"a":2}]}`, want: []step{textStep("x")}},
+		{line: `{"t":1,"ev":"msg","dir":"c2s","op":"text","text":"x","unknown":[1,{"a":2}]}`, want: []step{textStep("x")}},
+		// A recording's lines are read by internal/record, with its errors.
+		{line: `{"ev":"msg","dir":"c2s","text":"x"}`, want: []step{{err: `msg event without "op"`}}},
+		{line: `{"ev":"msg","dir":"c2s","op":"text","text":"x","b64":"eA=="}`, want: []step{{err: `both "text" and "b64"`}}},
+		{line: `{"ev":"msg","dir":"c2s","op":"close","b64":"A+g="}`, want: []step{{err: "not one to send again"}}},
 
 		// Crafted frames: any header field.
 		{line: `{"text":"x","fin":false}`, want: []step{frame(func(s *wire.FrameSpec) { s.Fin, s.Payload = false, []byte("x") })}},
@@ -587,8 +591,8 @@ func TestInputJSON(t *testing.T) {
 		{line: `{"t":0.5,"ev":"msg","conn":1,"dir":"c2s","op":"text","frames":[3],"deflated":false,"text":"x"}`, want: []step{textStep("x")}},
 		{line: `{"t":0.5,"ev":"msg","conn":1,"dir":"c2s","op":"binary","frames":[3,4],"deflated":false,"b64":"AAE="}`, want: []step{msgStep(inspect.OpBinary, "\x00\x01")}},
 		{line: `{"t":0.5,"ev":"msg","conn":1,"dir":"s2c","op":"text","frames":[3],"deflated":false,"text":"x"}`, want: skip},
-		{line: `{"ev":"msg","dir":"s2c","text":"to clients"}`, dir: inspect.ServerToClient, want: []step{textStep("to clients")}},
-		{line: `{"ev":"msg","dir":"c2s","text":"from a client"}`, dir: inspect.ServerToClient, want: skip},
+		{line: `{"ev":"msg","dir":"s2c","op":"text","text":"to clients"}`, dir: inspect.ServerToClient, want: []step{textStep("to clients")}},
+		{line: `{"ev":"msg","dir":"c2s","op":"text","text":"from a client"}`, dir: inspect.ServerToClient, want: skip},
 		{line: `{"t":0,"ev":"open","conn":1,"url":"ws://h/","role":"client","request":{"method":"GET","target":"/","proto":"HTTP/1.1","headers":[["Host","h"]]},"response":{"proto":"HTTP/1.1","status":101,"reason":"Switching Protocols","headers":[]},"subprotocol":"","extensions":[],"local":"a","remote":"b","start":"2024-01-01T00:00:00Z"}`, want: skip},
 		{line: `{"t":1,"ev":"end","conn":1,"clean":true,"code":1000}`, want: skip},
 		{line: `{"t":1,"ev":"error","conn":1,"text":"boom"}`, want: skip},
@@ -671,7 +675,7 @@ func TestInputJSONGoesOnAfterErrors(t *testing.T) {
 		`not json`,
 		``,
 		`{"text":"a"}`,
-		`{"ev":"msg","dir":"s2c","text":"theirs"}`,
+		`{"ev":"msg","dir":"s2c","op":"text","text":"theirs"}`,
 		`{"op":"nope"}`,
 		`{"ev":"msg","dir":"c2s","op":"text","text":"b"}`,
 		`{"sleep":0.25}`,
@@ -693,7 +697,7 @@ func TestInputJSONManySkippedLines(t *testing.T) {
 	// A long recording of the peer's side before the line to send.
 	var b strings.Builder
 	for range 20000 {
-		b.WriteString(`{"ev":"msg","dir":"s2c","text":"theirs"}` + "\n\n")
+		b.WriteString(`{"ev":"msg","dir":"s2c","op":"text","text":"theirs"}` + "\n\n")
 	}
 	b.WriteString(`{"text":"mine"}` + "\n")
 	in := newInputReader(strings.NewReader(b.String()), StdinJSON, false, false, inspect.ClientToServer, 0)

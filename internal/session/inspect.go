@@ -31,7 +31,8 @@ type InspectOptions struct {
 	Filter         inspect.Filter
 	MaxMessageSize int64
 	NoTUI          bool
-	OutputSet      bool // -o given: no TUI at a terminal
+	OutputSet      bool   // -o given: no TUI at a terminal
+	Decode         string // --decode: a decoder's name, "none", or "" to choose
 }
 
 // Inspect runs `wscope inspect`: a file (or --hex bytes) read offline and
@@ -48,10 +49,13 @@ func Inspect(opts *InspectOptions) error {
 	if (opts.File == "") == (opts.Hex == "") {
 		return UsageErr("inspect needs a FILE (or - for stdin), or --hex BYTES")
 	}
+	if err := CheckDecode(opts.Decode); err != nil {
+		return err
+	}
 	filter := opts.Filter
 	var err error
 	ios := opts.IO
-	if ios.Interactive() && !opts.NoTUI && !opts.OutputSet && !opts.Check && !opts.Stats && opts.Hex == "" && opts.File != "-" {
+	if ios.FullScreen() && !opts.NoTUI && !opts.OutputSet && !opts.Check && !opts.Stats && opts.Hex == "" && opts.File != "-" {
 		return inspectTUI(opts, filter)
 	}
 	format := opts.Output
@@ -62,6 +66,7 @@ func Inspect(opts *InspectOptions) error {
 	snk.binaryAs = opts.BinaryAs
 	snk.showConn = true
 	snk.showDir = true // both directions interleave: say which
+	snk.textDecoded = textDecoded(opts.Decode, ios.OutTTY)
 	defer snk.close()
 
 	var (
@@ -70,9 +75,9 @@ func Inspect(opts *InspectOptions) error {
 		findings inspect.Findings
 		sawIn    bool
 	)
-	handle := func(e *inspect.Event) error {
+	decoded := newDecoding(opts.Decode).wrap(func(e *inspect.Event) {
 		if !filter.Match(e) {
-			return nil
+			return
 		}
 		sawIn = true
 		switch {
@@ -85,8 +90,8 @@ func Inspect(opts *InspectOptions) error {
 		default:
 			snk.event(e)
 		}
-		return nil
-	}
+	})
+	handle := func(e *inspect.Event) error { decoded(e); return nil }
 
 	name := opts.File
 	if opts.Hex != "" {
@@ -141,7 +146,11 @@ func readSession(opts *InspectOptions, snk *sink, handle func(*inspect.Event) er
 	case record.FormatHAR:
 		src, err = record.NewHARReader(br)
 	case record.FormatRecording:
-		src, err = record.NewReader(br)
+		var r *record.Reader
+		if r, err = record.NewReader(br); err == nil {
+			r.SetMaxLineSize(record.MaxLineSize(opts.MaxMessageSize))
+			src = r
+		}
 	default:
 		if len(head) == 0 {
 			return errors.New("empty file")
@@ -156,6 +165,12 @@ func readSession(opts *InspectOptions, snk *sink, handle func(*inspect.Event) er
 		e, err := src.Next()
 		if err == io.EOF {
 			break
+		}
+		var tl *record.LineTooLongError
+		if errors.As(err, &tl) {
+			// Only that line is lost: say so, and go on with the next.
+			snk.note("wscope: warning: %s: %v (a recording of messages up to --max-message-size %d bytes has no line longer)", opts.File, err, opts.MaxMessageSize)
+			continue
 		}
 		if err != nil {
 			return err
@@ -252,6 +267,7 @@ func writeStats(w io.Writer, s *inspect.Stats, format string) error {
 		PingRTT     map[string]any `json:"ping_rtt,omitempty"`
 		Closes      map[string]int `json:"closes"`
 		Violations  map[string]int `json:"violations"`
+		App         []appOp        `json:"app,omitempty"`
 	}{
 		Seconds:     (s.Last - s.First).Seconds(),
 		Connections: s.Conns,
@@ -288,7 +304,29 @@ func writeStats(w io.Writer, s *inspect.Stats, format string) error {
 	for r, n := range s.Violations {
 		out.Violations[string(r)] = n
 	}
+	for _, k := range s.App.Sorted() {
+		o := s.App.Ops[k]
+		a := appOp{Protocol: k.Protocol, Op: k.Op, Units: o.Units, Requests: o.Requests, Answers: o.Answers, Errors: o.Errors}
+		if p50, ok := o.Percentile(50); ok {
+			p90, _ := o.Percentile(90)
+			p99, _ := o.Percentile(99)
+			a.Latency = map[string]float64{"n": float64(len(o.Latencies)), "p50_ms": ms(p50), "p90_ms": ms(p90), "p99_ms": ms(p99)}
+		}
+		out.App = append(out.App, a)
+	}
 	return json.NewEncoder(w).Encode(out)
+}
+
+// appOp is one line of --stats -o json's "app": an operation of an
+// application protocol.
+type appOp struct {
+	Protocol string             `json:"proto"`
+	Op       string             `json:"op"`
+	Units    int                `json:"units"`
+	Requests int                `json:"requests"`
+	Answers  int                `json:"answers"`
+	Errors   int                `json:"errors"`
+	Latency  map[string]float64 `json:"latency,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -301,19 +339,19 @@ func inspectTUI(opts *InspectOptions, filter inspect.Filter) error {
 	quiet := newSink(io.Discard, io.Discard, FormatText, 0)
 	var readErr atomic.Pointer[error]
 	go func() {
-		err := readSession(opts, quiet, func(e *inspect.Event) error {
+		decoded := newDecoding(opts.Decode).wrap(func(e *inspect.Event) {
 			if filter.Match(e) {
 				feed.Add(e)
 			}
-			return nil
 		})
+		err := readSession(opts, quiet, func(e *inspect.Event) error { decoded(e); return nil })
 		if err != nil {
 			readErr.Store(&err)
 			feed.Add(&inspect.Event{Kind: inspect.KindError, Text: err.Error()})
 		}
 		feed.Close()
 	}()
-	_, err := tui.Run(context.Background(), tui.Options{Title: opts.File, Input: ios.In, Output: ios.Out}, feed.Events())
+	_, err := tui.Run(context.Background(), tui.Options{Title: opts.File, Input: ios.In, Output: ios.Out, Save: saveFunc(record.WriterOptions{})}, feed.Events())
 	if err != nil {
 		return Exitf(ExitRuntime, "terminal: %v", err)
 	}

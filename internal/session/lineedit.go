@@ -25,10 +25,11 @@ type lineEditor struct {
 }
 
 // newLineEditor returns the editor for ios, or nil when stdin is not a
-// terminal (the line mode then reads plain lines).
+// terminal, or one that cannot move the cursor to redraw the line
+// (TERM=dumb): the line mode then reads plain lines.
 func newLineEditor(ios *IOStreams, history string) *lineEditor {
 	f, ok := ios.In.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !ok || !term.IsTerminal(int(f.Fd())) || ios.NoScreen {
 		return nil
 	}
 	rl, err := readline.NewEx(&readline.Config{

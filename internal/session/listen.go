@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -53,6 +54,7 @@ type ListenOptions struct {
 type server struct {
 	opts  *ListenOptions
 	out   *sink
+	dec   *decoding // --decode; nil for none
 	feed  *tui.Feed // the TUI's input, when there is one
 	start time.Time
 	url   string
@@ -77,6 +79,7 @@ func Listen(ctx context.Context, opts *ListenOptions) error {
 	defer ln.Close()
 	s := &server{opts: opts, start: time.Now(), url: scheme(opts.TLS) + ln.Addr().String(), ended: make(chan inspect.End, 1)}
 	useTUI := opts.UseTUI(ios)
+	s.dec = newDecoding(opts.Decode)
 	if s.out, err = opts.sink(quietIf(useTUI, ios), inspect.ClientToServer, true); err != nil {
 		return err
 	}
@@ -150,6 +153,7 @@ func (s *server) admit(nc net.Conn) {
 	id, ok := s.conns.admit(s.opts.MaxConns)
 	if !ok {
 		refuseOverCap(s.out, nc, id, s.opts.MaxConns)
+		tellTUI(s.feed, s.start, id, fmt.Sprintf("refused %s: --max-conns %d reached", nc.RemoteAddr(), s.opts.MaxConns))
 		return
 	}
 	go s.serve(nc, id)
@@ -179,11 +183,13 @@ func (s *server) serve(nc net.Conn, id int) {
 	cfg := s.opts.config(id, s.start)
 	cfg.WriteTimeout = writeTimeout(s.opts.WriteTimeout)
 	cfg.IdleTimeout = s.opts.IdleTimeout
+	// Thousands of clients that are mostly silent hold no buffers.
+	cfg.PoolBuffers = true
 	if s.feed != nil {
 		cfg.OmitSent = false
 	}
 	hb := s.opts.heartbeat(inspect.ClientToServer, func(t string) { s.out.note("[%d] %s", id, t) })
-	observe := observers{s.out.event, hb.event}
+	observe := observers{s.dec.wrap(s.out.event), hb.event}
 	if s.feed != nil {
 		observe = append(observe, s.feed.Add)
 	}
@@ -205,6 +211,7 @@ func (s *server) serve(nc net.Conn, id int) {
 	}, cfg)
 	if err != nil {
 		s.out.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
+		tellTUI(s.feed, s.start, id, fmt.Sprintf("%s: %v", nc.RemoteAddr(), err))
 		nc.Close()
 		return
 	}
@@ -292,18 +299,36 @@ type connSet[C any] struct {
 	closing  bool // closeAll has begun: late handshakes are closed at once
 	nextID   int
 	wg       sync.WaitGroup
+	// peak is the most clients held since memory was last given back.
+	peak      int
+	returning bool // giveBack is on its way
 }
 
-// admit numbers a new client and counts it, unless max (0: none) are
+// giveBackAt is how many clients must have left, and at least half of
+// those held, before their memory is given back to the system at once.
+const giveBackAt = 1000
+
+// giveBack returns the memory of clients that left to the system, a
+// second after many left (more may follow). Go collects garbage as the
+// heap grows again, so without it a server that held 10,000 clients kept
+// their memory until as many came back.
+func giveBack(done func()) {
+	time.Sleep(time.Second)
+	debug.FreeOSMemory()
+	done()
+}
+
+// admit numbers a new client and counts it, unless limit (0: none) are
 // already there.
-func (cs *connSet[C]) admit(max int) (id int, ok bool) {
+func (cs *connSet[C]) admit(limit int) (id int, ok bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	cs.nextID++
-	if max > 0 && cs.active >= max {
+	if limit > 0 && cs.active >= limit {
 		return cs.nextID, false
 	}
 	cs.active++
+	cs.peak = max(cs.peak, cs.active)
 	cs.wg.Add(1) // from here closeAll waits for this client too
 	return cs.nextID, true
 }
@@ -332,6 +357,14 @@ func (cs *connSet[C]) release(id int) {
 		cs.released[id] = true
 		delete(cs.conns, id)
 		cs.active--
+		if left := cs.peak - cs.active; left >= giveBackAt && 2*left >= cs.peak && !cs.returning {
+			cs.returning = true
+			go giveBack(func() {
+				cs.mu.Lock()
+				cs.returning, cs.peak = false, cs.active
+				cs.mu.Unlock()
+			})
+		}
 	}
 }
 

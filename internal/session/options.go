@@ -52,6 +52,8 @@ type Options struct {
 	EOFWait        time.Duration
 	Record         string
 	RecordSecrets  bool
+	RecordForce    bool     // --record may replace an existing file
+	Redact         []string // more header and query parameter names to redact
 	From           string
 	Op             string
 	Grep           string
@@ -60,15 +62,18 @@ type Options struct {
 	Scrollback     int
 	PingInterval   time.Duration
 	PingTimeout    time.Duration
+	// Decode is --decode: an application protocol decoder's name, "none",
+	// or "" to choose one for each connection.
+	Decode string
 	// Compress is permessage-deflate as offered (connect) or accepted
 	// (listen); nil means off.
 	Compress *wire.Compression
 }
 
-// UseTUI reports whether the session opens the TUI: at a terminal, with
-// the default output, unless NoTUI.
+// UseTUI reports whether the session opens the TUI: at a terminal that
+// can draw it, with the default output, unless NoTUI.
 func (o *Options) UseTUI(ios *IOStreams) bool {
-	return ios.Interactive() && !o.NoTUI && o.Output == FormatText
+	return ios.FullScreen() && !o.NoTUI && o.Output == FormatText
 }
 
 // Validate checks what the flags alone cannot.
@@ -96,7 +101,10 @@ func (o *Options) Validate() error {
 	case o.PingInterval < 0 || o.PingTimeout < 0 || o.PingTimeout > 0 && o.PingInterval == 0:
 		return UsageErr("--ping-timeout needs --ping-interval, and both must be positive")
 	}
-	return nil
+	if err := ValidRedact(o.Redact); err != nil {
+		return err
+	}
+	return CheckDecode(o.Decode)
 }
 
 // ValidFormat checks an -o value.
@@ -145,11 +153,12 @@ func (o *Options) config(id int, start time.Time) wire.Config {
 func (o *Options) sink(ios *IOStreams, recv inspect.Direction, showConn bool) (*sink, error) {
 	s := newSink(ios.Out, ios.ErrOut, o.Output, recv)
 	s.binaryAs, s.showControl, s.showConn = o.BinaryAs, o.ShowControl, showConn
+	s.textDecoded = textDecoded(o.Decode, ios.OutTTY)
 	var err error
 	if s.filter, err = ParseFilter(o.From, o.Op, o.Grep, 0); err != nil {
 		return nil, err
 	}
-	if err := s.startRecording(o.Record, o.RecordSecrets); err != nil {
+	if err := s.startRecording(o.Record, o.recordOptions()); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -179,4 +188,11 @@ func ParseFilter(from, ops, grep string, conn int) (inspect.Filter, error) {
 	}
 	f.Conn = conn
 	return f, nil
+}
+
+// textDecoded reports whether -o text shows decoded summaries instead of
+// payloads: at a terminal, or in a pipe when --decode names a decoder (a
+// pipe reading payloads keeps them unless asked).
+func textDecoded(decode string, outTTY bool) bool {
+	return decode != "none" && (outTTY || decode != "")
 }

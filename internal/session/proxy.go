@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"time"
 
@@ -37,6 +38,7 @@ type ProxyOptions struct {
 type proxy struct {
 	opts   *ProxyOptions
 	out    *sink
+	dec    *decoding // --decode; nil for none
 	feed   *tui.Feed
 	start  time.Time
 	relays connSet[*wire.Relay]
@@ -64,6 +66,7 @@ func Proxy(ctx context.Context, opts *ProxyOptions) error {
 		p.feed = tui.NewFeed(0)
 		defer p.feed.Close()
 	}
+	p.dec = newDecoding(opts.Decode)
 	if p.out, err = opts.sink(quietIf(useTUI, ios), 0, true); err != nil {
 		return err
 	}
@@ -111,6 +114,7 @@ func (p *proxy) runTUI(ctx context.Context, self string) error {
 		Scrollback: p.opts.Scrollback,
 		Input:      ios.In,
 		Output:     ios.Out,
+		Save:       saveFunc(p.opts.recordOptions()),
 	}, p.feed.Events())
 	p.closeAll(res.Quit.CloseCode())
 	if err != nil {
@@ -127,6 +131,7 @@ func (p *proxy) admit(ctx context.Context, nc net.Conn) {
 	id, ok := p.relays.admit(p.opts.MaxConns)
 	if !ok {
 		refuseOverCap(p.out, nc, id, p.opts.MaxConns)
+		tellTUI(p.feed, p.start, id, fmt.Sprintf("refused %s: --max-conns %d reached", nc.RemoteAddr(), p.opts.MaxConns))
 		return
 	}
 	go p.serve(ctx, nc, id)
@@ -140,7 +145,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 	// peer sends, forever.
 	cfg.WriteTimeout = writeTimeout(p.opts.WriteTimeout)
 	cfg.IdleTimeout = p.opts.IdleTimeout
-	observe := observers{p.out.event}
+	observe := observers{p.dec.wrap(p.out.event)}
 	if p.feed != nil {
 		observe = append(observe, p.feed.Add)
 	}
@@ -171,6 +176,7 @@ func (p *proxy) serve(ctx context.Context, nc net.Conn, id int) {
 func (p *proxy) refused(nc net.Conn, id int, err error) {
 	nc.Close()
 	p.out.event(&inspect.Event{T: time.Since(p.start), Kind: inspect.KindError, Conn: id, Text: err.Error()})
+	tellTUI(p.feed, p.start, id, err.Error())
 	p.out.note("[%d] %s: %v", id, nc.RemoteAddr(), err)
 	if !p.opts.Once {
 		return

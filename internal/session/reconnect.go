@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wscope/wscope/inspect"
@@ -16,25 +17,29 @@ import (
 // it changes; what reads stdin sends through it and waits for the next
 // one when it breaks, so no line is lost.
 type connRef struct {
+	// c is read for every line sent: without a lock, which would cost
+	// more than building the frame.
+	c       atomic.Pointer[wire.Conn]
 	mu      sync.Mutex
-	c       *wire.Conn
 	changed chan struct{} // closed when c is replaced or the ref stops
 	stopped bool
 }
 
 func newConnRef(c *wire.Conn) *connRef {
-	return &connRef{c: c, changed: make(chan struct{})}
+	r := &connRef{changed: make(chan struct{})}
+	r.c.Store(c)
+	return r
 }
 
 func (r *connRef) get() (*wire.Conn, <-chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.c, r.changed
+	return r.c.Load(), r.changed
 }
 
 func (r *connRef) set(c *wire.Conn) {
 	r.mu.Lock()
-	r.c = c
+	r.c.Store(c)
 	close(r.changed)
 	r.changed = make(chan struct{})
 	r.mu.Unlock()
@@ -63,12 +68,12 @@ var errNoConnection = errors.New("the connection is gone and will not come back"
 // once (nothing waits in a buffer a dying connection would lose) and, when
 // the connection broke, waits for the next one and sends again.
 func (r *connRef) send(a *action, reconnect bool) error {
+	if !reconnect {
+		return a.apply(r.c.Load())
+	}
 	for {
 		c, changed := r.get()
 		err := a.apply(c)
-		if !reconnect {
-			return err
-		}
 		if err == nil {
 			if err = c.Flush(); err == nil {
 				return nil

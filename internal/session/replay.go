@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/wscope/wscope/appproto"
+	"github.com/wscope/wscope/appproto/all"
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/record"
 	"github.com/wscope/wscope/internal/replay"
@@ -31,7 +34,10 @@ type ReplayOptions struct {
 	Report        string // JUnit XML file
 	Record        string
 	RecordSecrets bool
+	RecordForce   bool     // --record may replace an existing file
+	Redact        []string // more header and query parameter names to redact
 	Verbose       bool
+	Decode        string // --decode, for the --record file
 	// NetDial, when set, says how to reach the server at u (a proxy, a
 	// unix socket); known only once the recording gave the URL.
 	NetDial func(u *url.URL) (func(ctx context.Context, network, addr string) (net.Conn, error), error)
@@ -43,7 +49,22 @@ const maxReplayEvents = 1 << 20
 
 // Replay runs `wscope replay`.
 func Replay(ctx context.Context, opts *ReplayOptions) error {
-	events, err := loadEvents(opts.File, opts.IO.ErrOut)
+	if err := ValidRedact(opts.Redact); err != nil {
+		return err
+	}
+	if err := CheckDecode(opts.Decode); err != nil {
+		return err
+	}
+	if len(opts.Walk.IgnoreFields) > 0 {
+		p, err := appproto.Lookup(all.Protocols, opts.Decode)
+		if err != nil {
+			return UsageErr("--ignore-field needs --decode NAME, the decoder whose fields are compared")
+		}
+		opts.Walk.Decode = func(dir inspect.Direction, op inspect.OpCode, b []byte) []inspect.Decoded {
+			return p.New("").Decode(&inspect.Message{Dir: dir, Op: op, Payload: b})
+		}
+	}
+	events, err := loadEvents(opts.File, opts.Walk.MaxMessageSize, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -52,12 +73,13 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 		return UsageErr("%s: %v", opts.File, err)
 	}
 	if opts.Record != "" {
-		rec, err := createRecording(opts.Record, inspect.RecordingHeader{Version: Version}, record.WriterOptions{Secrets: opts.RecordSecrets})
+		rec, err := createRecording(opts.Record, inspect.RecordingHeader{Version: Version},
+			record.WriterOptions{Secrets: opts.RecordSecrets, Redact: opts.Redact, Force: opts.RecordForce, MaxDelay: record.DefaultMaxDelay})
 		if err != nil {
-			return UsageErr("--record: %v", err)
+			return recordFileErr(err)
 		}
 		defer rec.Close()
-		opts.Walk.OnEvent = func(e *inspect.Event) { rec.Write(e) }
+		opts.Walk.OnEvent = newDecoding(opts.Decode).wrap(func(e *inspect.Event) { rec.Write(e) })
 	}
 	if opts.Serve != "" {
 		return replayServe(ctx, opts, script, opts.Walk)
@@ -76,6 +98,12 @@ func replayClient(ctx context.Context, opts *ReplayOptions, script *replay.Scrip
 	target := copts.URL
 	if target == "" {
 		target = script.URL
+		if strings.Contains(target, inspect.Redacted) {
+			fmt.Fprintf(ios.ErrOut, "wscope: warning: the recorded URL %s had secrets redacted: give the real one with --url\n", target)
+		}
+	}
+	if copts.Subprotocols == nil && strings.Contains(script.Subprotocol, inspect.Redacted) {
+		fmt.Fprintf(ios.ErrOut, "wscope: warning: the recorded subprotocol %s had its token redacted: offer the real one with -s\n", script.Subprotocol)
 	}
 	if target == "" {
 		return UsageErr("%s: %v: give one with --url", opts.File, replay.ErrNoURL)
@@ -233,7 +261,7 @@ func replayServe(ctx context.Context, opts *ReplayOptions, script *replay.Script
 }
 
 // loadEvents reads every event of a recording or HAR into memory (cloned).
-func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
+func loadEvents(path string, maxMessage int64, errOut io.Writer) ([]*inspect.Event, error) {
 	f, err := openFile(path)
 	if err != nil {
 		return nil, err
@@ -244,7 +272,11 @@ func loadEvents(path string, errOut io.Writer) ([]*inspect.Event, error) {
 	var src record.Source
 	switch record.Sniff(head) {
 	case record.FormatRecording:
-		src, err = record.NewReader(br)
+		var r *record.Reader
+		if r, err = record.NewReader(br); err == nil {
+			r.SetMaxLineSize(record.MaxLineSize(maxMessage))
+			src = r
+		}
 	case record.FormatHAR:
 		src, err = record.NewHARReader(br)
 	default:

@@ -21,6 +21,7 @@ import (
 // drained, not per message.
 type sink struct {
 	mu  sync.Mutex
+	out io.Writer // stdout, under w
 	w   *bufio.Writer
 	err io.Writer // diagnostics
 
@@ -30,28 +31,31 @@ type sink struct {
 	showDir     bool // text mode prints both directions: say which
 	binaryAs    string
 	showControl bool
+	textDecoded bool   // text mode shows what a decoder read instead of the payload
 	linePrefix  string // "< " in the interactive line mode
 	prompt      string // "> " redrawn after each line in the line mode
+	overPrompt  string // goes back over the prompt before a line
 	buf         []byte
 
 	filter   inspect.Filter // what stdout shows; recordings keep everything
 	findings inspect.Findings
 	lines    inspect.LineContext // -o frames: what each continuation continues
 
-	json *record.Writer    // -o json: the recording on stdout, batched through w
+	json *record.Writer    // -o json: the recording on stdout
 	har  *record.HARWriter // inspect -o har: a HAR on stdout, ended by close
-	file recorder          // --record FILE: each event written as it happens
+	file recorder          // --record FILE
 }
 
 // recorder is what --record writes: a wscope recording or a HAR.
 type recorder interface {
 	Write(*inspect.Event) error
+	Flush() error
 	Close() error
 }
 
 // createRecording creates the --record file: a HAR when its name ends in
 // .har (written whole, each connection's entry at its end), else a wscope
-// recording (each event as it happens).
+// recording (each event within record.DefaultMaxDelay).
 func createRecording(path string, h inspect.RecordingHeader, opts record.WriterOptions) (recorder, error) {
 	if strings.EqualFold(filepath.Ext(path), ".har") {
 		return record.CreateHAR(path, h, opts)
@@ -61,7 +65,8 @@ func createRecording(path string, h inspect.RecordingHeader, opts record.WriterO
 
 func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink {
 	return &sink{
-		w:       bufio.NewWriterSize(out, 64<<10),
+		out:     out,
+		w:       bufio.NewWriterSize(out, ioBufferSize),
 		err:     errOut,
 		format:  format,
 		recvDir: recv,
@@ -69,9 +74,9 @@ func newSink(out, errOut io.Writer, format string, recv inspect.Direction) *sink
 }
 
 // startRecording writes the recording header: on stdout in json mode,
-// and to the --record file. Credentials are redacted unless secrets.
-func (s *sink) startRecording(path string, secrets bool) error {
-	return s.startRecordingAs(inspect.RecordingHeader{Version: Version}, path, secrets)
+// and to the --record file. Secrets are redacted as opts says.
+func (s *sink) startRecording(path string, opts record.WriterOptions) error {
+	return s.startRecordingAs(inspect.RecordingHeader{Version: Version}, path, opts)
 }
 
 // startRecordingWith starts json output with the header of a session read
@@ -79,15 +84,19 @@ func (s *sink) startRecording(path string, secrets bool) error {
 // happened when it was recorded, or not, as the user chose then.
 func (s *sink) startRecordingWith(h inspect.RecordingHeader) {
 	h.Tool, h.Version = "wscope", Version
-	s.startRecordingAs(h, "", true)
+	s.startRecordingAs(h, "", record.WriterOptions{Secrets: true})
 }
 
-func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, secrets bool) error {
-	opts := record.WriterOptions{Secrets: secrets}
+// Both recordings, the file and stdout, are batched the same way: events
+// wait in the writer while more arrive, and are written at the latest
+// record.DefaultMaxDelay later, at once when the connection is idle
+// (flush).
+func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, opts record.WriterOptions) error {
+	opts.MaxDelay = record.DefaultMaxDelay
 	if path != "" {
 		f, err := createRecording(path, h, opts)
 		if err != nil {
-			return UsageErr("--record: %v", err)
+			return recordFileErr(err)
 		}
 		s.file = f
 	}
@@ -95,7 +104,8 @@ func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, secrets 
 	defer s.mu.Unlock()
 	switch s.format {
 	case FormatJSON:
-		w, err := record.NewWriter(s.w, h, opts)
+		s.w.Flush() // nothing of the text path may follow the recording
+		w, err := record.NewWriter(s.out, h, opts)
 		if err != nil {
 			return Exitf(ExitRuntime, "writing the recording header: %v", err)
 		}
@@ -110,7 +120,7 @@ func (s *sink) startRecordingAs(h inspect.RecordingHeader, path string, secrets 
 	return nil
 }
 
-// close ends the HAR on stdout and finishes the --record file.
+// close ends the HAR on stdout and finishes the recordings.
 func (s *sink) close() {
 	if s.har != nil {
 		s.mu.Lock()
@@ -120,6 +130,9 @@ func (s *sink) close() {
 		s.mu.Unlock()
 	}
 	s.flush()
+	if s.json != nil {
+		s.json.Close()
+	}
 	if s.file == nil {
 		return
 	}
@@ -145,24 +158,28 @@ func (s *sink) event(e *inspect.Event) {
 	}
 	switch s.format {
 	case FormatJSON:
-		s.mu.Lock()
-		s.json.Write(e)
-		s.mu.Unlock()
+		s.json.Write(e) // safe for concurrent use; stdout is only its
 	case FormatHAR:
 		s.mu.Lock()
 		s.har.Write(e)
 		s.mu.Unlock()
 	case FormatFrames:
-		if e.Kind == inspect.KindMsg && len(e.Msg.Frames) > 0 && !e.Msg.Deflated {
-			// Its frames were shown; a message without (HAR) is shown
-			// itself, and so is a deflated one: its frames hold only the
-			// compressed bytes.
-			return
-		}
+		lo := inspect.LineOptions{ShowConn: s.showConn, Context: &s.lines}
 		s.mu.Lock()
-		s.buf = append(inspect.AppendLine(s.buf[:0], e, inspect.LineOptions{ShowConn: s.showConn, Context: &s.lines}), '\n')
-		s.w.Write(s.buf)
-		s.mu.Unlock()
+		defer s.mu.Unlock()
+		// A message's frames were shown; a message without (HAR) is shown
+		// itself, and so is a deflated one: its frames hold only the
+		// compressed bytes. What a decoder read in it follows.
+		if e.Kind != inspect.KindMsg || len(e.Msg.Frames) == 0 || e.Msg.Deflated {
+			s.buf = append(inspect.AppendLine(s.buf[:0], e, lo), '\n')
+			s.w.Write(s.buf)
+		}
+		if e.Kind == inspect.KindMsg {
+			for i := range e.Msg.Decoded {
+				s.buf = append(inspect.AppendDecodedLine(s.buf[:0], e, &e.Msg.Decoded[i], lo), '\n')
+				s.w.Write(s.buf)
+			}
+		}
 	default:
 		s.text(e)
 	}
@@ -181,7 +198,7 @@ func (s *sink) opened(ev *inspect.Event, observe func(*inspect.Event), verbose b
 func (s *sink) handshake(o *inspect.Open) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.w.Flush()
+	s.flushLocked()
 	printHandshake(s.err, o)
 }
 
@@ -236,8 +253,30 @@ func (s *sink) text(e *inspect.Event) {
 		if s.showDir {
 			b = append(append(b, e.Msg.Dir.String()...), ' ')
 		}
-		b = s.appendPayload(b, e.Msg.Op, e.Msg.Payload)
-		s.buf = append(b, '\n')
+		if ds := e.Msg.Decoded; s.textDecoded && len(ds) > 0 {
+			for i := range ds {
+				if i > 0 {
+					b = append(b, " | "...)
+				}
+				b = inspect.AppendSummary(b, ds[i].Summary)
+			}
+			s.buf = append(b, '\n')
+		} else {
+			switch p := e.Msg.Payload; {
+			case e.Msg.Op != inspect.OpText && s.binaryAs != "raw":
+				s.buf = append(s.appendEncoded(b, p), '\n')
+			case len(p) >= 4<<10:
+				// A large payload goes to the writer as it is, not copied
+				// into the line first: for 1 MiB messages that copy was a
+				// third of the output's cost. (A small one is cheaper
+				// copied than written apart.)
+				s.w.Write(b)
+				s.w.Write(p)
+				s.buf = append(b[:0], '\n')
+			default:
+				s.buf = append(append(b, p...), '\n')
+			}
+		}
 		s.endLine()
 		s.mu.Unlock()
 		if vs := s.violationsOf(e); len(vs) > 0 {
@@ -286,7 +325,7 @@ func (s *sink) endLine() {
 
 func (s *sink) prefix(b []byte, conn int) []byte {
 	if s.prompt != "" {
-		b = append(b, "\r\x1b[K"...) // over the prompt
+		b = append(b, s.overPrompt...)
 	}
 	b = append(b, s.linePrefix...)
 	if s.showConn {
@@ -297,15 +336,11 @@ func (s *sink) prefix(b []byte, conn int) []byte {
 	return b
 }
 
-func (s *sink) appendPayload(b []byte, op inspect.OpCode, p []byte) []byte {
-	if op == inspect.OpText {
-		return append(b, p...)
-	}
-	switch s.binaryAs {
-	case "hex":
+// appendEncoded appends a binary payload as --binary-as says (raw is
+// written as it is).
+func (s *sink) appendEncoded(b []byte, p []byte) []byte {
+	if s.binaryAs == "hex" {
 		return hex.AppendEncode(b, p)
-	case "raw":
-		return append(b, p...)
 	}
 	return base64.StdEncoding.AppendEncode(b, p)
 }
@@ -337,20 +372,35 @@ func (s *sink) warn(conn int, vs []inspect.Violation, where string) {
 func (s *sink) note(format string, args ...any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.w.Flush()
+	s.flushLocked()
 	fmt.Fprintf(s.err, format+"\n", args...)
 }
 
-// flush writes out what is buffered.
+// flush writes out what is buffered: the connection is idle, or ends.
+// The --record file first: what stdout shows is in the recording already
+// (a SIGKILL right after loses none of it).
 func (s *sink) flush() {
+	if s.file != nil {
+		s.file.Flush()
+	}
 	s.mu.Lock()
-	s.w.Flush()
+	s.flushLocked()
 	s.mu.Unlock()
+}
+
+// flushLocked writes stdout's buffers, the recording's first, so that
+// what was written stays in order; s.mu is held.
+func (s *sink) flushLocked() {
+	if s.json != nil {
+		s.json.Flush()
+	}
+	s.w.Flush()
 }
 
 // raw writes pre-formatted bytes (the line mode's prompt) at once.
 func (s *sink) raw(p string) {
 	s.mu.Lock()
+	s.flushLocked()
 	s.w.WriteString(p)
 	s.w.Flush()
 	s.mu.Unlock()

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wscope/wscope/inspect"
+	"github.com/wscope/wscope/internal/record"
 )
 
 const (
@@ -87,8 +89,8 @@ func testSink(format string, recv inspect.Direction, change func(*sink)) (*sink,
 		change(s)
 	}
 	if format == FormatJSON {
-		s.startRecording("", false)
-		s.w.Reset(&out) // drop the header line: tests of it start again
+		s.startRecording("", record.WriterOptions{})
+		out.Reset() // drop the header line (written at once): tests of it start again
 	}
 	return s, &out, &errOut
 }
@@ -168,7 +170,7 @@ func TestSinkText(t *testing.T) {
 				recv = s2c
 			}
 			s, out, errOut := testSink(FormatText, recv, tt.change)
-			s.startRecording("", false) // nothing outside json
+			s.startRecording("", record.WriterOptions{}) // nothing outside json
 			for _, e := range tt.events {
 				s.event(e)
 			}
@@ -193,9 +195,12 @@ func TestSinkTextCloseReasonIsTerminalSafe(t *testing.T) {
 	}
 }
 
+// TestSinkBuffersUntilFlush: text and frames wait for the flush; json
+// (the recording) is written by its record.Writer, batched with a bound
+// on the delay (TestSinkJSONWrittenUnflushed).
 func TestSinkBuffersUntilFlush(t *testing.T) {
 	t.Parallel()
-	for _, format := range []string{FormatText, FormatFrames, FormatJSON} {
+	for _, format := range []string{FormatText, FormatFrames} {
 		s, out, _ := testSink(format, s2c, nil)
 		s.event(msgEvent(1, s2c, inspect.OpText, "x"))
 		s.event(frameEvent(1, 1, s2c, inspect.OpText, "x"))
@@ -209,10 +214,46 @@ func TestSinkBuffersUntilFlush(t *testing.T) {
 	}
 }
 
+// TestSinkJSONWrittenUnflushed: -o json reaches stdout without a flush,
+// within record.DefaultMaxDelay, as --record reaches its file.
+func TestSinkJSONWrittenUnflushed(t *testing.T) {
+	t.Parallel()
+	var out lockedBuffer
+	s := newSink(&out, io.Discard, FormatJSON, s2c)
+	if err := s.startRecording("", record.WriterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	s.event(msgEvent(1, s2c, inspect.OpText, "x"))
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "\n") != 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s stdout holds %q, want the header and the event", out.String())
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written from another goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func TestSinkLineModePrompt(t *testing.T) {
 	t.Parallel()
 	s, out, _ := testSink(FormatText, s2c, func(s *sink) {
-		s.linePrefix, s.prompt, s.showControl = "< ", "> ", true
+		s.linePrefix, s.prompt, s.overPrompt, s.showControl = "< ", "> ", "\r\x1b[K", true
 	})
 	s.raw(s.prompt)
 	if out.String() != "> " {
@@ -258,7 +299,7 @@ func TestSinkFrames(t *testing.T) {
 				closeFrame(2, s2c, 1000, "bye"),
 				{T: time.Second, Kind: inspect.KindEnd, Conn: 2, End: &inspect.End{Clean: true, Code: 1000, Closer: "server"}},
 			}
-			s.startRecording("", false) // nothing outside json
+			s.startRecording("", record.WriterOptions{}) // nothing outside json
 			var want []byte
 			for _, e := range events {
 				s.event(e)
@@ -290,7 +331,7 @@ func TestSinkJSONHeader(t *testing.T) {
 			t.Parallel()
 			s, out, _ := testSink(FormatJSON, s2c, nil)
 			before := time.Now()
-			s.startRecording("", secrets)
+			s.startRecording("", record.WriterOptions{Secrets: secrets})
 			s.flush()
 			line := out.String()
 			if !strings.HasPrefix(line, `{"wsrec":1,`) || strings.Count(line, "\n") != 1 || !strings.HasSuffix(line, "}\n") {
@@ -309,13 +350,13 @@ func TestSinkJSONHeader(t *testing.T) {
 			if err := json.Unmarshal([]byte(line), &h); err != nil {
 				t.Fatal(err)
 			}
-			if h.Wsrec != inspect.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != Version || h.Source != "live" || h.Lossy {
+			if h.Wsrec != record.FormatVersion || h.Tool.Name != "wscope" || h.Tool.Version != Version || h.Source != "live" || h.Lossy {
 				t.Errorf("header %+v", h)
 			}
 			if h.Created.Before(before.Add(-time.Second)) || h.Created.After(time.Now().Add(time.Second)) {
 				t.Errorf("created %v, want about now", h.Created)
 			}
-			want := inspect.CredentialHeaders
+			want := inspect.NewRedaction(nil).Names()
 			if secrets {
 				want = []string{}
 			}
@@ -333,8 +374,8 @@ func TestSinkJSONRedactsOpen(t *testing.T) {
 		t.Run(fmt.Sprint("secrets=", secrets), func(t *testing.T) {
 			t.Parallel()
 			s, out, _ := testSink(FormatJSON, c2s, nil)
-			s.startRecording("", secrets)
-			s.w.Reset(out) // drop the header line
+			s.startRecording("", record.WriterOptions{Secrets: secrets})
+			out.Reset() // drop the header line
 			e := openEvent(1)
 			orig := *e.Open
 			origReq := append([]inspect.HeaderField(nil), e.Open.Request.Headers...)
@@ -385,7 +426,7 @@ func TestSinkJSONEvents(t *testing.T) {
 	var want []byte
 	for _, e := range events {
 		s.event(e)
-		want = append(e.AppendJSON(want), '\n')
+		want = append(record.AppendEvent(want, e), '\n')
 	}
 	s.flush()
 	if out.String() != string(want) {

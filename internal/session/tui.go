@@ -7,10 +7,33 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/xo/terminfo"
 
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/tui"
 )
+
+// screenTerm reports whether the terminal TERM names can draw the TUI: it
+// must move the cursor (terminfo's cursor_address). TERM=dumb, no TERM
+// (but on Windows, whose console sets none) and an entry without
+// cursor_address get the line mode. A name terminfo does not know is taken
+// for a terminal that can, as Bubble Tea takes it.
+func screenTerm(name string) bool {
+	switch name {
+	case "":
+		return runtime.GOOS == "windows"
+	case "dumb":
+		return false
+	}
+	ti, err := terminfo.Load(name)
+	if err != nil {
+		return true
+	}
+	return len(ti.Strings[terminfo.CursorAddress]) > 0
+}
 
 // historyFile is where the TUI keeps its send history: the XDG state
 // directory, unless --no-history.
@@ -73,6 +96,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions) error {
 	res, err := tui.Run(tctx, tui.Options{
 		Title:       opts.Dial.URL.String(),
 		Live:        true,
+		Reconnect:   opts.Reconnect,
 		Recording:   opts.Record,
 		HistoryFile: historyFile(opts.NoHistory),
 		Scrollback:  opts.Scrollback,
@@ -80,6 +104,7 @@ func connectTUI(ctx context.Context, opts *ConnectOptions) error {
 		Input:       ios.In,
 		Output:      ios.Out,
 		Send:        func(_ int, line string) error { return c.sendTyped(line) },
+		Save:        saveFunc(opts.recordOptions()),
 	}, feed.Events())
 	cancel() // no reconnect attempt after the TUI is gone
 	select {
@@ -164,6 +189,15 @@ func (c *client) quitTUI(quit tui.Quit) error {
 	return nil
 }
 
+// tellTUI shows the TUI of a server, if one runs (feed is not nil), what
+// became of client id when it never opened (a failed handshake, a
+// refusal), so that the status bar counts every client that came.
+func tellTUI(feed *tui.Feed, start time.Time, id int, text string) {
+	if feed != nil {
+		feed.Add(&inspect.Event{T: time.Since(start), Kind: inspect.KindError, Conn: id, Text: text})
+	}
+}
+
 // listenTUI is `wscope listen` at a terminal: one TUI over every client.
 // A line typed in the send box goes to the selected client, or to all.
 func listenTUI(ctx context.Context, s *server, feed *tui.Feed) error {
@@ -178,6 +212,7 @@ func listenTUI(ctx context.Context, s *server, feed *tui.Feed) error {
 		Commands:    tuiCommands(),
 		Input:       ios.In,
 		Output:      ios.Out,
+		Save:        saveFunc(opts.recordOptions()),
 		Send: func(conn int, line string) error {
 			var a action
 			if err := parseTyped(&a, []byte(line), opts.Binary); err != nil {

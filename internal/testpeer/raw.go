@@ -156,7 +156,17 @@ type RawConn struct {
 	req    RawRequest
 	resp   RawResponse
 
-	wmu sync.Mutex
+	wmu          sync.Mutex
+	writeTimeout time.Duration // 0: DefaultTimeout
+}
+
+// SetWriteTimeout bounds each later write instead of DefaultTimeout: a
+// test that moves tens of megabytes through a race-built wscope on a
+// loaded machine needs more than a step's bound.
+func (rc *RawConn) SetWriteTimeout(d time.Duration) {
+	rc.wmu.Lock()
+	rc.writeTimeout = d
+	rc.wmu.Unlock()
 }
 
 // Request returns the upgrade request: as received on the server side, as
@@ -209,7 +219,11 @@ func (rc *RawConn) Reject(status int, body string, headers ...HeaderField) error
 func (rc *RawConn) WriteRaw(b []byte) error {
 	rc.wmu.Lock()
 	defer rc.wmu.Unlock()
-	if err := rc.conn.SetWriteDeadline(time.Now().Add(DefaultTimeout)); err != nil {
+	d := rc.writeTimeout
+	if d == 0 {
+		d = DefaultTimeout
+	}
+	if err := rc.conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
 		return err
 	}
 	_, err := rc.conn.Write(b)

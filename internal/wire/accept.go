@@ -61,7 +61,17 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 		defer nc.SetDeadline(time.Time{})
 	}
 	tc := &teeConn{Conn: nc}
-	br := bufio.NewReaderSize(tc, bufSize)
+	var br *bufio.Reader
+	if cfg.PoolBuffers {
+		br = pooledReader(tc)
+		defer func() {
+			if br != nil {
+				releaseReader(br) // no connection took it
+			}
+		}()
+	} else {
+		br = bufio.NewReaderSize(tc, bufSize)
+	}
 	head, err := readHead(br)
 	if err != nil {
 		if len(head) > 0 {
@@ -124,6 +134,7 @@ func Accept(nc net.Conn, opts AcceptOptions, cfg Config) (*Conn, *inspect.Open, 
 		open.Extensions = append(open.Extensions, agreed.ext())
 	}
 	c := newConn(tc, br, inspect.RoleServer, cfg)
+	br = nil
 	c.setDeflate(agreed)
 	return c, open, nil
 }

@@ -41,10 +41,16 @@ func BenchmarkFrameWriteServer32(b *testing.B) { benchmarkWrite(b, 32, inspect.R
 // messages through its buffer and flushes when its batch is written, a
 // server Conn echoes them, and the client counts the echoes, over
 // loopback TCP.
-func BenchmarkRoundTrip32(b *testing.B)  { benchmarkRoundTrip(b, 32, 256) }
-func BenchmarkRoundTrip64K(b *testing.B) { benchmarkRoundTrip(b, 64<<10, 4) }
+func BenchmarkRoundTrip32(b *testing.B)  { benchmarkRoundTrip(b, 32, 256, false) }
+func BenchmarkRoundTrip64K(b *testing.B) { benchmarkRoundTrip(b, 64<<10, 4, false) }
 
-func benchmarkRoundTrip(b *testing.B, size, batch int) {
+// The server with PoolBuffers, as listen runs it: pipelined, it reads
+// through pooled buffers; one at a time, through its small one.
+func BenchmarkRoundTrip32Pooled(b *testing.B)       { benchmarkRoundTrip(b, 32, 256, true) }
+func BenchmarkRoundTrip32PooledSingle(b *testing.B) { benchmarkRoundTrip(b, 32, 1, true) }
+func BenchmarkRoundTrip64KPooled(b *testing.B)      { benchmarkRoundTrip(b, 64<<10, 4, true) }
+
+func benchmarkRoundTrip(b *testing.B, size, batch int, pooled bool) {
 	ln := listenLoopback(b)
 	go func() {
 		nc, err := ln.Accept()
@@ -52,7 +58,7 @@ func benchmarkRoundTrip(b *testing.B, size, batch int) {
 			return
 		}
 		var srv *Conn
-		srv, _, err = Accept(nc, AcceptOptions{}, Config{OnEvent: func(e *inspect.Event) {
+		srv, _, err = Accept(nc, AcceptOptions{}, Config{PoolBuffers: pooled, OnEvent: func(e *inspect.Event) {
 			if e.Kind == inspect.KindMsg && e.Msg.Dir == inspect.ClientToServer {
 				srv.WriteMessage(e.Msg.Op, e.Msg.Payload)
 			}

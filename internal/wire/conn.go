@@ -31,6 +31,10 @@ const DefaultCloseTimeout = 5 * time.Second
 
 const bufSize = 64 << 10
 
+// smallBufSize is the read buffer a PoolBuffers connection keeps: a
+// silent peer's close frame, a ping or a short message fits.
+const smallBufSize = 512
+
 // Config is what a Conn does with what it sees. The zero value is usable.
 type Config struct {
 	// ID is the connection id carried by every event.
@@ -79,6 +83,18 @@ type Config struct {
 	// takes nothing for that long is dropped (TCP closed, no close frame),
 	// so that a server sending to many clients is not held up by one.
 	WriteTimeout time.Duration
+	// BufferSize is the size of the read buffer and of the write buffer,
+	// each; zero means 64 KiB. A client moving bulk data gains from more
+	// (fewer system calls).
+	BufferSize int
+	// PoolBuffers holds large buffers only while they are needed: a
+	// connection reads through a small buffer of its own (512 bytes)
+	// while its peer is silent or sends a frame at a time, through one
+	// from a pool (64 KiB) while several frames come at once, and holds a
+	// write buffer (from a pool too) only while it has something to send;
+	// BufferSize is ignored. A server holding thousands of mostly idle
+	// clients needs it. Bulk input costs a copy of 512 bytes per burst.
+	PoolBuffers bool
 	// IdleTimeout, when set, closes the connection with 1001 once the peer
 	// has sent nothing (not a byte: a pong counts) for that long. A Relay
 	// closes both sides once neither has sent anything.
@@ -106,8 +122,15 @@ type Conn struct {
 
 	// Read side, owned by Run.
 	dec    *inspect.Decoder
+	br     *bufio.Reader // the decoder's
+	small  *bufio.Reader // PoolBuffers: the connection's own
 	rframe inspect.Frame
 	revent inspect.Event
+
+	// The reading goroutine writes the fields above for every frame, a
+	// writer the ones below: on one cache line, each write would steal
+	// the line from the other core.
+	_ [64]byte
 
 	// Write side, guarded by wmu: gobwas has no write locking, and the
 	// automatic pong must not interleave with the user's frames.
@@ -115,8 +138,10 @@ type Conn struct {
 	// The reading goroutine never waits for wmu: a writer blocked on a
 	// peer that stops reading while it writes to us would wait for our
 	// reader forever. Its pong waits here for whoever holds wmu next.
-	pmu         sync.Mutex
-	pongPending bool
+	pmu sync.Mutex
+	// pongPending is read without pmu by every unlock: a ping is rare,
+	// a lock per frame sent is not free.
+	pongPending atomic.Bool
 	pong        []byte
 
 	bw      *bufio.Writer
@@ -125,7 +150,6 @@ type Conn struct {
 	wframe  inspect.Frame
 	wevent  inspect.Event
 	hdr     []byte
-	scratch []byte
 	rng     *rand.ChaCha8
 	ended   bool // Run is done: nothing more is written or reported
 
@@ -153,6 +177,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxMessageFrames == 0 {
 		c.MaxMessageFrames = DefaultMaxMessageFrames
+	}
+	if c.BufferSize <= 0 {
+		c.BufferSize = bufSize
 	}
 	return c
 }
@@ -200,8 +227,21 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 	if cfg.WriteTimeout > 0 {
 		tc.writeTimeout, tc.onStall = cfg.WriteTimeout, c.stall
 	}
-	if br == nil {
-		br = bufio.NewReaderSize(tc, bufSize)
+	switch {
+	case br == nil && cfg.PoolBuffers:
+		br = pooledReader(tc)
+	case br == nil:
+		br = bufio.NewReaderSize(tc, cfg.BufferSize)
+	case cfg.PoolBuffers:
+		// Accept's, from the pool.
+	default:
+		// It holds what came behind the handshake: kept, under one of
+		// the size asked for (it returns itself when it is as large).
+		br = bufio.NewReaderSize(br, cfg.BufferSize)
+	}
+	c.br = br
+	if cfg.PoolBuffers {
+		c.small = bufio.NewReaderSize(tc, smallBufSize)
 	}
 	c.dec = inspect.NewDecoder(br, c.rdir)
 	if cfg.MaxMessageSize > 0 {
@@ -212,7 +252,9 @@ func newConn(nc net.Conn, br *bufio.Reader, role inspect.Role, cfg Config) *Conn
 		c.dec.Watch = c.track.Watch // fail fast, inside a frame too
 	}
 	c.sent = sentFrames{c: c, nc: c.nc}
-	c.bw = bufio.NewWriterSize(&c.sent, bufSize)
+	if !cfg.PoolBuffers {
+		c.bw = bufio.NewWriterSize(&c.sent, cfg.BufferSize)
+	}
 	c.revent.Conn, c.wevent.Conn = cfg.ID, cfg.ID
 	return c
 }
@@ -284,11 +326,19 @@ func (c *Conn) Run() inspect.End {
 	tcp, err := c.readLoop()
 	idle.stop()
 	c.nc.Close()
+	if c.cfg.PoolBuffers && c.br != c.small {
+		releaseReader(c.br)
+	}
 	// Under the write lock: no sent frame is reported after the end, and
 	// nothing is written once it is decided.
 	c.wmu.Lock()
 	c.ended = true
 	c.sent.drop()
+	if c.cfg.PoolBuffers && c.bw != nil {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
+	}
 	c.end = c.track.End(tcp, err)
 	c.emit(&inspect.Event{T: c.since(), Kind: inspect.KindEnd, Conn: c.cfg.ID, End: &c.end})
 	c.wmu.Unlock()
@@ -301,13 +351,16 @@ func (c *Conn) readLoop() (tcp string, err error) {
 	// stamped now, not at zero, so they never precede the open event.
 	c.revent.T = c.since()
 	for {
-		fresh := c.dec.Buffered() == 0
+		fresh := c.br.Buffered() == 0
 		if fresh {
 			c.idle()
 		}
 		// The peer's silence counts from now, not from before our own
 		// output held the reader up.
 		c.extendClose()
+		if c.cfg.PoolBuffers {
+			c.pickReader(fresh)
+		}
 		err := c.dec.Next(f)
 		if fresh {
 			// Frames that came in one read arrived together: one clock
@@ -376,7 +429,7 @@ func (c *Conn) cutFrame(f *inspect.Frame, err error) bool {
 // lock, that writer flushes instead.
 func (c *Conn) idle() {
 	if c.wmu.TryLock() {
-		if c.bw.Buffered() > 0 {
+		if c.bw != nil && c.bw.Buffered() > 0 {
 			c.flush()
 		}
 		c.unlock()
@@ -391,23 +444,33 @@ func (c *Conn) idle() {
 func (c *Conn) queuePong(p []byte) {
 	c.pmu.Lock()
 	c.pong = append(c.pong[:0], p...)
-	c.pongPending = true
+	c.pongPending.Store(true)
 	c.pmu.Unlock()
 	if c.wmu.TryLock() {
 		c.unlock()
 	}
 }
 
-// unlock releases the write lock, sending a waiting pong first.
+// unlock releases the write lock, sending a waiting pong first. A pong
+// queued while it unlocks is seen after: queuePong marks it, then tries
+// the lock, and unlock looks again once it let go.
 func (c *Conn) unlock() {
-	c.pmu.Lock()
-	if c.pongPending && !c.closeSent.Load() && !c.ended {
-		c.pongPending = false
-		c.writeFrame(inspect.Header{Fin: true, Op: inspect.OpPong, Length: uint64(len(c.pong))}, c.pong, MaskAuto)
-		c.flush()
+	for {
+		if c.pongPending.Load() {
+			c.pmu.Lock()
+			// Taken even when it can no longer be sent, or this would
+			// loop.
+			if c.pongPending.Swap(false) && !c.closeSent.Load() && !c.ended {
+				c.writeFrame(inspect.Header{Fin: true, Op: inspect.OpPong, Length: uint64(len(c.pong))}, c.pong, MaskAuto)
+				c.flush()
+			}
+			c.pmu.Unlock()
+		}
+		c.wmu.Unlock()
+		if !c.pongPending.Load() || !c.wmu.TryLock() {
+			return
+		}
 	}
-	c.pmu.Unlock()
-	c.wmu.Unlock()
 }
 
 // armClose bounds what is left of the connection once the close handshake
@@ -545,3 +608,41 @@ func (c *Conn) Abort() { c.nc.Close() }
 
 // Wait blocks until Run has returned or d passes.
 func (c *Conn) Wait(d time.Duration) bool { return waitDone(c.done, d) }
+
+// The buffers of connections with Config.PoolBuffers.
+var (
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
+)
+
+func pooledReader(r io.Reader) *bufio.Reader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+func releaseReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readerPool.Put(br)
+}
+
+// pickReader chooses the read buffer of a PoolBuffers connection for its
+// next frame: its own small one once what came is decoded (the peer is
+// silent, or sends a frame at a time), one from the pool while more than
+// a frame came in a read. That one reads through the small one: what it
+// holds first, then the socket directly.
+func (c *Conn) pickReader(fresh bool) {
+	switch {
+	case fresh && c.br != c.small:
+		releaseReader(c.br)
+		c.br = c.small
+	case !fresh && c.br == c.small:
+		c.br = pooledReader(c.small)
+	default:
+		return
+	}
+	c.dec.SetReader(c.br)
+	if fresh {
+		c.dec.Shrink(smallBufSize)
+	}
+}

@@ -95,12 +95,11 @@ type relayLeg struct {
 	frame inspect.Frame
 	event inspect.Event
 
-	dst     net.Conn
-	wmu     sync.Mutex // the leg's forwarding and the relay's own closes
-	bw      *bufio.Writer
-	scratch []byte
-	mask    bool // frames the relay itself sends this way are masked
-	closed  bool // the relay sent its own close this way: nothing follows it
+	dst    net.Conn
+	wmu    sync.Mutex // the leg's forwarding and the relay's own closes
+	bw     *bufio.Writer
+	mask   bool // frames the relay itself sends this way are masked
+	closed bool // the relay sent its own close this way: nothing follows it
 
 	tcp string // how src ended
 	err error
@@ -488,7 +487,7 @@ func (l *relayLeg) send(f *inspect.Frame, flush bool) error {
 		return nil
 	}
 	l.bw.Write(f.Raw)
-	if err := writePayload(l.bw, &l.scratch, f.Payload, f.Header); err != nil {
+	if err := writePayload(l.bw, f.Payload, f.Header); err != nil {
 		return err
 	}
 	if flush {
@@ -566,7 +565,7 @@ func (r *Relay) Close(code inspect.CloseCode, reason string) {
 		}
 		raw := inspect.AppendHeader(nil, h)
 		l.bw.Write(raw)
-		writePayload(l.bw, &l.scratch, body, h)
+		writePayload(l.bw, body, h)
 		l.bw.Flush()
 		l.closed = true
 		l.wmu.Unlock()

@@ -147,8 +147,30 @@ func (c *Conn) Flush() error {
 	return c.flush()
 }
 
-// flush writes out what is buffered. c.wmu must be held.
-func (c *Conn) flush() error { return c.bw.Flush() }
+// flush writes out what is buffered; with PoolBuffers, an emptied
+// buffer goes back to the pool. c.wmu must be held.
+func (c *Conn) flush() error {
+	if c.bw == nil {
+		return nil
+	}
+	err := c.bw.Flush()
+	if c.cfg.PoolBuffers && c.bw.Buffered() == 0 {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
+	}
+	return err
+}
+
+// writer returns the write buffer, taken from the pool with PoolBuffers
+// when the connection holds none. c.wmu must be held.
+func (c *Conn) writer() *bufio.Writer {
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		c.bw.Reset(&c.sent)
+	}
+	return c.bw
+}
 
 // Send writes a data message and flushes.
 func (c *Conn) Send(op inspect.OpCode, p []byte) error {
@@ -226,36 +248,32 @@ func (c *Conn) writeFrame(h inspect.Header, p []byte, mask int) error {
 	// data frames only when someone is shown them.
 	track := h.Op.IsControl() || c.cfg.OnEvent != nil && !c.cfg.OmitSent
 	c.sent.begin(h, c.hdr, p, track)
-	if _, err := c.bw.Write(c.hdr); err != nil {
+	bw := c.writer()
+	if _, err := bw.Write(c.hdr); err != nil {
 		return err
 	}
-	if err := c.writePayload(p, h); err != nil {
+	if err := writePayload(bw, p, h); err != nil {
 		return err
 	}
 	c.sent.end()
 	return nil
 }
 
-// writePayload writes p, masked when the header says so.
-func (c *Conn) writePayload(p []byte, h inspect.Header) error {
-	return writePayload(c.bw, &c.scratch, p, h)
-}
-
-// writePayload writes p to bw, masked with h's key when h.Masked, through
-// bw's free buffer or scratch (allocated once, bufSize): the caller's
-// bytes are never modified, and a large payload is masked in pieces.
-func writePayload(bw *bufio.Writer, scratch *[]byte, p []byte, h inspect.Header) error {
+// writePayload writes p to bw, masked with h's key when h.Masked, in
+// bw's free buffer: the caller's bytes are never modified, and a large
+// payload is masked in pieces, the buffer flushed between them.
+func writePayload(bw *bufio.Writer, p []byte, h inspect.Header) error {
 	if !h.Masked {
 		_, err := bw.Write(p)
 		return err
 	}
 	for off := 0; off < len(p); {
 		buf := bw.AvailableBuffer()
-		if cap(buf) < 512 {
-			if len(*scratch) == 0 {
-				*scratch = make([]byte, bufSize)
+		if cap(buf) < 512 && cap(buf) < len(p)-off {
+			if err := bw.Flush(); err != nil {
+				return err
 			}
-			buf = *scratch
+			buf = bw.AvailableBuffer()
 		}
 		n := copy(buf[:cap(buf)], p[off:])
 		ws.Cipher(buf[:n], h.Mask, off)
@@ -275,7 +293,7 @@ func (c *Conn) reportSent(h inspect.Header, raw, p []byte, track bool) {
 		c.closeSent.Store(true)
 	}
 	if !track {
-		c.track.Skip()
+		c.track.Skip(1)
 		return
 	}
 	f := &c.wframe

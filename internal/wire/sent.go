@@ -35,12 +35,17 @@ type queuedFrame struct {
 	off, n     int   // the payload in arena
 	start, end int64 // the frame's place in the stream
 	track      bool  // fed to the tracker, not only numbered
+	// frames counts the untracked frames of one entry: those that follow
+	// one another are queued as one, since only their number is needed.
+	frames int
 }
 
 // begin registers the frame about to be buffered.
 func (s *sentFrames) begin(h inspect.Header, raw, p []byte, track bool) {
-	s.cur = queuedFrame{h: h, start: s.written, end: s.written + int64(len(raw)+len(p)), track: track}
-	s.cur.rawLen = copy(s.cur.raw[:], raw)
+	s.cur = queuedFrame{h: h, start: s.written, end: s.written + int64(len(raw)+len(p)), track: track, frames: 1}
+	if track {
+		s.cur.rawLen = copy(s.cur.raw[:], raw)
+	}
 	s.curP, s.inCur = p, true
 	s.written = s.cur.end
 }
@@ -52,12 +57,20 @@ func (s *sentFrames) end() {
 		return
 	}
 	s.inCur = false
-	q := s.cur
-	if q.track {
+	q := &s.cur
+	if !q.track {
+		if n := len(s.queue); n > 0 && !s.queue[n-1].track {
+			last := &s.queue[n-1]
+			last.frames++
+			last.end = q.end
+			s.curP = nil
+			return
+		}
+	} else {
 		q.off, q.n = len(s.arena), len(s.curP)
 		s.arena = append(s.arena, s.curP...)
 	}
-	s.queue = append(s.queue, q)
+	s.queue = append(s.queue, *q)
 	s.curP = nil
 }
 
@@ -71,6 +84,12 @@ func (s *sentFrames) Write(p []byte) (int, error) {
 		q := &s.queue[n] // not a copy: its raw header must not escape
 		if q.start >= upTo {
 			break
+		}
+		if !q.track {
+			// A queued frame is whole in the buffer, so a run of them
+			// goes out in this write entirely.
+			s.c.track.Skip(q.frames)
+			continue
 		}
 		s.c.reportSent(q.h, q.raw[:q.rawLen], s.arena[q.off:q.off+q.n], q.track)
 	}
