@@ -117,7 +117,7 @@ func jsonCases(t testing.TB) []jsonCase {
 			Subprotocol: "b",
 			Extensions:  []inspect.Extension{{Name: "permessage-deflate", Params: []inspect.HeaderField{{Name: "client_max_window_bits", Value: "15"}, {Name: "server_no_context_takeover", Value: ""}}}},
 			Local:       "10.0.0.2:50000", Remote: "93.184.216.34:443",
-			TLS:   &inspect.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "example.com", PeerSubject: "CN=example.com",
+			TLS: &inspect.TLSInfo{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", SNI: "example.com", PeerSubject: "CN=example.com",
 				ClientSubject: "CN=alice", ClientIssuer: "CN=Example CA", ClientSHA256: "01:02"},
 			Start: start,
 		}}, []string{"t", "ev", "conn", "url", "role", "request", "response", "subprotocol", "extensions", "local", "remote", "tls", "start"}, nil, false},
