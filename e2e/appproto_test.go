@@ -164,7 +164,7 @@ var appCases = []appCase{
 	}},
 	{"actioncable", "actioncable", `subprotocol "actioncable-v1-json"`, []string{
 		`^cable welcome$`,
-		`^cable ping \d+$`,
+		`~^cable ping \d+$`, // on its own timer: anywhere
 		`^cable subscribe ChatChannel room=1$`,
 		`^cable confirm_subscription ChatChannel room=1$`,
 		`^cable message ChatChannel room=1 action=speak \{"text":"hi"\}$`,
