@@ -39,6 +39,7 @@ const (
 	actFrame // a crafted frame, sent as is
 	actSleep
 	actHelp
+	actMQTT // an MQTT control packet, made when sent
 )
 
 // action is one thing to send, parsed from a line of input.
@@ -51,6 +52,7 @@ type action struct {
 	reason   string
 	frame    wire.FrameSpec
 	sleep    time.Duration
+	mqtt     mqttSend
 }
 
 // apply buffers a on c; the caller flushes.
@@ -72,6 +74,8 @@ func (a *action) apply(c *wire.Conn) error {
 		return c.WriteFrame(a.frame)
 	case actSleep:
 		time.Sleep(a.sleep)
+	case actMQTT:
+		return a.mqtt.apply(c)
 	}
 	return nil
 }
@@ -237,6 +241,10 @@ rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
 len=<n> (announced, may lie: not below the payload's)   lenenc=7|16|64
 hex=<payload as hex>`, parse: func(a *action, _, rest string) error { return parseFrameSpec(a, rest) }},
 	{Name: "emit", Args: "[/ns] <event> [json]", Summary: `emit a Socket.IO event, e.g. /emit chat {"text":"hi"}`, parse: parseEmit},
+	{Name: "mqtt", Args: "connect|subscribe|publish|disconnect ...", Summary: "send an MQTT packet in a binary message:", Detail: `connect [clientid] [keepalive=N (0)] [v5]   (3.1.1 unless v5)
+subscribe <filter> [qos=N (0)]   e.g. /mqtt subscribe sensors/#
+publish <topic> [payload] [qos=N (0)] [retain]
+disconnect        (packet ids count from 1 on each connection)`, parse: parseMQTT},
 	{Name: "help", Summary: "this list", parse: func(a *action, _, _ string) error { a.kind = actHelp; return nil }},
 }
 
