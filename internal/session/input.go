@@ -241,7 +241,7 @@ rsv=1,2,3 (none)   mask=auto|none|<8 hex digits> (auto)
 len=<n> (announced, may lie: not below the payload's)   lenenc=7|16|64
 hex=<payload as hex>`, parse: func(a *action, _, rest string) error { return parseFrameSpec(a, rest) }},
 	{Name: "emit", Args: "[/ns] <event> [json]", Summary: `emit a Socket.IO event, e.g. /emit chat {"text":"hi"}`, parse: parseEmit},
-	{Name: "mqtt", Args: "connect|subscribe|publish|disconnect ...", Summary: "send an MQTT packet in a binary message:", Detail: `connect [clientid] [keepalive=N (0)] [v5]   (3.1.1 unless v5)
+	{Name: "mqtt", Args: "<packet> [args...]", Summary: "send an MQTT packet in a binary message; packets:", Detail: `connect [clientid] [keepalive=N (0)] [v5]   (3.1.1 unless v5)
 subscribe <filter> [qos=N (0)]   e.g. /mqtt subscribe sensors/#
 publish <topic> [payload] [qos=N (0)] [retain]
 disconnect        (packet ids count from 1 on each connection)`, parse: parseMQTT},
