@@ -278,40 +278,60 @@ func TestConnectSocketIO(t *testing.T) {
 	}
 }
 
-// /mqtt commands speak to a real broker (aedes): it accepts the CONNECT,
-// grants the subscription, acknowledges the QoS 1 PUBLISH and sends it
-// back to its subscriber, each read in the decoded units of -o json.
+// /mqtt commands speak to a real broker (aedes, 3.1.1) and to
+// mqtt-packet's parser (the scripted 5.0 broker): each accepts the
+// CONNECT, grants the subscription, acknowledges the QoS 1 PUBLISH and
+// sends it back to its subscriber, read in the decoded units of -o json.
 func TestConnectMQTTCommands(t *testing.T) {
-	upstream := appServer(t, "mqtt")
-	r := run(t, "", "connect", upstream+"/mqtt", "-s", "mqtt", "-o", "json", "-w", "1s",
-		"-x", "/mqtt connect", "-x", "/mqtt subscribe t/#", "-x", "/mqtt publish t/1 hi qos=1")
-	if r.Code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", r.Code, bounded(r.Stdout), bounded(r.Stderr))
-	}
-	var units []string
-	for _, m := range filter(parseEvents(t, r.Stdout), "msg", "") {
-		if m["op"] != "binary" {
-			t.Errorf("%s %v message: MQTT goes in binary ones", m["dir"], m["op"])
-		}
-		ds, _ := m["decoded"].([]any)
-		for _, d := range ds {
-			u := d.(map[string]any)
-			if e, ok := u["err"]; ok {
-				t.Errorf("decode error %v in %v", e, u["summary"])
+	for _, c := range []struct {
+		server, flag string
+		sent, got    []string
+	}{
+		{"mqtt", "", []string{
+			`^c2s mqtt CONNECT v3.1.1 client="wscope-[0-9a-f]{8}" keepalive=0 clean$`,
+			`^c2s mqtt SUBSCRIBE id=1 t/# qos=0$`,
+			`^c2s mqtt PUBLISH topic=t/1 qos=1 id=2 2 B "hi"$`,
+		}, []string{
+			`^s2c mqtt CONNACK accepted$`,
+			`^s2c mqtt SUBACK id=1 granted-qos-0$`,
+			// The broker's copy and its PUBACK have no order between them.
+			`~^s2c mqtt PUBLISH topic=t/1 qos=0 2 B "hi"$`,
+			`~^s2c mqtt PUBACK id=2 topic=t/1$`,
+		}},
+		{"mqtt5", " v5", []string{
+			`^c2s mqtt CONNECT v5.0 client="wscope-[0-9a-f]{8}" keepalive=0 clean$`,
+			`^c2s mqtt SUBSCRIBE id=1 t/# qos=0$`,
+			`^c2s mqtt PUBLISH topic=t/1 qos=1 id=2 2 B "hi"$`,
+		}, []string{
+			`^s2c mqtt CONNACK success`,
+			`^s2c mqtt SUBACK id=1 success$`, // granted QoS 0 (5.0 section 3.9.3)
+			`^s2c mqtt PUBACK id=2 topic=t/1$`,
+			`^s2c mqtt PUBLISH topic=t/1 qos=1 id=100 2 B userProperty=from=broker "hi"$`,
+		}},
+	} {
+		t.Run(c.server, func(t *testing.T) {
+			upstream := appServer(t, c.server)
+			r := run(t, "", "connect", upstream+"/mqtt", "-s", "mqtt", "-o", "json", "-w", "1s",
+				"-x", "/mqtt connect"+c.flag, "-x", "/mqtt subscribe t/#", "-x", "/mqtt publish t/1 hi qos=1")
+			if r.Code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", r.Code, bounded(r.Stdout), bounded(r.Stderr))
 			}
-			units = append(units, fmt.Sprint(m["dir"], " ", u["summary"]))
-		}
+			var units []string
+			for _, m := range filter(parseEvents(t, r.Stdout), "msg", "") {
+				if m["op"] != "binary" {
+					t.Errorf("%s %v message: MQTT goes in binary ones", m["dir"], m["op"])
+				}
+				ds, _ := m["decoded"].([]any)
+				for _, d := range ds {
+					u := d.(map[string]any)
+					if e, ok := u["err"]; ok {
+						t.Errorf("decode error %v in %v", e, u["summary"])
+					}
+					units = append(units, fmt.Sprint(m["dir"], " ", u["summary"]))
+				}
+			}
+			checkInOrder(t, units, c.sent)
+			checkInOrder(t, units, c.got)
+		})
 	}
-	checkInOrder(t, units, []string{
-		`^c2s mqtt CONNECT v3.1.1 client="wscope-[0-9a-f]{8}" keepalive=0 clean$`,
-		`^c2s mqtt SUBSCRIBE id=1 t/# qos=0$`,
-		`^c2s mqtt PUBLISH topic=t/1 qos=1 id=2 2 B "hi"$`,
-	})
-	checkInOrder(t, units, []string{
-		`^s2c mqtt CONNACK accepted$`,
-		`^s2c mqtt SUBACK id=1 granted-qos-0$`,
-		// The broker's copy and its PUBACK have no order between them.
-		`~^s2c mqtt PUBLISH topic=t/1 qos=0 2 B "hi"$`,
-		`~^s2c mqtt PUBACK id=2 topic=t/1$`,
-	})
 }
