@@ -90,7 +90,7 @@ func TestMQTTPacketIDsPerConnection(t *testing.T) {
 	c1, _ := pipeConn(t, inspect.RoleClient, nil)
 	c2, _ := pipeConn(t, inspect.RoleClient, nil)
 	sub := mqttSend{packet: mqtt.SUBSCRIBE, topic: "t"}
-	if mqttConnOf(c1) != mqttConnOf(c1) || mqttConnOf(c1) == mqttConnOf(c2) {
+	if s1 := mqttConnOf(c1); s1 != mqttConnOf(c1) || s1 == mqttConnOf(c2) {
 		t.Fatal("not one state per connection")
 	}
 	for _, c := range []struct {
