@@ -280,14 +280,16 @@ func TestConnectSocketIO(t *testing.T) {
 
 // /mqtt commands speak to a real broker (aedes, 3.1.1) and to
 // mqtt-packet's parser (the scripted 5.0 broker): each accepts the
-// CONNECT, grants the subscription, acknowledges the QoS 1 PUBLISH and
-// sends it back to its subscriber, read in the decoded units of -o json.
+// CONNECT, grants the subscription, acknowledges the PUBLISH and sends it
+// back to its subscriber, which wscope acknowledges in turn; read in the
+// decoded units of -o json.
 func TestConnectMQTTCommands(t *testing.T) {
 	for _, c := range []struct {
-		server, flag string
+		name, server string
+		x            []string
 		sent, got    []string
 	}{
-		{"mqtt", "", []string{
+		{"3.1.1", "mqtt", []string{"/mqtt connect", "/mqtt subscribe t/#", "/mqtt publish t/1 hi qos=1"}, []string{
 			`^c2s mqtt CONNECT v3.1.1 client="wscope-[0-9a-f]{8}" keepalive=0 clean$`,
 			`^c2s mqtt SUBSCRIBE id=1 t/# qos=0$`,
 			`^c2s mqtt PUBLISH topic=t/1 qos=1 id=2 2 B "hi"$`,
@@ -298,7 +300,7 @@ func TestConnectMQTTCommands(t *testing.T) {
 			`~^s2c mqtt PUBLISH topic=t/1 qos=0 2 B "hi"$`,
 			`~^s2c mqtt PUBACK id=2 topic=t/1$`,
 		}},
-		{"mqtt5", " v5", []string{
+		{"5.0", "mqtt5", []string{"/mqtt connect v5", "/mqtt subscribe t/#", "/mqtt publish t/1 hi qos=1"}, []string{
 			`^c2s mqtt CONNECT v5.0 client="wscope-[0-9a-f]{8}" keepalive=0 clean$`,
 			`^c2s mqtt SUBSCRIBE id=1 t/# qos=0$`,
 			`^c2s mqtt PUBLISH topic=t/1 qos=1 id=2 2 B "hi"$`,
@@ -307,12 +309,31 @@ func TestConnectMQTTCommands(t *testing.T) {
 			`^s2c mqtt SUBACK id=1 success$`, // granted QoS 0 (5.0 section 3.9.3)
 			`^s2c mqtt PUBACK id=2 topic=t/1$`,
 			`^s2c mqtt PUBLISH topic=t/1 qos=1 id=100 2 B userProperty=from=broker "hi"$`,
+			`^c2s mqtt PUBACK id=100 topic=t/1$`, // wscope's, unasked
+		}},
+		// QoS 2 both ways: wscope releases its PUBLISH on the broker's
+		// PUBREC, and answers the broker's copy with PUBREC, then PUBCOMP.
+		{"3.1.1 QoS 2", "mqtt", []string{"/mqtt connect", "/mqtt subscribe t/# qos=2", "/mqtt publish t/2 x qos=2"}, []string{
+			`^c2s mqtt SUBSCRIBE id=1 t/# qos=2$`,
+			`^c2s mqtt PUBLISH topic=t/2 qos=2 id=2 1 B "x"$`,
+		}, []string{
+			`^s2c mqtt SUBACK id=1 granted-qos-2$`,
+			`~^s2c mqtt PUBREC id=2 topic=t/2$`,
+			`~^c2s mqtt PUBREL id=2 topic=t/2$`,
+			`~^s2c mqtt PUBCOMP id=2 topic=t/2$`,
+			`~^s2c mqtt PUBLISH topic=t/2 qos=2 id=\d+ 1 B "x"$`,
+			`~^c2s mqtt PUBREC id=\d+ topic=t/2$`,
+			`~^s2c mqtt PUBREL id=\d+ topic=t/2$`,
+			`~^c2s mqtt PUBCOMP id=\d+ topic=t/2$`,
 		}},
 	} {
-		t.Run(c.server, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			upstream := appServer(t, c.server)
-			r := run(t, "", "connect", upstream+"/mqtt", "-s", "mqtt", "-o", "json", "-w", "1s",
-				"-x", "/mqtt connect"+c.flag, "-x", "/mqtt subscribe t/#", "-x", "/mqtt publish t/1 hi qos=1")
+			args := []string{"connect", upstream + "/mqtt", "-s", "mqtt", "-o", "json", "-w", "1s"}
+			for _, x := range c.x {
+				args = append(args, "-x", x)
+			}
+			r := run(t, "", args...)
 			if r.Code != 0 {
 				t.Fatalf("exit %d\n%s\n%s", r.Code, bounded(r.Stdout), bounded(r.Stderr))
 			}

@@ -3,8 +3,11 @@ package mqtt
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wscope/wscope/inspect"
 )
 
 // maxRemaining is the largest Remaining Length four bytes hold (section
@@ -159,4 +162,40 @@ func checkQoS(qos byte) error {
 		return fmt.Errorf("QoS %d: want 0, 1 or 2 (section 4.3)", qos)
 	}
 	return nil
+}
+
+// ClientReply returns what a client sends back on the unit u the server
+// sent, and whether it sends anything: the next packet of the QoS 1 and 2
+// flows (sections 4.3.2, 4.3.3): PUBACK for a QoS 1 PUBLISH, PUBREC for a
+// QoS 2 one, PUBCOMP for a PUBREL, and PUBREL for a PUBREC answering the
+// client's own PUBLISH. Without a Reason Code, which is success in 5.0
+// too (5.0 section 3.4.2.1), the bytes are the same in both versions.
+func ClientReply(u *inspect.Decoded) ([]byte, bool) {
+	if u.Protocol != label || u.Err != "" {
+		return nil, false
+	}
+	id, ok := u.Field("id")
+	n, err := strconv.ParseUint(id, 10, 16)
+	if !ok || err != nil {
+		return nil, false
+	}
+	var first byte
+	switch u.Type {
+	case "PUBLISH":
+		switch qos, _ := u.Field("qos"); qos {
+		case "1":
+			first = PUBACK << 4
+		case "2":
+			first = PUBREC << 4
+		default:
+			return nil, false
+		}
+	case "PUBREC":
+		first = PUBREL<<4 | 0x02 // flags 0010 (section 3.6.1)
+	case "PUBREL":
+		first = PUBCOMP << 4
+	default:
+		return nil, false
+	}
+	return []byte{first, 2, byte(n >> 8), byte(n)}, true
 }

@@ -82,3 +82,34 @@ func TestEncodeRefuses(t *testing.T) {
 }
 
 func second(_ []byte, err error) error { return err }
+
+// ClientReply answers the server's packets of the QoS 1 and 2 flows with
+// the next one, which the decoder pairs with them.
+func TestClientReply(t *testing.T) {
+	d := &Decoder{}
+	for _, c := range []struct {
+		server, reply string // packets as pkt writes them; reply "" for none
+		summary       string // of the reply, decoded
+	}{
+		{`30 | 0003 "t/0" "x"`, "", ""},
+		{`32 | 0003 "t/1" 0007 "x"`, "40 02 0007", "mqtt PUBACK id=7 topic=t/1"},
+		{`34 | 0003 "t/2" 0008 "x"`, "50 02 0008", "mqtt PUBREC id=8 topic=t/2"},
+		{`62 | 0008`, "70 02 0008", "mqtt PUBCOMP id=8 topic=t/2"},
+		{`50 | 0009`, "62 02 0009", "mqtt PUBREL id=9"},
+		{`40 | 0009`, "", ""},
+		{`90 | 0001 00`, "", ""},
+	} {
+		for _, u := range d.Decode(s2c(t, c.server)) {
+			p, ok := ClientReply(&u)
+			if want := pkt(t, c.reply); ok != (c.reply != "") || !bytes.Equal(p, want) {
+				t.Errorf("on %s: reply % x, %v; want % x", u.Summary, p, ok, want)
+				continue
+			}
+			if ok {
+				if got := at.Summaries(d, at.Binary(inspect.ClientToServer, p)); got != c.summary {
+					t.Errorf("on %s: reply read as %s, want %s", u.Summary, got, c.summary)
+				}
+			}
+		}
+	}
+}

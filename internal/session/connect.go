@@ -129,7 +129,7 @@ func newClient(opts *ConnectOptions, ios *IOStreams, lineMode bool) (*client, er
 		c.observe = append(c.observe, echo(inspect.ServerToClient, func(int) *wire.Conn { conn, _ := c.ref.get(); return conn }))
 	}
 	c.sio = newSIOSession(func() *wire.Conn { conn, _ := c.ref.get(); return conn })
-	c.observe = append(c.observe, c.sio.event)
+	c.observe = append(c.observe, c.sio.event, mqttReplies(func() *wire.Conn { conn, _ := c.ref.get(); return conn }))
 	c.cfg.OnEvent = c.observe.event
 	return c, nil
 }

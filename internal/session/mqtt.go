@@ -229,3 +229,22 @@ func mqttConnOf(c *wire.Conn) *mqttConn {
 	}, k)
 	return s
 }
+
+// mqttReplies plays the client's part of the QoS 1 and 2 flows on a
+// connection the mqtt decoder reads (mqtt.ClientReply): the broker's
+// messages are acknowledged, the client's QoS 2 ones released. With
+// --decode none nothing is decoded, and nothing answered.
+func mqttReplies(conn func() *wire.Conn) func(*inspect.Event) {
+	return func(e *inspect.Event) {
+		if e.Kind != inspect.KindMsg || e.Msg.Dir != inspect.ServerToClient {
+			return
+		}
+		for i := range e.Msg.Decoded {
+			if p, ok := mqtt.ClientReply(&e.Msg.Decoded[i]); ok {
+				if c := conn(); c != nil {
+					c.Send(inspect.OpBinary, p)
+				}
+			}
+		}
+	}
+}
