@@ -61,7 +61,13 @@ next:
 
 // add indexes message row r (id), the newest row.
 func (x corrIndex) add(id int, r *row) {
-	eachCorr(r, func(k corrKey, role inspect.CorrRole) { x[k] = append(x[k], corrEnd{id, role}) })
+	eachCorr(r, func(k corrKey, role inspect.CorrRole) {
+		ends, ok := x[k]
+		if !ok {
+			ends = make([]corrEnd, 0, 2) // most pairs are a request and its answer: one allocation
+		}
+		x[k] = append(ends, corrEnd{id, role})
+	})
 }
 
 // drop forgets row r (id), the oldest row, which the scrollback drops:
