@@ -169,3 +169,26 @@ func TestCorrIndexFollowsScrollback(t *testing.T) {
 		t.Errorf("answer of a dropped request:\n%s", v)
 	}
 }
+
+// Correlation keys pair within one connection: the same JSON-RPC id on
+// another connection is another pair.
+func TestJumpStaysInConnection(t *testing.T) {
+	a := newSession(1).open("ws://h/", "", false).paired(inspect.ClientToServer, "call", "id 1", inspect.CorrRequest)
+	b := newSession(2).open("ws://h/", "", false)
+	b.t = a.t
+	b.paired(inspect.ServerToClient, "other's result", "id 1", inspect.CorrAnswer)
+	a.paired(inspect.ServerToClient, "result", "id 1", inspect.CorrAnswer)
+	var events []*inspect.Event
+	events = append(events, a.events[:3]...)
+	events = append(events, b.events...)
+	events = append(events, a.events[3:]...)
+	m := newModel(t, Options{Multi: true}, 120, 30, events)
+	press(m, "m", "end", "a")
+	if got := selectedSummary(m); got != "rpc request call" || m.d.row(m.list.selected()).conn != 1 {
+		t.Errorf("from conn 1's answer: selected %q on conn %d", got, m.d.row(m.list.selected()).conn)
+	}
+	press(m, "a")
+	if got := selectedSummary(m); got != "rpc answer result" {
+		t.Errorf("from conn 1's request: selected %q", got)
+	}
+}
