@@ -205,7 +205,7 @@ func TestClientCaptures(t *testing.T) {
 		c(`{"auth":"{{tok}}","sid":{{sid}}}`).s(`{"ok":true}`).
 		c(`token {{tok}}`).s(`{"ok":true}`).
 		closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{"$.token", "tok"}, {"$.session.id", "sid"}}}})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{Path: "$.token", Name: "tok"}, {Path: "$.session.id", Name: "sid"}}}})
 	if err != nil || !res.OK() {
 		t.Fatalf("%v\n%s", err, mismatchText(res))
 	}
@@ -220,7 +220,7 @@ func TestClientCaptures(t *testing.T) {
 func TestClientUnsetCapture(t *testing.T) {
 	srv := answerer(t, nil, func(int, string) []testpeer.FrameSpec { return nil })
 	sc := newRec(srv.URL(), "").c(`{"auth":"{{tok}}"}`).s(`{"token":"t-1"}`).closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{"$.token", "tok"}}}})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{Path: "$.token", Name: "tok"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
