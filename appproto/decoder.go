@@ -2,6 +2,7 @@ package appproto
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -108,3 +109,14 @@ func (p *Partial) Join(m *inspect.Message) (slot int, b []byte) {
 
 // Hold keeps a copy of b for slot: m.Payload is valid only during Decode.
 func (p *Partial) Hold(slot int, b []byte) { p[slot] = append([]byte(nil), b...) }
+
+// PathEnds returns a Protocol.URL that names a URL whose path ends in
+// last ("/mqtt"), with or without a trailing slash.
+func PathEnds(last string) func(u *url.URL) string {
+	return func(u *url.URL) string {
+		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), last) {
+			return "path " + u.Path
+		}
+		return ""
+	}
+}

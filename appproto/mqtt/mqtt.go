@@ -16,7 +16,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -32,14 +31,9 @@ var Protocol = appproto.Protocol{
 	Name:         "mqtt",
 	Title:        "MQTT 3.1.1 and 5.0",
 	Subprotocols: []string{"mqtt", "mqttv3.1"},
-	URL: func(u *url.URL) string {
-		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/mqtt") {
-			return "path " + u.Path
-		}
-		return ""
-	},
-	Sniff: sniff,
-	New:   func(string) appproto.Decoder { return &Decoder{} },
+	URL:          appproto.PathEnds("/mqtt"),
+	Sniff:        sniff,
+	New:          func(string) appproto.Decoder { return &Decoder{} },
 }
 
 // sniff: the client's first bytes are a CONNECT naming "MQTT" (or

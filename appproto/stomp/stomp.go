@@ -10,7 +10,6 @@ package stomp
 
 import (
 	"bytes"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,12 +25,7 @@ var Protocol = appproto.Protocol{
 	Name:         "stomp",
 	Title:        "STOMP 1.0-1.2",
 	Subprotocols: []string{"v12.stomp", "v11.stomp", "v10.stomp"},
-	URL: func(u *url.URL) string {
-		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/stomp") {
-			return "path " + u.Path
-		}
-		return ""
-	},
+	URL:          appproto.PathEnds("/stomp"),
 	Sniff: func(m *inspect.Message) string {
 		p := m.Payload
 		if m.Dir != inspect.ClientToServer {
