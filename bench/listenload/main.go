@@ -192,22 +192,8 @@ func (s *server) stop() {
 
 // rss is the server's resident memory now, in bytes (VmRSS), and its
 // peak so far (VmHWM).
-func (s *server) rss() int64 { return procStatus(s.cmd.Process.Pid, "VmRSS:") }
-func (s *server) hwm() int64 { return procStatus(s.cmd.Process.Pid, "VmHWM:") }
-
-func procStatus(pid int, key string) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func (s *server) rss() int64 { return harness.ProcStatus(s.cmd.Process.Pid, "VmRSS:") }
+func (s *server) hwm() int64 { return harness.ProcStatus(s.cmd.Process.Pid, "VmHWM:") }
 
 // phase is what one phase measured.
 type phase struct {
@@ -290,7 +276,7 @@ func runPhase(ctx context.Context, srv *server, n, addr, samples, dialers int, s
 		p.P50, p.P90, p.P99, p.Max = at(0.50), at(0.90), at(0.99), rtts[len(rtts)-1]
 	}
 	driver.Logf("%d clients held: server RSS %s; round trips p50 %s p99 %s max %s (%d failed)",
-		p.Connected, mib(p.RSSHeld), p.P50, p.P99, p.Max, fails)
+		p.Connected, harness.MiB(p.RSSHeld), p.P50, p.P99, p.Max, fails)
 
 	// Leave: a close frame each, then TCP closed.
 	leave := time.Now()
@@ -309,7 +295,7 @@ func runPhase(ctx context.Context, srv *server, n, addr, samples, dialers int, s
 	p.RSSAfter = waitSettled(srv, settle)
 	p.LeaveTime = time.Since(leave)
 	p.PeakRSS = srv.hwm()
-	driver.Logf("%d clients gone: server RSS %s after %s", p.Connected, mib(p.RSSAfter), p.LeaveTime.Round(time.Millisecond))
+	driver.Logf("%d clients gone: server RSS %s after %s", p.Connected, harness.MiB(p.RSSAfter), p.LeaveTime.Round(time.Millisecond))
 	return p, nil
 }
 
@@ -382,8 +368,6 @@ func sample(held []*client, samples int) (rtts []time.Duration, failed int) {
 	}
 	return rtts, failed
 }
-
-func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (Linux 4.2): a socket
 // bound to a source address gets its port at connect, where the kernel

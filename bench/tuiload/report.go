@@ -45,7 +45,7 @@ func (r *report) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d of %d | %s | %s |\n",
 			harness.GroupDigits(x.Scrollback), harness.Seconds(x.SendTime), harness.GroupDigits(int(float64(r.Frames)/x.SendTime.Seconds())),
-			med, worst, len(x.Presses), len(x.Presses)+x.Missed, mib(x.PeakRSS), mib(x.EndRSS))
+			med, worst, len(x.Presses), len(x.Presses)+x.Missed, harness.MiB(x.PeakRSS), harness.MiB(x.EndRSS))
 	}
 	return b.String()
 }
