@@ -29,9 +29,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,23 +60,15 @@ func main() {
 	if *quick {
 		harness.QuickDefaults(map[string]string{"phases": "200,1000", "samples": "500", "update-docs": "false"})
 	}
-	var counts []int
-	for f := range strings.SplitSeq(*phases, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			driver.Fatalf("-phases: %q is not a client count", f)
-		}
-		counts = append(counts, n)
+	counts, err := harness.Counts("phases", "client count", *phases)
+	if err != nil {
+		driver.Fatalf("%v", err)
 	}
 	driver.Run(func(ctx context.Context, root string) error {
 		limit := raiseFileLimit(2*slices.Max(counts) + 1000)
-		bin := *wscopeBin
-		if bin == "" {
-			bin = filepath.Join(root, "bench", ".bin", "wscope")
-			driver.Logf("building %s", bin)
-			if out, err := harness.GoBuild(root, bin, "."); err != nil {
-				return fmt.Errorf("building wscope: %v\n%s", err, out)
-			}
+		bin, err := driver.WscopeBin(root, *wscopeBin)
+		if err != nil {
+			return err
 		}
 		r := &report{Machine: harness.DescribeMachine(root), LoadStart: harness.LoadAverage(), Samples: *samples, FileLimit: limit}
 		srv, err := startServer(ctx, bin)

@@ -23,10 +23,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -54,22 +52,14 @@ func main() {
 	if err := harness.RunNiced(*nice); err != nil {
 		driver.Fatalf("-nice: %v", err)
 	}
-	var sbs []int
-	for f := range strings.SplitSeq(*scrollbacks, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			driver.Fatalf("-scrollback: %q is not a row count", f)
-		}
-		sbs = append(sbs, n)
+	sbs, err := harness.Counts("scrollback", "row count", *scrollbacks)
+	if err != nil {
+		driver.Fatalf("%v", err)
 	}
 	driver.Run(func(ctx context.Context, root string) error {
-		bin := *wscopeBin
-		if bin == "" {
-			bin = filepath.Join(root, "bench", ".bin", "wscope")
-			driver.Logf("building %s", bin)
-			if out, err := harness.GoBuild(root, bin, "."); err != nil {
-				return fmt.Errorf("building wscope: %v\n%s", err, out)
-			}
+		bin, err := driver.WscopeBin(root, *wscopeBin)
+		if err != nil {
+			return err
 		}
 		r := &report{Machine: harness.DescribeMachine(root), LoadStart: harness.LoadAverage(), Frames: *frames, Size: *size}
 		for _, sb := range sbs {
