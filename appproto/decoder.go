@@ -2,6 +2,7 @@ package appproto
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/wscope/wscope/inspect"
 )
@@ -87,3 +88,35 @@ func (p *Pending) Take(key string) string {
 
 // Len returns how many keys are remembered.
 func (p *Pending) Len() int { return len(p.m) }
+
+// Partial holds, for each direction, the start of a unit a message ended
+// inside (a STOMP frame, a SignalR record) until the next message that way.
+type Partial [3][]byte
+
+// Join returns m's direction slot and m's payload behind what was held
+// for that direction, which it gives up.
+func (p *Partial) Join(m *inspect.Message) (slot int, b []byte) {
+	if m.Dir <= inspect.ServerToClient {
+		slot = int(m.Dir)
+	}
+	b = m.Payload
+	if len(p[slot]) > 0 {
+		b = append(p[slot], m.Payload...)
+		p[slot] = nil
+	}
+	return slot, b
+}
+
+// Hold keeps a copy of b for slot: m.Payload is valid only during Decode.
+func (p *Partial) Hold(slot int, b []byte) { p[slot] = append([]byte(nil), b...) }
+
+// PathEnds returns a Protocol.URL that names a URL whose path ends in
+// last ("/mqtt"), with or without a trailing slash.
+func PathEnds(last string) func(u *url.URL) string {
+	return func(u *url.URL) string {
+		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), last) {
+			return "path " + u.Path
+		}
+		return ""
+	}
+}

@@ -70,7 +70,11 @@ Messages are compared exactly by default; --json compares JSON semantically
 (key order and whitespace do not matter) and --ignore removes paths on both
 sides ($.id, $.data.items[0].ts, $.items[*].id, $..ts). --capture '$.token=tok'
 takes a value from a received message and puts it in later sends wherever
-{{tok}} stands. Pings and pongs are ignored unless --pings. Sends happen as
+{{tok}} stands. With --decode NAME, --capture '@sid=sid' takes the field sid
+of what the decoder reads in a received message (its first unit that has
+it), and '@data$[1].token=tok' a value inside a field that holds JSON (a
+Socket.IO event's data); --ignore-field KEY compares what the decoder reads
+but that field. Pings and pongs are ignored unless --pings. Sends happen as
 soon as they can unless --realtime or --speed X follows the recorded timing.
 
 ` + replay.MarkerHelp + `
@@ -90,6 +94,10 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
   # a session token from the server's first message, used in later sends
   wscope replay login.wsrec.jsonl --url ws://127.0.0.1:8080/ \
     --capture '$.session=sid'
+
+  # Socket.IO: the token in the data of the server's "hello" event
+  wscope replay sio.wsrec.jsonl --url "$WS_URL" --decode socketio \
+    --ignore-field sid --capture '@data$[1].token=tok'
 
   # a mock server on 127.0.0.1:9000 for client development
   wscope replay login.wsrec.jsonl --serve 9000`,
@@ -121,13 +129,13 @@ handshake. With --serve it runs until Ctrl-C (exit status 130), or with
 	fs.BoolVar(&opts.JSON, "json", false, "compare JSON messages semantically")
 	fs.StringArrayVar(&opts.Ignore, "ignore", nil, "remove this JSON `path` on both sides before comparing (repeatable)")
 	fs.StringArrayVar(&opts.IgnoreFields, "ignore-field", nil, "with --decode NAME: compare what the decoder reads, but this `field` (e.g. ack, id; repeatable)")
-	fs.StringArrayVar(&opts.Captures, "capture", nil, "`PATH=NAME`: take a value from received messages for {{NAME}} in later sends (repeatable)")
+	fs.StringArrayVar(&opts.Captures, "capture", nil, "`PATH=NAME`: take a value from received messages for {{NAME}} in later sends; @FIELD=NAME or @FIELD$PATH=NAME: from a field --decode reads (repeatable)")
 	fs.StringVar(&opts.Report, "report", "", "write a JUnit XML report to `FILE`")
 	fs.StringVar(&opts.Record, "record", "", "record the replayed session(s) to `FILE` (a HAR when it ends in .har; a new file: see --force)")
 	fs.BoolVar(&opts.RecordSecrets, "record-secrets", false, "keep secrets in the --record file: credential and API key headers, tokens in the query, the Kubernetes bearer subprotocol")
 	fs.BoolVar(&opts.RecordForce, "force", false, "let --record replace an existing FILE (a symbolic link is replaced, never written through)")
 	fs.StringArrayVar(&opts.Redact, "redact", nil, "also redact this header or query parameter `NAME` in the --record file (repeatable)")
-	fs.StringVar(&opts.Decode, "decode", "", decodeUsage+"; here, for the --record file")
+	fs.StringVar(&opts.Decode, "decode", "", decodeUsage+"; here, for the --record file, --ignore-field and --capture @FIELD")
 	fs.BoolVar(&opts.Once, "once", false, "with --serve: exit after the first client, with its result")
 	fs.IntVar(&opts.MaxConns, "max-conns", 0, "with --serve: refuse clients beyond this many at once (0: no limit)")
 	fs.Var(&opts.MaxMessageSize, "max-message-size", "largest frame or message accepted; the recording's lines may be twice this plus 1MiB")

@@ -215,3 +215,78 @@ func TestReplayUnsetCaptureIsAMismatch(t *testing.T) {
 		t.Errorf("JUnit report: %v\n%s", err, b)
 	}
 }
+
+// sioTokenRecording is a session with the socketio-token server of
+// e2e/node/apps.js, as a user would edit it: the ids the server makes
+// are markers in what it sent and {{placeholders}} in what the client
+// sends back.
+func sioTokenRecording(t *testing.T, url string) string {
+	t.Helper()
+	line := func(tm float64, dir, text string) string {
+		b, _ := json.Marshal(text)
+		return fmt.Sprintf(`{"t":%g,"ev":"msg","conn":1,"dir":"%s","op":"text","frames":[1],"deflated":false,"text":%s}`, tm, dir, b) + "\n"
+	}
+	rec := `{"wsrec":1,"created":"2026-12-02T10:00:00Z","tool":{"name":"wscope","version":"test"},"source":"live","lossy":false,"redacted":[]}
+{"t":0.001,"ev":"open","conn":1,"url":"` + url + `","role":"client","request":{"method":"GET","target":"/socket.io/?EIO=4&transport=websocket","proto":"HTTP/1.1","headers":[]},"response":{"proto":"HTTP/1.1","status":101,"reason":"Switching Protocols","headers":[]},"subprotocol":"","extensions":[],"local":"","remote":"","start":"2026-12-02T10:00:00Z"}
+` + line(0.002, "s2c", `0{"sid":"#string","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`) +
+		line(0.003, "c2s", `40`) +
+		line(0.004, "s2c", `40{"sid":"#string"}`) +
+		line(0.005, "s2c", `42["hello",{"token":"#string"}]`) +
+		line(0.006, "c2s", `42["auth",{"token":"{{tok}}","sid":"{{sock}}","eio":"{{eio}}"}]`) +
+		line(0.007, "s2c", `42["auth","ok"]`) +
+		`{"t":0.008,"ev":"end","conn":1,"clean":true,"code":1000,"name":"Normal Closure","reason":"","closer":"client","tcp":"local"}` + "\n"
+	path := filepath.Join(t.TempDir(), "sio.wsrec.jsonl")
+	if err := os.WriteFile(path, []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Captures from what the Socket.IO decoder reads, against the real
+// socket.io server: the Engine.IO session id (a decoded field), the
+// Socket.IO socket id and a token the server made (values inside the JSON
+// of an event's data field) go back to it, and it answers "ok" only when
+// all three are its own. A capture whose value never comes is a mismatch:
+// exit 5, in the report; a capture of a field without --decode is a usage
+// error.
+func TestReplayCapturesDecodedFields(t *testing.T) {
+	t.Parallel()
+	url := appServer(t, "socketio-token") + "/socket.io/?EIO=4&transport=websocket"
+	rec := sioTokenRecording(t, url)
+	args := func(tokCapture string, extra ...string) []string {
+		return append([]string{"replay", rec, "--decode", "socketio", "--ignore-field", "sid",
+			"--capture", "@sid=eio", "--capture", "@data$.sid=sock", "--capture", tokCapture}, extra...)
+	}
+	r := run(t, "", args("@data$[1].token=tok")...)
+	r.expectCode(t, 0)
+	if !strings.Contains(r.Stdout, "2 messages sent, 4 received") {
+		t.Errorf("summary:\n%s", r.Stdout)
+	}
+
+	// The token from the wrong field: the server refuses it.
+	r = run(t, "", args("@data$[0]=tok")...)
+	r.expectCode(t, 5)
+	t.Logf("a wrong token:\n%s", r.Stdout)
+	if !strings.Contains(r.Stdout, `expected "ok", got "refused"`) {
+		t.Errorf("a wrong token's diff:\n%s", r.Stdout)
+	}
+
+	// A path the server's messages never have: the send that needs it
+	// fails, named, and the report has it.
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	r = run(t, "", args("@data$[1].nonce=tok", "--report", junit, "--timeout", "2s")...)
+	r.expectCode(t, 5)
+	t.Logf("a token never received:\n%s", r.Stdout)
+	if !strings.Contains(r.Stdout, `capture tok is used before any received message had a value at $[1].nonce in decoded field "data"`) {
+		t.Errorf("stdout:\n%s", r.Stdout)
+	}
+	if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), "<failure") || !strings.Contains(string(b), "capture tok") {
+		t.Errorf("JUnit report: %v\n%s", err, bounded(string(b)))
+	}
+
+	r = run(t, "", "replay", rec, "--capture", "@sid=eio")
+	r.expectCode(t, 2)
+	if !strings.Contains(r.Stderr, "--capture @sid=eio needs --decode NAME") {
+		t.Errorf("stderr: %s", r.Stderr)
+	}
+}

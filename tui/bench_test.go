@@ -19,6 +19,7 @@ type traffic struct {
 	seq    uint64
 	t      time.Duration
 	noMsgs bool // frame events alone: one row per frame
+	paired bool // each message a decoded request or answer, in pairs
 }
 
 func (g *traffic) next(n int) []*inspect.Event {
@@ -34,6 +35,13 @@ func (g *traffic) next(n int) []*inspect.Event {
 		}
 		f := &inspect.Frame{Seq: g.seq, Dir: dir, Header: h, Payload: p}
 		msg := &inspect.Message{Dir: dir, Op: inspect.OpText, Frames: []uint64{g.seq}, WireLen: len(p), Payload: p}
+		if g.paired {
+			role := inspect.CorrRequest
+			if g.seq%2 == 0 {
+				role = inspect.CorrAnswer
+			}
+			msg.Decoded = []inspect.Decoded{{Protocol: "rpc", Summary: "rpc", Corr: "id " + strconv.FormatUint((g.seq+1)/2, 10), CorrRole: role}}
+		}
 		out = append(out, &inspect.Event{T: g.t, Kind: inspect.KindFrame, Conn: 1, Frame: f})
 		if !g.noMsgs {
 			out = append(out, &inspect.Event{T: g.t, Kind: inspect.KindMsg, Conn: 1, Msg: msg})
@@ -48,13 +56,14 @@ const benchBatch = 4096
 // them all, in the batches the program delivers, and reports the rate and
 // the heap the rows hold: "msg" sends a frame event and a msg event per
 // message, as a live connection does (two rows); "frame" sends the frame
-// events alone (one row each).
+// events alone (one row each); "paired" is "msg" with each message a
+// decoded request or answer, which the correlation index keeps.
 func BenchmarkIngest(b *testing.B) {
-	for _, kind := range []string{"msg", "frame"} {
+	for _, kind := range []string{"msg", "frame", "paired"} {
 		for _, n := range []int{100_000, 1_000_000} {
 			b.Run(fmt.Sprintf("%s/%dk", kind, n/1000), func(b *testing.B) {
 				rows := n
-				if kind == "msg" {
+				if kind != "frame" {
 					rows = 2 * n
 				}
 				b.ReportAllocs()
@@ -65,7 +74,7 @@ func BenchmarkIngest(b *testing.B) {
 					before := heapInUse()
 					m := New(Options{Scrollback: rows, MaxBytes: 1 << 40}, nil)
 					m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-					g := &traffic{noMsgs: kind == "frame"}
+					g := &traffic{noMsgs: kind == "frame", paired: kind == "paired"}
 					b.StartTimer()
 					for done := 0; done < n; done += benchBatch {
 						b.StopTimer()

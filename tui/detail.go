@@ -32,6 +32,13 @@ type detail struct {
 	height  int         // lines under the title
 	split   bool        // head and payload side by side
 	focused bool
+
+	// The line on the other ends of the shown message's pair, made anew
+	// each Show: the answer comes later, rows move in the list.
+	pairLine  int // index in head, -1 none
+	pairMsg   int // the message row paired
+	pairKey   corrKey
+	rowNumber func(id int) int // a row's place in the list, 0 not shown
 }
 
 // splitWidth is the width from which the detail shows the header fields
@@ -39,7 +46,7 @@ type detail struct {
 const splitWidth = 120
 
 func newDetail(d *data, st *Styles, keys *KeyMap) detail {
-	return detail{d: d, st: st, keys: keys, id: -1}
+	return detail{d: d, st: st, keys: keys, id: -1, pairLine: -1, rowNumber: func(int) int { return 0 }}
 }
 
 // SetSize gives the pane w columns and h lines, its title included.
@@ -59,6 +66,7 @@ func (p *detail) Show(id int) {
 		id = -1
 	}
 	if id == p.id && p.body != nil {
+		p.refreshPair()
 		return
 	}
 	if id != p.id {
@@ -66,9 +74,11 @@ func (p *detail) Show(id int) {
 	}
 	p.id = id
 	p.title, p.head, p.body, p.note = "", nil, textLines(nil), ""
+	p.pairLine = -1
 	if r != nil {
 		p.build(id, r)
 	}
+	p.refreshPair()
 	p.off = min(p.off, max(0, p.total()-p.height))
 }
 
@@ -160,7 +170,8 @@ func (p *detail) build(id int, r *row) {
 		p.title = fmt.Sprintf("frame %d · %s %s", r.seq, r.dir, r.op)
 		p.head = describeFrame(f)
 		pl = r.payload
-		msg := p.d.messageOf(id, r)
+		msgID := p.d.messageIDOf(id, r)
+		msg := p.d.row(msgID)
 		if r.has(flagCompressed) {
 			if msg != nil {
 				p.head = append(p.head, fmt.Sprintf("deflate  message %s on the wire, %s inflated%s",
@@ -182,6 +193,7 @@ func (p *detail) build(id int, r *row) {
 		}
 		if msg != nil {
 			p.head = append(p.head, describeDecoded(msg.decoded())...)
+			p.markPair(msgID, msg)
 		}
 		switch {
 		case r.has(flagCompressed) && msg != nil && p.want == viewHex:
@@ -212,6 +224,7 @@ func (p *detail) build(id int, r *row) {
 			p.head = append(p.head, "!!       "+v.String())
 		}
 		p.head = append(p.head, describeDecoded(r.decoded())...)
+		p.markPair(id, r)
 		pl = r.payload
 	case inspect.KindOpen:
 		p.title = "open"
@@ -257,6 +270,28 @@ func (p *detail) build(id int, r *row) {
 		p.title += " · " + label + " " + about
 	} else {
 		p.head = append(p.head, label+"  "+about)
+	}
+}
+
+// markPair makes room after the decoded section for the line on the
+// pair of message row msg (id), if a unit of it is paired.
+func (p *detail) markPair(id int, msg *row) {
+	k, role, ok := corrOf(msg)
+	if !ok {
+		return
+	}
+	at := len(p.head) // under the unit's "request of …" line, else last
+	if i := slices.Index(p.head, "         "+role.String()+" of "+k.corr); i >= 0 {
+		at = i + 1
+	}
+	p.pairLine, p.pairMsg, p.pairKey = at, id, k
+	p.head = slices.Insert(p.head, at, "")
+}
+
+// refreshPair writes the pair line for where the rows are now.
+func (p *detail) refreshPair() {
+	if p.pairLine >= 0 && p.pairLine < len(p.head) {
+		p.head[p.pairLine] = describePair(p.d, p.pairKey, p.pairMsg, p.rowNumber)
 	}
 }
 

@@ -61,6 +61,25 @@
 // sheet (styles.go); the facts of a frame row are in inspect's line
 // notation (inspect/line.go), as in `-o frames`.
 //
+// # Requests and answers
+//
+// A message whose decoded unit an application protocol decoder paired
+// (inspect.Decoded.Corr and CorrRole: a Socket.IO ack, a JSON-RPC id, a
+// GraphQL operation, an MQTT packet id, a STOMP receipt) takes part in a
+// pair: its request, the parts between (a GraphQL next, an MQTT PUBREC)
+// and its answer. The a key moves the selection to the next end of the
+// selected message's pair (request, parts, answer, then the request
+// again), in the message view and in the frame view (there, from any
+// frame of the message to the first frame of the other end); the first
+// paired unit of a message decides. The detail pane says where the other
+// ends are in the list and how long before or after they came ("answer
+// in row 5 (+12.3 ms)"). The pairs are found in an index (corr.go) from
+// the connection and the correlation key to the message rows, in arrival
+// order, kept as rows arrive and as the scrollback drops them: the key
+// costs a map lookup, not a scan of the rows. A key used again (a
+// JSON-RPC client that counts from 1 again, Engine.IO pings) starts a new
+// pair at each request.
+//
 // # Starting at once
 //
 // The TUI is on Bubble Tea v2 (charm.land/bubbletea/v2). Nothing at

@@ -80,8 +80,24 @@ func screens() []screen {
 		{name: "listen_storm", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: listenStorm()},
 		{name: "listen_storm_connections", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: listenStorm(), keys: browse("c")},
 		{name: "reconnects", opts: Options{Title: "ws://127.0.0.1:8080/echo", Live: true, Reconnect: true, Send: liveOpts().Send}, events: reconnects()},
+		{name: "correlated_jump", opts: fileOpts(), events: rpcPairs(), keys: []string{"m", "g", "j", "a"}},
 		{name: "connections", opts: Options{Title: "ws://127.0.0.1:8080", Live: true, Multi: true, Send: liveOpts().Send}, events: twoClients(), keys: browse("c", "j", "j")},
 	}
+}
+
+// rpcPairs is a JSON-RPC client whose calls a decoder paired with their
+// answers, one answered out of order.
+func rpcPairs() []*inspect.Event {
+	s := newSession(1).open("ws://127.0.0.1:8080/rpc", "", false)
+	rpc := func(dir inspect.Direction, p, typ, summary, id string, role inspect.CorrRole) {
+		s.text(dir, p)
+		s.events[len(s.events)-1].Msg.Decoded = []inspect.Decoded{{Protocol: "rpc", Type: typ, Summary: summary, Corr: "id " + id, CorrRole: role}}
+	}
+	rpc(c2s, `{"jsonrpc":"2.0","id":1,"method":"sum","params":[1,2]}`, "call", "rpc call sum id=1 [1,2]", "1", inspect.CorrRequest)
+	rpc(c2s, `{"jsonrpc":"2.0","id":2,"method":"ping"}`, "call", "rpc call ping id=2", "2", inspect.CorrRequest)
+	rpc(s2c, `{"jsonrpc":"2.0","id":2,"result":"pong"}`, "result", `rpc result id=2 "pong"`, "2", inspect.CorrAnswer)
+	rpc(s2c, `{"jsonrpc":"2.0","id":1,"result":3}`, "result", "rpc result id=1 3", "1", inspect.CorrAnswer)
+	return s.events
 }
 
 // violations is a server that breaks the rules, one frame at a time.

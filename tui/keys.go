@@ -27,6 +27,7 @@ type KeyMap struct {
 
 	// Detail pane.
 	PayloadView key.Binding // cycle text, JSON, hex
+	Correlated  key.Binding // request -> parts -> answer of a decoded pair
 	Zoom        key.Binding // the detail takes most of the screen
 
 	// Focus.
@@ -72,6 +73,7 @@ func DefaultKeyMap() KeyMap {
 
 		PayloadView: b([]string{"v"}, "v", "text/json/hex"),
 		Zoom:        b([]string{"z"}, "z", "zoom detail"),
+		Correlated:  b([]string{"a"}, "a", "request⇄answer"),
 
 		NextPane: b([]string{"tab"}, "tab", "pane"),
 		Leave:    b([]string{"esc"}, "esc", "list"),
@@ -95,6 +97,12 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Filter, k.Messages, k.PayloadView, k.NextPane, k.Quit}
 }
 
+// pairHelp is the footer while the selected message has a decoded
+// request or answer.
+func (k KeyMap) pairHelp() []key.Binding {
+	return []key.Binding{k.Help, k.Filter, k.Messages, k.Correlated, k.PayloadView, k.NextPane, k.Quit}
+}
+
 // composeHelp is the footer while the send box has the focus.
 func (k KeyMap) composeHelp() []key.Binding {
 	return []key.Binding{k.Send, k.Newline, k.HistPrev, k.Complete, k.Leave, k.Interrupt}
@@ -114,7 +122,7 @@ func (k KeyMap) connsHelp() []key.Binding {
 func (k KeyMap) fullHelp(live bool) [][]key.Binding {
 	cols := [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow},
-		{k.Messages, k.Filter, k.Direction, k.OpClass, k.ClearFilter, k.PayloadView, k.Zoom},
+		{k.Messages, k.Filter, k.Direction, k.OpClass, k.ClearFilter, k.PayloadView, k.Zoom, k.Correlated},
 		{k.NextPane, k.Leave, k.Conns, k.PrevConn, k.NextConn, k.Help, k.Quit, k.Interrupt},
 	}
 	if live {

@@ -205,6 +205,32 @@ func (l *frameList) reselect(id int) {
 	l.settle()
 }
 
+// rowNumber returns where row id is in the list, 1 the first; 0 when it
+// is not shown.
+func (l *frameList) rowNumber(id int) int {
+	i, found := slices.BinarySearch(l.ids, id)
+	if id < 0 || !found {
+		return 0
+	}
+	return i + 1
+}
+
+// selectID selects row id if it is shown, pausing follow mode so the
+// selection stays, and scrolls it to the middle when it was off screen.
+func (l *frameList) selectID(id int) bool {
+	i, found := slices.BinarySearch(l.ids, id)
+	if !found {
+		return false
+	}
+	l.pause()
+	l.sel = i
+	if i < l.top || i >= l.top+l.rows {
+		l.top = i - l.rows/2
+	}
+	l.settle()
+	return true
+}
+
 // clickRow selects the row drawn at line y of the list (0 is the first).
 func (l *frameList) clickRow(y int) {
 	i := l.top + y

@@ -74,6 +74,8 @@ type data struct {
 	conn   int // connection shown, 0 for all
 	filter inspect.Filter
 	regex  string // the source of filter.Grep
+
+	corr corrIndex // the paired message rows kept, by correlation key
 }
 
 // live reports whether there is a send box.
@@ -100,10 +102,14 @@ func (d *data) row(id int) *row {
 }
 
 // messageOf returns the msg row that frame row r (id) is part of, if it
-// is kept: it comes after its last frame.
-func (d *data) messageOf(id int, r *row) *row {
+// is kept.
+func (d *data) messageOf(id int, r *row) *row { return d.row(d.messageIDOf(id, r)) }
+
+// messageIDOf returns the id of the msg row that frame row r (id) is part
+// of, or -1 if it is not kept: it comes after its last frame.
+func (d *data) messageIDOf(id int, r *row) int {
 	if r.op.IsControl() {
-		return nil
+		return -1
 	}
 	for j := id + 1; j < d.store.next && j <= id+4096; j++ {
 		c := d.store.at(j)
@@ -112,14 +118,14 @@ func (d *data) messageOf(id int, r *row) *row {
 		}
 		for _, seq := range c.frames() {
 			if seq == r.seq {
-				return c
+				return j
 			}
 		}
 		if c.has(flagOneFrame) && c.seq > r.seq {
-			return nil
+			return -1
 		}
 	}
-	return nil
+	return -1
 }
 
 // outbox holds what a pane asks of the root during one Update: a focus
@@ -216,10 +222,11 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 		m.keys = *opts.Keys
 	}
 	m.hintSets = newHintSets(&m.keys)
-	m.d = &data{opts: &m.opts, multi: opts.Multi}
+	m.d = &data{opts: &m.opts, multi: opts.Multi, corr: corrIndex{}}
 	m.status = newStatusBar(m.d, &m.st)
 	m.list = newFrameList(m.d, &m.st, &m.keys)
 	m.detail = newDetail(m.d, &m.st, &m.keys)
+	m.detail.rowNumber = func(id int) int { return m.list.rowNumber(id) }
 	m.prompt = newFilterPrompt(&m.st, &m.keys)
 	m.picker = newConnList(m.d, &m.st, &m.keys)
 	m.footer = newFooter(&m.st)
@@ -449,6 +456,9 @@ func (m *Model) add(e *inspect.Event) {
 	}
 	id := d.store.push(r)
 	p := d.store.at(id)
+	if p.kind == inspect.KindMsg && len(p.decoded()) > 0 {
+		d.corr.add(id, p)
+	}
 	if m.inMode(p) {
 		m.list.inMode++
 		if m.match(id, p) {
@@ -505,6 +515,9 @@ func (m *Model) trim() {
 			m.list.inMode--
 		}
 		m.list.drop(id)
+		if r := d.store.at(id); r.kind == inspect.KindMsg && len(r.decoded()) > 0 {
+			d.corr.drop(id, r)
+		}
 		d.store.dropFirst()
 		d.dropped++
 	}

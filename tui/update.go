@@ -124,6 +124,8 @@ func (m *Model) globalKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.cycleConn(-1)
 	case key.Matches(msg, k.NextConn):
 		m.cycleConn(1)
+	case key.Matches(msg, k.Correlated):
+		m.jumpCorrelated()
 	case key.Matches(msg, k.Zoom):
 		m.zoom = !m.zoom
 		m.setSize(m.width, m.height)

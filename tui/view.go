@@ -65,11 +65,11 @@ func (m *Model) layoutIfSendGrew() {
 
 // hintSets are the footers of the key map, made once.
 type hintSets struct {
-	browse, compose, helpScreen, conns []key.Binding
+	browse, pair, compose, helpScreen, conns []key.Binding
 }
 
 func newHintSets(k *KeyMap) hintSets {
-	return hintSets{k.ShortHelp(), k.composeHelp(), k.helpScreenHelp(), k.connsHelp()}
+	return hintSets{k.ShortHelp(), k.pairHelp(), k.composeHelp(), k.helpScreenHelp(), k.connsHelp()}
 }
 
 // hints are the keys the footer offers, for what has the keys.
@@ -81,6 +81,9 @@ func (m *Model) hints() []key.Binding {
 		return m.hintSets.conns
 	case m.focus == focusSend:
 		return m.hintSets.compose
+	}
+	if _, _, ok := corrOf(m.d.row(m.d.messageID(m.list.selected()))); ok {
+		return m.hintSets.pair
 	}
 	return m.hintSets.browse
 }

@@ -12,7 +12,6 @@ package actioncable
 
 import (
 	"encoding/json"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -27,12 +26,7 @@ var Protocol = appproto.Protocol{
 	Name:         "actioncable",
 	Title:        "Rails Action Cable (actioncable-v1-json)",
 	Subprotocols: []string{"actioncable-v1-json", "actioncable-v1-msgpack", "actioncable-unsupported"},
-	URL: func(u *url.URL) string {
-		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/cable") {
-			return "path " + u.Path
-		}
-		return ""
-	},
+	URL:          appproto.PathEnds("/cable"),
 	Sniff: func(m *inspect.Message) string {
 		if m.Dir != inspect.ServerToClient || !appproto.IsJSONText(m, '{') {
 			return ""

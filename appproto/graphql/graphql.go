@@ -13,7 +13,6 @@ package graphql
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 
 	"github.com/wscope/wscope/appproto"
@@ -33,12 +32,7 @@ var Protocol = appproto.Protocol{
 	Name:         "graphql",
 	Title:        "GraphQL over WebSocket (graphql-transport-ws, legacy graphql-ws)",
 	Subprotocols: []string{TransportWS, LegacyWS},
-	URL: func(u *url.URL) string {
-		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/graphql") {
-			return "path " + u.Path
-		}
-		return ""
-	},
+	URL:          appproto.PathEnds("/graphql"),
 	Sniff: func(m *inspect.Message) string {
 		if m.Dir != inspect.ClientToServer || !appproto.IsJSONText(m, '{') {
 			return ""

@@ -16,7 +16,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -32,14 +31,9 @@ var Protocol = appproto.Protocol{
 	Name:         "mqtt",
 	Title:        "MQTT 3.1.1 and 5.0",
 	Subprotocols: []string{"mqtt", "mqttv3.1"},
-	URL: func(u *url.URL) string {
-		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/mqtt") {
-			return "path " + u.Path
-		}
-		return ""
-	},
-	Sniff: sniff,
-	New:   func(string) appproto.Decoder { return &Decoder{} },
+	URL:          appproto.PathEnds("/mqtt"),
+	Sniff:        sniff,
+	New:          func(string) appproto.Decoder { return &Decoder{} },
 }
 
 // sniff: the client's first bytes are a CONNECT naming "MQTT" (or
@@ -180,34 +174,36 @@ func (r *reader) fail(what string) {
 	}
 }
 
-func (r *reader) byte1(what string) byte {
-	if len(r.b) < 1 {
+// take reads the next n bytes, or fails naming what ends short.
+func (r *reader) take(n int, what string) []byte {
+	if len(r.b) < n {
 		r.fail(what)
-		return 0
+		return nil
 	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) byte1(what string) byte {
+	if b := r.take(1, what); b != nil {
+		return b[0]
+	}
+	return 0
 }
 
 func (r *reader) u16(what string) uint16 {
-	if len(r.b) < 2 {
-		r.fail(what)
-		return 0
+	if b := r.take(2, what); b != nil {
+		return binary.BigEndian.Uint16(b)
 	}
-	v := binary.BigEndian.Uint16(r.b)
-	r.b = r.b[2:]
-	return v
+	return 0
 }
 
 func (r *reader) u32(what string) uint32 {
-	if len(r.b) < 4 {
-		r.fail(what)
-		return 0
+	if b := r.take(4, what); b != nil {
+		return binary.BigEndian.Uint32(b)
 	}
-	v := binary.BigEndian.Uint32(r.b)
-	r.b = r.b[4:]
-	return v
+	return 0
 }
 
 func (r *reader) varint(what string) int {
@@ -225,13 +221,7 @@ func (r *reader) bin(what string) []byte {
 	if r.err != nil {
 		return nil
 	}
-	if len(r.b) < n {
-		r.fail(what)
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
+	return r.take(n, what)
 }
 
 // str reads a UTF-8 Encoded String (section 1.5.3).

@@ -77,7 +77,7 @@ var typeNames = [...]string{"", "invocation", "stream-item", "completion", "stre
 // Decoder holds each direction's record still incomplete and whether its
 // handshake went by.
 type Decoder struct {
-	buf       [3][]byte
+	buf       appproto.Partial
 	handshake [3]bool
 	targets   appproto.Pending
 }
@@ -87,15 +87,7 @@ func (d *Decoder) Decode(m *inspect.Message) []inspect.Decoded {
 	if m.Op != inspect.OpText {
 		return []inspect.Decoded{appproto.Failed(label, "binary message: the MessagePack hub protocol is not decoded")}
 	}
-	slot := 0
-	if m.Dir <= inspect.ServerToClient {
-		slot = int(m.Dir)
-	}
-	b := m.Payload
-	if len(d.buf[slot]) > 0 {
-		b = append(d.buf[slot], m.Payload...)
-		d.buf[slot] = nil
-	}
+	slot, b := d.buf.Join(m)
 	var out []inspect.Decoded
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, RecordSeparator)
@@ -104,7 +96,7 @@ func (d *Decoder) Decode(m *inspect.Message) []inspect.Decoded {
 				out = append(out, appproto.Failed(label, "record longer than "+strconv.Itoa(appproto.MaxBuffer)+" bytes without its 0x1E"))
 				break
 			}
-			d.buf[slot] = append([]byte(nil), b...)
+			d.buf.Hold(slot, b)
 			if len(out) == 0 {
 				out = append(out, inspect.Decoded{Protocol: label, Type: "partial", Summary: label + " (partial record, " + appproto.Size(len(b)) + " so far)"})
 			}

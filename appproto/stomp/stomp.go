@@ -10,7 +10,6 @@ package stomp
 
 import (
 	"bytes"
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,12 +25,7 @@ var Protocol = appproto.Protocol{
 	Name:         "stomp",
 	Title:        "STOMP 1.0-1.2",
 	Subprotocols: []string{"v12.stomp", "v11.stomp", "v10.stomp"},
-	URL: func(u *url.URL) string {
-		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/stomp") {
-			return "path " + u.Path
-		}
-		return ""
-	},
+	URL:          appproto.PathEnds("/stomp"),
 	Sniff: func(m *inspect.Message) string {
 		p := m.Payload
 		if m.Dir != inspect.ClientToServer {
@@ -64,21 +58,13 @@ var serverCommands = []string{"CONNECTED", "MESSAGE", "RECEIPT", "ERROR"}
 // Decoder holds each direction's frame still incomplete.
 type Decoder struct {
 	version string // from the subprotocol, then from CONNECTED
-	buf     [3][]byte
+	buf     appproto.Partial
 	pending appproto.Pending // receipt -> command
 }
 
 // Decode implements appproto.Decoder.
 func (d *Decoder) Decode(m *inspect.Message) []inspect.Decoded {
-	slot := 0
-	if m.Dir <= inspect.ServerToClient {
-		slot = int(m.Dir)
-	}
-	b := m.Payload
-	if len(d.buf[slot]) > 0 {
-		b = append(d.buf[slot], m.Payload...)
-		d.buf[slot] = nil
-	}
+	slot, b := d.buf.Join(m)
 	var out []inspect.Decoded
 	for {
 		// Heart-beats: EOLs where a frame could start.
@@ -99,7 +85,7 @@ func (d *Decoder) Decode(m *inspect.Message) []inspect.Decoded {
 				out = append(out, appproto.Failed(label, "frame longer than "+strconv.Itoa(appproto.MaxBuffer)+" bytes without its end"))
 				break
 			}
-			d.buf[slot] = append([]byte(nil), b...)
+			d.buf.Hold(slot, b)
 			if len(out) == 0 {
 				out = append(out, inspect.Decoded{Protocol: label, Type: "partial", Summary: label + " (partial frame, " + appproto.Size(len(b)) + " so far)"})
 			}

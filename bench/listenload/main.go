@@ -29,9 +29,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,23 +60,15 @@ func main() {
 	if *quick {
 		harness.QuickDefaults(map[string]string{"phases": "200,1000", "samples": "500", "update-docs": "false"})
 	}
-	var counts []int
-	for f := range strings.SplitSeq(*phases, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			driver.Fatalf("-phases: %q is not a client count", f)
-		}
-		counts = append(counts, n)
+	counts, err := harness.Counts("phases", "client count", *phases)
+	if err != nil {
+		driver.Fatalf("%v", err)
 	}
 	driver.Run(func(ctx context.Context, root string) error {
 		limit := raiseFileLimit(2*slices.Max(counts) + 1000)
-		bin := *wscopeBin
-		if bin == "" {
-			bin = filepath.Join(root, "bench", ".bin", "wscope")
-			driver.Logf("building %s", bin)
-			if out, err := harness.GoBuild(root, bin, "."); err != nil {
-				return fmt.Errorf("building wscope: %v\n%s", err, out)
-			}
+		bin, err := driver.WscopeBin(root, *wscopeBin)
+		if err != nil {
+			return err
 		}
 		r := &report{Machine: harness.DescribeMachine(root), LoadStart: harness.LoadAverage(), Samples: *samples, FileLimit: limit}
 		srv, err := startServer(ctx, bin)
@@ -192,22 +182,8 @@ func (s *server) stop() {
 
 // rss is the server's resident memory now, in bytes (VmRSS), and its
 // peak so far (VmHWM).
-func (s *server) rss() int64 { return procStatus(s.cmd.Process.Pid, "VmRSS:") }
-func (s *server) hwm() int64 { return procStatus(s.cmd.Process.Pid, "VmHWM:") }
-
-func procStatus(pid int, key string) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func (s *server) rss() int64 { return harness.ProcStatus(s.cmd.Process.Pid, "VmRSS:") }
+func (s *server) hwm() int64 { return harness.ProcStatus(s.cmd.Process.Pid, "VmHWM:") }
 
 // phase is what one phase measured.
 type phase struct {
@@ -290,7 +266,7 @@ func runPhase(ctx context.Context, srv *server, n, addr, samples, dialers int, s
 		p.P50, p.P90, p.P99, p.Max = at(0.50), at(0.90), at(0.99), rtts[len(rtts)-1]
 	}
 	driver.Logf("%d clients held: server RSS %s; round trips p50 %s p99 %s max %s (%d failed)",
-		p.Connected, mib(p.RSSHeld), p.P50, p.P99, p.Max, fails)
+		p.Connected, harness.MiB(p.RSSHeld), p.P50, p.P99, p.Max, fails)
 
 	// Leave: a close frame each, then TCP closed.
 	leave := time.Now()
@@ -309,7 +285,7 @@ func runPhase(ctx context.Context, srv *server, n, addr, samples, dialers int, s
 	p.RSSAfter = waitSettled(srv, settle)
 	p.LeaveTime = time.Since(leave)
 	p.PeakRSS = srv.hwm()
-	driver.Logf("%d clients gone: server RSS %s after %s", p.Connected, mib(p.RSSAfter), p.LeaveTime.Round(time.Millisecond))
+	driver.Logf("%d clients gone: server RSS %s after %s", p.Connected, harness.MiB(p.RSSAfter), p.LeaveTime.Round(time.Millisecond))
 	return p, nil
 }
 
@@ -382,8 +358,6 @@ func sample(held []*client, samples int) (rtts []time.Duration, failed int) {
 	}
 	return rtts, failed
 }
-
-func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (Linux 4.2): a socket
 // bound to a source address gets its port at connect, where the kernel

@@ -26,11 +26,9 @@ type report struct {
 
 func (r *report) markdown() string {
 	var b strings.Builder
-	m := r.Machine
-	fmt.Fprintf(&b, "Measured %s on %s (%d cores as seen by the Go runtime, %s RAM), Linux %s; %s; wscope at commit %s.\n",
-		m.Date.Format("2006-01-02 15:04 UTC"), m.CPU, m.NProc, m.MemTotal, m.Kernel, m.Go, m.Commit)
+	b.WriteString(r.Machine.Measured())
 	fmt.Fprintf(&b, "Load average (1 min) %s at the start, %s at the end. Open-files limit %s. The server's resident memory before the first client: %s.\n\n",
-		r.LoadStart, r.LoadEnd, harness.GroupDigits(int(r.FileLimit)), mib(r.BaselineRSS))
+		r.LoadStart, r.LoadEnd, harness.GroupDigits(int(r.FileLimit)), harness.MiB(r.BaselineRSS))
 	fmt.Fprintf(&b, "The phases ran in this order against one `wscope listen 127.0.0.1:0 --echo` process. Round trips: %s sequential 32-byte text messages, each on a held client chosen at random, while every client of the phase is connected.\n\n",
 		harness.GroupDigits(r.Samples))
 	b.WriteString("| clients | connected | connecting took | server RSS, all held | per client | p50 | p90 | p99 | max | server RSS after they left | peak RSS so far |\n")
@@ -42,7 +40,7 @@ func (r *report) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			harness.GroupDigits(p.Clients), harness.GroupDigits(p.Connected), harness.Seconds(p.ConnectTime),
-			mib(p.RSSHeld), per, ms(p.P50), ms(p.P90), ms(p.P99), ms(p.Max), mib(p.RSSAfter), mib(p.PeakRSS))
+			harness.MiB(p.RSSHeld), per, ms(p.P50), ms(p.P90), ms(p.P99), ms(p.Max), harness.MiB(p.RSSAfter), harness.MiB(p.PeakRSS))
 	}
 	b.WriteString("\n")
 	for _, p := range r.Phases {

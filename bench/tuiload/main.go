@@ -23,10 +23,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -54,22 +52,14 @@ func main() {
 	if err := harness.RunNiced(*nice); err != nil {
 		driver.Fatalf("-nice: %v", err)
 	}
-	var sbs []int
-	for f := range strings.SplitSeq(*scrollbacks, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n <= 0 {
-			driver.Fatalf("-scrollback: %q is not a row count", f)
-		}
-		sbs = append(sbs, n)
+	sbs, err := harness.Counts("scrollback", "row count", *scrollbacks)
+	if err != nil {
+		driver.Fatalf("%v", err)
 	}
 	driver.Run(func(ctx context.Context, root string) error {
-		bin := *wscopeBin
-		if bin == "" {
-			bin = filepath.Join(root, "bench", ".bin", "wscope")
-			driver.Logf("building %s", bin)
-			if out, err := harness.GoBuild(root, bin, "."); err != nil {
-				return fmt.Errorf("building wscope: %v\n%s", err, out)
-			}
+		bin, err := driver.WscopeBin(root, *wscopeBin)
+		if err != nil {
+			return err
 		}
 		r := &report{Machine: harness.DescribeMachine(root), LoadStart: harness.LoadAverage(), Frames: *frames, Size: *size}
 		for _, sb := range sbs {
@@ -132,7 +122,7 @@ func runOnce(ctx context.Context, bin string, frames, size, scrollback, presses 
 			case <-stopRSS:
 				return
 			case <-time.After(50 * time.Millisecond):
-				r.PeakRSS = max(r.PeakRSS, procStatus(cmd.Process.Pid, "VmRSS:"))
+				r.PeakRSS = max(r.PeakRSS, harness.ProcStatus(cmd.Process.Pid, "VmRSS:"))
 			}
 		}
 	})
@@ -178,13 +168,13 @@ func runOnce(ctx context.Context, bin string, frames, size, scrollback, presses 
 	}
 	r.SendTime = done.Sub(t0)
 	time.Sleep(time.Second) // what the socket buffers still held
-	r.EndRSS = procStatus(cmd.Process.Pid, "VmRSS:")
+	r.EndRSS = harness.ProcStatus(cmd.Process.Pid, "VmRSS:")
 	close(stopRSS)
 	rssWG.Wait()
-	r.PeakRSS = max(r.PeakRSS, procStatus(cmd.Process.Pid, "VmHWM:"))
+	r.PeakRSS = max(r.PeakRSS, harness.ProcStatus(cmd.Process.Pid, "VmHWM:"))
 	io.WriteString(tty, "q")
 	driver.Logf("--scrollback %d: %d frames taken in %s (%.0f frames/s), key presses %v (%d missed), peak RSS %s",
-		scrollback, frames, r.SendTime.Round(time.Millisecond), float64(frames)/r.SendTime.Seconds(), r.Presses, r.Missed, mib(r.PeakRSS))
+		scrollback, frames, r.SendTime.Round(time.Millisecond), float64(frames)/r.SendTime.Seconds(), r.Presses, r.Missed, harness.MiB(r.PeakRSS))
 	return r, nil
 }
 
@@ -261,19 +251,3 @@ func answerQueries(tty io.Writer, o *output) {
 		io.WriteString(tty, "\x1b]11;rgb:0000/0000/0000\x1b\\\x1b[1;1R")
 	}
 }
-
-func procStatus(pid int, key string) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -25,9 +25,7 @@ type report struct {
 
 func (r *report) markdown() string {
 	var b strings.Builder
-	m := r.Machine
-	fmt.Fprintf(&b, "Measured %s on %s (%d cores as seen by the Go runtime, %s RAM), Linux %s; %s; wscope at commit %s.\n",
-		m.Date.Format("2006-01-02 15:04 UTC"), m.CPU, m.NProc, m.MemTotal, m.Kernel, m.Go, m.Commit)
+	b.WriteString(r.Machine.Measured())
 	fmt.Fprintf(&b, "Load average (1 min) %s at the start, %s at the end", r.LoadStart, r.LoadEnd)
 	if n := harness.Niced(); n != 0 {
 		fmt.Fprintf(&b, "; the benchmark ran at nice %d in a scheduling group of its own", n)
@@ -45,7 +43,7 @@ func (r *report) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %d of %d | %s | %s |\n",
 			harness.GroupDigits(x.Scrollback), harness.Seconds(x.SendTime), harness.GroupDigits(int(float64(r.Frames)/x.SendTime.Seconds())),
-			med, worst, len(x.Presses), len(x.Presses)+x.Missed, mib(x.PeakRSS), mib(x.EndRSS))
+			med, worst, len(x.Presses), len(x.Presses)+x.Missed, harness.MiB(x.PeakRSS), harness.MiB(x.EndRSS))
 	}
 	return b.String()
 }

@@ -46,6 +46,23 @@ const servers = {
     return listen(hs);
   },
 
+  // A server that hands each connection a token it made (Engine.IO's and
+  // Socket.IO's session ids are its own too) and answers "auth" with
+  // whether the client sent back all three: e2e/replay_test.go captures
+  // them from decoded fields.
+  async 'socketio-token'() {
+    const { Server } = require('socket.io');
+    const crypto = require('crypto');
+    const hs = http.createServer();
+    const io = new Server(hs);
+    io.on('connection', (s) => {
+      const token = crypto.randomBytes(8).toString('hex');
+      s.on('auth', (a) => s.emit('auth', a && a.token === token && a.sid === s.id && a.eio === s.conn.id ? 'ok' : 'refused'));
+      s.emit('hello', { token });
+    });
+    return listen(hs);
+  },
+
   async graphql() { return graphqlServer(false); },
   async 'graphql-legacy'() { return graphqlServer(true); },
 

@@ -846,6 +846,34 @@ func (r *Reader) object(key, want string, f func(k string) error) error {
 	}
 }
 
+// objects reads key's array of objects, calling field on each member of
+// each element with the scanner on its value; field must consume the value.
+// A null element stands as T's zero value.
+func objects[T any](r *Reader, key string, field func(v *T, k string) error) ([]T, error) {
+	sc := &r.sc
+	ok, err := sc.open('[')
+	if !ok {
+		return nil, wantErr(err, key, "an array")
+	}
+	var out []T
+	n := 0
+	for {
+		more, err := sc.elem(&n)
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			return out, nil
+		}
+		var v T
+		err = r.object(key, "an array of objects", func(k string) error { return field(&v, k) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+}
+
 func (r *Reader) getRequest(q *inspect.Request) error {
 	return r.object("request", "an object", func(k string) (err error) {
 		switch k {
@@ -936,38 +964,17 @@ func (r *Reader) getPairs(key string) ([]inspect.HeaderField, error) {
 }
 
 func (r *Reader) getExtensions() ([]inspect.Extension, error) {
-	sc := &r.sc
-	ok, err := sc.open('[')
-	if !ok {
-		return nil, wantErr(err, "extensions", "an array")
-	}
-	var out []inspect.Extension
-	n := 0
-	for {
-		more, err := sc.elem(&n)
-		if err != nil {
-			return nil, err
+	return objects(r, "extensions", func(x *inspect.Extension, k string) (err error) {
+		switch k {
+		case "name":
+			x.Name, _, err = r.getString("extensions.name")
+		case "params":
+			x.Params, err = r.getPairs("extensions.params")
+		default:
+			err = r.sc.skip()
 		}
-		if !more {
-			return out, nil
-		}
-		var x inspect.Extension
-		err = r.object("extensions", "an array of objects", func(k string) (err error) {
-			switch k {
-			case "name":
-				x.Name, _, err = r.getString("extensions.name")
-			case "params":
-				x.Params, err = r.getPairs("extensions.params")
-			default:
-				err = sc.skip()
-			}
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
+		return err
+	})
 }
 
 func (r *Reader) getTLS() (*inspect.TLSInfo, error) {

@@ -21,52 +21,31 @@ func (r *Reader) getDecoder(o *inspect.Open) error {
 // protocol decoder read, each field a string or, kept as its JSON text,
 // any other value.
 func (r *Reader) getDecoded() ([]inspect.Decoded, error) {
-	sc := &r.sc
-	ok, err := sc.open('[')
-	if !ok {
-		return nil, wantErr(err, "decoded", "an array")
-	}
-	var ds []inspect.Decoded
-	n := 0
-	for {
-		more, err := sc.elem(&n)
-		if err != nil {
-			return nil, err
+	return objects(r, "decoded", func(d *inspect.Decoded, k string) (err error) {
+		switch k {
+		case "proto":
+			d.Protocol, _, err = r.getString("decoded.proto")
+		case "type":
+			d.Type, _, err = r.getString("decoded.type")
+		case "summary":
+			d.Summary, _, err = r.getString("decoded.summary")
+		case "op":
+			d.Op, _, err = r.getString("decoded.op")
+		case "corr":
+			d.Corr, _, err = r.getString("decoded.corr")
+		case "role":
+			var role string
+			role, _, err = r.getString("decoded.role")
+			d.CorrRole = inspect.ParseCorrRole(role)
+		case "err":
+			d.Err, _, err = r.getString("decoded.err")
+		case "fields":
+			d.Fields, err = r.getDecodedFields()
+		default:
+			err = r.sc.skip()
 		}
-		if !more {
-			return ds, nil
-		}
-		var d inspect.Decoded
-		err = r.object("decoded", "an array of objects", func(k string) (err error) {
-			switch k {
-			case "proto":
-				d.Protocol, _, err = r.getString("decoded.proto")
-			case "type":
-				d.Type, _, err = r.getString("decoded.type")
-			case "summary":
-				d.Summary, _, err = r.getString("decoded.summary")
-			case "op":
-				d.Op, _, err = r.getString("decoded.op")
-			case "corr":
-				d.Corr, _, err = r.getString("decoded.corr")
-			case "role":
-				var role string
-				role, _, err = r.getString("decoded.role")
-				d.CorrRole = inspect.ParseCorrRole(role)
-			case "err":
-				d.Err, _, err = r.getString("decoded.err")
-			case "fields":
-				d.Fields, err = r.getDecodedFields()
-			default:
-				err = sc.skip()
-			}
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		ds = append(ds, d)
-	}
+		return err
+	})
 }
 
 func (r *Reader) getDecodedFields() ([]inspect.DecodedField, error) {

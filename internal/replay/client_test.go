@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wscope/wscope/appproto/socketio"
 	"github.com/wscope/wscope/inspect"
 	"github.com/wscope/wscope/internal/testpeer"
 )
@@ -205,7 +206,7 @@ func TestClientCaptures(t *testing.T) {
 		c(`{"auth":"{{tok}}","sid":{{sid}}}`).s(`{"ok":true}`).
 		c(`token {{tok}}`).s(`{"ok":true}`).
 		closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{"$.token", "tok"}, {"$.session.id", "sid"}}}})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{Path: "$.token", Name: "tok"}, {Path: "$.session.id", Name: "sid"}}}})
 	if err != nil || !res.OK() {
 		t.Fatalf("%v\n%s", err, mismatchText(res))
 	}
@@ -220,7 +221,7 @@ func TestClientCaptures(t *testing.T) {
 func TestClientUnsetCapture(t *testing.T) {
 	srv := answerer(t, nil, func(int, string) []testpeer.FrameSpec { return nil })
 	sc := newRec(srv.URL(), "").c(`{"auth":"{{tok}}"}`).s(`{"token":"t-1"}`).closeBy(c2s, inspect.CloseNormal, "").script(t)
-	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{"$.token", "tok"}}}})
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: []Capture{{Path: "$.token", Name: "tok"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +233,47 @@ func TestClientUnsetCapture(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("no %q in\n%s", want, text)
 		}
+	}
+}
+
+// Captures from what the Socket.IO decoder reads: the Engine.IO session
+// id (a plain field), a token inside an event's JSON data; the settings
+// refuse them without a decoder.
+func TestClientCaptureDecodedFields(t *testing.T) {
+	got := make(chan string, 4)
+	srv := rawServe(t, nil, func(rc *testpeer.RawConn) error {
+		for _, m := range []string{`0{"sid":"E-7","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`, `42["hello",{"token":"T-9"}]`} {
+			if err := rc.WriteFrame(text(m)); err != nil {
+				return err
+			}
+		}
+		for {
+			msg, closed, err := serverRead(rc)
+			if err != nil || closed {
+				return err
+			}
+			got <- msg
+		}
+	})
+	sc := newRec(srv.URL(), "").s(`0{"sid":"E-1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`).
+		s(`42["hello",{"token":"T-1"}]`).
+		c(`42["auth",{"token":"{{tok}}","eio":"{{eio}}"}]`).
+		closeBy(c2s, inspect.CloseNormal, "").script(t)
+	decode := func(dir inspect.Direction, op inspect.OpCode, p []byte) []inspect.Decoded {
+		return socketio.Protocol.New("").Decode(&inspect.Message{Dir: dir, Op: op, Payload: p})
+	}
+	caps := []Capture{{Field: "sid", Name: "eio"}, {Field: "data", Path: "$[1].token", Name: "tok"}}
+	res, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{
+		Decode: decode, IgnoreFields: []string{"sid", "data"}, Captures: caps,
+	}})
+	if err != nil || !res.OK() {
+		t.Fatalf("%v\n%s", err, mismatchText(res))
+	}
+	if m := <-got; m != `42["auth",{"token":"T-9","eio":"E-7"}]` {
+		t.Errorf("server received %q", m)
+	}
+	if _, err := RunClient(testCtx(t), sc, ClientOptions{Options: Options{Captures: caps}}); err == nil || !strings.Contains(err.Error(), "needs a decoder") {
+		t.Errorf("without a decoder: %v", err)
 	}
 }
 

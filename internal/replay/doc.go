@@ -14,7 +14,8 @@
 // make the comparison JSON-semantic and remove paths (Path) on both sides;
 // an expected message edited to hold markers ("#uuid", "#regex ...", see
 // MarkerHelp) is compared as JSON with them. Captures carry values from
-// received messages into later sends ({{name}}).
+// received messages (a JSON path, or a field an application protocol
+// decoder reads) into later sends ({{name}}).
 //
 // A Result lists every step and every Mismatch with a readable diff
 // (per-path lines for JSON, a line diff for text, a hex dump for binary),

@@ -65,6 +65,8 @@ func FuzzCapture(f *testing.F) {
 		{"$.x=bad name", `{}`, ``},
 		{"$.a=b=c", `{"a":1}`, `{{b=c}}`},
 		{"=", ``, ``},
+		{"@data$.x=x", `{"x":"v"}`, `{"a":"{{x}}"}`},
+		{"@raw=r", `any text`, `{{r}}`},
 	} {
 		f.Add(s.capture, []byte(s.received), []byte(s.send))
 	}
@@ -76,7 +78,13 @@ func FuzzCapture(f *testing.F) {
 			}
 			return
 		}
-		set, err := newCaptureSet([]Capture{c})
+		// A decoder that reads the message as one unit: its text in
+		// "raw", and in "data" as JSON when it is.
+		decode := func(op inspect.OpCode, p []byte) []inspect.Decoded {
+			u := inspect.Decoded{Fields: []inspect.DecodedField{{Key: "raw", Value: string(p)}, {Key: "data", Value: string(p), JSON: json.Valid(p)}}}
+			return []inspect.Decoded{u}
+		}
+		set, err := newCaptureSet([]Capture{c}, decode)
 		if err != nil {
 			t.Fatalf("%s parsed, but its set: %v", spec, err)
 		}

@@ -259,7 +259,7 @@ func TestServeCancel(t *testing.T) {
 func TestServeCaptures(t *testing.T) {
 	// On the server side, captures come from the client's messages.
 	sc := newRec("ws://recorded/", "").c(`{"req":"#number"}`).s(`{"re":{{req}},"echo":"{{req}}"}`).closeBy(c2s, 1000, "").script(t)
-	m := startMock(t, sc, ServeOptions{Options: Options{Captures: []Capture{{"$.req", "req"}}}})
+	m := startMock(t, sc, ServeOptions{Options: Options{Captures: []Capture{{Path: "$.req", Name: "req"}}}})
 	c := testpeer.Dial(t, m.url, testpeer.ClientOptions{})
 	c.Send(testpeer.TextMsg(`{"req":17}`))
 	if got := read(t, c); got != `{"re":17,"echo":"17"}` {

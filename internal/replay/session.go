@@ -26,6 +26,7 @@ type settings struct {
 	pings        bool
 	matcher      *Matcher
 	captures     []Capture
+	decode       func(dir inspect.Direction, op inspect.OpCode, p []byte) []inspect.Decoded
 	maxMsg       int64
 	onEvent      func(*inspect.Event)
 }
@@ -56,7 +57,8 @@ type Options struct {
 	JSON   bool
 	Ignore []string
 	// Decode and IgnoreFields compare what a decoder reads, see
-	// MatchOptions.
+	// MatchOptions; Decode also reads the fields that Captures with a
+	// Field take.
 	Decode       func(dir inspect.Direction, op inspect.OpCode, p []byte) []inspect.Decoded
 	IgnoreFields []string
 	// Captures take values from the peer's messages for later sends.
@@ -74,7 +76,7 @@ type Options struct {
 func (o Options) settings() (settings, error) {
 	s := settings{
 		timeout: o.Timeout, speed: o.Speed, unordered: o.Unordered,
-		strictFrames: o.StrictFrames, pings: o.Pings, captures: o.Captures,
+		strictFrames: o.StrictFrames, pings: o.Pings, captures: o.Captures, decode: o.Decode,
 		maxMsg: o.MaxMessageSize, onEvent: o.OnEvent,
 	}
 	switch {
@@ -94,10 +96,18 @@ func (o Options) settings() (settings, error) {
 		return s, err
 	}
 	s.matcher = m
-	if _, err := newCaptureSet(o.Captures); err != nil {
+	if _, err := newCaptureSet(o.Captures, s.peerDecoder(inspect.ServerToClient)); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+// peerDecoder reads the messages that peer sends; nil without a decoder.
+func (s settings) peerDecoder(peer inspect.Direction) func(op inspect.OpCode, p []byte) []inspect.Decoded {
+	if s.decode == nil {
+		return nil
+	}
+	return func(op inspect.OpCode, p []byte) []inspect.Decoded { return s.decode(peer, op, p) }
 }
 
 // session replays one script over one connection, from one side.
@@ -136,7 +146,7 @@ type received struct {
 }
 
 func newSession(sc *Script, set settings, us inspect.Direction) *session {
-	caps, _ := newCaptureSet(set.captures) // checked by settings
+	caps, _ := newCaptureSet(set.captures, set.peerDecoder(us.Reverse())) // checked by settings
 	s := &session{
 		set: set, sc: sc, us: us, peer: us.Reverse(), caps: caps,
 		changed: make(chan struct{}), start: time.Now(),
@@ -695,12 +705,12 @@ var errStopped = errors.New("replay stopped at a mismatch")
 func (s *session) unsetCapture(m *Message, ue *UnsetCaptureError) *Mismatch {
 	mm := &Mismatch{What: m.name(), Index: m.Index, T: m.T,
 		Problem:  ue.Error(),
-		Expected: fmt.Sprintf("a value at %s in a message received before this send", ue.Path),
+		Expected: fmt.Sprintf("a value at %s in a message received before this send", ue.Where),
 		Got:      "none",
 	}
 	d, _ := s.caps.declared(ue.Name)
 	for _, later := range s.sc.Items {
-		if later.Dir == s.peer && later.T > m.T && d.holds(later.Op, later.Payload) {
+		if later.Dir == s.peer && later.T > m.T && s.caps.holds(d, later.Op, later.Payload) {
 			mm.Problem += fmt.Sprintf(" (the recording has it in %s, which came after this send: the recorded order is the cause; capture from an earlier message, or record again)", later.name())
 			break
 		}

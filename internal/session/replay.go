@@ -55,9 +55,19 @@ func Replay(ctx context.Context, opts *ReplayOptions) error {
 	if err := CheckDecode(opts.Decode); err != nil {
 		return err
 	}
-	if len(opts.Walk.IgnoreFields) > 0 {
+	decodedCapture := ""
+	for _, c := range opts.Walk.Captures {
+		if c.Field != "" {
+			decodedCapture = c.String()
+			break
+		}
+	}
+	if len(opts.Walk.IgnoreFields) > 0 || decodedCapture != "" {
 		p, err := appproto.Lookup(all.Protocols, opts.Decode)
 		if err != nil {
+			if len(opts.Walk.IgnoreFields) == 0 {
+				return UsageErr("--capture %s needs --decode NAME, the decoder whose field it takes", decodedCapture)
+			}
 			return UsageErr("--ignore-field needs --decode NAME, the decoder whose fields are compared")
 		}
 		opts.Walk.Decode = func(dir inspect.Direction, op inspect.OpCode, b []byte) []inspect.Decoded {

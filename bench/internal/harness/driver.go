@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -121,4 +123,32 @@ func writeResults(dir, name, md string, v any) error {
 func Settle(d time.Duration) {
 	syscall.Sync()
 	time.Sleep(d)
+}
+
+// Counts reads a flag's comma-separated list of positive integers; the
+// error names the flag and what each number counts.
+func Counts(flagName, what, list string) ([]int, error) {
+	var ns []int
+	for f := range strings.SplitSeq(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-%s: %q is not a %s", flagName, f, what)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
+// WscopeBin returns bin, or when it is "" a wscope it builds from the
+// tree at root into bench/.bin.
+func (d Driver) WscopeBin(root, bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(root, "bench", ".bin", "wscope")
+	d.Logf("building %s", bin)
+	if out, err := GoBuild(root, bin, "."); err != nil {
+		return "", fmt.Errorf("building wscope: %v\n%s", err, out)
+	}
+	return bin, nil
 }

@@ -99,3 +99,10 @@ func GoBuild(root, out, pkg string) ([]byte, error) {
 	cmd.Dir = root
 	return cmd.CombinedOutput()
 }
+
+// Measured is a report's first line: when, on what, with which Go and
+// which wscope.
+func (m Machine) Measured() string {
+	return fmt.Sprintf("Measured %s on %s (%d cores as seen by the Go runtime, %s RAM), Linux %s; %s; wscope at commit %s.\n",
+		m.Date.Format("2006-01-02 15:04 UTC"), m.CPU, m.NProc, m.MemTotal, m.Kernel, m.Go, m.Commit)
+}
