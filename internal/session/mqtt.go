@@ -62,8 +62,11 @@ func parseMQTT(a *action, _, rest string) error {
 	if err == nil {
 		_, err = m.encode(1, m.v5) // the same refusals as when it is sent
 	}
+	if err != nil && sub == "" {
+		return fmt.Errorf("/mqtt: %v", err)
+	}
 	if err != nil {
-		return fmt.Errorf("/mqtt %s: %v", sub, err)
+		return fmt.Errorf("/mqtt %s: %v", clip(sub), err)
 	}
 	a.kind, a.mqtt = actMQTT, m
 	return nil

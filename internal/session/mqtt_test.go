@@ -64,7 +64,7 @@ mqtt SUBSCRIBE id=1 +/x qos=0`},
 
 func TestMQTTCommandErrors(t *testing.T) {
 	for line, want := range map[string]string{
-		"/mqtt":                         "/mqtt : want connect, subscribe, publish or disconnect (/help)",
+		"/mqtt":                         "/mqtt: want connect, subscribe, publish or disconnect (/help)",
 		"/mqtt ping":                    `/mqtt ping: unknown packet "ping": want connect, subscribe, publish or disconnect (/help)`,
 		"/mqtt connect a b":             `/mqtt connect: "b": the client identifier is "a" already`,
 		"/mqtt connect keepalive=70000": "/mqtt connect: keepalive=70000: want seconds, 0 to 65535",
