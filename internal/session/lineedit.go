@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/chzyer/readline"
 	"golang.org/x/term"
@@ -22,6 +23,26 @@ type lineEditor struct {
 	rl      *readline.Instance
 	history string // the history file, "" for none
 	buf     []byte
+
+	// typed orders each line's end in readline (its ioloop resets the
+	// line buffer, unlocked, before Readline returns) before the writes
+	// that follow from it: an answer to the line just sent is drawn
+	// above the prompt only after that reset. chzyer/readline 1.5.1 does
+	// not order them itself; an answer arriving at the very moment Enter
+	// is pressed still races inside it.
+	typed sync.Mutex
+}
+
+// typedWriter writes under the editor's typed lock.
+type typedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l typedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // newLineEditor returns the editor for ios, or nil when stdin is not a
@@ -58,6 +79,9 @@ func newLineEditor(ios *IOStreams, history string) *lineEditor {
 func (e *lineEditor) Read(p []byte) (int, error) {
 	for len(e.buf) == 0 {
 		line, err := e.rl.Readline()
+		e.typed.Lock()
+		//lint:ignore SA2001 an empty critical section: the ordering is the point
+		e.typed.Unlock()
 		switch {
 		case errors.Is(err, readline.ErrInterrupt):
 			return 0, errInterrupted
@@ -79,8 +103,8 @@ func (e *lineEditor) Read(p []byte) (int, error) {
 }
 
 // Stdout and Stderr write above the line being typed.
-func (e *lineEditor) Stdout() io.Writer { return e.rl.Stdout() }
-func (e *lineEditor) Stderr() io.Writer { return e.rl.Stderr() }
+func (e *lineEditor) Stdout() io.Writer { return typedWriter{&e.typed, e.rl.Stdout()} }
+func (e *lineEditor) Stderr() io.Writer { return typedWriter{&e.typed, e.rl.Stderr()} }
 
 // Close gives the terminal back.
 func (e *lineEditor) Close() { e.rl.Close() }
