@@ -260,11 +260,17 @@ func appendOpen(b []byte, o *inspect.Open) []byte {
 		b = inspect.AppendJSONString(b, t.SNI)
 		b = append(b, `,"peer_subject":`...)
 		b = inspect.AppendJSONString(b, t.PeerSubject)
-		if t.ClientSHA256 != "" {
+		// Each client field on its own: a reader may have kept some and
+		// not others, and a rewrite must keep what it read.
+		if t.ClientSubject != "" {
 			b = append(b, `,"client_subject":`...)
 			b = inspect.AppendJSONString(b, t.ClientSubject)
+		}
+		if t.ClientIssuer != "" {
 			b = append(b, `,"client_issuer":`...)
 			b = inspect.AppendJSONString(b, t.ClientIssuer)
+		}
+		if t.ClientSHA256 != "" {
 			b = append(b, `,"client_sha256":`...)
 			b = inspect.AppendJSONString(b, t.ClientSHA256)
 		}
