@@ -31,7 +31,16 @@ func nodePeer(t *testing.T) string {
 // nodeServer starts `node peer.js server` and returns its URL and stdout.
 func nodeServer(t *testing.T) (string, *lines) {
 	t.Helper()
-	c := exec.Command("node", nodePeer(t), "server")
+	port, out := startListeningPeer(t, step, "node", nodePeer(t), "server")
+	return "ws://127.0.0.1:" + port + "/", out
+}
+
+// startListeningPeer starts a peer program that says `listening PORT`
+// when it is ready, waits within for that line, and returns the port and
+// the program's output. Cleanup closes its stdin and kills it.
+func startListeningPeer(t *testing.T, within time.Duration, name string, args ...string) (string, *lines) {
+	t.Helper()
+	c := exec.Command(name, args...)
 	stdin, _ := c.StdinPipe()
 	out := newLines()
 	c.Stdout, c.Stderr = out, out
@@ -43,8 +52,8 @@ func nodeServer(t *testing.T) (string, *lines) {
 		c.Process.Kill()
 		c.Wait()
 	})
-	line := out.waitMatch(t, regexp.MustCompile(`^listening \d+$`), step)
-	return "ws://127.0.0.1:" + strings.Fields(line)[1] + "/", out
+	line := out.waitMatch(t, regexp.MustCompile(`^listening \d+$`), within)
+	return strings.Fields(line)[1], out
 }
 
 // nodeClient runs `node peer.js client url msgs...` to its end.

@@ -3,8 +3,6 @@ package e2e
 import (
 	"os"
 	"os/exec"
-	"regexp"
-	"strings"
 	"testing"
 )
 
@@ -44,14 +42,7 @@ asyncio.run(main())
 func TestPythonEchoRepliesBeforeTheCloseAtEOF(t *testing.T) {
 	t.Parallel()
 	py := pythonWebsockets(t)
-	c := exec.Command(py, "-c", asyncioEcho)
-	out := newLines()
-	c.Stdout, c.Stderr = out, out
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
-	port := strings.Fields(out.waitMatch(t, regexp.MustCompile(`^listening \d+$`), step))[1]
+	port, _ := startListeningPeer(t, step, py, "-c", asyncioEcho)
 	for i := 0; i < 5; i++ {
 		r := run(t, "hello\nworld\n", "connect", "ws://127.0.0.1:"+port+"/")
 		if r.Code != 0 || r.Stdout != "hello\nworld\n" {

@@ -50,20 +50,8 @@ func pythonPeer(t *testing.T) string {
 // pyServer starts `peer.py server DEFLATE` and returns its URL and output.
 func pyServer(t *testing.T, deflate string) (string, *lines) {
 	t.Helper()
-	c := exec.Command(python, pythonPeer(t), "server", deflate)
-	stdin, _ := c.StdinPipe()
-	out := newLines()
-	c.Stdout, c.Stderr = out, out
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		c.Process.Kill()
-		c.Wait()
-	})
-	line := out.waitMatch(t, regexp.MustCompile(`^listening \d+$`), 2*step)
-	return "ws://127.0.0.1:" + strings.Fields(line)[1] + "/", out
+	port, out := startListeningPeer(t, 2*step, python, pythonPeer(t), "server", deflate)
+	return "ws://127.0.0.1:" + port + "/", out
 }
 
 // pyClient runs `peer.py client URL DEFLATE msgs...` to its end.
