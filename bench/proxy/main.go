@@ -58,6 +58,7 @@ type config struct {
 	modes      []*mode
 	nice       int
 	wscopeBin  string
+	relayBin   string
 	updateDocs bool
 	docsPath   string
 	workDir    string
@@ -79,7 +80,7 @@ func main() {
 	flag.IntVar(&c.largeSize, "large-size", 1<<20, "size of a large message, bytes")
 	flag.IntVar(&c.runs, "runs", 7, "rounds: each mode runs each workload once per round; cells are medians")
 	flag.DurationVar(&c.timeout, "timeout", time.Minute, "time limit of one measurement")
-	flag.StringVar(&names, "modes", "text,frames,record", "proxy modes to measure besides direct: text, frames, record")
+	flag.StringVar(&names, "modes", "tcp,bare,text,frames,record", "proxy modes to measure besides direct: tcp and bare (the floors: bench/barerelay), text, frames, record")
 	flag.IntVar(&c.nice, "nice", 0, "run the whole benchmark (driver, echo server, proxies) at this nice value in a scheduling group of its own; negative needs root")
 	flag.StringVar(&c.wscopeBin, "wscope", "", "use this wscope binary instead of building it from the repository")
 	flag.BoolVar(&c.updateDocs, "update-docs", true, "rewrite the proxy results section of docs/benchmarks.md")
@@ -100,7 +101,7 @@ func main() {
 			}
 		}
 		if !found && n != "" {
-			fatalf("unknown mode %q in -modes (want text, frames, record)", n)
+			fatalf("unknown mode %q in -modes (want tcp, bare, text, frames, record)", n)
 		}
 	}
 	if c.rtts < 1 || c.rttSize < 8 || c.smallN < 1 || c.smallSize < 8 || c.largeN < 1 || c.largeSize < 8 {
@@ -149,6 +150,10 @@ func run(c *config) error {
 	echoBin := filepath.Join(binDir, "echoserver")
 	if out, err := harness.GoBuild(c.root, echoBin, "./bench/echoserver"); err != nil {
 		return fmt.Errorf("building the echo server: %v\n%s", err, out)
+	}
+	c.relayBin = filepath.Join(binDir, "barerelay")
+	if out, err := harness.GoBuild(c.root, c.relayBin, "./bench/barerelay"); err != nil {
+		return fmt.Errorf("building the bare relay: %v\n%s", err, out)
 	}
 	if c.wscopeBin == "" {
 		c.wscopeBin = filepath.Join(binDir, "wscope")
@@ -230,7 +235,7 @@ func measure(c *config, echoURL string, w *workload, m *mode) *measurement {
 	if !m.direct() {
 		os.Remove(rec)
 		var err error
-		p, err = startProxy(ctx, c.wscopeBin, m, echoURL, rec)
+		p, err = startProxy(ctx, binaries{wscope: c.wscopeBin, relay: c.relayBin}, m, echoURL, rec)
 		if err != nil {
 			ms.Err = err.Error()
 			return ms

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -15,20 +16,26 @@ import (
 // mode is one way of reaching the echo server: directly, or through
 // `wscope proxy` run as a user debugging would run it.
 type mode struct {
-	name   string   // direct, text, frames, record
+	name   string   // direct, tcp, bare, text, frames, record
 	label  string   // as shown in the tables
 	args   []string // wscope proxy's flags, besides --listen, --upstream and --once
 	record bool     // --record a file in the work directory
+	floor  bool     // bench/barerelay instead of wscope: what any proxy costs
 }
 
 var modes = []*mode{
 	{name: "direct", label: "direct"},
+	{name: "tcp", label: "floor: TCP byte copy (bench/barerelay)", floor: true},
+	{name: "bare", label: "floor: bare gobwas/ws frame relay (bench/barerelay --frames)", args: []string{"--frames"}, floor: true},
 	{name: "text", label: "proxy, text output to /dev/null"},
 	{name: "frames", label: "proxy, `-o frames` to /dev/null", args: []string{"-o", "frames"}},
 	{name: "record", label: "proxy, text output to /dev/null + `--record FILE`", record: true},
 }
 
 func (m *mode) direct() bool { return m.name == "direct" }
+
+// binaries are the programs a proxy mode runs.
+type binaries struct{ wscope, relay string }
 
 // proxyProc is a running `wscope proxy --once`, started through the
 // launcher so that its CPU time and peak RSS are its own.
@@ -43,8 +50,13 @@ type proxyProc struct {
 var relayingLine = regexp.MustCompile(`^relaying (ws://127\.0\.0\.1:\d+) to `)
 
 // startProxy runs bin proxy on a free loopback port towards upstream,
-// stdout to /dev/null, and waits for its "relaying ..." line.
-func startProxy(ctx context.Context, bin string, m *mode, upstream, recordPath string) (*proxyProc, error) {
+// stdout to /dev/null, and waits for its "relaying ..." line. A floor mode
+// runs bench/barerelay, which takes the same arguments, instead.
+func startProxy(ctx context.Context, bins binaries, m *mode, upstream, recordPath string) (*proxyProc, error) {
+	bin := bins.wscope
+	if m.floor {
+		bin = bins.relay
+	}
 	args := []string{"proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--once"}
 	args = append(args, m.args...)
 	if m.record {
@@ -67,7 +79,7 @@ func startProxy(ctx context.Context, bin string, m *mode, upstream, recordPath s
 	if err := l.Start(); err != nil {
 		pr.Close()
 		pw.Close()
-		return nil, fmt.Errorf("starting wscope proxy: %w", err)
+		return nil, fmt.Errorf("starting %s proxy: %w", filepath.Base(bin), err)
 	}
 	pw.Close()
 	p := &proxyProc{l: l, stderr: &harness.TailBuffer{Max: 4096}, done: make(chan struct{})}
