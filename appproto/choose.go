@@ -161,6 +161,10 @@ func NewConn(protos []Protocol, c Choice, subprotocol string) *Conn {
 // sniffing decides.
 func (c *Conn) Choice() Choice { return c.choice }
 
+// Inert reports whether no message will ever be decoded: no decoder was
+// chosen and sniffing is over (or was never asked for).
+func (c *Conn) Inert() bool { return c.dec == nil && !c.choice.Sniff }
+
 // Decode returns what m holds, and whether this message made the choice
 // (sniffing decided, or gave up): the caller may say so.
 func (c *Conn) Decode(m *inspect.Message) (ds []inspect.Decoded, chose bool) {

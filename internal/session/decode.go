@@ -22,11 +22,17 @@ type decoding struct {
 	forced string // --decode: a name, or "" to choose
 	mu     sync.Mutex
 	conns  map[int]*decodedConn
+	// last is the connection of the last message, found without the
+	// lock and the map: connect has one connection at a time, and every
+	// message of a burst is on the same one.
+	last atomic.Pointer[decodedConn]
 }
 
 type decodedConn struct {
-	mu sync.Mutex // a relay's two legs report concurrently
-	c  *appproto.Conn
+	id    int
+	mu    sync.Mutex // a relay's two legs report concurrently
+	c     *appproto.Conn
+	inert atomic.Bool // c decodes nothing, now and later: skip it
 }
 
 // CheckDecode checks a --decode value: a decoder's name, "none" or "".
@@ -72,6 +78,9 @@ func (d *decoding) wrap(next func(*inspect.Event)) func(*inspect.Event) {
 			}
 		case inspect.KindEnd:
 			d.mu.Lock()
+			if dc := d.conns[e.Conn]; dc != nil {
+				d.last.CompareAndSwap(dc, nil)
+			}
 			delete(d.conns, e.Conn)
 			d.mu.Unlock()
 		}
@@ -93,25 +102,35 @@ func (d *decoding) open(e *inspect.Event) {
 	if e.Open != nil {
 		sub = e.Open.Subprotocol
 	}
+	dc := &decodedConn{id: e.Conn, c: appproto.NewConn(all.Protocols, ch, sub)}
+	dc.inert.Store(dc.c.Inert())
 	d.mu.Lock()
-	d.conns[e.Conn] = &decodedConn{c: appproto.NewConn(all.Protocols, ch, sub)}
+	d.conns[e.Conn] = dc
 	d.mu.Unlock()
 }
 
 // message decodes e's message into it, and returns the note to show first
 // when this message made the choice.
 func (d *decoding) message(e *inspect.Event) *inspect.Event {
-	d.mu.Lock()
-	dc := d.conns[e.Conn]
-	if dc == nil { // no open event: a HAR entry or a capture begun late
-		ch, _ := appproto.Choose(all.Protocols, d.forced, nil)
-		dc = &decodedConn{c: appproto.NewConn(all.Protocols, ch, "")}
-		d.conns[e.Conn] = dc
+	dc := d.last.Load()
+	if dc == nil || dc.id != e.Conn {
+		d.mu.Lock()
+		dc = d.conns[e.Conn]
+		if dc == nil { // no open event: a HAR entry or a capture begun late
+			ch, _ := appproto.Choose(all.Protocols, d.forced, nil)
+			dc = &decodedConn{id: e.Conn, c: appproto.NewConn(all.Protocols, ch, "")}
+			d.conns[e.Conn] = dc
+		}
+		d.last.Store(dc)
+		d.mu.Unlock()
 	}
-	d.mu.Unlock()
+	if dc.inert.Load() {
+		return nil
+	}
 	dc.mu.Lock()
 	ds, chose := dc.c.Decode(e.Msg)
 	ch := dc.c.Choice()
+	dc.inert.Store(dc.c.Inert())
 	dc.mu.Unlock()
 	e.Msg.Decoded = ds
 	if !chose || ch.Proto == nil {

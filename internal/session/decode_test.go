@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/wscope/wscope/internal/record"
 	"io"
 	"strings"
@@ -131,5 +132,45 @@ func TestReplayIgnoreFieldNeedsDecode(t *testing.T) {
 		if !errors.As(err, &ee) || ee.Code != ExitUsage || !strings.Contains(err.Error(), "--ignore-field needs --decode NAME") {
 			t.Errorf("--decode %q: %v", decode, err)
 		}
+	}
+}
+
+// Messages of two connections interleaved are each decoded as their own
+// connection chose, whichever was looked up last.
+func TestDecodeInterleavedConnections(t *testing.T) {
+	var got []string
+	observe := newDecoding("").wrap(func(e *inspect.Event) {
+		if e.Kind == inspect.KindMsg {
+			got = append(got, fmt.Sprintf("%d:%d", e.Conn, len(e.Msg.Decoded)))
+		}
+	})
+	gql := decodeEvents()
+	observe(gql[0])
+	observe(&inspect.Event{Kind: inspect.KindOpen, Conn: 2, Open: &inspect.Open{URL: "ws://h/x", Role: inspect.RoleClient}, T: 0})
+	plain := &inspect.Event{Kind: inspect.KindMsg, Conn: 2, Msg: &inspect.Message{Dir: inspect.ServerToClient, Op: inspect.OpText, Payload: []byte("hello")}}
+	for range 2 {
+		observe(gql[1])
+		observe(plain)
+		observe(gql[2])
+	}
+	observe(&inspect.Event{Kind: inspect.KindEnd, Conn: 1, End: &inspect.End{}})
+	observe(plain)
+	if want := "1:1 2:0 1:1 1:1 2:0 1:1 2:0"; strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+// BenchmarkDecodingPlainMessage is the decoding's cost on every message of
+// a connection no decoder reads: the pipe mode's common case.
+func BenchmarkDecodingPlainMessage(b *testing.B) {
+	observe := newDecoding("").wrap(func(*inspect.Event) {})
+	observe(&inspect.Event{Kind: inspect.KindOpen, Conn: 1, Open: &inspect.Open{URL: "ws://h/x", Role: inspect.RoleClient}})
+	e := &inspect.Event{Kind: inspect.KindMsg, Conn: 1, Msg: &inspect.Message{Dir: inspect.ServerToClient, Op: inspect.OpText, Payload: []byte("abcdefghijklmnopqrstuvwxyz012345")}}
+	for range 10 { // past sniffing
+		observe(e)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		observe(e)
 	}
 }
