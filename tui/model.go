@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"regexp"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -56,9 +57,13 @@ type (
 	}
 )
 
-// maxBatch bounds how many events one batchMsg gathers, so the screen is
+// maxBatch bounds how many events one batchMsg carries, so the screen is
 // redrawn at least that often under load.
 const maxBatch = 1 << 16
+
+// ingestBudget is how long one batch may be taken in before the rest waits
+// for the next turn, behind the keys pressed meanwhile.
+const ingestBudget = 20 * time.Millisecond
 
 // data is what the panes show: the rows kept, the connections, and what
 // of them is in view. The root writes it; the panes read it.
@@ -164,6 +169,7 @@ type Model struct {
 	keys   KeyMap
 	st     Styles
 	events <-chan []*inspect.Event
+	src    batches
 
 	d *data
 
@@ -207,7 +213,7 @@ func New(opts Options, events <-chan []*inspect.Event) *Model {
 	if opts.Commands == nil {
 		opts.Commands = DefaultCommands
 	}
-	m := &Model{opts: opts, events: events}
+	m := &Model{opts: opts, events: events, src: batches{ch: events}}
 	switch {
 	case opts.Styles != nil:
 		m.st = *opts.Styles
@@ -273,23 +279,39 @@ func (m *Model) restyle(dark bool) {
 // wait reads the next batch of events: the one place the model waits,
 // and it does so in a command, outside the update loop.
 func (m *Model) wait() tea.Cmd {
-	ch := m.events
-	if ch == nil || m.d.srcDone {
+	if m.events == nil || m.d.srcDone {
 		return nil
 	}
-	return func() tea.Msg { return readBatch(ch) }
+	src := &m.src
+	return func() tea.Msg { return src.read() }
 }
 
-// readBatch waits for one batch and gathers the batches already waiting
-// behind it, so a fast source makes fewer, larger batches.
-func readBatch(ch <-chan []*inspect.Event) batchMsg {
-	b, ok := <-ch
-	if !ok {
-		return batchMsg{done: true}
+// batches reads the event source in batches of at most maxBatch events.
+// The one wait command in flight touches it, or Update when none is.
+type batches struct {
+	ch     <-chan []*inspect.Event
+	rest   []*inspect.Event // read, not yet handed out
+	closed bool             // ch is closed: rest is all there is
+}
+
+// read waits for events unless some are left from the last read, and
+// gathers those already waiting behind them, so a fast source makes fewer,
+// larger batches; what is over maxBatch waits for the next read.
+func (s *batches) read() batchMsg {
+	b := s.rest
+	s.rest = nil
+	if s.closed {
+		return batchMsg{events: b, done: true}
+	}
+	if len(b) == 0 {
+		var ok bool
+		if b, ok = <-s.ch; !ok {
+			return batchMsg{done: true}
+		}
 	}
 	for len(b) < maxBatch {
 		select {
-		case more, ok := <-ch:
+		case more, ok := <-s.ch:
 			if !ok {
 				return batchMsg{events: b, done: true}
 			}
@@ -298,7 +320,15 @@ func readBatch(ch <-chan []*inspect.Event) batchMsg {
 			return batchMsg{events: b}
 		}
 	}
+	b, s.rest = b[:maxBatch:maxBatch], b[maxBatch:]
 	return batchMsg{events: b}
+}
+
+// putBack returns events not taken in, to be read first; done says the
+// source ended after them.
+func (s *batches) putBack(events []*inspect.Event, done bool) {
+	s.rest = events
+	s.closed = done
 }
 
 // Update handles one message.
@@ -308,7 +338,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.setSize(msg.Width, msg.Height)
 	case batchMsg:
-		m.ingest(msg.events)
+		// What is not taken in within the budget goes back to the
+		// source, ahead of what comes next: keys pressed meanwhile are
+		// handled first.
+		n := m.ingest(msg.events, time.Now().Add(ingestBudget))
+		if n < len(msg.events) {
+			m.src.putBack(msg.events[n:], msg.done)
+			msg.done = false
+		}
 		if msg.done {
 			m.d.srcDone = true
 		} else {
@@ -405,14 +442,22 @@ func (m *Model) local(c localCmdMsg) tea.Cmd {
 }
 
 // ingest adds a batch of events and drops what exceeds the scrollback.
-func (m *Model) ingest(events []*inspect.Event) {
-	for _, e := range events {
-		if e != nil {
+// ingest keeps events as rows until the deadline passes (checked every
+// few hundred events), and returns how many it took.
+func (m *Model) ingest(events []*inspect.Event, deadline time.Time) int {
+	n := 0
+	for n < len(events) {
+		if n%256 == 255 && time.Now().After(deadline) {
+			break
+		}
+		if e := events[n]; e != nil {
 			m.add(e)
 		}
+		n++
 	}
 	m.trim()
 	m.list.settle()
+	return n
 }
 
 // add keeps one event as a row.

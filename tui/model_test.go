@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -868,7 +869,8 @@ func TestReadBatch(t *testing.T) {
 	ch <- first
 	ch <- []*inspect.Event{e(), e()}
 	ch <- []*inspect.Event{e()}
-	b := readBatch(ch)
+	src := &batches{ch: ch}
+	b := src.read()
 	if len(b.events) != 4 || b.done {
 		t.Errorf("gathered %d events, done %v", len(b.events), b.done)
 	}
@@ -876,8 +878,44 @@ func TestReadBatch(t *testing.T) {
 		t.Error("appended into the sender's array")
 	}
 	close(ch)
-	if b := readBatch(ch); !b.done || len(b.events) != 0 {
+	if b := src.read(); !b.done || len(b.events) != 0 {
 		t.Errorf("closed: %+v", b)
+	}
+}
+
+// A flood that waited in the Feed leaves in batches of maxBatch, in order,
+// so that a key press never waits behind all of it.
+func TestReadBatchBounded(t *testing.T) {
+	ch := make(chan []*inspect.Event, 2)
+	n := 2*maxBatch + 5
+	flood := make([]*inspect.Event, n)
+	for i := range flood {
+		flood[i] = &inspect.Event{Kind: inspect.KindNote, Conn: i}
+	}
+	ch <- flood
+	ch <- []*inspect.Event{{Kind: inspect.KindNote, Conn: n}}
+	close(ch)
+	src := &batches{ch: ch}
+	var sizes []int
+	next := 0
+	for {
+		b := src.read()
+		sizes = append(sizes, len(b.events))
+		for _, e := range b.events {
+			if e.Conn != next {
+				t.Fatalf("event %d where %d was due", e.Conn, next)
+			}
+			next++
+		}
+		if b.done {
+			break
+		}
+		if len(sizes) > 10 {
+			t.Fatalf("no end after batches of %v", sizes)
+		}
+	}
+	if next != n+1 || sizes[0] != maxBatch || sizes[1] != maxBatch {
+		t.Errorf("batches of %v, %d events of %d", sizes, next, n+1)
 	}
 }
 
@@ -1168,5 +1206,30 @@ func TestBackgroundAnswer(t *testing.T) {
 	p.Update(tea.BackgroundColorMsg{Color: color.White})
 	if _, ok := p.st.Bar.GetBackground().(lipgloss.NoColor); !ok {
 		t.Error("NO_COLOR took a colour from the background answer")
+	}
+}
+
+// A batch not taken in within its time goes back to the source whole and
+// in order, ahead of what the source holds next, and its end with it.
+func TestIngestBudgetPutsBack(t *testing.T) {
+	ch := make(chan []*inspect.Event, 1)
+	m := New(Options{}, ch)
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	events := make([]*inspect.Event, 1000)
+	for i := range events {
+		events[i] = &inspect.Event{Kind: inspect.KindNote, Conn: 1, Text: strconv.Itoa(i)}
+	}
+	n := m.ingest(events, time.Now().Add(-time.Second))
+	if n == 0 || n >= len(events) {
+		t.Fatalf("took %d of %d events past the deadline", n, len(events))
+	}
+	m.src.putBack(events[n:], true)
+	close(ch)
+	b := m.src.read()
+	if !b.done || len(b.events) != len(events)-n || b.events[0] != events[n] {
+		t.Fatalf("read back %d events (done %v), want the %d left", len(b.events), b.done, len(events)-n)
+	}
+	if m.ingest(b.events, time.Now().Add(time.Minute)) != len(b.events) || m.d.store.len() != len(events) {
+		t.Errorf("%d rows kept, want %d", m.d.store.len(), len(events))
 	}
 }
